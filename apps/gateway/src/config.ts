@@ -1,0 +1,20 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { CommonConfig } from '@app/config';
+
+/** Environment variables read by the gateway. */
+export class GatewayConfig extends CommonConfig {
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  /** The URL customers' agents and browsers use to reach this gateway (goes into generated commands). */
+  @IsOptional()
+  @IsString()
+  PUBLIC_URL?: string = undefined;
+}

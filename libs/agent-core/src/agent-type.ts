@@ -1,0 +1,63 @@
+import { AgentTypeInfo, ConfigFieldSchema, DeploymentCommand, MetricSample } from '@app/contracts';
+
+/** A metric a type reports, declared once: docs, the API and the dashboard read this table. */
+export interface DeclaredMetric {
+  name: string;
+  unit: string;
+  description: string;
+}
+
+/** Everything a generated command needs. Values are untrusted: builders quote each for its shell. */
+export interface DeploymentInput<C = Record<string, unknown>> {
+  /** Gateway base URL (HTTP intake, install scripts, Helm repository). */
+  platformUrl: string;
+  /** NATS URL(s) the agent connects to. */
+  natsUrl: string;
+  enrollmentToken: string;
+  environment: string;
+  /** Validated configuration of the type (defaults applied). */
+  config: C;
+  /** Container image of the agent (AGENT_IMAGE), e.g. `ghcr.io/acme/rca-agent:0.1.0`. */
+  agentImage: string;
+}
+
+export interface Deployment {
+  commands: DeploymentCommand[];
+  /** Ordered, human steps, shown with the command. */
+  instructions: string[];
+}
+
+/** A source of samples. May throw or hang: the runtime times it out and reports the failure. */
+export interface Collector {
+  readonly name: string;
+  collect(): Promise<MetricSample[]>;
+}
+
+/**
+ * One agent type, registered with the registry: its configuration (a class-validator class whose
+ * initialisers are the defaults), its field descriptions, its declared metrics, its command
+ * builder and its collectors. Adding a type is a new folder exporting one of these.
+ */
+export interface AgentTypeDefinition<C extends object = object> {
+  type: string;
+  displayName: string;
+  description: string;
+  platforms: string[];
+  configClass: new () => C;
+  configSchema: ConfigFieldSchema[];
+  metrics: DeclaredMetric[];
+  buildDeployment(input: DeploymentInput<C>): Deployment;
+  /** Collectors for a running agent of this type, built from its validated config. */
+  createCollectors(config: C): Collector[];
+}
+
+export function describeType(definition: AgentTypeDefinition): AgentTypeInfo {
+  return {
+    type: definition.type,
+    displayName: definition.displayName,
+    description: definition.description,
+    platforms: definition.platforms,
+    config: definition.configSchema,
+    metrics: definition.metrics,
+  };
+}

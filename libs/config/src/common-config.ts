@@ -1,0 +1,44 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Variables every service reads. Properties need an initialiser (even `undefined`) so the
+ * loader knows the variable exists.
+ */
+export class CommonConfig {
+  /** Comma-separated NATS server URLs. */
+  @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
+    message: 'must be one or more nats:// URLs separated by commas',
+  })
+  NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  /** Optional NATS auth token or user:password in the URL; credentials files via NATS_CREDS. */
+  @IsOptional()
+  @IsString()
+  NATS_TOKEN?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  NATS_CREDS?: string = undefined;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR: string = './data';
+
+  /** postgres://… — when set, PostgreSQL is used instead of SQLite files under DATA_DIR. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string = undefined;
+
+  @IsIn(LOG_LEVELS as unknown as string[])
+  LOG_LEVEL: string = 'info';
+
+  /** Per-request timeout for NATS request/reply calls. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  RPC_TIMEOUT_MS: number = 5000;
+}

@@ -1,0 +1,52 @@
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { flattenValidationErrors } from '@app/contracts';
+
+/** A bad configuration value; the message names every offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the environment once into a typed, validated config object. Property names are the
+ * variable names; defaults are the class's initialisers; `@Type(() => Number)` converts.
+ * Empty strings count as unset, so `FOO=` falls back to the default.
+ */
+export function loadConfig<T extends object>(
+  cls: ClassConstructor<T>,
+  env: NodeJS.ProcessEnv = process.env,
+): T {
+  const defaults = new cls() as Record<string, unknown>;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults)) raw[key] = defaults[key];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '' && key in defaults) raw[key] = value;
+  }
+  const instance = plainToInstance(cls, raw, { exposeDefaultValues: true });
+  const errors = validateSync(instance, { forbidUnknownValues: false });
+  if (errors.length) {
+    throw new ConfigError(
+      flattenValidationErrors(errors).map((e) => ({ variable: e.field, reason: e.reason })),
+    );
+  }
+  return instance;
+}
+
+/** For `main.ts`: print a config error plainly and exit 1 instead of a stack trace. */
+export function loadConfigOrExit<T extends object>(
+  cls: ClassConstructor<T>,
+  env: NodeJS.ProcessEnv = process.env,
+): T {
+  try {
+    return loadConfig(cls, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,203 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+  IsArray,
+} from 'class-validator';
+import { AGENT_ID_PATTERN } from './subjects';
+
+/** Bounds that keep one agent from flooding ingestion with a single message. */
+export const MAX_SAMPLES_PER_BATCH = 5000;
+export const MAX_TAGS_PER_SAMPLE = 16;
+export const METRIC_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_.:]{0,199}$/;
+
+export class HostIdentity {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  hostname!: string;
+
+  /** Stable machine id (e.g. /etc/machine-id, or a generated one kept in the state file). */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  hostId!: string;
+
+  /** `linux` | `darwin` | `windows` | … */
+  @IsString()
+  @MaxLength(64)
+  os!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  osVersion?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  arch?: string;
+}
+
+/** `agents.enroll` body; the enrollment token is in the `Rca-Enrollment-Token` header. */
+export class EnrollRequest {
+  @IsString()
+  @MaxLength(64)
+  agentType!: string;
+
+  @IsString()
+  @MaxLength(64)
+  agentVersion!: string;
+
+  @ValidateNested()
+  @Type(() => HostIdentity)
+  host!: HostIdentity;
+
+  @IsOptional()
+  @IsObject()
+  labels?: Record<string, string>;
+}
+
+export interface EnrollReply {
+  agentId: string;
+  credential: string;
+  organizationId: string;
+  environment: string;
+  /** Seconds between heartbeats the platform expects (liveness is computed from it). */
+  heartbeatIntervalSeconds: number;
+  protocolVersion: number;
+  /** True when this host was already registered and got its existing record back. */
+  reenrolled: boolean;
+}
+
+export class CollectorError {
+  @IsString()
+  @MaxLength(100)
+  collector!: string;
+
+  @IsString()
+  @MaxLength(1000)
+  error!: string;
+}
+
+export class CollectionStatus {
+  @IsBoolean()
+  ok!: boolean;
+
+  @IsNumber()
+  at!: number;
+
+  @IsNumber()
+  @Min(0)
+  durationMs!: number;
+
+  @IsInt()
+  @Min(0)
+  samples!: number;
+
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => CollectorError)
+  errors!: CollectorError[];
+}
+
+/** `agents.<env>.<agentId>.heartbeat` body (core NATS, lossy by design). */
+export class Heartbeat {
+  @Matches(AGENT_ID_PATTERN)
+  agentId!: string;
+
+  /** Milliseconds since the epoch, agent clock. */
+  @IsNumber()
+  sentAt!: number;
+
+  @IsString()
+  @MaxLength(64)
+  agentType!: string;
+
+  @IsString()
+  @MaxLength(64)
+  agentVersion!: string;
+
+  @IsNumber()
+  @Min(0)
+  uptimeSeconds!: number;
+
+  @IsNumber()
+  @Min(1)
+  intervalSeconds!: number;
+
+  @IsIn(['running', 'stopping'])
+  state!: 'running' | 'stopping';
+
+  @ValidateNested()
+  @Type(() => HostIdentity)
+  host!: HostIdentity;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CollectionStatus)
+  lastCollection?: CollectionStatus;
+
+  /** Metric batches waiting in the agent's buffer. */
+  @IsInt()
+  @Min(0)
+  buffered!: number;
+
+  /** Metric batches dropped because the buffer was full, since the agent started. */
+  @IsInt()
+  @Min(0)
+  dropped!: number;
+}
+
+export class MetricSample {
+  @Matches(METRIC_NAME_PATTERN)
+  name!: string;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  value!: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  unit?: string;
+
+  @IsOptional()
+  @IsObject()
+  tags?: Record<string, string>;
+
+  /** Milliseconds since the epoch; defaults to the batch's `collectedAt`. */
+  @IsOptional()
+  @IsNumber()
+  ts?: number;
+}
+
+/** `agents.<env>.<agentId>.metrics` body, JetStream with `Nats-Msg-Id: <agentId>:<seq>`. */
+export class MetricsBatch {
+  @Matches(AGENT_ID_PATTERN)
+  agentId!: string;
+
+  @IsInt()
+  @Min(0)
+  seq!: number;
+
+  @IsNumber()
+  collectedAt!: number;
+
+  @IsArray()
+  @ArrayMaxSize(MAX_SAMPLES_PER_BATCH)
+  @ValidateNested({ each: true })
+  @Type(() => MetricSample)
+  samples!: MetricSample[];
+}

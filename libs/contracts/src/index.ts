@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+export * from './subjects';
+export * from './errors';
+export * from './validation';
+export * from './tokens';
+export * from './agent-messages';
+export * from './events';
+export * from './rpc';
+export * from './provisioning';
+export * from './metrics-query';
+export * from './token-format';

@@ -1,0 +1,75 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { AGENT_ID_PATTERN } from './subjects';
+import { METRIC_NAME_PATTERN } from './agent-messages';
+
+/** Cap on buckets per query so one request cannot ask for millions of points. */
+export const MAX_QUERY_BUCKETS = 2000;
+
+export class MetricsQueryRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  @Matches(AGENT_ID_PATTERN)
+  agentId!: string;
+
+  @Matches(METRIC_NAME_PATTERN)
+  name!: string;
+
+  /** ms since epoch */
+  @Type(() => Number)
+  @IsNumber()
+  from!: number;
+
+  @Type(() => Number)
+  @IsNumber()
+  to!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  stepSeconds!: number;
+
+  /** Optional tag filter, `key=value`. */
+  @IsOptional()
+  @IsString()
+  tag?: string;
+}
+
+export interface MetricPoint {
+  /** Bucket start, ms since epoch. */
+  ts: number;
+  avg: number;
+  min: number;
+  max: number;
+  last: number;
+  count: number;
+}
+
+export interface MetricSeries {
+  tags: Record<string, string>;
+  unit: string | null;
+  points: MetricPoint[];
+}
+
+export interface MetricsQueryResult {
+  agentId: string;
+  name: string;
+  from: number;
+  to: number;
+  stepSeconds: number;
+  series: MetricSeries[];
+}
+
+export interface IngestionStats {
+  agentsOnline: number;
+  agentsTracked: number;
+  heartbeatsAccepted: number;
+  metricsBatchesStored: number;
+  samplesStored: number;
+  rejectedByReason: Record<string, number>;
+  deadLettered: number;
+  consumerLag: number;
+}

@@ -1,0 +1,223 @@
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  IsInt,
+  Min,
+  Max,
+  IsISO8601,
+} from 'class-validator';
+import { Type } from 'class-transformer';
+import { ENVIRONMENT_NAME_PATTERN } from './subjects';
+
+/** How one configuration option of an agent type is described to the API and the dashboard. */
+export interface ConfigFieldSchema {
+  name: string;
+  type: 'string' | 'integer' | 'boolean' | 'enum';
+  description: string;
+  required: boolean;
+  default?: string | number | boolean;
+  enum?: string[];
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+export interface AgentTypeInfo {
+  type: string;
+  displayName: string;
+  description: string;
+  /** Operating systems the command builder has a variant for (`linux`, `macos`, `windows`), or `any`. */
+  platforms: string[];
+  config: ConfigFieldSchema[];
+  /** Metrics this type reports: the declared table the docs and dashboard read. */
+  metrics: { name: string; unit: string; description: string }[];
+}
+
+export class ProvisionRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  @IsString()
+  @MaxLength(64)
+  agentType!: string;
+
+  @Matches(ENVIRONMENT_NAME_PATTERN, {
+    message:
+      'environment_name must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)',
+  })
+  environmentName!: string;
+
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  maxUses?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+}
+
+export interface DeploymentCommand {
+  /** `linux`, `macos`, `windows`, or `any`. */
+  platform: string;
+  /** `sh`, `powershell`. */
+  shell: string;
+  command: string;
+}
+
+export interface ProvisionResult {
+  agentType: string;
+  environment: string;
+  /** The command to paste for the type's primary platform. */
+  command: string;
+  commands: DeploymentCommand[];
+  instructions: string[];
+  enrollmentToken: string;
+  tokenId: string;
+  expiresAt: string | null;
+  config: Record<string, unknown>;
+}
+
+export interface Environment {
+  id: string;
+  organizationId: string;
+  name: string;
+  createdAt: string;
+}
+
+export class OrganizationScopedRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+}
+
+export const AgentStatuses = ['pending', 'online', 'offline', 'revoked'] as const;
+export type AgentStatus = (typeof AgentStatuses)[number];
+
+export class ListAgentsRequest extends OrganizationScopedRequest {
+  @IsOptional()
+  @Matches(ENVIRONMENT_NAME_PATTERN)
+  environment?: string;
+
+  @IsOptional()
+  @IsIn(AgentStatuses as unknown as string[])
+  status?: AgentStatus;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  type?: string;
+
+  /** `key=value` */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  label?: string;
+
+  /** Substring of the hostname. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  search?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export class AgentRefRequest extends OrganizationScopedRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  agentId!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+}
+
+export interface AgentRecord {
+  id: string;
+  organizationId: string;
+  environment: string;
+  type: string;
+  hostname: string;
+  hostId: string;
+  os: string;
+  version: string;
+  status: AgentStatus;
+  labels: Record<string, string>;
+  firstSeenAt: string;
+  lastSeenAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export class ListAuditRequest extends OrganizationScopedRequest {
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  action?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  agentId?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  organizationId: string;
+  at: string;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+}

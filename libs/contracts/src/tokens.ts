@@ -1,0 +1,196 @@
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { AGENT_ID_PATTERN, ENVIRONMENT_NAME_PATTERN } from './subjects';
+
+export const TokenKinds = ['api_key', 'enrollment', 'agent'] as const;
+export type TokenKind = (typeof TokenKinds)[number];
+
+/** Recognisable prefixes, so secret scanners can find leaked tokens: `rca_ak_…`, `rca_et_…`, `rca_ac_…`. */
+export const TOKEN_PREFIXES: Record<TokenKind, string> = {
+  api_key: 'rca_ak_',
+  enrollment: 'rca_et_',
+  agent: 'rca_ac_',
+};
+
+export const ORGANIZATION_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export class IssueTokenRequest {
+  @IsIn(TokenKinds as unknown as string[])
+  kind!: TokenKind;
+
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  /** Required for enrollment and agent tokens. */
+  @ValidateIf((o: IssueTokenRequest) => o.kind !== 'api_key' || o.environment !== undefined)
+  @Matches(ENVIRONMENT_NAME_PATTERN, {
+    message: 'environment must be lowercase letters, digits and dashes (max 63)',
+  })
+  environment?: string;
+
+  /** Required for agent credentials. */
+  @ValidateIf((o: IssueTokenRequest) => o.kind === 'agent' || o.agentId !== undefined)
+  @Matches(AGENT_ID_PATTERN)
+  agentId?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
+
+  /** Enrollment tokens only: how many enrollments it may perform. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  maxUses?: number;
+
+  /** Who asked (an API key id, `system`, `cli`) — goes to the audit trail and events. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+}
+
+/** Token metadata; never carries the secret or its hash. */
+export interface TokenMetadata {
+  id: string;
+  kind: TokenKind;
+  organizationId: string;
+  environment: string | null;
+  agentId: string | null;
+  name: string | null;
+  /** The first characters of the secret (prefix + 4), enough to recognise it in a list. */
+  hint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  maxUses: number | null;
+  uses: number;
+  lastUsedAt: string | null;
+  /** Set on a rotated token: it stays valid until this instant. */
+  graceUntil: string | null;
+  replacedBy: string | null;
+}
+
+/** The one response that carries a plaintext secret. */
+export interface IssuedToken extends TokenMetadata {
+  secret: string;
+}
+
+export class VerifyTokenRequest {
+  @IsString()
+  @MaxLength(200)
+  token!: string;
+
+  @IsOptional()
+  @IsIn(TokenKinds as unknown as string[])
+  expectedKind?: TokenKind;
+
+  /** Counts one use against `maxUses` (enrollment); verification alone does not. */
+  @IsOptional()
+  consume?: boolean;
+}
+
+export interface VerifiedToken {
+  tokenId: string;
+  kind: TokenKind;
+  organizationId: string;
+  environment: string | null;
+  agentId: string | null;
+  expiresAt: string | null;
+}
+
+export class TokenRefRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  @IsString()
+  @MinLength(1)
+  tokenId!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+}
+
+export class RevokeTokenRequest extends TokenRefRequest {
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class RotateTokenRequest extends TokenRefRequest {
+  /** How long the old secret keeps working (default from TOKEN_ROTATION_GRACE_SECONDS). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  gracePeriodSeconds?: number;
+}
+
+export class ListTokensRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  @IsOptional()
+  @IsIn(TokenKinds as unknown as string[])
+  kind?: TokenKind;
+
+  @IsOptional()
+  @Matches(ENVIRONMENT_NAME_PATTERN)
+  environment?: string;
+
+  @IsOptional()
+  @Matches(AGENT_ID_PATTERN)
+  agentId?: string;
+
+  @IsOptional()
+  includeRevoked?: boolean;
+}
+
+export class CreateOrganizationRequest {
+  @Matches(ORGANIZATION_NAME_PATTERN, {
+    message: 'name must be lowercase letters, digits and dashes (max 63)',
+  })
+  name!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface CreatedOrganization {
+  organization: Organization;
+  apiKey: IssuedToken;
+}

@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import { createTestDatabase, testEngines } from '@app/testing';
+import { openDatabase } from './database';
+import { migrateToLatest } from './migrate';
+
+interface DB {
+  things: { id: string; n: number };
+}
+
+describe.each(testEngines())('openDatabase on %s', (engine) => {
+  it('applies migrations once and stores rows', async () => {
+    const fixture = await createTestDatabase(engine, 'things');
+    const database = await openDatabase<DB>(fixture.options);
+    try {
+      const migrations = {
+        '0001_things': {
+          up: async (db: typeof database.db) => {
+            await db.schema
+              .createTable('things')
+              .addColumn('id', 'text', (c) => c.primaryKey())
+              .addColumn('n', 'bigint')
+              .execute();
+          },
+        },
+      };
+      expect(await migrateToLatest(database.db, migrations)).toEqual(['0001_things']);
+      expect(await migrateToLatest(database.db, migrations)).toEqual([]);
+      await database.db.insertInto('things').values({ id: 'a', n: 1_700_000_000_000 }).execute();
+      const row = await database.db.selectFrom('things').selectAll().executeTakeFirstOrThrow();
+      expect(row.n).toBe(1_700_000_000_000);
+      expect(database.engine).toBe(engine);
+      await sql`select 1`.execute(database.db);
+    } finally {
+      await database.close();
+      await fixture.cleanup();
+    }
+  });
+});
