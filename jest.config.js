@@ -12,6 +12,8 @@ const swc = [
 ];
 const moduleNameMapper = {
   '^@app/(contracts|config|persistence|messaging|observability|testing|agent-core|auth)$': '<rootDir>/libs/$1/src',
+  // Single files of a lib, for code that must not load the lib's Nest modules (the agent keeps its RSS small).
+  '^@app/messaging/(.*)$': '<rootDir>/libs/messaging/src/$1',
 };
 const common = { setupFiles: ['reflect-metadata'], transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 module.exports = {

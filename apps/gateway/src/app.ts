@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from './config';
@@ -7,7 +8,11 @@ import { GatewayModule } from './gateway.module';
 
 /** Builds the HTTP app (used by main.ts and by tests, which listen on port 0). */
 export async function createGatewayApp(config: GatewayConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
+    bufferLogs: true,
+  });
+  // The HTTP intake carries whole metrics batches (up to MAX_SAMPLES_PER_BATCH samples); Express's default is 100 kB.
+  app.useBodyParser('json', { limit: '8mb' });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

@@ -17,4 +17,12 @@ export class GatewayConfig extends CommonConfig {
   @IsOptional()
   @IsString()
   PUBLIC_URL?: string = undefined;
+
+  /** Where the Helm chart (helm/rca-agent) and install scripts (install/) are read from at start-up. */
+  @IsString()
+  DEPLOY_DIR: string = 'deploy';
+
+  /** The build output the agent package (/downloads/rca-agent.tgz) is made from; package.json is read from its parent. */
+  @IsString()
+  AGENT_DIST_DIR: string = 'dist';
 }

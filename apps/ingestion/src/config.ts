@@ -1,4 +1,82 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { CommonConfig } from '@app/config';
 
 /** Environment variables read by the ingestion service. */
-export class IngestionConfig extends CommonConfig {}
+export class IngestionConfig extends CommonConfig {
+  /** An agent is offline after this many heartbeat intervals without a heartbeat. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LIVENESS_MISSED_HEARTBEATS: number = 3;
+
+  /** Interval assumed for an agent whose heartbeat does not say (seconds). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.1)
+  @Max(3600)
+  DEFAULT_HEARTBEAT_INTERVAL_SECONDS: number = 10;
+
+  /** How often each instance writes its last-seen map (one multi-row upsert) and looks for silent agents. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.05)
+  @Max(300)
+  LAST_SEEN_FLUSH_SECONDS: number = 5;
+
+  /** How long AGENT_METRICS keeps messages ingestion has not consumed yet (seconds). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  METRICS_STREAM_MAX_AGE_SECONDS: number = 86400;
+
+  /** Size cap of AGENT_METRICS in bytes; -1 = unlimited (age still applies). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(-1)
+  METRICS_STREAM_MAX_BYTES: number = 8 * 1024 ** 3;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  METRICS_STREAM_REPLICAS: number = 1;
+
+  /** Window in which JetStream drops a republished `Nats-Msg-Id` (seconds). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  METRICS_DUPLICATE_WINDOW_SECONDS: number = 120;
+
+  /** Stored samples older than this are deleted by the retention job. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.01)
+  @Max(3650)
+  METRICS_RETENTION_DAYS: number = 7;
+
+  /** How often the retention job runs (seconds). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  METRICS_RETENTION_INTERVAL_SECONDS: number = 3600;
+
+  /**
+   * How long a verified agent credential is reused without asking the token service again.
+   * Revocation does not wait for it: `token.revoked` events drop the entry at once.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  CREDENTIAL_CACHE_TTL_SECONDS: number = 600;
+
+  /** Prometheus `/metrics` and `/health` port of this service; 0 disables it. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT: number = 9464;
+}

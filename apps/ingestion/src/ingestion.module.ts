@@ -1,13 +1,34 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { NatsConnection } from 'nats';
+import { CachedTokenVerifier } from '@app/auth';
 import { DatabaseModule } from '@app/persistence';
-import { NatsModule } from '@app/messaging';
+import { NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
+import { Clock, SystemClock } from './clock';
 import { IngestionConfig } from './config';
+import { AgentCredentialChecker } from './credentials/agent-credential-checker';
+import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
+import { IngestionLifecycle } from './ingestion.lifecycle';
+import { AgentsRepository } from './liveness/agents.repository';
+import { LivenessTracker } from './liveness/liveness-tracker';
+import { DeadLetterParker } from './metrics/dead-letter';
+import { MetricsConsumer } from './metrics/metrics-consumer';
+import { MetricsIngestor } from './metrics/metrics-ingestor';
+import { MetricsRepository } from './metrics/metrics.repository';
+import { MetricsWriter } from './metrics/metrics-writer';
 import { migrations } from './migrations';
+import { IngestionMetrics } from './observability/ingestion-metrics';
+import { MetricsQueryController } from './query/metrics-query.controller';
+import { MetricsQueryService } from './query/metrics-query.service';
+import { RetentionJob } from './retention/retention-job';
+
+export interface IngestionOverrides {
+  clock?: Clock;
+}
 
 @Module({})
 export class IngestionModule {
-  static forRoot(config: IngestionConfig): DynamicModule {
+  static forRoot(config: IngestionConfig, overrides: IngestionOverrides = {}): DynamicModule {
     return {
       module: IngestionModule,
       imports: [
@@ -24,7 +45,37 @@ export class IngestionModule {
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
-      providers: [{ provide: IngestionConfig, useValue: config }],
+      controllers: [MetricsQueryController],
+      providers: [
+        { provide: IngestionConfig, useValue: config },
+        { provide: Clock, useValue: overrides.clock ?? new SystemClock() },
+        {
+          provide: IngestionMetrics,
+          useFactory: () => new IngestionMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
+        },
+        {
+          provide: CachedTokenVerifier,
+          useFactory: (rpc: RpcClient, nc: NatsConnection) =>
+            new CachedTokenVerifier(rpc, nc, { ttlMs: config.CREDENTIAL_CACHE_TTL_SECONDS * 1000 }),
+          inject: [RpcClient, NATS_CONNECTION],
+        },
+        {
+          provide: AgentCredentialChecker,
+          useFactory: (verifier: CachedTokenVerifier) => new AgentCredentialChecker(verifier),
+          inject: [CachedTokenVerifier],
+        },
+        AgentsRepository,
+        LivenessTracker,
+        HeartbeatSubscriber,
+        MetricsRepository,
+        MetricsWriter,
+        DeadLetterParker,
+        MetricsIngestor,
+        MetricsConsumer,
+        RetentionJob,
+        MetricsQueryService,
+        IngestionLifecycle,
+      ],
     };
   }
 }

@@ -1,4 +1,52 @@
+import { Kysely } from 'kysely';
 import { Migrations } from '@app/persistence';
 
-/** Schema of the ingestion service, applied at start-up. */
-export const migrations: Migrations = {};
+/** Schema of the ingestion service, applied at start-up. Timestamps are ms since epoch (bigint). */
+export const migrations: Migrations = {
+  '0001_agents_batches_samples': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .createTable('agents')
+        .addColumn('agent_id', 'text', (c) => c.primaryKey())
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('interval_seconds', 'double precision', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_changed_at', 'bigint')
+        .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // The liveness sweep reads only online agents.
+      await db.schema.createIndex('agents_status').on('agents').column('status').execute();
+
+      await db.schema
+        .createTable('metric_batches')
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('stored_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metric_batches_pk', ['agent_id', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('metric_batches_stored_at')
+        .on('metric_batches')
+        .column('stored_at')
+        .execute();
+
+      await db.schema
+        .createTable('samples')
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('unit', 'text')
+        .execute();
+      // "One agent, one metric, a time range" is the only read; retention scans in insertion order.
+      await db.schema
+        .createIndex('samples_agent_name_ts')
+        .on('samples')
+        .columns(['agent_id', 'name', 'ts'])
+        .execute();
+    },
+  },
+};

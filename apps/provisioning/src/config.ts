@@ -1,4 +1,55 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { CommonConfig } from '@app/config';
 
 /** Environment variables read by the provisioning service. */
-export class ProvisioningConfig extends CommonConfig {}
+export class ProvisioningConfig extends CommonConfig {
+  /** The gateway URL customers' agents reach: install scripts, Helm repository, HTTP intake. */
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' })
+  PUBLIC_URL: string = 'http://localhost:3000';
+
+  /** NATS URL(s) as agents see them (often a public address); defaults to NATS_URL. */
+  @IsOptional()
+  @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
+    message: 'must be one or more nats:// URLs separated by commas',
+  })
+  AGENT_NATS_URL?: string = undefined;
+
+  /** Container image placed in Docker and Helm commands (`repository:tag`). */
+  @IsString()
+  @MinLength(1)
+  AGENT_IMAGE: string = 'rca/agent:0.1.0';
+
+  /** Enrollment attempts one token may make per minute (token bucket; bursts up to the same number). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  ENROLL_RATE_PER_MINUTE: number = 30;
+
+  /** Lifetime of a new enrollment token when the request does not say; 0 = no expiry. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(24 * 365)
+  ENROLLMENT_TOKEN_TTL_HOURS: number = 0;
+
+  /** Heartbeat interval told to agents at enrollment (ingestion's liveness uses the same). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  HEARTBEAT_INTERVAL_SECONDS: number = 10;
+
+  /** Prometheus `/metrics` and `/health` (NATS, database) of this service; 0 disables it. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT: number = 9464;
+
+  /** NATS URL agents are given: AGENT_NATS_URL, else the service's own NATS_URL. */
+  get agentNatsUrl(): string {
+    return this.AGENT_NATS_URL ?? this.NATS_URL;
+  }
+}

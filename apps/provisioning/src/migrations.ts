@@ -1,4 +1,79 @@
+import { Kysely } from 'kysely';
 import { Migrations } from '@app/persistence';
 
-/** Schema of the provisioning service, applied at start-up. */
-export const migrations: Migrations = {};
+/** Schema of the provisioning service, applied at start-up. Timestamps are ms since epoch (bigint). */
+export const migrations: Migrations = {
+  '0001_environments_agents_audit': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .createTable('environments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('environments_organization_name', ['organization_id', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('agents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('hostname', 'text', (c) => c.notNull())
+        .addColumn('host_id', 'text', (c) => c.notNull())
+        .addColumn('os', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('credential_token_id', 'text')
+        .addColumn('enrollment_token_id', 'text', (c) => c.notNull())
+        .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        // Re-enrollment finds the host's record by this key; two racing enrollments cannot both insert.
+        .addUniqueConstraint('agents_organization_environment_host', [
+          'organization_id',
+          'environment',
+          'host_id',
+        ])
+        .execute();
+      await db.schema
+        .createIndex('agents_organization_status')
+        .on('agents')
+        .columns(['organization_id', 'status'])
+        .execute();
+
+      await db.schema
+        .createTable('agent_labels')
+        .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id').onDelete('cascade'))
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('agent_labels_pk', ['agent_id', 'key'])
+        .execute();
+      await db.schema
+        .createIndex('agent_labels_organization_key_value')
+        .on('agent_labels')
+        .columns(['organization_id', 'key', 'value'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target_type', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('audit_log_organization_at')
+        .on('audit_log')
+        .columns(['organization_id', 'at'])
+        .execute();
+    },
+  },
+};

@@ -2,12 +2,31 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/persistence';
 import { NatsModule } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
+import { AuditHandler } from './audit/audit.handler';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditService } from './audit/audit.service';
+import { Clock, SystemClock } from './clock';
 import { ProvisioningConfig } from './config';
+import { EnrollmentHandler } from './enrollment/enrollment.handler';
+import { EnrollmentService } from './enrollment/enrollment.service';
+import { EnvironmentsHandler } from './environments/environments.handler';
+import { EnvironmentsRepository } from './environments/environments.repository';
+import { EnvironmentsService } from './environments/environments.service';
+import { HealthServer } from './health/health-server';
+import { ProvisioningMetrics } from './health/provisioning-metrics';
 import { migrations } from './migrations';
+import { ProvisioningHandler } from './provisioning/provisioning.handler';
+import { ProvisioningService } from './provisioning/provisioning.service';
+import { AgentStatusConsumer } from './registry/agent-status.consumer';
+import { AgentsRepository } from './registry/agents.repository';
+import { FleetHandler } from './registry/fleet.handler';
+import { RegistryService } from './registry/registry.service';
+import { TokenServiceClient } from './tokens/token-service.client';
 
 @Module({})
 export class ProvisioningModule {
-  static forRoot(config: ProvisioningConfig): DynamicModule {
+  /** `clock` is for tests that move time (rate limits, expiry); production uses the system clock. */
+  static forRoot(config: ProvisioningConfig, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: ProvisioningModule,
       imports: [
@@ -24,7 +43,26 @@ export class ProvisioningModule {
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
-      providers: [{ provide: ProvisioningConfig, useValue: config }],
+      controllers: [ProvisioningHandler, EnrollmentHandler, FleetHandler, AuditHandler, EnvironmentsHandler],
+      providers: [
+        { provide: ProvisioningConfig, useValue: config },
+        { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        {
+          provide: ProvisioningMetrics,
+          useValue: new ProvisioningMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
+        },
+        HealthServer,
+        TokenServiceClient,
+        AuditRepository,
+        AuditService,
+        EnvironmentsRepository,
+        EnvironmentsService,
+        AgentsRepository,
+        RegistryService,
+        AgentStatusConsumer,
+        EnrollmentService,
+        ProvisioningService,
+      ],
     };
   }
 }

@@ -1,4 +1,42 @@
+import { Kysely, sql } from 'kysely';
 import { Migrations } from '@app/persistence';
 
-/** Schema of the tokens service, applied at start-up. */
-export const migrations: Migrations = {};
+/** Schema of the tokens service, applied at start-up. Timestamps are ms since epoch (bigint). */
+export const migrations: Migrations = {
+  '0001_organizations_and_tokens': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .createTable('organizations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+        .addColumn('environment', 'text')
+        .addColumn('agent_id', 'text')
+        .addColumn('name', 'text')
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('hint', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('max_uses', 'bigint')
+        .addColumn('uses', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('grace_until', 'bigint')
+        .addColumn('replaced_by', 'text')
+        .execute();
+      // Verification is one lookup on this index.
+      await db.schema.createIndex('tokens_hash').unique().on('tokens').column('hash').execute();
+      await db.schema
+        .createIndex('tokens_organization_kind_environment')
+        .on('tokens')
+        .columns(['organization_id', 'kind', 'environment'])
+        .execute();
+    },
+  },
+};

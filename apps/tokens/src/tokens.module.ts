@@ -2,8 +2,19 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/persistence';
 import { NatsModule } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
+import { BOOTSTRAP_OUTPUT, BootstrapService, stdoutBootstrapOutput } from './bootstrap/bootstrap.service';
+import { Clock, SystemClock } from './clock';
 import { TokensConfig } from './config';
 import { migrations } from './migrations';
+import { OrganizationsHandler } from './organizations/organizations.handler';
+import { OrganizationsRepository } from './organizations/organizations.repository';
+import { OrganizationsService } from './organizations/organizations.service';
+import { TokenEvents } from './tokens/token-events';
+import { TokenSecrets } from './tokens/token-secrets';
+import { TokensHandler } from './tokens/tokens.handler';
+import { TokensRepository } from './tokens/tokens.repository';
+import { TokensService } from './tokens/tokens.service';
+import { Transactions } from './transactions';
 
 @Module({})
 export class TokensModule {
@@ -24,7 +35,20 @@ export class TokensModule {
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
-      providers: [{ provide: TokensConfig, useValue: config }],
+      controllers: [TokensHandler, OrganizationsHandler],
+      providers: [
+        { provide: TokensConfig, useValue: config },
+        { provide: Clock, useClass: SystemClock },
+        { provide: BOOTSTRAP_OUTPUT, useValue: stdoutBootstrapOutput },
+        TokenSecrets,
+        Transactions,
+        TokensRepository,
+        OrganizationsRepository,
+        TokenEvents,
+        TokensService,
+        OrganizationsService,
+        BootstrapService,
+      ],
     };
   }
 }

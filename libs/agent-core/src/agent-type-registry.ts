@@ -1,14 +1,28 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { AgentTypeInfo, flattenValidationErrors, UnknownAgentTypeError, ValidationFailedError } from '@app/contracts';
-import { AgentTypeDefinition, Collector, Deployment, DeploymentInput, describeType } from './agent-type';
+import {
+  AgentTypeInfo,
+  flattenValidationErrors,
+  UnknownAgentTypeError,
+  ValidationFailedError,
+} from '@app/contracts';
+import {
+  AgentTypeDefinition,
+  Collector,
+  CollectorContext,
+  Deployment,
+  DeploymentInput,
+  describeType,
+} from './agent-type';
+import type { AgentRuntimeOptions, BaseAgent } from './base-agent';
 
 /** The agent types this build knows. Types register themselves; nothing here names one. */
 export class AgentTypeRegistry {
   private readonly definitions = new Map<string, AgentTypeDefinition>();
 
   register<C extends object>(definition: AgentTypeDefinition<C>): this {
-    if (this.definitions.has(definition.type)) throw new Error(`agent type ${definition.type} is already registered`);
+    if (this.definitions.has(definition.type))
+      throw new Error(`agent type ${definition.type} is already registered`);
     this.definitions.set(definition.type, definition as unknown as AgentTypeDefinition);
     return this;
   }
@@ -37,7 +51,11 @@ export class AgentTypeRegistry {
       throw new ValidationFailedError([{ field: 'config', reason: 'must be an object' }]);
     }
     const instance = plainToInstance(definition.configClass, config, { exposeDefaultValues: true });
-    const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+    const errors = validateSync(instance, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: false,
+    });
     if (errors.length) throw new ValidationFailedError(flattenValidationErrors(errors, 'config'));
     return { ...instance } as Record<string, unknown>;
   }
@@ -47,7 +65,19 @@ export class AgentTypeRegistry {
     return this.get(type).buildDeployment({ ...input, config });
   }
 
-  createCollectors(type: string, config: unknown): Collector[] {
-    return this.get(type).createCollectors(this.validateConfig(type, config));
+  /** A ready-to-start agent of `type`: config validated (ValidationFailedError otherwise), collectors built. */
+  create(type: string, options: AgentRuntimeOptions, config: unknown, context: CollectorContext): BaseAgent {
+    const definition = this.get(type);
+    const validated = this.validateConfig(type, config);
+    const collectors = definition.createCollectors(validated, context);
+    return definition.createAgent({ ...options, agentType: type, collectors }, validated, context);
+  }
+
+  createCollectors(
+    type: string,
+    config: unknown,
+    context: CollectorContext = { environment: {} },
+  ): Collector[] {
+    return this.get(type).createCollectors(this.validateConfig(type, config), context);
   }
 }

@@ -1,3 +1,4 @@
+import type { AgentOptions, BaseAgent } from './base-agent';
 import { AgentTypeInfo, ConfigFieldSchema, DeploymentCommand, MetricSample } from '@app/contracts';
 
 /** A metric a type reports, declared once: docs, the API and the dashboard read this table. */
@@ -48,7 +49,18 @@ export interface AgentTypeDefinition<C extends object = object> {
   metrics: DeclaredMetric[];
   buildDeployment(input: DeploymentInput<C>): Deployment;
   /** Collectors for a running agent of this type, built from its validated config. */
-  createCollectors(config: C): Collector[];
+  createCollectors(config: C, context: CollectorContext): Collector[];
+  /** The runtime of this type: a BaseAgent subclass given its options (collectors included). */
+  createAgent(options: AgentOptions, config: C, context: CollectorContext): BaseAgent;
+}
+
+/**
+ * What a type may read from the host besides its config: the process environment as the agent's
+ * config loader read it, for the variables each platform standardises (DOCKER_HOST,
+ * KUBERNETES_SERVICE_HOST, KUBECONFIG). Tests pass their own.
+ */
+export interface CollectorContext {
+  environment: Readonly<Record<string, string | undefined>>;
 }
 
 export function describeType(definition: AgentTypeDefinition): AgentTypeInfo {

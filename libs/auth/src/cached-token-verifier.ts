@@ -8,7 +8,6 @@ import {
   TokenKind,
   TokenMalformedError,
   TokenRevokedError,
-  TokenRevokedData,
   TokenWrongKindError,
   VerifiedToken,
   VerifyTokenRequest,
@@ -25,24 +24,37 @@ export interface TokenVerifierOptions {
   now?: () => number;
 }
 
-type Entry = { ok: true; value: VerifiedToken; until: number } | { ok: false; error: DomainError; until: number };
+type Entry = { until: number; tokenId?: string } & (
+  { ok: true; value: VerifiedToken } | { ok: false; error: DomainError }
+);
 
-const json = JSONCodec<EventEnvelope<TokenRevokedData>>();
+/** Both events name the token in `data.tokenId`. */
+const json = JSONCodec<EventEnvelope<{ tokenId: string }>>();
 /** Errors that are a property of the token, safe to cache; TIMEOUT/UNAVAILABLE are not. */
-const CACHEABLE = new Set<string>([ErrorCodes.TOKEN_UNKNOWN, ErrorCodes.TOKEN_REVOKED, ErrorCodes.TOKEN_EXPIRED]);
+const CACHEABLE = new Set<string>([
+  ErrorCodes.TOKEN_UNKNOWN,
+  ErrorCodes.TOKEN_REVOKED,
+  ErrorCodes.TOKEN_EXPIRED,
+]);
 
 /**
  * Verifies tokens through the token service with a per-process cache. A `token.revoked`
- * event removes the token's entries in every process that listens (within milliseconds);
- * after a NATS reconnect the whole cache is dropped, since events may have been missed.
+ * event removes the token's entries in every process that listens (within milliseconds), and
+ * a `token.rotated` event drops them so the next check learns the shortened expiry; after a
+ * NATS reconnect the whole cache is dropped, since events may have been missed.
  */
 export class CachedTokenVerifier {
   private readonly entries = new Map<string, Entry>();
   private readonly keysByTokenId = new Map<string, Set<string>>();
   private readonly inflight = new Map<string, Promise<VerifiedToken>>();
-  /** tokenId → when its revocation was seen; guards against caching a lookup that raced the event. */
-  private readonly recentlyRevoked = new Map<string, number>();
-  private subscription?: Subscription;
+  /**
+   * tokenId → when its revocation or rotation was seen. A lookup that started before that
+   * instant may carry the old answer: a revoked token is then refused, a rotated one is
+   * returned but not cached.
+   */
+  private readonly recentlyChanged = new Map<string, { at: number; revoked: boolean }>();
+  private subscriptions: Subscription[] = [];
+  private watchingStatus = false;
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
@@ -59,20 +71,15 @@ export class CachedTokenVerifier {
     this.now = options.now ?? Date.now;
   }
 
-  /** Starts listening for revocations; call once before serving. */
+  /** Starts listening for revocations and rotations; call once before serving. */
   start(): void {
-    if (this.subscription) return;
-    this.subscription = this.nc.subscribe(Subjects.event(EventKinds.tokenRevoked), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          this.invalidate(json.decode(msg.data).data.tokenId);
-        } catch {
-          // A malformed event cannot name a token; drop everything rather than keep a revoked one.
-          this.clear();
-        }
-      },
-    });
+    if (this.subscriptions.length) return;
+    this.subscriptions = [
+      this.listen(EventKinds.tokenRevoked, (tokenId) => this.invalidate(tokenId)),
+      this.listen(EventKinds.tokenRotated, (tokenId) => this.forget(tokenId, false)),
+    ];
+    if (this.watchingStatus) return;
+    this.watchingStatus = true;
     void (async () => {
       for await (const status of this.nc.status()) {
         if (status.type === 'reconnect') this.clear();
@@ -81,8 +88,8 @@ export class CachedTokenVerifier {
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
   }
 
   /** The cached answer, if any, without I/O: lets hot paths avoid an await per message. */
@@ -90,7 +97,7 @@ export class CachedTokenVerifier {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     if (entry.until <= this.now()) {
-      this.entries.delete(token);
+      this.drop(token, entry);
       return undefined;
     }
     return entry.ok ? entry.value : entry.error;
@@ -99,7 +106,8 @@ export class CachedTokenVerifier {
   async verify(token: string, expectedKind?: TokenKind): Promise<VerifiedToken> {
     const parsed = parseToken(token);
     if (!parsed) throw new TokenMalformedError();
-    if (expectedKind && parsed.kind !== expectedKind) throw new TokenWrongKindError(expectedKind, parsed.kind);
+    if (expectedKind && parsed.kind !== expectedKind)
+      throw new TokenWrongKindError(expectedKind, parsed.kind);
     const cached = this.peek(token);
     if (cached instanceof DomainError) throw cached;
     if (cached) return cached;
@@ -111,15 +119,9 @@ export class CachedTokenVerifier {
     return pending;
   }
 
+  /** The token was revoked: forget it, and refuse any lookup that raced the revocation. */
   invalidate(tokenId: string): void {
-    const now = this.now();
-    this.recentlyRevoked.set(tokenId, now);
-    for (const [id, at] of this.recentlyRevoked) {
-      if (at < now - this.ttlMs) this.recentlyRevoked.delete(id);
-      else break;
-    }
-    for (const key of this.keysByTokenId.get(tokenId) ?? []) this.entries.delete(key);
-    this.keysByTokenId.delete(tokenId);
+    this.forget(tokenId, true);
   }
 
   clear(): void {
@@ -131,15 +133,54 @@ export class CachedTokenVerifier {
     return this.entries.size;
   }
 
+  private listen(kind: string, onToken: (tokenId: string) => void): Subscription {
+    return this.nc.subscribe(Subjects.event(kind), {
+      callback: (err, msg) => {
+        if (err) return;
+        let tokenId: unknown;
+        try {
+          tokenId = json.decode(msg.data).data?.tokenId;
+        } catch {
+          tokenId = undefined;
+        }
+        // An event that cannot name its token: drop everything rather than keep a revoked one.
+        if (typeof tokenId === 'string') onToken(tokenId);
+        else this.clear();
+      },
+    });
+  }
+
+  private forget(tokenId: string, revoked: boolean): void {
+    const now = this.now();
+    const previous = this.recentlyChanged.get(tokenId);
+    // Re-inserting keeps the map ordered by time, so pruning can stop at the first fresh entry.
+    this.recentlyChanged.delete(tokenId);
+    this.recentlyChanged.set(tokenId, { at: now, revoked: revoked || (previous?.revoked ?? false) });
+    for (const [id, change] of this.recentlyChanged) {
+      if (change.at >= now - this.ttlMs) break;
+      this.recentlyChanged.delete(id);
+    }
+    for (const key of this.keysByTokenId.get(tokenId) ?? []) this.entries.delete(key);
+    this.keysByTokenId.delete(tokenId);
+  }
+
   private async lookup(token: string): Promise<VerifiedToken> {
     const startedAt = this.now();
     try {
       const request: VerifyTokenRequest = { token };
       const value = await this.rpc.request<VerifiedToken>(Subjects.tokens.verify, request);
-      const revokedAt = this.recentlyRevoked.get(value.tokenId);
-      if (revokedAt !== undefined && revokedAt >= startedAt) throw new TokenRevokedError();
-      const expires = value.expiresAt ? Date.parse(value.expiresAt) : Infinity;
-      this.remember(token, { ok: true, value, until: Math.min(this.now() + this.ttlMs, expires) }, value.tokenId);
+      const change = this.recentlyChanged.get(value.tokenId);
+      const raced = change !== undefined && change.at >= startedAt;
+      if (raced && change.revoked) throw new TokenRevokedError();
+      if (!raced) {
+        const expires = value.expiresAt ? Date.parse(value.expiresAt) : Infinity;
+        this.remember(token, {
+          ok: true,
+          value,
+          until: Math.min(this.now() + this.ttlMs, expires),
+          tokenId: value.tokenId,
+        });
+      }
       return value;
     } catch (error) {
       if (error instanceof DomainError && CACHEABLE.has(error.code)) {
@@ -149,17 +190,25 @@ export class CachedTokenVerifier {
     }
   }
 
-  private remember(token: string, entry: Entry, tokenId?: string): void {
+  private remember(token: string, entry: Entry): void {
     // Bounded: when full, the oldest insertion goes first (Map keeps insertion order).
     if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      const oldest = this.entries.entries().next().value;
+      if (oldest) this.drop(oldest[0], oldest[1]);
     }
     this.entries.set(token, entry);
-    if (tokenId) {
-      let keys = this.keysByTokenId.get(tokenId);
-      if (!keys) this.keysByTokenId.set(tokenId, (keys = new Set()));
+    if (entry.tokenId) {
+      let keys = this.keysByTokenId.get(entry.tokenId);
+      if (!keys) this.keysByTokenId.set(entry.tokenId, (keys = new Set()));
       keys.add(token);
     }
+  }
+
+  private drop(token: string, entry: Entry): void {
+    this.entries.delete(token);
+    if (!entry.tokenId) return;
+    const keys = this.keysByTokenId.get(entry.tokenId);
+    keys?.delete(token);
+    if (keys?.size === 0) this.keysByTokenId.delete(entry.tokenId);
   }
 }

@@ -201,3 +201,20 @@ export class MetricsBatch {
   @Type(() => MetricSample)
   samples!: MetricSample[];
 }
+
+/**
+ * `agents.<env>.<agentId>.control` body. `revoked`: the agent's credential is no longer accepted; the
+ * agent logs it, records it in its state file and exits with code 78 (EX_CONFIG) without retrying.
+ */
+export const AgentControlTypes = ['revoked'] as const;
+export type AgentControlType = (typeof AgentControlTypes)[number];
+
+export class AgentControlMessage {
+  @IsIn(AgentControlTypes as unknown as string[])
+  type!: AgentControlType;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}

@@ -87,9 +87,21 @@ export class ValidationFailedError extends DomainError {
     super(ErrorCodes.VALIDATION_FAILED, errors.map((e) => `${e.field}: ${e.reason}`).join('; '), errors);
   }
 }
+/** No credential, or one that is not a well-formed `Authorization: Bearer <key>` header. */
+export class UnauthenticatedError extends DomainError {
+  constructor(reason: string) {
+    super(ErrorCodes.UNAUTHENTICATED, reason);
+  }
+}
 export class NotFoundError extends DomainError {
   constructor(what: string) {
     super(ErrorCodes.NOT_FOUND, `${what} not found`);
+  }
+}
+/** The request clashes with existing state: a taken name, a token already rotated or revoked. */
+export class ConflictError extends DomainError {
+  constructor(reason: string) {
+    super(ErrorCodes.CONFLICT, reason);
   }
 }
 export class TokenMalformedError extends DomainError {

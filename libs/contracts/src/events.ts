@@ -4,6 +4,8 @@ export const EventKinds = {
   agentOnline: 'agent.online',
   agentOffline: 'agent.offline',
   agentRevoked: 'agent.revoked',
+  /** An enrollment attempt was refused (bad/expired/revoked token…); under `agent.` so agent consumers see it. */
+  agentEnrollmentFailed: 'agent.enrollment_failed',
   environmentCreated: 'environment.created',
   tokenIssued: 'token.issued',
   tokenRevoked: 'token.revoked',
@@ -44,4 +46,25 @@ export interface TokenRotatedData {
   tokenId: string;
   replacedBy: string;
   graceUntil: string;
+}
+export interface TokenIssuedData {
+  tokenId: string;
+  kind: string;
+  name: string | null;
+  expiresAt: string | null;
+  maxUses: number | null;
+  /** Set when the token replaces a rotated one. */
+  replaces?: string;
+}
+export interface OrganizationCreatedData {
+  name: string;
+  /** The organisation's first API key. */
+  apiKeyId: string;
+}
+/** `agent.enrollment_failed`: organisation and environment are known when the token was; no agent id yet. */
+export interface EnrollmentFailedData {
+  /** The error code the enrollment was refused with (`TOKEN_REVOKED`, `TOKEN_EXPIRED`, …). */
+  reason: string;
+  agentType?: string;
+  hostname?: string;
 }

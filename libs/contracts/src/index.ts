@@ -9,3 +9,4 @@ export * from './rpc';
 export * from './provisioning';
 export * from './metrics-query';
 export * from './token-format';
+export * from './alerts';

@@ -6,6 +6,12 @@ export const Subjects = {
   enroll: 'agents.enroll',
   heartbeat: (environment: string, agentId: string) => `agents.${environment}.${agentId}.heartbeat`,
   metrics: (environment: string, agentId: string) => `agents.${environment}.${agentId}.metrics`,
+  /**
+   * Core NATS, platform → one agent: `AgentControlMessage` (e.g. `{ "type": "revoked" }`). Published by
+   * provisioning when it revokes the agent, and by ingestion whenever it refuses a message because the
+   * credential is revoked, so an agent that was offline during the revocation learns it at its next heartbeat.
+   */
+  agentControl: (environment: string, agentId: string) => `agents.${environment}.${agentId}.control`,
   heartbeatWildcard: 'agents.*.*.heartbeat',
   metricsWildcard: 'agents.*.*.metrics',
   /** Events are facts published to the EVENTS stream: `events.agent.offline`, `events.token.revoked`, … */
@@ -35,6 +41,19 @@ export const Subjects = {
     revoke: 'fleet.agents.revoke',
     audit: 'fleet.audit.list',
   },
+  alerts: {
+    listRules: 'alerts.rules.list',
+    createRule: 'alerts.rules.create',
+    updateRule: 'alerts.rules.update',
+    deleteRule: 'alerts.rules.delete',
+    listChannels: 'alerts.channels.list',
+    createChannel: 'alerts.channels.create',
+    deleteChannel: 'alerts.channels.delete',
+    list: 'alerts.list',
+    listDeliveries: 'alerts.deliveries.list',
+  },
+  /** The alerting service's durable consumer of EVENTS sees every agent fact. */
+  agentEventsWildcard: 'events.agent.>',
   metricsQuery: 'metrics.query',
   ingestionStats: 'metrics.ingestion.stats',
 } as const;
@@ -57,6 +76,8 @@ export const Headers = {
   /** Why a message was parked on the dead-letter stream. */
   deadLetterReason: 'Rca-Dead-Letter-Reason',
   deadLetterSubject: 'Rca-Dead-Letter-Subject',
+  /** Human-readable detail of the reason (e.g. which field failed validation). */
+  deadLetterDetail: 'Rca-Dead-Letter-Detail',
 } as const;
 
 /** `<agentId>:<seq>` — stable across resends so JetStream drops duplicates. */

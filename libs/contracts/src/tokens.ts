@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsISO8601,
@@ -96,6 +97,12 @@ export interface IssuedToken extends TokenMetadata {
   secret: string;
 }
 
+/** What `tokens.rotate` returns: the new token (with its secret, once) and the old one, now in its grace period. */
+export interface RotatedToken {
+  token: IssuedToken;
+  previous: TokenMetadata;
+}
+
 export class VerifyTokenRequest {
   @IsString()
   @MaxLength(200)
@@ -107,6 +114,7 @@ export class VerifyTokenRequest {
 
   /** Counts one use against `maxUses` (enrollment); verification alone does not. */
   @IsOptional()
+  @IsBoolean()
   consume?: boolean;
 }
 
@@ -127,6 +135,16 @@ export class TokenRefRequest {
   @IsString()
   @MinLength(1)
   tokenId!: string;
+
+  /** Narrows the lookup: a token of another kind is "not found" (an HTTP route for enrollment tokens cannot revoke an API key). */
+  @IsOptional()
+  @IsIn(TokenKinds as unknown as string[])
+  kind?: TokenKind;
+
+  /** Narrows the lookup to one environment's tokens. */
+  @IsOptional()
+  @Matches(ENVIRONMENT_NAME_PATTERN)
+  environment?: string;
 
   @IsOptional()
   @IsString()
@@ -169,6 +187,7 @@ export class ListTokensRequest {
   agentId?: string;
 
   @IsOptional()
+  @IsBoolean()
   includeRevoked?: boolean;
 }
 

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Database, DatabaseOptions, openDatabase } from './database';
-import { migrateToLatest, Migrations } from './migrate';
+import { migrateDatabase, Migrations } from './migrate';
 
 /** Injection token for the service's `Database<DB>` (Kysely + engine). */
 export const DATABASE = Symbol('DATABASE');
@@ -25,7 +25,7 @@ export class DatabaseModule {
           provide: DATABASE,
           useFactory: async () => {
             const database = await openDatabase(options);
-            await migrateToLatest(database.db, migrations);
+            await migrateDatabase(database, migrations);
             return database;
           },
         },

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { createTestDatabase, testEngines } from '@app/testing';
 import { openDatabase } from './database';
-import { migrateToLatest } from './migrate';
+import { migrateDatabase, migrateToLatest } from './migrate';
 
 interface DB {
   things: { id: string; n: number };
@@ -32,6 +32,25 @@ describe.each(testEngines())('openDatabase on %s', (engine) => {
       await sql`select 1`.execute(database.db);
     } finally {
       await database.close();
+      await fixture.cleanup();
+    }
+  });
+});
+
+describe('two services in one PostgreSQL database', () => {
+  const run = process.env.TEST_DATABASE_URL ? it : it.skip;
+  run('each keeps its own migration history in its own schema', async () => {
+    const fixture = await createTestDatabase('postgres', 'first');
+    const first = await openDatabase<DB>({ ...fixture.options, name: 'first' });
+    const second = await openDatabase<DB>({ ...fixture.options, name: 'second' });
+    try {
+      const table = (db: typeof first.db) =>
+        db.schema.createTable('things').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('n', 'bigint').execute();
+      expect(await migrateDatabase(first, { '0001_things': { up: table } })).toEqual(['0001_things']);
+      expect(await migrateDatabase(second, { '0001_things': { up: table } })).toEqual(['0001_things']);
+    } finally {
+      await first.close();
+      await second.close();
       await fixture.cleanup();
     }
   });

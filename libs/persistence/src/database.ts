@@ -24,6 +24,8 @@ export interface Database<DB> {
   engine: Engine;
   /** Where the data lives, for logs: a file path or `postgres schema <name>`. */
   location: string;
+  /** PostgreSQL schema holding the service's tables; undefined on SQLite. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,11 @@ async function openPostgres<DB>(url: string, schema: string, max: number): Promi
   const pool = new Pool({ connectionString: url, max, options: `-c search_path="${schema}"` });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
+  // A checked-out client (e.g. inside a transaction, between statements) has no pool listener:
+  // without this one, a connection killed by the server is an unhandled 'error' event that ends
+  // the process. The failing query still rejects and the pool discards the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   await sql`select 1`.execute(db);
-  return { db, engine: 'postgres', location: `postgres schema ${schema}`, close: () => db.destroy() };
+  return { db, engine: 'postgres', location: `postgres schema ${schema}`, schema, close: () => db.destroy() };
 }

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '@app/config';
+import { formatToken } from '@app/contracts';
+import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+  let out = '';
+  const result = parseAgentCommandLine(argv, env, (t) => (out += t));
+  return { result, out };
+};
+const parsed = (argv: string[], env: NodeJS.ProcessEnv = {}) => parse(argv, env).result as AgentCommandLine;
+const token = formatToken('enrollment', randomBytes);
+
+describe('agent command line', () => {
+  it('reads RCA_* variables with the contract defaults', () => {
+    const { config, collectIntervalSeconds, typeConfig, once } = parsed([], {
+      RCA_NATS_URL: 'nats://n:4222',
+      RCA_TOKEN: token,
+    });
+    expect(config).toMatchObject({
+      RCA_AGENT_TYPE: 'server',
+      RCA_HEARTBEAT_INTERVAL: 10,
+      RCA_STATE_DIR: './data/agent',
+      RCA_LOG_LEVEL: 'info',
+    });
+    expect(collectIntervalSeconds).toBe(10);
+    expect(typeConfig).toEqual({ log_level: 'info' });
+    expect(once).toBe(false);
+  });
+
+  it('lets flags override variables, type config keys included', () => {
+    const cli = parsed(
+      [
+        '--type',
+        'kubernetes',
+        '--scope',
+        'namespace',
+        '--namespace',
+        'team-a',
+        '--replicas',
+        '2',
+        '--collect-interval',
+        '5',
+        '--log-level',
+        'debug',
+      ],
+      {
+        RCA_NATS_URL: 'nats://n:4222',
+        RCA_AGENT_TYPE: 'docker',
+        RCA_NAMESPACE: 'other',
+        RCA_LABELS: 'team=sre,zone=eu-1',
+      },
+    );
+    expect(cli.config.RCA_AGENT_TYPE).toBe('kubernetes');
+    expect(cli.typeConfig).toEqual({
+      log_level: 'debug',
+      namespace: 'team-a',
+      release_name: 'rca-agent',
+      replicas: 2,
+      scope: 'namespace',
+    });
+    expect(cli.collectIntervalSeconds).toBe(5);
+    expect(cli.labels).toEqual({ team: 'sre', zone: 'eu-1' });
+  });
+
+  it('needs neither NATS nor a token for --once', () => {
+    expect(parsed(['--once']).once).toBe(true);
+  });
+
+  it('prints help and says so instead of running', () => {
+    const { result, out } = parse(['--help']);
+    expect(result).toBe('help');
+    expect(out).toContain('--nats-url <urls>');
+    expect(out).toContain('[RCA_NATS_URL]');
+  });
+
+  it.each([
+    [
+      ['--type', 'mainframe'],
+      { RCA_NATS_URL: 'nats://n:4222' },
+      AgentUsageError,
+      /unknown agent type "mainframe"; known types: docker, kubernetes, server/,
+    ],
+    [[], {}, AgentUsageError, /RCA_NATS_URL \(--nats-url\) is required/],
+    [['--nats-url', 'http://n:4222'], {}, ConfigError, /RCA_NATS_URL: must be one or more nats:\/\/ URLs/],
+    [
+      ['--heartbeat-interval', '0.5'],
+      { RCA_NATS_URL: 'nats://n' },
+      ConfigError,
+      /RCA_HEARTBEAT_INTERVAL: must be a whole number of seconds/,
+    ],
+    [
+      [],
+      { RCA_NATS_URL: 'nats://n', RCA_TOKEN: 'rca_et_wrong' },
+      AgentUsageError,
+      /RCA_TOKEN: not a valid enrollment token/,
+    ],
+    [
+      ['--type', 'docker', '--docker-host', 'ftp://x'],
+      { RCA_NATS_URL: 'nats://n' },
+      AgentUsageError,
+      /RCA_DOCKER_HOST: docker_host must be/,
+    ],
+    [['--bogus'], {}, AgentUsageError, /unknown option '--bogus'/],
+  ])('refuses %j %j with a message naming the problem', (argv, env, errorClass, message) => {
+    expect(() => parse(argv as string[], env as NodeJS.ProcessEnv)).toThrow(errorClass as typeof Error);
+    expect(() => parse(argv as string[], env as NodeJS.ProcessEnv)).toThrow(message as RegExp);
+  });
+});

@@ -1,0 +1,207 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig } from '@app/config';
+import { parseToken, ValidationFailedError } from '@app/contracts';
+import { AGENT_LOG_LEVELS, agentTypes, AGENT_VERSION } from '@app/agent-core';
+
+/**
+ * The agent's variables (docs/deploy-contract.md). Property names are the variable names; flags
+ * override them. The last three are the platforms' own variables, read here so collectors never
+ * touch process.env.
+ */
+export class AgentConfig {
+  @IsOptional()
+  @IsString()
+  RCA_TOKEN?: string = undefined;
+
+  @IsOptional()
+  @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
+    message: 'must be one or more nats:// URLs separated by commas',
+  })
+  RCA_NATS_URL?: string = undefined;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http:// or https:// URL' })
+  RCA_PLATFORM_URL?: string = undefined;
+
+  @IsString()
+  RCA_AGENT_TYPE: string = 'server';
+
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(1)
+  @Max(3600)
+  RCA_HEARTBEAT_INTERVAL: number = 10;
+
+  /** Defaults to the heartbeat interval. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(1)
+  @Max(3600)
+  RCA_COLLECT_INTERVAL?: number = undefined;
+
+  @IsString()
+  @MinLength(1)
+  RCA_STATE_DIR: string = './data/agent';
+
+  @IsIn(AGENT_LOG_LEVELS as unknown as string[])
+  RCA_LOG_LEVEL: string = 'info';
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_./-]{1,63}=[^,=]{0,200}(,[A-Za-z0-9_./-]{1,63}=[^,=]{0,200})*$/, {
+    message: 'must be key=value pairs separated by commas',
+  })
+  RCA_LABELS?: string = undefined;
+
+  /** Only NATS is built into this agent; the HTTP intake fallback is not. */
+  @IsIn(['nats'], { message: 'only "nats" is supported by this agent build' })
+  RCA_TRANSPORT: string = 'nats';
+
+  @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
+  @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
+  @IsOptional() @IsString() KUBECONFIG?: string = undefined;
+}
+
+export interface AgentCommandLine {
+  config: AgentConfig;
+  /** The type's configuration, validated, defaults applied. */
+  typeConfig: Record<string, unknown>;
+  labels: Record<string, string>;
+  collectIntervalSeconds: number;
+  once: boolean;
+}
+
+/** Flags of the contract; each overrides its variable. */
+const FLAGS: [flag: string, variable: keyof AgentConfig, description: string][] = [
+  ['--token <token>', 'RCA_TOKEN', 'enrollment token (rca_et_…), needed on first start'],
+  ['--nats-url <urls>', 'RCA_NATS_URL', 'NATS URL(s), comma-separated'],
+  ['--platform-url <url>', 'RCA_PLATFORM_URL', 'gateway base URL'],
+  ['--type <type>', 'RCA_AGENT_TYPE', `agent type: ${agentTypes.names().join(', ')} (default server)`],
+  ['--heartbeat-interval <seconds>', 'RCA_HEARTBEAT_INTERVAL', 'seconds between heartbeats (default 10)'],
+  [
+    '--collect-interval <seconds>',
+    'RCA_COLLECT_INTERVAL',
+    'seconds between collections (default: heartbeat interval)',
+  ],
+  ['--state-dir <dir>', 'RCA_STATE_DIR', 'directory of state.json (default ./data/agent)'],
+  ['--log-level <level>', 'RCA_LOG_LEVEL', `${AGENT_LOG_LEVELS.join(', ')} (default info)`],
+  ['--labels <pairs>', 'RCA_LABELS', 'key=value,key=value labels sent at enrollment'],
+];
+
+/** Every type's config keys as `--<key-with-dashes>` / `RCA_<KEY>`, except log_level (a common flag). */
+function typeConfigKeys(): { key: string; flag: string; variable: string; description: string }[] {
+  const seen = new Map<string, { key: string; flag: string; variable: string; description: string }>();
+  for (const type of agentTypes.types()) {
+    for (const field of type.config) {
+      if (field.name === 'log_level' || seen.has(field.name)) continue;
+      seen.set(field.name, {
+        key: field.name,
+        flag: `--${field.name.replace(/_/g, '-')} <value>`,
+        variable: `RCA_${field.name.toUpperCase()}`,
+        description: `${type.type}: ${field.description}`,
+      });
+    }
+  }
+  return [...seen.values()];
+}
+
+/** A usage problem; main prints the message and exits with AgentExitCodes.badConfig. */
+export class AgentUsageError extends Error {}
+
+/**
+ * Reads flags and RCA_* variables into a validated configuration. `--help` prints and exits 0 through
+ * `onHelp`; every problem is an AgentUsageError (or ConfigError) naming the variable or flag.
+ */
+export function parseAgentCommandLine(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  write: (text: string) => void,
+): AgentCommandLine | 'help' {
+  const typeKeys = typeConfigKeys();
+  const program = new Command('rca-agent')
+    .description(
+      'RCA platform agent: enrolls with an enrollment token, then sends heartbeats and metrics over NATS.',
+    )
+    .version(AGENT_VERSION)
+    .option('--once', 'collect once, print the metrics batch as JSON and exit (no NATS, no token)')
+    .exitOverride()
+    .configureOutput({ writeOut: write, writeErr: write });
+  for (const [flag, variable, description] of FLAGS)
+    program.addOption(new Option(flag, `${description} [${variable}]`));
+  for (const k of typeKeys) program.addOption(new Option(k.flag, `${k.description} [${k.variable}]`));
+  program.addHelpText('after', '\nEvery flag can also be given as the variable in brackets; the flag wins.');
+
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (
+      error instanceof CommanderError &&
+      (error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
+    ) {
+      return 'help';
+    }
+    throw new AgentUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const flags = program.opts<Record<string, string | boolean | undefined>>();
+  const merged: NodeJS.ProcessEnv = { ...env };
+  const attribute = (flag: string) => new Option(flag).attributeName();
+  for (const [flag, variable] of FLAGS)
+    if (typeof flags[attribute(flag)] === 'string') merged[variable] = flags[attribute(flag)] as string;
+  for (const k of typeKeys)
+    if (typeof flags[attribute(k.flag)] === 'string') merged[k.variable] = flags[attribute(k.flag)] as string;
+
+  const config = loadConfig(AgentConfig, merged);
+  const once = flags.once === true;
+  if (!agentTypes.names().includes(config.RCA_AGENT_TYPE)) {
+    throw new AgentUsageError(
+      `RCA_AGENT_TYPE: unknown agent type "${config.RCA_AGENT_TYPE}"; known types: ${agentTypes.names().join(', ')}`,
+    );
+  }
+  if (!once) {
+    if (!config.RCA_NATS_URL) throw new AgentUsageError('RCA_NATS_URL (--nats-url) is required');
+    if (config.RCA_TOKEN && parseToken(config.RCA_TOKEN)?.kind !== 'enrollment') {
+      throw new AgentUsageError(
+        'RCA_TOKEN: not a valid enrollment token (expected rca_et_… with a correct checksum)',
+      );
+    }
+  }
+
+  const rawTypeConfig: Record<string, unknown> = { log_level: config.RCA_LOG_LEVEL };
+  const info = agentTypes.types().find((t) => t.type === config.RCA_AGENT_TYPE)!;
+  for (const field of info.config) {
+    const value = merged[`RCA_${field.name.toUpperCase()}`];
+    if (field.name === 'log_level' || value === undefined || value === '') continue;
+    rawTypeConfig[field.name] = field.type === 'integer' ? Number(value) : value;
+  }
+  let typeConfig: Record<string, unknown>;
+  try {
+    typeConfig = agentTypes.validateConfig(config.RCA_AGENT_TYPE, rawTypeConfig);
+  } catch (error) {
+    if (error instanceof ValidationFailedError) {
+      throw new AgentUsageError(
+        (error.errors ?? [])
+          .map((e) => `RCA_${e.field.replace(/^config\./, '').toUpperCase()}: ${e.reason}`)
+          .join('\n'),
+      );
+    }
+    throw error;
+  }
+
+  const labels = Object.fromEntries(
+    (config.RCA_LABELS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
+  return {
+    config,
+    typeConfig,
+    labels,
+    collectIntervalSeconds: config.RCA_COLLECT_INTERVAL ?? config.RCA_HEARTBEAT_INTERVAL,
+    once,
+  };
+}
+
+export { ConfigError };

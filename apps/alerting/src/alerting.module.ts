@@ -1,0 +1,80 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/persistence';
+import { NatsModule } from '@app/messaging';
+import { structuredLogging } from '@app/observability';
+import { AgentDirectory } from './agents/agent-directory';
+import { AlertEvaluator } from './alerts/alert-evaluator';
+import { AlertLifecycle } from './alerts/alert-lifecycle';
+import { AlertScheduler } from './alerts/alert-scheduler';
+import { AlertsHandler } from './alerts/alerts.handler';
+import { AlertsRepository } from './alerts/alerts.repository';
+import { AlertsService } from './alerts/alerts.service';
+import { ChannelsHandler } from './channels/channels.handler';
+import { ChannelsRepository } from './channels/channels.repository';
+import { ChannelsService } from './channels/channels.service';
+import { Clock, SystemClock } from './clock';
+import { AlertingConfig } from './config';
+import { DeliveriesRepository } from './delivery/deliveries.repository';
+import { DeliveryWorker } from './delivery/delivery-worker';
+import { EventConsumer } from './delivery/event-consumer';
+import { WebhookSender } from './delivery/webhook-sender';
+import { migrations } from './migrations';
+import { AlertingMetrics } from './health/alerting-metrics';
+import { HealthServer } from './health/health-server';
+import { RulesHandler } from './rules/rules.handler';
+import { RulesRepository } from './rules/rules.repository';
+import { RulesService } from './rules/rules.service';
+import { Transactions } from './transactions';
+
+export interface AlertingOverrides {
+  /** Tests move time instead of sleeping through "offline for N". */
+  clock?: Clock;
+}
+
+@Module({})
+export class AlertingModule {
+  static forRoot(config: AlertingConfig, overrides: AlertingOverrides = {}): DynamicModule {
+    return {
+      module: AlertingModule,
+      imports: [
+        structuredLogging('alerting', config.LOG_LEVEL),
+        DatabaseModule.forRoot(
+          { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, name: 'alerting' },
+          migrations,
+        ),
+        NatsModule.forRoot({
+          url: config.NATS_URL,
+          token: config.NATS_TOKEN,
+          credsFile: config.NATS_CREDS,
+          name: 'alerting',
+          requestTimeoutMs: config.RPC_TIMEOUT_MS,
+        }),
+      ],
+      controllers: [RulesHandler, ChannelsHandler, AlertsHandler],
+      providers: [
+        { provide: AlertingConfig, useValue: config },
+        { provide: Clock, useValue: overrides.clock ?? new SystemClock() },
+        {
+          provide: AlertingMetrics,
+          useValue: new AlertingMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
+        },
+        HealthServer,
+        Transactions,
+        RulesRepository,
+        ChannelsRepository,
+        AlertsRepository,
+        DeliveriesRepository,
+        RulesService,
+        ChannelsService,
+        AlertsService,
+        AgentDirectory,
+        AlertLifecycle,
+        AlertEvaluator,
+        AlertScheduler,
+        WebhookSender,
+        DeliveryWorker,
+        EventConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  AlertChannel,
+  AlertChannelRefRequest,
+  CreateAlertChannelRequest,
+  CreatedAlertChannel,
+  ListAlertChannelsRequest,
+  Subjects,
+} from '@app/contracts';
+import { ChannelsService } from './channels.service';
+
+@Controller()
+export class ChannelsHandler {
+  constructor(private readonly channels: ChannelsService) {}
+
+  @MessagePattern(Subjects.alerts.listChannels)
+  list(@Payload() request: ListAlertChannelsRequest): Promise<AlertChannel[]> {
+    return this.channels.list(request.organizationId);
+  }
+
+  @MessagePattern(Subjects.alerts.createChannel)
+  create(@Payload() request: CreateAlertChannelRequest): Promise<CreatedAlertChannel> {
+    return this.channels.create(request.organizationId, request.channel);
+  }
+
+  @MessagePattern(Subjects.alerts.deleteChannel)
+  async delete(@Payload() request: AlertChannelRefRequest): Promise<{ deleted: true }> {
+    await this.channels.delete(request.organizationId, request.channelId);
+    return { deleted: true };
+  }
+}

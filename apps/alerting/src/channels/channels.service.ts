@@ -1,0 +1,55 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AlertChannel, AlertChannelInput, CreatedAlertChannel, NotFoundError } from '@app/contracts';
+import { Clock } from '../clock';
+import { ChannelRow } from '../database';
+import { ChannelsRepository } from './channels.repository';
+
+/** Recognisable prefix, so a leaked signing secret can be found by a scanner. */
+const SECRET_PREFIX = 'rca_whs_';
+const HINT_LENGTH = SECRET_PREFIX.length + 4;
+
+/** Notification channels. The signing secret is returned by `create` and never again. */
+@Injectable()
+export class ChannelsService {
+  constructor(
+    private readonly channels: ChannelsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(organizationId: string, input: AlertChannelInput): Promise<CreatedAlertChannel> {
+    const row: ChannelRow = {
+      id: randomUUID(),
+      organization_id: organizationId,
+      name: input.name,
+      type: input.type,
+      url: input.url,
+      secret: SECRET_PREFIX + randomBytes(32).toString('base64url'),
+      created_at: this.clock.now(),
+    };
+    await this.channels.insert(row);
+    return { ...toAlertChannel(row), secret: row.secret };
+  }
+
+  async list(organizationId: string): Promise<AlertChannel[]> {
+    return (await this.channels.list(organizationId)).map(toAlertChannel);
+  }
+
+  async delete(organizationId: string, channelId: string): Promise<void> {
+    if (!(await this.channels.delete(organizationId, channelId)))
+      throw new NotFoundError(`channel ${channelId}`);
+  }
+}
+
+/** Every response but creation's: no secret. */
+function toAlertChannel(row: ChannelRow): AlertChannel {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    type: row.type,
+    url: row.url,
+    secretHint: row.secret.slice(0, HINT_LENGTH),
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}

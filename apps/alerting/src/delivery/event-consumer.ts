@@ -1,0 +1,182 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  AckPolicy,
+  ConsumerMessages,
+  DeliverPolicy,
+  headers as natsHeaders,
+  JetStreamManager,
+  JsMsg,
+  JSONCodec,
+  NatsConnection,
+  NatsError,
+} from 'nats';
+import { EventEnvelope, EventKinds, Headers, Streams, Subjects } from '@app/contracts';
+import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
+import { AgentEvent, AlertEvaluator } from '../alerts/alert-evaluator';
+import { AlertingMetrics } from '../health/alerting-metrics';
+
+/** The durable JetStream consumer every alerting instance shares. */
+export const ALERTING_CONSUMER = 'alerting';
+/** Events pulled per fetch; they are handled one by one, in stream order. */
+const FETCH_BATCH = 64;
+/** How long a fetch waits for events; also the longest a shutdown waits for the loop. */
+const FETCH_EXPIRES_MS = 1000;
+/** A failing event is retried after this delay, up to MAX_DELIVER times, then parked. */
+const RETRY_DELAY_MS = 1000;
+const MAX_DELIVER = 20;
+const ACK_WAIT_NS = 30 * 1_000_000_000;
+
+const json = JSONCodec<unknown>();
+
+/** An event that can never be handled (not JSON, no organisation, no agent, no time). */
+class PoisonEventError extends Error {}
+
+/**
+ * Reads `events.agent.>` from the EVENTS stream through the durable consumer `alerting` and
+ * hands each event to the evaluator; the event is acked only after the evaluator's transaction
+ * committed, so a crash before the ack means a redelivery, which the evaluator absorbs. A
+ * malformed event is parked on `deadletter.alerting` with the reason; a failing one is retried
+ * with a delay and parked after MAX_DELIVER attempts, so nothing stops the consumer.
+ */
+@Injectable()
+export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(EventConsumer.name);
+  private stopped = false;
+  private loop?: Promise<void>;
+  private batch?: ConsumerMessages;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly evaluator: AlertEvaluator,
+    private readonly metrics: AlertingMetrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const jsm = await this.nc.jetstreamManager();
+    await createStreamIfMissing(jsm, Streams.events, () => ensureEventsStream(jsm));
+    await createStreamIfMissing(jsm, Streams.deadLetter, () => ensureDeadLetterStream(jsm));
+    await this.ensureConsumer(jsm);
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.batch?.stop();
+    await this.loop;
+  }
+
+  private async ensureConsumer(jsm: JetStreamManager): Promise<void> {
+    try {
+      await jsm.consumers.info(Streams.events, ALERTING_CONSUMER);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.consumers.add(Streams.events, {
+        durable_name: ALERTING_CONSUMER,
+        filter_subject: Subjects.agentEventsWildcard,
+        ack_policy: AckPolicy.Explicit,
+        // A first deployment starts from now: replaying a week of history would page people for old outages.
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: ACK_WAIT_NS,
+        max_deliver: MAX_DELIVER,
+      });
+    }
+  }
+
+  private async run(): Promise<void> {
+    const consumer = await this.nc.jetstream().consumers.get(Streams.events, ALERTING_CONSUMER);
+    while (!this.stopped) {
+      try {
+        this.batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
+        for await (const msg of this.batch) {
+          if (this.stopped) {
+            msg.nak();
+            continue;
+          }
+          await this.process(msg);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.logger.warn({ err: error }, 'event fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = parseEvent(msg.data);
+    } catch (error) {
+      await this.park(msg, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    try {
+      if (event.kind === EventKinds.agentEnrollmentFailed) {
+        await this.evaluator.handleEnrollmentFailure(event);
+      } else {
+        if (!event.agentId) throw new PoisonEventError(`${event.kind} event without agentId`);
+        await this.evaluator.handle(event as AgentEvent);
+      }
+      msg.ack();
+      this.metrics.eventsHandled.inc({ outcome: 'handled' });
+    } catch (error) {
+      if (error instanceof PoisonEventError) return this.park(msg, error.message);
+      if (msg.info.redeliveryCount >= MAX_DELIVER) {
+        return this.park(msg, `gave up after ${MAX_DELIVER} attempts: ${String(error)}`);
+      }
+      this.logger.warn(
+        { err: error, eventId: event.id, kind: event.kind },
+        'alert evaluation failed; will retry',
+      );
+      msg.nak(RETRY_DELAY_MS);
+      this.metrics.eventsHandled.inc({ outcome: 'retried' });
+    }
+  }
+
+  private async park(msg: JsMsg, reason: string): Promise<void> {
+    const hdrs = natsHeaders();
+    hdrs.set(Headers.deadLetterReason, reason.slice(0, 500));
+    hdrs.set(Headers.deadLetterSubject, msg.subject);
+    await this.nc.jetstream().publish(Subjects.deadLetter(ALERTING_CONSUMER), msg.data, { headers: hdrs });
+    this.logger.warn({ subject: msg.subject, reason }, 'event parked on the dead-letter stream');
+    msg.term(reason);
+    this.metrics.eventsHandled.inc({ outcome: 'parked' });
+  }
+}
+
+function parseEvent(data: Uint8Array): EventEnvelope {
+  let value: unknown;
+  try {
+    value = json.decode(data);
+  } catch {
+    throw new PoisonEventError('event is not JSON');
+  }
+  const event = value as Partial<EventEnvelope> | null;
+  if (!event || typeof event !== 'object') throw new PoisonEventError('event is not an object');
+  for (const field of ['id', 'kind', 'organizationId', 'occurredAt'] as const) {
+    if (typeof event[field] !== 'string' || event[field] === '')
+      throw new PoisonEventError(`event has no ${field}`);
+  }
+  if (Number.isNaN(Date.parse(event.occurredAt as string)))
+    throw new PoisonEventError('event occurredAt is not a date');
+  return event as EventEnvelope;
+}
+
+async function createStreamIfMissing(jsm: JetStreamManager, name: string, create: () => Promise<void>) {
+  try {
+    await jsm.streams.info(name);
+  } catch (error) {
+    // Only create it: its owner sets retention and replicas, which an update from here would overwrite.
+    if (!isNotFound(error)) throw error;
+    await create();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof NatsError &&
+    (error.api_error?.err_code === 10059 ||
+      error.api_error?.err_code === 10014 ||
+      /not found/i.test(error.message))
+  );
+}

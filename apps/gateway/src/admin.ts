@@ -1,0 +1,153 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { connect, NatsConnection } from 'nats';
+import { CommonConfig, loadConfigOrExit } from '@app/config';
+import { DomainError, formatToken, IssuedToken, NotFoundError } from '@app/contracts';
+import { natsConnectionOptions, RpcClient } from '@app/messaging';
+import { TokensClient } from './tokens/tokens.client';
+
+/** Where the CLI writes: the terminal in production, arrays in tests. */
+export interface AdminOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface TokensConnection {
+  tokens: TokensClient;
+  close(): Promise<void>;
+}
+
+/**
+ * The operators' CLI (`npm run admin -- …`): organisations and their API keys, through the
+ * token service over NATS. Secrets are printed exactly once, when created.
+ */
+export function buildAdminProgram(connectTokens: () => Promise<TokensConnection>, io: AdminOutput): Command {
+  const program = new Command('admin')
+    .description('Agent Connector administration: organisations and API keys')
+    .option('--json', 'print JSON instead of text')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError();
+  const json = () => program.opts<{ json?: boolean }>().json === true;
+
+  /** Runs one command with a connection, mapping coded errors to a message and exit code 1. */
+  const withTokens =
+    <A extends unknown[]>(work: (tokens: TokensClient, ...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      let connection: TokensConnection | undefined;
+      try {
+        connection = await connectTokens();
+        await work(connection.tokens, ...args);
+      } catch (error) {
+        const message =
+          error instanceof DomainError
+            ? `${error.code}: ${error.message}`
+            : error instanceof Error
+              ? error.message
+              : String(error);
+        io.err(`error: ${message}`);
+        process.exitCode = 1;
+      } finally {
+        await connection?.close();
+      }
+    };
+
+  const printKey = (key: IssuedToken, organization: string) => {
+    io.out(`API key ${key.id} for organization ${organization} (shown once, store it now):`);
+    io.out(key.secret);
+  };
+
+  const org = program.command('org').description('organisations');
+  org
+    .command('create <name>')
+    .description('create an organisation and print its first API key (once)')
+    .action(
+      withTokens(async (tokens, name: string) => {
+        const created = await tokens.createOrganization({ name, actor: 'cli' });
+        if (json()) return io.out(JSON.stringify(created, null, 2));
+        io.out(`Created organization ${created.organization.name} (${created.organization.id}).`);
+        printKey(created.apiKey, created.organization.name);
+      }),
+    );
+  org
+    .command('list')
+    .description('list organisations')
+    .action(
+      withTokens(async (tokens) => {
+        const organizations = await tokens.listOrganizations();
+        if (json()) return io.out(JSON.stringify(organizations, null, 2));
+        for (const o of organizations) io.out(`${o.name}\t${o.id}\t${o.createdAt}`);
+      }),
+    );
+
+  const key = program.command('key').description('API keys');
+  key
+    .command('create [organization]')
+    .description('create another API key for an organisation (by name) and print it once')
+    .option('--org <name>', 'the organisation (instead of the positional argument)')
+    .option('--name <label>', 'a label shown in key lists')
+    .option('--expires-at <iso-date>', 'when the key stops working')
+    .action(
+      withTokens(
+        async (
+          tokens,
+          positional: string | undefined,
+          options: { org?: string; name?: string; expiresAt?: string },
+        ) => {
+          const name = options.org ?? positional;
+          if (!name) throw new Error('name the organisation: key create --org <name>');
+          const organization = (await tokens.listOrganizations()).find((o) => o.name === name);
+          if (!organization) throw new NotFoundError(`organization "${name}"`);
+          const issued = await tokens.issue({
+            kind: 'api_key',
+            organizationId: organization.id,
+            name: options.name,
+            expiresAt: options.expiresAt,
+            actor: 'cli',
+          });
+          if (json()) return io.out(JSON.stringify(issued, null, 2));
+          printKey(issued, organization.name);
+        },
+      ),
+    );
+  key
+    .command('generate')
+    .description('print a new well-formed API key without storing it (a value for BOOTSTRAP_API_KEY)')
+    .action(() => io.out(formatToken('api_key', randomBytes)));
+
+  return program;
+}
+
+/** A short-lived connection: a CLI should fail fast when NATS is down, not reconnect forever. */
+async function connectTokens(config: CommonConfig): Promise<TokensConnection> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      ...natsConnectionOptions({
+        url: config.NATS_URL,
+        token: config.NATS_TOKEN,
+        credsFile: config.NATS_CREDS,
+        name: 'admin-cli',
+      }),
+      waitOnFirstConnect: false,
+      maxReconnectAttempts: 0,
+      timeout: 5000,
+    });
+  } catch (error) {
+    throw new Error(
+      `cannot reach NATS at ${config.NATS_URL} (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  return { tokens: new TokensClient(new RpcClient(nc, config.RPC_TIMEOUT_MS)), close: () => nc.close() };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(CommonConfig);
+  const program = buildAdminProgram(() => connectTokens(config), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+  await program.parseAsync(process.argv);
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,46 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { GatewayConfig } from '../config';
+import { AuditController } from '../audit/audit.controller';
+import { ChartRepository } from '../charts/chart-repository';
+import { ChartsController } from '../charts/charts.controller';
+import { AgentDownloads } from '../install/agent-downloads';
+import { InstallController } from '../install/install.controller';
+import { InstallScripts } from '../install/install-scripts';
+import { IntakeController } from '../intake/intake.controller';
+import { IntakeAuthGuard } from '../intake/intake-auth.guard';
+import { IntakeService } from '../intake/intake.service';
+import { AgentMetricsController } from '../metrics/agent-metrics.controller';
+import { ProvisioningController } from '../provisioning/provisioning.controller';
+import { AgentsController } from './agents.controller';
+import { FleetClient } from './fleet.client';
+
+/**
+ * The customer-facing fleet API (types, provision, agents, audit, metrics, environments), the
+ * agent HTTP intake, and the artifacts generated commands download (install scripts, Helm repo).
+ */
+@Module({})
+export class FleetApiModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: FleetApiModule,
+      controllers: [
+        ProvisioningController,
+        AgentsController,
+        AgentMetricsController,
+        AuditController,
+        IntakeController,
+        InstallController,
+        ChartsController,
+      ],
+      providers: [
+        { provide: GatewayConfig, useValue: config },
+        FleetClient,
+        IntakeService,
+        IntakeAuthGuard,
+        ChartRepository,
+        InstallScripts,
+        AgentDownloads,
+      ],
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AgentRecord,
+  AgentRefRequest,
+  AgentTypeInfo,
+  AuditEntry,
+  Environment,
+  ListAgentsRequest,
+  ListAuditRequest,
+  MetricsQueryRequest,
+  MetricsQueryResult,
+  OrganizationScopedRequest,
+  Page,
+  ProvisionRequest,
+  ProvisionResult,
+  Subjects,
+} from '@app/contracts';
+import { RpcClient } from '@app/messaging';
+
+/** The provisioning service (and metrics queries) as the gateway's routes use them. */
+@Injectable()
+export class FleetClient {
+  constructor(private readonly rpc: RpcClient) {}
+
+  types(): Promise<AgentTypeInfo[]> {
+    return this.rpc.request<AgentTypeInfo[]>(Subjects.provisioning.types, {});
+  }
+
+  provision(request: ProvisionRequest): Promise<ProvisionResult> {
+    return this.rpc.request<ProvisionResult, ProvisionRequest>(Subjects.provisioning.provision, request);
+  }
+
+  environments(organizationId: string): Promise<Environment[]> {
+    return this.rpc.request<Environment[], OrganizationScopedRequest>(Subjects.provisioning.environments, {
+      organizationId,
+    });
+  }
+
+  listAgents(request: ListAgentsRequest): Promise<Page<AgentRecord>> {
+    return this.rpc.request<Page<AgentRecord>, ListAgentsRequest>(Subjects.fleet.list, request);
+  }
+
+  getAgent(organizationId: string, agentId: string): Promise<AgentRecord> {
+    return this.rpc.request<AgentRecord, AgentRefRequest>(Subjects.fleet.get, { organizationId, agentId });
+  }
+
+  revokeAgent(organizationId: string, agentId: string, actor: string): Promise<AgentRecord> {
+    return this.rpc.request<AgentRecord, AgentRefRequest>(Subjects.fleet.revoke, {
+      organizationId,
+      agentId,
+      actor,
+    });
+  }
+
+  audit(request: ListAuditRequest): Promise<Page<AuditEntry>> {
+    return this.rpc.request<Page<AuditEntry>, ListAuditRequest>(Subjects.fleet.audit, request);
+  }
+
+  queryMetrics(request: MetricsQueryRequest): Promise<MetricsQueryResult> {
+    return this.rpc.request<MetricsQueryResult, MetricsQueryRequest>(Subjects.metricsQuery, request);
+  }
+}
+
+/** What the audit trail records as "who": the API key that made the call. */
+export const apiKeyActor = (apiKeyId: string) => `api_key:${apiKeyId}`;

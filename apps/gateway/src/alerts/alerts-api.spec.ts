@@ -1,0 +1,200 @@
+import { resolve } from 'node:path';
+import { createHmac } from 'node:crypto';
+import { INestApplication, INestMicroservice } from '@nestjs/common';
+import request from 'supertest';
+import { connect, NatsConnection } from 'nats';
+import { loadConfig } from '@app/config';
+import { CreatedOrganization, CreateOrganizationRequest, EventKinds, Subjects } from '@app/contracts';
+import { EventPublisher, RpcClient } from '@app/messaging';
+import {
+  createTestDatabase,
+  NatsServerHandle,
+  startNatsServer,
+  TestDatabase,
+  testEngines,
+  waitFor,
+} from '@app/testing';
+import { ManualClock, startAlerting, WebhookReceiver } from '../../../alerting/test/alerting-harness';
+import { startTokensHarness, TokensHarness } from '../../../tokens/src/tokens.harness';
+import { createGatewayApp } from '../app';
+import { GatewayConfig } from '../config';
+
+describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
+  let nats: NatsServerHandle;
+  let db: TestDatabase;
+  let tokensDb: TestDatabase;
+  let tokens: TokensHarness;
+  let alerting: INestMicroservice;
+  let gateway: INestApplication;
+  let nc: NatsConnection;
+  let http: ReturnType<typeof request>;
+  const receiver = new WebhookReceiver();
+  const clock = new ManualClock();
+  let keyA: string;
+  let keyB: string;
+  let orgA: string;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    db = await createTestDatabase(engine, 'alerts_api');
+    // Its own database: two services' migrations in one PostgreSQL database collide (see the report).
+    tokensDb = await createTestDatabase(engine, 'tokens');
+    tokens = await startTokensHarness({ natsUrl: nats.url, env: tokensDb.env });
+    alerting = await startAlerting(nats.url, db, clock);
+    gateway = await createGatewayApp(
+      loadConfig(GatewayConfig, {
+        ...db.env,
+        NATS_URL: nats.url,
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        DEPLOY_DIR: resolve(__dirname, '../../../../deploy'),
+      }),
+    );
+    await gateway.listen(0, '127.0.0.1');
+    http = request(gateway.getHttpServer());
+    nc = await connect({ servers: nats.url });
+    const rpc = new RpcClient(nc, 10_000);
+    const create = (name: string) =>
+      rpc.request<CreatedOrganization, CreateOrganizationRequest>(Subjects.tokens.createOrganization, {
+        name,
+      });
+    const [a, b] = [await create('alerts-a'), await create('alerts-b')];
+    keyA = a.apiKey.secret;
+    keyB = b.apiKey.secret;
+    orgA = a.organization.id;
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await gateway?.close();
+    await alerting?.close();
+    await tokens?.close();
+    await receiver.stop();
+    await db?.cleanup();
+    await tokensDb?.cleanup();
+    await nats?.dispose();
+  });
+
+  const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+  /** The distinct fields a 400 names (one field can fail several constraints). */
+  const fieldsOf = (body: { errors: { field: string }[] }) =>
+    [...new Set(body.errors.map((e) => e.field))].sort();
+
+  it('refuses a caller without an API key', async () => {
+    const res = await http.get('/api/v1/alerts/rules');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a bad rule body is a 400 that names the field', async () => {
+    const missing = await http
+      .post('/api/v1/alerts/rules')
+      .set(as(keyA))
+      .send({ name: 'offline', kind: 'agent_offline', channel_ids: ['x'] });
+    expect(missing.status).toBe(400);
+    expect(fieldsOf(missing.body)).toEqual(['offline_seconds']);
+
+    const wrong = await http
+      .post('/api/v1/alerts/rules')
+      .set(as(keyA))
+      .send({ name: 'x', kind: 'disk_full', channel_ids: [], severity: 'high' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'channel_ids',
+      'kind',
+      'severity',
+    ]);
+  });
+
+  it('creates a channel whose secret is shown once, then a rule using it, in snake_case', async () => {
+    const url = await receiver.start();
+    const channel = await http
+      .post('/api/v1/alerts/channels')
+      .set(as(keyA))
+      .send({ name: 'ops', type: 'webhook', url });
+    expect(channel.status).toBe(201);
+    expect(channel.body).toMatchObject({ type: 'webhook', url, organization_id: orgA });
+    expect(channel.body.secret).toMatch(/^rca_whs_/);
+
+    const listed = await http.get('/api/v1/alerts/channels').set(as(keyA));
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: channel.body.id, secret_hint: expect.any(String) }),
+    ]);
+    expect(listed.body.items[0]).not.toHaveProperty('secret');
+
+    const rule = await http
+      .post('/api/v1/alerts/rules')
+      .set(as(keyA))
+      .send({
+        name: 'revoked in prod',
+        kind: 'agent_revoked',
+        environment: 'prod-1',
+        channel_ids: [channel.body.id],
+      });
+    expect(rule.status).toBe(201);
+    expect(rule.body).toMatchObject({
+      kind: 'agent_revoked',
+      environment: 'prod-1',
+      channel_ids: [channel.body.id],
+    });
+
+    const patched = await http
+      .patch(`/api/v1/alerts/rules/${rule.body.id}`)
+      .set(as(keyA))
+      .send({ environment: null, name: 'revoked anywhere' });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ environment: null, name: 'revoked anywhere' });
+
+    // The rule works end to end: an event in the organisation reaches the receiver, signed.
+    await new EventPublisher(nc).publish({
+      kind: EventKinds.agentRevoked,
+      organizationId: orgA,
+      environment: 'staging',
+      agentId: 'agent-h1',
+      occurredAt: clock.iso(),
+      data: {},
+    });
+    await waitFor('the webhook', () => receiver.requests.length === 1);
+    const { rawBody, headers } = receiver.requests[0];
+    expect(headers['x-rca-signature']).toBe(
+      `sha256=${createHmac('sha256', channel.body.secret).update(rawBody).digest('hex')}`,
+    );
+    const log = await waitFor('the delivery log', async () => {
+      const res = await http.get('/api/v1/alerts/deliveries').set(as(keyA));
+      return res.body.items[0]?.status === 'delivered' && res.body;
+    });
+    expect(log.items[0]).toMatchObject({
+      transition: 'firing',
+      attempts: 1,
+      log: [{ attempt: 1, status_code: 200 }],
+    });
+    const alerts = await http.get('/api/v1/alerts?state=firing').set(as(keyA));
+    expect(alerts.body).toMatchObject({
+      total: 1,
+      items: [{ agent_id: 'agent-h1', rule_name: 'revoked anywhere' }],
+    });
+  });
+
+  it("another organisation's key sees none of it and cannot change it", async () => {
+    const rulesOfA = await http.get('/api/v1/alerts/rules').set(as(keyA));
+    const ruleId = rulesOfA.body.items[0].id;
+    for (const path of ['/api/v1/alerts/rules', '/api/v1/alerts/channels']) {
+      expect((await http.get(path).set(as(keyB))).body.items).toEqual([]);
+    }
+    expect((await http.get('/api/v1/alerts').set(as(keyB))).body.total).toBe(0);
+    expect((await http.get('/api/v1/alerts/deliveries').set(as(keyB))).body.total).toBe(0);
+    expect(
+      (await http.patch(`/api/v1/alerts/rules/${ruleId}`).set(as(keyB)).send({ enabled: false })).status,
+    ).toBe(404);
+    expect((await http.delete(`/api/v1/alerts/rules/${ruleId}`).set(as(keyB))).status).toBe(404);
+    expect((await http.delete(`/api/v1/alerts/rules/${ruleId}`).set(as(keyA))).status).toBe(204);
+    expect((await http.delete(`/api/v1/alerts/rules/${ruleId}`).set(as(keyA))).status).toBe(404);
+    expect((await http.delete(`/api/v1/alerts/channels/${'x'.repeat(100)}`).set(as(keyA))).status).toBe(404);
+  });
+
+  it('a bad query is a 400 that names the parameter', async () => {
+    const res = await http.get('/api/v1/alerts?state=burning&limit=0').set(as(keyA));
+    expect(res.status).toBe(400);
+    expect(fieldsOf(res.body)).toEqual(['limit', 'state']);
+  });
+});

@@ -1,0 +1,160 @@
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  Alert,
+  AlertChannel,
+  AlertChannelInput,
+  AlertDelivery,
+  AlertRule,
+  AlertRuleChanges,
+  AlertRuleInput,
+  AlertsQuery,
+  CreatedAlertChannel,
+  DeliveriesQuery,
+  NotFoundError,
+  Page,
+  Subjects,
+} from '@app/contracts';
+import { RpcClient } from '@app/messaging';
+import { ApiKeyAuth } from '../auth/api-key.guard';
+import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
+import { ValidBody, ValidQuery } from '../http/validation.pipe';
+import { toSnakeCaseKeys } from '../live/snake-case';
+
+/** Rule and channel ids are UUIDs; anything else cannot exist, so it is not found rather than a field error. */
+function idParam(what: string, id: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw new NotFoundError(`${what} ${id}`);
+  return id;
+}
+
+/** Alert rules, notification channels, alerts and the delivery log; the alerting service owns them all. */
+@ApiTags('alerts')
+@ApiKeyAuth()
+@Controller('api/v1/alerts')
+export class AlertsController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get('rules')
+  @ApiOperation({ summary: "List the organisation's alert rules" })
+  async listRules(@CurrentOrg() auth: AuthContext) {
+    const rules = await this.rpc.request<AlertRule[]>(Subjects.alerts.listRules, {
+      organizationId: auth.organizationId,
+    });
+    return toSnakeCaseKeys({ items: rules });
+  }
+
+  @Post('rules')
+  @ApiOperation({
+    summary: 'Create a rule: agent_offline (offline_seconds), agent_revoked, enrollment_failures',
+  })
+  @ApiBody({
+    description: 'name, kind, channel_ids, optional scope (environment, agent_type, label) and parameters',
+  })
+  @ApiCreatedResponse({ description: 'The rule' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
+  async createRule(@CurrentOrg() auth: AuthContext, @ValidBody() rule: AlertRuleInput) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<AlertRule>(Subjects.alerts.createRule, {
+        organizationId: auth.organizationId,
+        rule,
+      }),
+    );
+  }
+
+  @Patch('rules/:id')
+  @ApiOperation({ summary: 'Change a rule (any field but kind; null clears a scope field)' })
+  @ApiOkResponse({ description: 'The rule' })
+  @ApiNotFoundResponse({ description: 'No such rule in this organisation' })
+  async updateRule(
+    @CurrentOrg() auth: AuthContext,
+    @Param('id') ruleId: string,
+    @ValidBody() changes: AlertRuleChanges,
+  ) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<AlertRule>(Subjects.alerts.updateRule, {
+        organizationId: auth.organizationId,
+        ruleId: idParam('alert rule', ruleId),
+        changes,
+      }),
+    );
+  }
+
+  @Delete('rules/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a rule (its pending alerts are dropped)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'No such rule in this organisation' })
+  async deleteRule(@CurrentOrg() auth: AuthContext, @Param('id') ruleId: string): Promise<void> {
+    await this.rpc.request(Subjects.alerts.deleteRule, {
+      organizationId: auth.organizationId,
+      ruleId: idParam('alert rule', ruleId),
+    });
+  }
+
+  @Get('channels')
+  @ApiOperation({ summary: 'List notification channels (secrets are never shown again)' })
+  async listChannels(@CurrentOrg() auth: AuthContext) {
+    const channels = await this.rpc.request<AlertChannel[]>(Subjects.alerts.listChannels, {
+      organizationId: auth.organizationId,
+    });
+    return toSnakeCaseKeys({ items: channels });
+  }
+
+  @Post('channels')
+  @ApiOperation({
+    summary: 'Create a webhook or Slack channel; the response carries the signing secret, once',
+  })
+  @ApiCreatedResponse({ description: 'The channel with `secret`' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
+  async createChannel(@CurrentOrg() auth: AuthContext, @ValidBody() channel: AlertChannelInput) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<CreatedAlertChannel>(Subjects.alerts.createChannel, {
+        organizationId: auth.organizationId,
+        channel,
+      }),
+    );
+  }
+
+  @Delete('channels/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a channel (its undelivered notifications fail)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
+  async deleteChannel(@CurrentOrg() auth: AuthContext, @Param('id') channelId: string): Promise<void> {
+    await this.rpc.request(Subjects.alerts.deleteChannel, {
+      organizationId: auth.organizationId,
+      channelId: idParam('channel', channelId),
+    });
+  }
+
+  @Get('deliveries')
+  @ApiOperation({ summary: 'The delivery log: each notification, its status and every attempt' })
+  async listDeliveries(@CurrentOrg() auth: AuthContext, @ValidQuery() query: DeliveriesQuery) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<Page<AlertDelivery>>(Subjects.alerts.listDeliveries, {
+        organizationId: auth.organizationId,
+        query,
+      }),
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Alerts, newest first (state: pending, firing, resolved, cancelled)' })
+  async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: AlertsQuery) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<Page<Alert>>(Subjects.alerts.list, {
+        organizationId: auth.organizationId,
+        query,
+      }),
+    );
+  }
+}

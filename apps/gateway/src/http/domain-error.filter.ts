@@ -1,0 +1,74 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { DomainError, ErrorCode, ErrorCodes, FieldError, HTTP_STATUS_BY_CODE } from '@app/contracts';
+
+/** Every HTTP error body: the same shape whatever failed. */
+export interface HttpErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  errors?: FieldError[];
+}
+
+/** Nest's own exceptions (unknown route, unparsable JSON, payload too large) get the closest code. */
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: ErrorCodes.VALIDATION_FAILED,
+  [HttpStatus.UNAUTHORIZED]: ErrorCodes.UNAUTHENTICATED,
+  [HttpStatus.FORBIDDEN]: ErrorCodes.FORBIDDEN,
+  [HttpStatus.NOT_FOUND]: ErrorCodes.NOT_FOUND,
+  [HttpStatus.CONFLICT]: ErrorCodes.CONFLICT,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCodes.VALIDATION_FAILED,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ErrorCodes.VALIDATION_FAILED,
+  [HttpStatus.TOO_MANY_REQUESTS]: ErrorCodes.RATE_LIMITED,
+  [HttpStatus.SERVICE_UNAVAILABLE]: ErrorCodes.UNAVAILABLE,
+  [HttpStatus.GATEWAY_TIMEOUT]: ErrorCodes.TIMEOUT,
+};
+
+/** Maps any thrown value to a status and an `HttpErrorBody`. Pure, so it is testable on its own. */
+export function toHttpError(exception: unknown): HttpErrorBody {
+  if (exception instanceof DomainError) {
+    return {
+      statusCode: HTTP_STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR,
+      code: exception.code,
+      message: exception.message,
+      ...(exception.errors?.length ? { errors: exception.errors } : {}),
+    };
+  }
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    return {
+      statusCode,
+      code:
+        CODE_BY_STATUS[statusCode] ??
+        (statusCode >= 500 ? ErrorCodes.INTERNAL : ErrorCodes.VALIDATION_FAILED),
+      message: exception.message,
+    };
+  }
+  return {
+    statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+    code: ErrorCodes.INTERNAL,
+    message: 'internal error',
+  };
+}
+
+/**
+ * The gateway's single HTTP error mapping: DomainError codes → statuses via
+ * HTTP_STATUS_BY_CODE (RPC errors arrive as DomainErrors with the remote code), body
+ * `{ statusCode, code, message, errors? }`. Unexpected errors are logged and sent as a bare 500.
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const body = toHttpError(exception);
+    if (body.statusCode >= 500 && !(exception instanceof DomainError)) {
+      this.logger.error({ err: exception }, 'unhandled error in HTTP handler');
+    }
+    const response = host.switchToHttp().getResponse<{
+      headersSent: boolean;
+      status(code: number): { json(body: unknown): void };
+    }>();
+    if (response.headersSent) return;
+    response.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, MessageEvent, Sse } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Observable } from 'rxjs';
+import { ApiKeyAuth } from '../auth/api-key.guard';
+import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
+import { EventHub } from './event-hub';
+import { toSnakeCaseKeys } from './snake-case';
+
+/** Keep-alive frame interval: proxies and browsers drop streams idle for ~60 s. */
+export const KEEPALIVE_INTERVAL_MS = 20_000;
+
+@ApiTags('events')
+@Controller('api/v1/events')
+export class EventsStreamController {
+  constructor(private readonly hub: EventHub) {}
+
+  /**
+   * Thin: the hub does the fan-out; this turns the caller's events into SSE frames. The key
+   * travels in the Authorization header like every route (the dashboard reads the stream
+   * with fetch(), so no secret ever goes into a URL or an access log).
+   */
+  @Sse('stream')
+  @ApiKeyAuth()
+  @ApiProduces('text/event-stream')
+  @ApiOperation({
+    summary: 'Live events of the caller’s organisation (Server-Sent Events)',
+    description:
+      'Each EVENTS fact (agent.registered, agent.online, agent.offline, agent.revoked, token.*) is sent as an SSE ' +
+      'frame whose `event:` is the kind and whose `data:` is the snake_case envelope. A `ready` frame opens the ' +
+      `stream and a \`ping\` frame follows every ${KEEPALIVE_INTERVAL_MS / 1000} s. Events published while ` +
+      'disconnected are not replayed: reload the lists over HTTP after reconnecting.',
+  })
+  @ApiOkResponse({ description: 'text/event-stream' })
+  stream(@CurrentOrg() auth: AuthContext): Observable<MessageEvent> {
+    return new Observable<MessageEvent>((subscriber) => {
+      subscriber.next({ type: 'ready', data: { organization_id: auth.organizationId } });
+      const stop = this.hub.listen(
+        auth.organizationId,
+        (event) =>
+          subscriber.next({ id: event.id, type: event.kind, data: toSnakeCaseKeys(event) as object }),
+        () => subscriber.complete(),
+      );
+      const keepalive = setInterval(
+        () => subscriber.next({ type: 'ping', data: { at: Date.now() } }),
+        KEEPALIVE_INTERVAL_MS,
+      );
+      return () => {
+        clearInterval(keepalive);
+        stop();
+      };
+    });
+  }
+}

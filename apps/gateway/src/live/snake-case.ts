@@ -1,0 +1,22 @@
+/** `occurredAt` → `occurred_at`. */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** Objects whose keys are data (label names, metric tags, reject reasons), not field names. */
+const DATA_KEYED = new Set(['labels', 'tags', 'config', 'rejectedByReason']);
+
+/**
+ * The HTTP API speaks snake_case; events are camelCase on NATS. Keys of plain objects are
+ * converted at every depth except inside the DATA_KEYED objects.
+ */
+export function toSnakeCaseKeys(value: unknown, parentKey?: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => toSnakeCaseKeys(item));
+  if (typeof value !== 'object' || value === null) return value;
+  const keepKeys = parentKey !== undefined && DATA_KEYED.has(parentKey);
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    out[keepKeys ? key : snakeCase(key)] = keepKeys ? inner : toSnakeCaseKeys(inner, key);
+  }
+  return out;
+}

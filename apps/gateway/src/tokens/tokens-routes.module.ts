@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ApiKeysController } from './api-keys.controller';
+import { EnvironmentTokensController } from './environment-tokens.controller';
+import { TokensClient } from './tokens.client';
+
+/** HTTP routes for enrollment tokens and API keys, answered by the token service over NATS. */
+@Module({
+  controllers: [EnvironmentTokensController, ApiKeysController],
+  providers: [TokensClient],
+  exports: [TokensClient],
+})
+export class TokensRoutesModule {}

@@ -1,0 +1,145 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { IssuedToken, RotatedToken, TokenKind, TokenKinds, TokenMetadata } from '@app/contracts';
+
+const MAX_GRACE_SECONDS = 30 * 24 * 3600;
+
+/** HTTP bodies and responses are snake_case; the NATS wire (contracts) is camelCase. */
+export class IssueEnrollmentTokenBody {
+  @ApiPropertyOptional({ example: 'laptops', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the token stops working (ISO 8601).' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expires_at?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'How many agents may enroll with it.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  max_uses?: number;
+}
+
+export class CreateApiKeyBody {
+  @ApiPropertyOptional({ example: 'ci', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expires_at?: string;
+}
+
+export class RotateTokenBody {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_GRACE_SECONDS,
+    description:
+      'How long the old secret keeps working (default: the service’s TOKEN_ROTATION_GRACE_SECONDS).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_GRACE_SECONDS)
+  grace_period_seconds?: number;
+}
+
+export class ListTokensQuery {
+  @ApiPropertyOptional({ type: Boolean, description: 'Include revoked tokens (default false).' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  include_revoked?: boolean;
+}
+
+export class TokenResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: TokenKinds }) kind!: TokenKind;
+  @ApiProperty() organization_id!: string;
+  @ApiProperty({ type: String, nullable: true }) environment!: string | null;
+  @ApiProperty({ type: String, nullable: true }) agent_id!: string | null;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ example: 'rca_et_AbCd…', description: 'The first characters of the secret.' }) hint!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revoked_at!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) max_uses!: number | null;
+  @ApiProperty() uses!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_used_at!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Set once rotated: the old secret works until then.',
+  })
+  grace_until!: string | null;
+  @ApiProperty({ type: String, nullable: true }) replaced_by!: string | null;
+}
+
+export class IssuedTokenResponse extends TokenResponse {
+  @ApiProperty({ description: 'The secret. Shown only in this response: store it now.' })
+  secret!: string;
+}
+
+export class RotatedTokenResponse {
+  @ApiProperty({ type: IssuedTokenResponse }) token!: IssuedTokenResponse;
+  @ApiProperty({ type: TokenResponse }) previous!: TokenResponse;
+}
+
+export class TokenListResponse {
+  @ApiProperty({ type: [TokenResponse] }) tokens!: TokenResponse[];
+}
+
+export class ApiKeyListResponse {
+  @ApiProperty({ type: [TokenResponse] }) api_keys!: TokenResponse[];
+}
+
+/** Wire metadata → HTTP JSON. Built field by field, so nothing unlisted (a hash) can leak. */
+export function toTokenResponse(token: TokenMetadata): TokenResponse {
+  return {
+    id: token.id,
+    kind: token.kind,
+    organization_id: token.organizationId,
+    environment: token.environment,
+    agent_id: token.agentId,
+    name: token.name,
+    hint: token.hint,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    revoked_at: token.revokedAt,
+    max_uses: token.maxUses,
+    uses: token.uses,
+    last_used_at: token.lastUsedAt,
+    grace_until: token.graceUntil,
+    replaced_by: token.replacedBy,
+  };
+}
+
+export function toIssuedTokenResponse(token: IssuedToken): IssuedTokenResponse {
+  return { ...toTokenResponse(token), secret: token.secret };
+}
+
+export function toRotatedTokenResponse(rotated: RotatedToken): RotatedTokenResponse {
+  return { token: toIssuedTokenResponse(rotated.token), previous: toTokenResponse(rotated.previous) };
+}

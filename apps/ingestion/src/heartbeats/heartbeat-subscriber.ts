@@ -1,0 +1,107 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Msg, NatsConnection, Subscription } from 'nats';
+import { Counter } from 'prom-client';
+import { Headers, parseAgentSubject, Subjects } from '@app/contracts';
+import { NATS_CONNECTION } from '@app/messaging';
+import {
+  AgentCredentialChecker,
+  CredentialOutcome,
+  RejectReason,
+  RejectReasons,
+} from '../credentials/agent-credential-checker';
+import { LivenessTracker } from '../liveness/liveness-tracker';
+import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { checkHeartbeat } from '../wire/agent-message-checks';
+
+/** Queue group shared by every instance: each heartbeat is handled by exactly one of them. */
+export const HEARTBEAT_QUEUE_GROUP = 'ingestion';
+/**
+ * Heartbeats waiting for a token-service answer. Past this, new ones with uncached credentials are
+ * dropped (heartbeats are lossy by design) rather than letting a flood of unknown tokens grow memory.
+ */
+const MAX_PENDING_VERIFICATIONS = 2_000;
+
+type AgentSubject = NonNullable<ReturnType<typeof parseAgentSubject>>;
+
+/**
+ * One core NATS subscription for every heartbeat. Per message: parse the subject, check the
+ * credential (synchronously from the verifier's cache in the common case), check the body,
+ * record last-seen in memory. No await per message and no database write.
+ */
+@Injectable()
+export class HeartbeatSubscriber {
+  private subscription?: Subscription;
+  private pendingVerifications = 0;
+  // Label lookups resolved once: the per-message cost is an increment.
+  private readonly received: Counter.Internal;
+  private readonly accepted: Counter.Internal;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly credentials: AgentCredentialChecker,
+    private readonly liveness: LivenessTracker,
+    private readonly metrics: IngestionMetrics,
+  ) {
+    this.received = metrics.received.labels('heartbeat');
+    this.accepted = metrics.accepted.labels('heartbeat');
+  }
+
+  start(): void {
+    this.subscription ??= this.nc.subscribe(Subjects.heartbeatWildcard, {
+      queue: HEARTBEAT_QUEUE_GROUP,
+      callback: (err, msg) => {
+        if (!err) this.handle(msg);
+      },
+    });
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+
+  handle(msg: Msg): void {
+    this.received.inc();
+    const subject = parseAgentSubject(msg.subject);
+    if (!subject) return this.reject(RejectReasons.invalidSubject);
+    const outcome = this.credentials.check(
+      msg.headers?.get(Headers.credential),
+      subject.environment,
+      subject.agentId,
+    );
+    if (!(outcome instanceof Promise)) return this.accept(msg, subject, outcome);
+    if (this.pendingVerifications >= MAX_PENDING_VERIFICATIONS)
+      return this.reject(RejectReasons.unverifiable);
+    this.pendingVerifications++;
+    void outcome.then((result) => {
+      this.pendingVerifications--;
+      this.accept(msg, subject, result);
+    });
+  }
+
+  private accept(msg: Msg, subject: AgentSubject, outcome: CredentialOutcome): void {
+    if (!outcome.ok) return this.reject(outcome.reason);
+    let body: unknown;
+    try {
+      body = JSON.parse(
+        Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).toString('utf8'),
+      );
+    } catch {
+      return this.reject(RejectReasons.invalidPayload);
+    }
+    const heartbeat = checkHeartbeat(body);
+    if (!heartbeat.ok || heartbeat.value.agentId !== subject.agentId)
+      return this.reject(RejectReasons.invalidPayload);
+    this.liveness.recordHeartbeat({
+      agentId: subject.agentId,
+      organizationId: outcome.token.organizationId,
+      environment: subject.environment,
+      intervalSeconds: heartbeat.value.intervalSeconds,
+    });
+    this.accepted.inc();
+  }
+
+  private reject(reason: RejectReason): void {
+    this.metrics.rejected.inc({ kind: 'heartbeat', reason });
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Server } from 'node:http';
+import { NatsConnection } from 'nats';
+import { CachedTokenVerifier } from '@app/auth';
+import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
+import { startMetricsServer } from '@app/observability';
+import { IngestionConfig } from './config';
+import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
+import { LivenessTracker } from './liveness/liveness-tracker';
+import { MetricsConsumer } from './metrics/metrics-consumer';
+import { MetricsRepository } from './metrics/metrics.repository';
+import { ensureMetricsStream } from './metrics/metrics-stream';
+import { IngestionMetrics } from './observability/ingestion-metrics';
+import { RetentionJob } from './retention/retention-job';
+
+/**
+ * Starts the pipelines once the database is migrated and NATS is connected, and stops them in
+ * the order that loses nothing: stop taking heartbeats, finish the metrics batch in hand, write
+ * the last-seen map, then let the connection drain and the database close.
+ */
+@Injectable()
+export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(IngestionLifecycle.name);
+  private metricsServer?: Server;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly config: IngestionConfig,
+    private readonly verifier: CachedTokenVerifier,
+    private readonly heartbeats: HeartbeatSubscriber,
+    private readonly liveness: LivenessTracker,
+    private readonly consumer: MetricsConsumer,
+    private readonly retention: RetentionJob,
+    private readonly repository: MetricsRepository,
+    private readonly metrics: IngestionMetrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const jsm = await this.nc.jetstreamManager();
+    await ensureEventsStream(jsm);
+    await ensureDeadLetterStream(jsm);
+    await ensureMetricsStream(jsm, this.config);
+    this.verifier.start();
+    this.liveness.start();
+    this.heartbeats.start();
+    this.consumer.start();
+    this.retention.start();
+    if (this.config.METRICS_PORT > 0) {
+      this.metricsServer = await startMetricsServer(
+        this.config.METRICS_PORT,
+        this.metrics.registry,
+        async () => [
+          ...(this.nc.isClosed() ? ['nats'] : []),
+          ...((await this.repository.ping()) ? [] : ['database']),
+        ],
+      );
+      this.logger.log({ port: this.config.METRICS_PORT }, 'metrics server listening');
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.heartbeats.stop();
+    await this.consumer.stop();
+    await this.liveness.stop();
+    await this.retention.stop();
+    this.verifier.stop();
+    await new Promise((resolve) =>
+      this.metricsServer ? this.metricsServer.close(resolve) : resolve(undefined),
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { headers as natsHeaders, JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { Headers, Subjects } from '@app/contracts';
+import { NATS_CONNECTION } from '@app/messaging';
+
+export const METRICS_DEAD_LETTER_SUBJECT = Subjects.deadLetter('metrics');
+
+/**
+ * Parks a metrics message that can never be stored on the DEAD_LETTER stream: the original
+ * body and headers (minus the credential: a secret has no business in a long-lived stream),
+ * the original subject and the reason. The msgID is derived from the AGENT_METRICS sequence,
+ * so parking the same message twice stores it once.
+ */
+@Injectable()
+export class DeadLetterParker {
+  private readonly js: JetStreamClient;
+
+  constructor(@Inject(NATS_CONNECTION) nc: NatsConnection) {
+    this.js = nc.jetstream();
+  }
+
+  async park(msg: JsMsg, reason: string, detail?: string): Promise<void> {
+    const h = natsHeaders();
+    for (const [key, values] of msg.headers ?? []) {
+      if (
+        key.toLowerCase() === Headers.credential.toLowerCase() ||
+        key.toLowerCase() === Headers.msgId.toLowerCase()
+      )
+        continue;
+      for (const value of values) h.append(key, value);
+    }
+    h.set(Headers.deadLetterReason, reason);
+    h.set(Headers.deadLetterSubject, msg.subject);
+    if (detail) h.set(Headers.deadLetterDetail, detail.slice(0, 500));
+    await this.js.publish(METRICS_DEAD_LETTER_SUBJECT, msg.data, {
+      headers: h,
+      msgID: `metrics:${msg.info.stream}:${msg.seq}`,
+    });
+  }
+}

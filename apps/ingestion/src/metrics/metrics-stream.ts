@@ -1,0 +1,51 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamManager,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
+import { Streams, Subjects } from '@app/contracts';
+import { ensureStream } from '@app/messaging';
+import { IngestionConfig } from '../config';
+
+/** Durable pull consumer shared by every ingestion instance: JetStream spreads batches among them. */
+export const METRICS_CONSUMER = 'ingestion';
+/** Longer than the slowest commit we expect; an unacked batch is redelivered after it. */
+const ACK_WAIT_SECONDS = 30;
+/** Bounds messages out at once across all instances (several fetches of FETCH_MAX_MESSAGES each). */
+const MAX_ACK_PENDING = 20_000;
+
+const nanos = (seconds: number) => seconds * 1_000_000_000;
+
+/** AGENT_METRICS belongs to ingestion: created or updated at every start-up with the configured limits. */
+export async function ensureMetricsStream(jsm: JetStreamManager, config: IngestionConfig): Promise<void> {
+  await ensureStream(jsm, {
+    name: Streams.metrics,
+    subjects: [Subjects.metricsWildcard],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    // When full, the oldest unconsumed metrics go first: an outage longer than the limits loses the oldest data, bounded.
+    discard: DiscardPolicy.Old,
+    max_age: nanos(config.METRICS_STREAM_MAX_AGE_SECONDS),
+    max_bytes: config.METRICS_STREAM_MAX_BYTES,
+    duplicate_window: nanos(config.METRICS_DUPLICATE_WINDOW_SECONDS),
+    num_replicas: config.METRICS_STREAM_REPLICAS,
+  });
+  try {
+    await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
+  } catch (error) {
+    if (!(error instanceof NatsError) || error.api_error?.err_code !== 10014) throw error;
+    await jsm.consumers.add(Streams.metrics, {
+      durable_name: METRICS_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ACK_WAIT_SECONDS),
+      max_ack_pending: MAX_ACK_PENDING,
+      // Unlimited: poison messages are parked by ingestion itself, and an outage must not exhaust deliveries.
+      max_deliver: -1,
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MetricsBatch } from '@app/contracts';
+import { Clock } from '../clock';
+import { IngestionConfig } from '../config';
+import { SampleRow } from '../database';
+import { AgentsRepository } from '../liveness/agents.repository';
+import { BatchToStore, MetricsRepository, StoreResult } from './metrics.repository';
+
+/** A verified batch: its body and the owner the credential vouched for. */
+export interface VerifiedBatch {
+  batch: MetricsBatch;
+  organizationId: string;
+  environment: string;
+}
+
+/** Sorted keys, so `{b,a}` and `{a,b}` are one series and compare equal as text. */
+export function canonicalTags(tags: Record<string, string> | null | undefined): string {
+  if (!tags) return '{}';
+  const keys = Object.keys(tags);
+  if (!keys.length) return '{}';
+  keys.sort();
+  const sorted: Record<string, string> = {};
+  for (const key of keys) sorted[key] = tags[key];
+  return JSON.stringify(sorted);
+}
+
+/** Turns verified batches into rows and stores them in one transaction, exactly once per (agent, seq). */
+@Injectable()
+export class MetricsWriter {
+  /** Agents this process has already registered; registering is needed once per agent, not per batch. */
+  private readonly registered = new Set<string>();
+
+  constructor(
+    private readonly repository: MetricsRepository,
+    private readonly agents: AgentsRepository,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly config: IngestionConfig,
+  ) {}
+
+  async writeBatch(batches: VerifiedBatch[]): Promise<StoreResult> {
+    const rows: BatchToStore[] = [];
+    const seen = new Set<string>();
+    const newAgents = new Map<string, { agentId: string; organizationId: string; environment: string }>();
+    for (const { batch, organizationId, environment } of batches) {
+      const key = `${batch.agentId}:${batch.seq}`;
+      // The same (agent, seq) twice in one fetch (an agent resend outside the duplicate window): store it once.
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push({ agentId: batch.agentId, seq: batch.seq, samples: toSampleRows(batch) });
+      if (!this.registered.has(batch.agentId))
+        newAgents.set(batch.agentId, { agentId: batch.agentId, organizationId, environment });
+    }
+    const now = this.clock.now();
+    // Registration first: the query path scopes by the agent's organisation, so stored samples must have an owner.
+    await this.agents.registerIfMissing(
+      [...newAgents.values()],
+      this.config.DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+      now,
+    );
+    for (const id of newAgents.keys()) this.registered.add(id);
+    return this.repository.storeBatches(rows, now);
+  }
+}
+
+function toSampleRows(batch: MetricsBatch): SampleRow[] {
+  return batch.samples.map((s) => ({
+    agent_id: batch.agentId,
+    name: s.name,
+    tags: canonicalTags(s.tags),
+    ts: s.ts ?? batch.collectedAt,
+    value: s.value,
+    unit: s.unit ?? null,
+  }));
+}

@@ -1,0 +1,20 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { IngestionStats, MetricsQueryRequest, MetricsQueryResult, Subjects } from '@app/contracts';
+import { MetricsQueryService } from './metrics-query.service';
+
+/** Control-plane RPCs over the NestJS NATS transport (queue group `ingestion`). */
+@Controller()
+export class MetricsQueryController {
+  constructor(private readonly service: MetricsQueryService) {}
+
+  @MessagePattern(Subjects.metricsQuery)
+  query(@Payload() request: MetricsQueryRequest): Promise<MetricsQueryResult> {
+    return this.service.query(request);
+  }
+
+  @MessagePattern(Subjects.ingestionStats)
+  stats(): Promise<IngestionStats> {
+    return this.service.stats();
+  }
+}

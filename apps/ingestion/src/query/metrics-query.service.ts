@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import {
+  IngestionStats,
+  MAX_QUERY_BUCKETS,
+  MetricSeries,
+  MetricsQueryRequest,
+  MetricsQueryResult,
+  NotFoundError,
+  ValidationFailedError,
+} from '@app/contracts';
+import { AgentsRepository } from '../liveness/agents.repository';
+import { MetricsConsumer } from '../metrics/metrics-consumer';
+import { MetricsRepository } from '../metrics/metrics.repository';
+import { IngestionMetrics } from '../observability/ingestion-metrics';
+
+/** Reads stored metrics for the gateway, scoped by organisation, and reports the pipeline's state. */
+@Injectable()
+export class MetricsQueryService {
+  constructor(
+    private readonly agents: AgentsRepository,
+    private readonly samples: MetricsRepository,
+    private readonly consumer: MetricsConsumer,
+    private readonly metrics: IngestionMetrics,
+  ) {}
+
+  async query(request: MetricsQueryRequest): Promise<MetricsQueryResult> {
+    const { organizationId, agentId, name, from, to, stepSeconds } = request;
+    if (to <= from) throw new ValidationFailedError([{ field: 'to', reason: 'must be after from' }]);
+    const stepMs = stepSeconds * 1000;
+    if ((to - from) / stepMs > MAX_QUERY_BUCKETS)
+      throw new ValidationFailedError([
+        { field: 'stepSeconds', reason: `too small for this range: at most ${MAX_QUERY_BUCKETS} buckets` },
+      ]);
+    const filter = request.tag ? parseTagFilter(request.tag) : undefined;
+    if (!(await this.agents.find(organizationId, agentId))) throw new NotFoundError(`agent ${agentId}`);
+
+    const series = new Map<string, MetricSeries>();
+    for (const row of await this.samples.bucketed(agentId, name, from, to, stepMs)) {
+      let s = series.get(row.tags);
+      if (!s) {
+        const tags = JSON.parse(row.tags) as Record<string, string>;
+        if (filter && tags[filter.key] !== filter.value) continue;
+        series.set(row.tags, (s = { tags, unit: row.unit, points: [] }));
+      }
+      s.points.push({
+        ts: row.bucket,
+        avg: row.avg,
+        min: row.min,
+        max: row.max,
+        last: row.last,
+        count: row.count,
+      });
+    }
+    return { agentId, name, from, to, stepSeconds, series: [...series.values()] };
+  }
+
+  async stats(): Promise<IngestionStats> {
+    const [counts, lag] = await Promise.all([
+      this.agents.countByStatus(),
+      this.consumer.lag().catch(() => -1),
+    ]);
+    return {
+      agentsOnline: counts.online,
+      agentsTracked: counts.tracked,
+      heartbeatsAccepted: await this.metrics.total(this.metrics.accepted, { kind: 'heartbeat' }),
+      metricsBatchesStored: await this.metrics.total(this.metrics.batchesStored),
+      samplesStored: await this.metrics.total(this.metrics.samplesStored),
+      rejectedByReason: await this.metrics.rejectedByReason(),
+      deadLettered: await this.metrics.total(this.metrics.deadLettered),
+      consumerLag: lag,
+    };
+  }
+}
+
+function parseTagFilter(tag: string): { key: string; value: string } {
+  const at = tag.indexOf('=');
+  if (at <= 0) throw new ValidationFailedError([{ field: 'tag', reason: 'must be key=value' }]);
+  return { key: tag.slice(0, at), value: tag.slice(at + 1) };
+}

@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { INestMicroservice } from '@nestjs/common';
+import { headers as natsHeaders, JSONCodec, NatsConnection, Subscription } from 'nats';
+import {
+  EventEnvelope,
+  EventKinds,
+  formatToken,
+  Headers,
+  metricsMsgId,
+  RpcRequestPacket,
+  RpcResponsePacket,
+  Streams,
+  Subjects,
+  TokenRevokedData,
+  VerifiedToken,
+} from '@app/contracts';
+import { loadConfig } from '@app/config';
+import { EventPublisher, ensureEventsStream } from '@app/messaging';
+import { Database, openDatabase } from '@app/persistence';
+import { TestDatabase } from '@app/testing';
+import { startIngestion } from '../src/app';
+import { Clock } from '../src/clock';
+import { IngestionConfig } from '../src/config';
+import { IngestionDB } from '../src/database';
+
+const json = JSONCodec<unknown>();
+
+/**
+ * A stand-in for the tokens service on the test nats-server: answers `tokens.verify` in the
+ * NestJS envelope for the credentials it issued, and revokes them with the real
+ * `events.token.revoked` event.
+ */
+export class TestTokenService {
+  private readonly known = new Map<string, VerifiedToken & { revoked: boolean }>();
+  private subscription?: Subscription;
+  verifyCalls = 0;
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  async start(): Promise<this> {
+    await ensureEventsStream(await this.nc.jetstreamManager());
+    this.subscription = this.nc.subscribe(Subjects.tokens.verify, {
+      callback: (_, msg) => {
+        this.verifyCalls++;
+        const request = json.decode(msg.data) as RpcRequestPacket<{ token: string }>;
+        const token = this.known.get(request.data.token);
+        const reply: RpcResponsePacket<VerifiedToken> = !token
+          ? { id: request.id, err: { code: 'TOKEN_UNKNOWN', message: 'token is not known' } }
+          : token.revoked
+            ? { id: request.id, err: { code: 'TOKEN_REVOKED', message: 'token has been revoked' } }
+            : { id: request.id, response: { ...token, revoked: undefined } as unknown as VerifiedToken };
+        msg.respond(json.encode(reply));
+      },
+    });
+    await this.nc.flush();
+    return this;
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  issue(environment: string, agentId: string, organizationId = 'org-1'): string {
+    const secret = formatToken('agent', randomBytes);
+    this.known.set(secret, {
+      tokenId: `tok-${agentId}-${this.known.size}`,
+      kind: 'agent',
+      organizationId,
+      environment,
+      agentId,
+      expiresAt: null,
+      revoked: false,
+    });
+    return secret;
+  }
+
+  async revoke(secret: string): Promise<void> {
+    const token = this.known.get(secret);
+    if (!token) throw new Error('unknown test credential');
+    token.revoked = true;
+    await new EventPublisher(this.nc).publish<TokenRevokedData>({
+      kind: EventKinds.tokenRevoked,
+      organizationId: token.organizationId,
+      data: { tokenId: token.tokenId, kind: 'agent' },
+    });
+  }
+}
+
+export function ingestionConfig(
+  natsUrl: string,
+  database: TestDatabase,
+  env: Record<string, string> = {},
+): IngestionConfig {
+  return loadConfig(IngestionConfig, {
+    NATS_URL: natsUrl,
+    ...database.env,
+    LOG_LEVEL: 'silent',
+    METRICS_PORT: '0',
+    LAST_SEEN_FLUSH_SECONDS: '0.1',
+    RPC_TIMEOUT_MS: '2000',
+    ...env,
+  });
+}
+
+export function startTestIngestion(config: IngestionConfig, clock?: Clock): Promise<INestMicroservice> {
+  return startIngestion(config, { clock });
+}
+
+export function heartbeatBody(agentId: string, intervalSeconds = 10) {
+  return {
+    agentId,
+    sentAt: Date.now(),
+    agentType: 'server',
+    agentVersion: '1.0.0',
+    uptimeSeconds: 5,
+    intervalSeconds,
+    state: 'running',
+    host: { hostname: `${agentId}.local`, hostId: agentId, os: 'linux' },
+    buffered: 0,
+    dropped: 0,
+  };
+}
+
+export function publishHeartbeat(
+  nc: NatsConnection,
+  environment: string,
+  agentId: string,
+  credential: string,
+  intervalSeconds = 10,
+): void {
+  const h = natsHeaders();
+  h.set(Headers.credential, credential);
+  nc.publish(Subjects.heartbeat(environment, agentId), json.encode(heartbeatBody(agentId, intervalSeconds)), {
+    headers: h,
+  });
+}
+
+export function metricsBody(agentId: string, seq: number, samples = 3) {
+  return {
+    agentId,
+    seq,
+    collectedAt: 1_700_000_000_000 + seq * 10_000,
+    samples: Array.from({ length: samples }, (_, i) => ({
+      name: 'cpu.usage',
+      value: seq + i / 10,
+      unit: 'percent',
+      tags: { core: String(i) },
+    })),
+  };
+}
+
+/** Publishes like the agent does: JetStream, credential header, msgID `<agentId>:<seq>`. */
+export async function publishMetrics(
+  nc: NatsConnection,
+  environment: string,
+  agentId: string,
+  credential: string,
+  seq: number,
+  options: { body?: unknown; msgID?: string; samples?: number } = {},
+): Promise<void> {
+  const h = natsHeaders();
+  h.set(Headers.credential, credential);
+  const body = options.body ?? metricsBody(agentId, seq, options.samples);
+  const data = typeof body === 'string' ? new TextEncoder().encode(body) : json.encode(body);
+  await nc.jetstream().publish(Subjects.metrics(environment, agentId), data, {
+    headers: h,
+    msgID: options.msgID ?? metricsMsgId(agentId, seq),
+  });
+}
+
+/** A second connection to the service's database, as an operator would look at it. */
+export function openIngestionDatabase(database: TestDatabase): Promise<Database<IngestionDB>> {
+  return openDatabase<IngestionDB>(database.options);
+}
+
+export async function countRows(
+  database: Database<IngestionDB>,
+  table: 'samples' | 'metric_batches',
+): Promise<number> {
+  const row = await database.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface ParkedMessage {
+  subject: string;
+  reason: string;
+  originalSubject: string;
+  detail: string;
+  hasCredential: boolean;
+}
+
+/** Everything on the dead-letter stream so far. */
+export async function readDeadLetters(nc: NatsConnection): Promise<ParkedMessage[]> {
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.info(Streams.deadLetter).catch(() => undefined);
+  const out: ParkedMessage[] = [];
+  if (!info) return out;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(Streams.deadLetter, { seq }).catch(() => undefined);
+    if (!m) continue;
+    out.push({
+      subject: m.subject,
+      reason: m.header.get(Headers.deadLetterReason),
+      originalSubject: m.header.get(Headers.deadLetterSubject),
+      detail: m.header.get(Headers.deadLetterDetail),
+      hasCredential: !!m.header.get(Headers.credential),
+    });
+  }
+  return out;
+}
+
+/** Collects every liveness event published (core subscription: sees each publish, duplicates included). */
+export function recordLivenessEvents(nc: NatsConnection): { events: EventEnvelope[]; stop: () => void } {
+  const events: EventEnvelope[] = [];
+  const subs = [EventKinds.agentOnline, EventKinds.agentOffline].map((kind) =>
+    nc.subscribe(Subjects.event(kind), {
+      callback: (_, msg) => events.push(json.decode(msg.data) as EventEnvelope),
+    }),
+  );
+  return { events, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+export class ManualClock extends Clock {
+  constructor(private t = 1_700_000_000_000) {
+    super();
+  }
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}

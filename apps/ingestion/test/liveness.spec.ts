@@ -1,0 +1,261 @@
+import { INestMicroservice } from '@nestjs/common';
+import { sql } from 'kysely';
+import { connect, NatsConnection } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { EventKinds, formatToken, IngestionStats, Subjects } from '@app/contracts';
+import { loadConfig } from '@app/config';
+import { EventPublisher, RpcClient, ensureEventsStream } from '@app/messaging';
+import { Database, migrateToLatest, openDatabase } from '@app/persistence';
+import {
+  createTestDatabase,
+  NatsServerHandle,
+  startNatsServer,
+  TestDatabase,
+  testEngines,
+  waitFor,
+} from '@app/testing';
+import { IngestionConfig } from '../src/config';
+import { IngestionDB } from '../src/database';
+import { AgentsRepository } from '../src/liveness/agents.repository';
+import { LivenessTracker } from '../src/liveness/liveness-tracker';
+import { migrations } from '../src/migrations';
+import { IngestionMetrics } from '../src/observability/ingestion-metrics';
+import {
+  ingestionConfig,
+  ManualClock,
+  publishHeartbeat,
+  recordLivenessEvents,
+  startTestIngestion,
+  TestTokenService,
+} from './ingestion-fixtures';
+
+const agent = { agentId: 'agent-a', organizationId: 'org-1', environment: 'prod-1', intervalSeconds: 10 };
+
+describe.each(testEngines())('liveness on %s', (engine) => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let database: TestDatabase;
+  let opened: Database<IngestionDB>[];
+  let recorder: ReturnType<typeof recordLivenessEvents>;
+
+  const config = loadConfig(IngestionConfig, { LIVENESS_MISSED_HEARTBEATS: '3' });
+  const newTracker = async (clock: ManualClock) => {
+    const db = await openDatabase<IngestionDB>(database.options);
+    opened.push(db);
+    await migrateToLatest(db.db, migrations);
+    return new LivenessTracker(
+      new AgentsRepository(db),
+      new EventPublisher(nc),
+      clock,
+      config,
+      new IngestionMetrics(),
+    );
+  };
+  const kinds = () => recorder.events.map((e) => `${e.kind} ${e.agentId}`);
+
+  beforeEach(async () => {
+    opened = [];
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    await ensureEventsStream(await nc.jetstreamManager());
+    database = await createTestDatabase(engine, 'ingestion');
+    recorder = recordLivenessEvents(nc);
+  });
+
+  afterEach(async () => {
+    recorder.stop();
+    for (const db of opened) await db.close();
+    await nc.close();
+    await server.dispose();
+    await database.cleanup();
+  });
+
+  it('marks an agent online on its first heartbeat and offline after three silent intervals, once each', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    clock.advance(29_000);
+    await tracker.tick();
+    await nc.flush();
+    expect(kinds()).toEqual(['agent.online agent-a']);
+
+    clock.advance(2_000);
+    await tracker.tick();
+    await tracker.tick();
+    await waitFor('offline event', () => recorder.events.length === 2);
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+    expect(recorder.events[1].data).toEqual({ lastSeenAt: clock.now() - 31_000, silentForMs: 31_000 });
+  });
+
+  it('announces an agent that comes back as online again', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    clock.advance(60_000);
+    await tracker.tick();
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    await waitFor('three events', () => recorder.events.length === 3);
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a', 'agent.online agent-a']);
+  });
+
+  it('uses the interval each agent announces for its threshold', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    tracker.recordHeartbeat({ ...agent, agentId: 'fast', intervalSeconds: 1 });
+    tracker.recordHeartbeat({ ...agent, agentId: 'slow', intervalSeconds: 60 });
+    await tracker.tick();
+    clock.advance(5_000);
+    await tracker.tick();
+    await waitFor('offline event', () => recorder.events.length === 3);
+    await nc.flush();
+    expect(kinds().filter((k) => k.startsWith('agent.offline'))).toEqual(['agent.offline fast']);
+  });
+
+  it('two trackers sharing the database announce each transition exactly once', async () => {
+    const clock = new ManualClock();
+    const [a, b] = [await newTracker(clock), await newTracker(clock)];
+    // The queue group gave this agent's heartbeats to both instances.
+    a.recordHeartbeat(agent);
+    b.recordHeartbeat(agent);
+    await Promise.all([a.tick(), b.tick()]);
+    clock.advance(31_000);
+    await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+  });
+
+  it('keeps what it saw for the next round when the database write fails', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    const operator = opened[0];
+    await sql`alter table agents rename to agents_away`.execute(operator.db);
+    tracker.recordHeartbeat(agent);
+    await expect(tracker.flush()).rejects.toThrow();
+    await sql`alter table agents_away rename to agents`.execute(operator.db);
+    await tracker.flush();
+    await waitFor('online event', () => recorder.events.length === 1);
+    expect(kinds()).toEqual(['agent.online agent-a']);
+  });
+
+  it('does not revive an agent from a heartbeat that is already older than the threshold', async () => {
+    const clock = new ManualClock();
+    const [a, b] = [await newTracker(clock), await newTracker(clock)];
+    a.recordHeartbeat(agent);
+    await a.tick();
+    b.recordHeartbeat(agent);
+    clock.advance(31_000);
+    // a sweeps first; b's flush carries a heartbeat seen 31 s ago.
+    await a.tick();
+    await b.tick();
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+  });
+});
+
+describe.each(testEngines())('liveness with running instances on %s', (engine) => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let tokens: TestTokenService;
+  let database: TestDatabase;
+  let apps: INestMicroservice[];
+  let recorder: ReturnType<typeof recordLivenessEvents>;
+
+  beforeEach(async () => {
+    apps = [];
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    tokens = await new TestTokenService(nc).start();
+    database = await createTestDatabase(engine, 'ingestion');
+    recorder = recordLivenessEvents(nc);
+  });
+
+  afterEach(async () => {
+    recorder.stop();
+    for (const app of apps) await app.close().catch(() => undefined);
+    tokens.stop();
+    await nc.close();
+    await server.dispose();
+    await database.cleanup();
+  });
+
+  const start = async () => {
+    const app = await startTestIngestion(ingestionConfig(server.url, database));
+    apps.push(app);
+  };
+  const stats = () => new RpcClient(nc).request<IngestionStats>(Subjects.ingestionStats, {});
+
+  it('two instances agree: an agent that stops yields one agent.online and one agent.offline event', async () => {
+    await start();
+    await start();
+    const credential = tokens.issue('prod-1', 'agent-a');
+    // 1 s interval × 3 missed = offline 3 s after the last heartbeat.
+    for (let i = 0; i < 16; i++) {
+      publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stoppedAt = Date.now();
+    await waitFor(
+      'offline event',
+      () => recorder.events.some((e) => e.kind === EventKinds.agentOffline),
+      10_000,
+    );
+    const offlineAfter = Date.now() - stoppedAt;
+    // Anything a second instance would have published arrives within the next sweeps.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(recorder.events.map((e) => e.kind)).toEqual([EventKinds.agentOnline, EventKinds.agentOffline]);
+    expect(offlineAfter).toBeGreaterThanOrEqual(2500);
+    expect(offlineAfter).toBeLessThan(4500);
+    expect(recorder.events[1]).toMatchObject({
+      organizationId: 'org-1',
+      environment: 'prod-1',
+      agentId: 'agent-a',
+    });
+  });
+
+  it('a forged heartbeat changes nothing and is counted by reason', async () => {
+    await start();
+    const forAnotherAgent = tokens.issue('prod-1', 'agent-b');
+    const forAnotherEnvironment = tokens.issue('staging', 'agent-a');
+    publishHeartbeat(nc, 'prod-1', 'agent-a', forAnotherAgent, 1);
+    publishHeartbeat(nc, 'prod-1', 'agent-a', forAnotherEnvironment, 1);
+    publishHeartbeat(nc, 'prod-1', 'agent-a', 'rca_ac_not-even-a-token', 1);
+    publishHeartbeat(nc, 'prod-1', 'agent-a', formatToken('enrollment', randomBytes), 1);
+    nc.publish(Subjects.heartbeat('prod-1', 'agent-a'), new TextEncoder().encode('{}'));
+    const result = await waitFor('five rejections', async () => {
+      const s = await stats();
+      return Object.values(s.rejectedByReason).reduce((a, b) => a + b, 0) === 5 && s;
+    });
+    expect(result.rejectedByReason).toEqual({
+      mismatch: 2,
+      malformed: 1,
+      wrong_kind: 1,
+      missing_credential: 1,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await stats()).agentsTracked).toBe(0);
+    expect(recorder.events).toEqual([]);
+  });
+
+  it("rejects a revoked credential's heartbeats within a second", async () => {
+    await start();
+    const credential = tokens.issue('prod-1', 'agent-a');
+    publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+    await waitFor('accepted', async () => (await stats()).heartbeatsAccepted === 1);
+    await tokens.revoke(credential);
+    const revokedAt = Date.now();
+    await waitFor(
+      'revoked heartbeat rejected',
+      async () => {
+        publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+        return (await stats()).rejectedByReason.revoked > 0;
+      },
+      1000,
+    );
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,20 @@
+import { INestMicroservice } from '@nestjs/common';
+import { bootstrapNatsService } from '@app/messaging';
+import { Clock } from './clock';
+import { ProvisioningConfig } from './config';
+import { ProvisioningModule } from './provisioning.module';
+
+/** Queue group: several provisioning instances share the requests. */
+export const PROVISIONING_QUEUE = 'provisioning';
+
+/** Builds and starts one provisioning instance; `main.ts` and the tests use the same path. */
+export function startProvisioning(
+  config: ProvisioningConfig,
+  options: { clock?: Clock } = {},
+): Promise<INestMicroservice> {
+  return bootstrapNatsService(
+    ProvisioningModule.forRoot(config, options),
+    { url: config.NATS_URL, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS, name: 'provisioning' },
+    PROVISIONING_QUEUE,
+  );
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Database, DATABASE } from '@app/persistence';
+import { AuditRow, ProvisioningDB } from '../database';
+
+export interface AuditFilter {
+  action?: string;
+  targetId?: string;
+  limit: number;
+  offset: number;
+}
+
+/** SQL for the audit log. Every query is scoped by organisation. */
+@Injectable()
+export class AuditRepository {
+  constructor(@Inject(DATABASE) private readonly database: Database<ProvisioningDB>) {}
+
+  async insert(row: AuditRow): Promise<void> {
+    await this.database.db.insertInto('audit_log').values(row).execute();
+  }
+
+  async list(organizationId: string, filter: AuditFilter): Promise<{ rows: AuditRow[]; total: number }> {
+    let query = this.database.db.selectFrom('audit_log').where('organization_id', '=', organizationId);
+    if (filter.action) query = query.where('action', '=', filter.action);
+    if (filter.targetId) query = query.where('target_id', '=', filter.targetId);
+    const [rows, count] = await Promise.all([
+      query
+        .selectAll()
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
+      query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.total) };
+  }
+}

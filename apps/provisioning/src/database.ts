@@ -1,0 +1,57 @@
+import { AgentStatus } from '@app/contracts';
+
+/** Row types of the provisioning service's tables (timestamps: ms since epoch). */
+export interface EnvironmentRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface AgentRow {
+  id: string;
+  organization_id: string;
+  environment: string;
+  type: string;
+  hostname: string;
+  host_id: string;
+  os: string;
+  version: string;
+  status: AgentStatus;
+  /** JSON object of string → string, as sent at enrollment. */
+  labels: string;
+  /** The agent's current credential (token id in the token service). */
+  credential_token_id: string | null;
+  /** The enrollment token that registered (or last re-enrolled) this agent. */
+  enrollment_token_id: string;
+  first_seen_at: number;
+  last_seen_at: number | null;
+  revoked_at: number | null;
+}
+
+/** One row per label, so `label=key=value` filters are an exact indexed match on both engines. */
+export interface AgentLabelRow {
+  agent_id: string;
+  organization_id: string;
+  key: string;
+  value: string;
+}
+
+export interface AuditRow {
+  id: string;
+  organization_id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** JSON object. */
+  details: string;
+}
+
+export interface ProvisioningDB {
+  environments: EnvironmentRow;
+  agents: AgentRow;
+  agent_labels: AgentLabelRow;
+  audit_log: AuditRow;
+}

@@ -1,0 +1,14 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Environment, OrganizationScopedRequest, Subjects } from '@app/contracts';
+import { EnvironmentsService } from './environments.service';
+
+@Controller()
+export class EnvironmentsHandler {
+  constructor(private readonly environments: EnvironmentsService) {}
+
+  @MessagePattern(Subjects.provisioning.environments)
+  list(@Payload() request: OrganizationScopedRequest): Promise<Environment[]> {
+    return this.environments.list(request.organizationId);
+  }
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Environment, EventKinds } from '@app/contracts';
+import { EventPublisher } from '@app/messaging';
+import { Clock } from '../clock';
+import { EnvironmentRow } from '../database';
+import { AuditService } from '../audit/audit.service';
+import { EnvironmentsRepository } from './environments.repository';
+
+/** Environments of an organisation: created the first time something is provisioned into them. */
+@Injectable()
+export class EnvironmentsService {
+  constructor(
+    private readonly environments: EnvironmentsRepository,
+    private readonly events: EventPublisher,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The environment, created (with an `environment.created` event) if the organisation has none by that name. */
+  async ensure(organizationId: string, name: string, actor: string): Promise<Environment> {
+    const existing = await this.environments.find(organizationId, name);
+    if (existing) return toEnvironment(existing);
+    const row: EnvironmentRow = {
+      id: `env_${randomUUID()}`,
+      organization_id: organizationId,
+      name,
+      created_at: this.clock.now(),
+    };
+    // Two concurrent provisions of a new environment: one insert wins, both read the same row.
+    if (await this.environments.insertIfAbsent(row)) {
+      await this.audit.record(organizationId, {
+        actor,
+        action: 'environment.created',
+        targetType: 'environment',
+        targetId: name,
+        details: { environmentId: row.id },
+      });
+      await this.events.publish({
+        kind: EventKinds.environmentCreated,
+        organizationId,
+        environment: name,
+        data: { environmentId: row.id, name },
+      });
+      return toEnvironment(row);
+    }
+    const winner = await this.environments.find(organizationId, name);
+    if (!winner) throw new Error(`environment ${name} vanished after a conflicting insert`);
+    return toEnvironment(winner);
+  }
+
+  async list(organizationId: string): Promise<Environment[]> {
+    return (await this.environments.list(organizationId)).map(toEnvironment);
+  }
+}
+
+function toEnvironment(row: EnvironmentRow): Environment {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}

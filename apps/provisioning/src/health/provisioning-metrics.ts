@@ -1,0 +1,28 @@
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+
+/** The service's Prometheus metrics, in a registry per instance (tests run several in one process). */
+export class ProvisioningMetrics {
+  readonly registry = new Registry();
+
+  readonly enrollments = new Counter({
+    name: 'provisioning_enrollments_total',
+    help: 'Enrollment requests by outcome: enrolled, reenrolled, or the refusal code',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly provisions = new Counter({
+    name: 'provisioning_provisions_total',
+    help: 'Enrollment tokens issued with deployment commands, by agent type',
+    labelNames: ['agent_type'] as const,
+    registers: [this.registry],
+  });
+  readonly revocations = new Counter({
+    name: 'provisioning_agents_revoked_total',
+    help: 'Agents revoked',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics: boolean }) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,189 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, Transaction } from 'kysely';
+import { AgentStatus } from '@app/contracts';
+import { Database, DATABASE } from '@app/persistence';
+import { AgentRow, ProvisioningDB } from '../database';
+
+export interface AgentFilter {
+  environment?: string;
+  status?: AgentStatus;
+  type?: string;
+  label?: { key: string; value: string };
+  /** Case-insensitive substring of the hostname. */
+  search?: string;
+  limit: number;
+  offset: number;
+}
+
+/** What enrollment changes on an existing agent's record. */
+export interface ReenrollChanges {
+  type: string;
+  hostname: string;
+  os: string;
+  version: string;
+  labels: Record<string, string>;
+  enrollmentTokenId: string;
+}
+
+/** `%`, `_` and the escape character itself are literal in a search. */
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** SQL for the agent registry. Every method takes the organisation: another tenant's row is simply not found. */
+@Injectable()
+export class AgentsRepository {
+  constructor(@Inject(DATABASE) private readonly database: Database<ProvisioningDB>) {}
+
+  get(organizationId: string, agentId: string): Promise<AgentRow | undefined> {
+    return this.database.db
+      .selectFrom('agents')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', agentId)
+      .executeTakeFirst();
+  }
+
+  findByHost(organizationId: string, environment: string, hostId: string): Promise<AgentRow | undefined> {
+    return this.database.db
+      .selectFrom('agents')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('environment', '=', environment)
+      .where('host_id', '=', hostId)
+      .executeTakeFirst();
+  }
+
+  /** Inserts a new agent with its labels; false when the host is already registered (a racing enrollment won). */
+  async insert(row: AgentRow): Promise<boolean> {
+    return this.database.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .insertInto('agents')
+        .values(row)
+        .onConflict((oc) => oc.columns(['organization_id', 'environment', 'host_id']).doNothing())
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      await this.writeLabels(
+        tx,
+        row.organization_id,
+        row.id,
+        JSON.parse(row.labels) as Record<string, string>,
+      );
+      return true;
+    });
+  }
+
+  async updateOnReenroll(organizationId: string, agentId: string, changes: ReenrollChanges): Promise<void> {
+    await this.database.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('agents')
+        .set({
+          type: changes.type,
+          hostname: changes.hostname,
+          os: changes.os,
+          version: changes.version,
+          labels: JSON.stringify(changes.labels),
+          enrollment_token_id: changes.enrollmentTokenId,
+        })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', agentId)
+        .execute();
+      await tx.deleteFrom('agent_labels').where('agent_id', '=', agentId).execute();
+      await this.writeLabels(tx, organizationId, agentId, changes.labels);
+    });
+  }
+
+  async setCredential(organizationId: string, agentId: string, credentialTokenId: string): Promise<void> {
+    await this.database.db
+      .updateTable('agents')
+      .set({ credential_token_id: credentialTokenId })
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', agentId)
+      .execute();
+  }
+
+  async markRevoked(organizationId: string, agentId: string, at: number): Promise<void> {
+    await this.database.db
+      .updateTable('agents')
+      .set({ status: 'revoked', revoked_at: at })
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', agentId)
+      .execute();
+  }
+
+  /**
+   * Applies a liveness event unless the agent is revoked or the event is older than what is
+   * recorded. An offline event carries the last heartbeat it saw, so on a tie offline wins: a
+   * redelivered `online` for that same heartbeat cannot bring a silent agent back. Idempotent.
+   */
+  async applyLiveness(
+    organizationId: string,
+    agentId: string,
+    status: 'online' | 'offline',
+    lastSeenAt: number,
+  ): Promise<boolean> {
+    const result = await this.database.db
+      .updateTable('agents')
+      .set({ status, last_seen_at: lastSeenAt })
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', agentId)
+      .where('status', '!=', 'revoked')
+      .where((eb) =>
+        status === 'offline'
+          ? eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<=', lastSeenAt)])
+          : eb.or([
+              eb('last_seen_at', 'is', null),
+              eb('last_seen_at', '<', lastSeenAt),
+              eb.and([eb('last_seen_at', '=', lastSeenAt), eb('status', '!=', 'offline')]),
+            ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async list(organizationId: string, filter: AgentFilter): Promise<{ rows: AgentRow[]; total: number }> {
+    let query = this.database.db.selectFrom('agents').where('organization_id', '=', organizationId);
+    if (filter.environment) query = query.where('environment', '=', filter.environment);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.type) query = query.where('type', '=', filter.type);
+    if (filter.search) {
+      const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
+      query = query.where(sql<boolean>`lower(hostname) like ${pattern} escape '\\'`);
+    }
+    if (filter.label) {
+      const { key, value } = filter.label;
+      query = query.where('id', 'in', (eb) =>
+        eb
+          .selectFrom('agent_labels')
+          .select('agent_id')
+          .where('organization_id', '=', organizationId)
+          .where('key', '=', key)
+          .where('value', '=', value),
+      );
+    }
+    const [rows, count] = await Promise.all([
+      query
+        .selectAll()
+        .orderBy('first_seen_at', 'desc')
+        .orderBy('id')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
+      query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.total) };
+  }
+
+  private async writeLabels(
+    tx: Transaction<ProvisioningDB>,
+    organizationId: string,
+    agentId: string,
+    labels: Record<string, string>,
+  ): Promise<void> {
+    const rows = Object.entries(labels).map(([key, value]) => ({
+      agent_id: agentId,
+      organization_id: organizationId,
+      key,
+      value,
+    }));
+    if (rows.length) await tx.insertInto('agent_labels').values(rows).execute();
+  }
+}

@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JSONCodec, NatsConnection } from 'nats';
+import {
+  AgentControlMessage,
+  AgentRecord,
+  AgentStatus,
+  EventKinds,
+  ListAgentsRequest,
+  NotFoundError,
+  Page,
+  Subjects,
+  ValidationFailedError,
+} from '@app/contracts';
+import { EventPublisher, NATS_CONNECTION } from '@app/messaging';
+import { Clock } from '../clock';
+import { AgentRow } from '../database';
+import { AuditActions, AuditService } from '../audit/audit.service';
+import { ProvisioningMetrics } from '../health/provisioning-metrics';
+import { TokenServiceClient } from '../tokens/token-service.client';
+import { AgentFilter, AgentsRepository } from './agents.repository';
+
+const DEFAULT_PAGE_SIZE = 50;
+const json = JSONCodec<AgentControlMessage>();
+
+/** The fleet: list and read agents, revoke one, apply liveness reported by ingestion. */
+@Injectable()
+export class RegistryService {
+  constructor(
+    private readonly agents: AgentsRepository,
+    private readonly tokens: TokenServiceClient,
+    private readonly events: EventPublisher,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly metrics: ProvisioningMetrics,
+  ) {}
+
+  async list(request: ListAgentsRequest): Promise<Page<AgentRecord>> {
+    const limit = request.limit ?? DEFAULT_PAGE_SIZE;
+    const offset = request.offset ?? 0;
+    const filter: AgentFilter = {
+      environment: request.environment,
+      status: request.status,
+      type: request.type,
+      search: request.search,
+      label: request.label === undefined ? undefined : parseLabelFilter(request.label),
+      limit,
+      offset,
+    };
+    const { rows, total } = await this.agents.list(request.organizationId, filter);
+    return { items: rows.map(toAgentRecord), total, limit, offset };
+  }
+
+  async get(organizationId: string, agentId: string): Promise<AgentRecord> {
+    return toAgentRecord(await this.require(organizationId, agentId));
+  }
+
+  /**
+   * Revokes the agent's credential, marks it revoked, tells the world (`agent.revoked`) and the
+   * agent itself (control message). Revoking a revoked agent returns it unchanged.
+   */
+  async revoke(organizationId: string, agentId: string, actor: string): Promise<AgentRecord> {
+    const agent = await this.require(organizationId, agentId);
+    if (agent.status === 'revoked') return toAgentRecord(agent);
+    if (agent.credential_token_id) {
+      await this.tokens.revokeIfActive({
+        organizationId,
+        tokenId: agent.credential_token_id,
+        actor,
+        reason: 'agent revoked',
+      });
+    }
+    const at = this.clock.now();
+    await this.agents.markRevoked(organizationId, agentId, at);
+    this.metrics.revocations.inc();
+    await this.audit.record(organizationId, {
+      actor,
+      action: AuditActions.agentRevoked,
+      targetType: 'agent',
+      targetId: agentId,
+      details: {
+        environment: agent.environment,
+        hostname: agent.hostname,
+        credentialTokenId: agent.credential_token_id,
+      },
+    });
+    await this.events.publish({
+      kind: EventKinds.agentRevoked,
+      organizationId,
+      environment: agent.environment,
+      agentId,
+      data: { hostname: agent.hostname, agentType: agent.type },
+    });
+    // Fire-and-forget: a connected agent stops at once; an offline one finds out when its credential is refused.
+    this.nc.publish(
+      Subjects.agentControl(agent.environment, agentId),
+      json.encode({ type: 'revoked', reason: `revoked by ${actor}` }),
+    );
+    return toAgentRecord({ ...agent, status: 'revoked', revoked_at: at });
+  }
+
+  /** Applies `agent.online` / `agent.offline` from ingestion; see AgentsRepository.applyLiveness for ordering. */
+  applyLiveness(organizationId: string, agentId: string, status: 'online' | 'offline', lastSeenAt: number) {
+    return this.agents.applyLiveness(organizationId, agentId, status, lastSeenAt);
+  }
+
+  private async require(organizationId: string, agentId: string): Promise<AgentRow> {
+    const agent = await this.agents.get(organizationId, agentId);
+    if (!agent) throw new NotFoundError(`agent ${agentId}`);
+    return agent;
+  }
+}
+
+/** `key=value` → pair; the key must be non-empty so `=x` is an error rather than a match on nothing. */
+export function parseLabelFilter(label: string): { key: string; value: string } {
+  const at = label.indexOf('=');
+  if (at <= 0) throw new ValidationFailedError([{ field: 'label', reason: 'must be key=value' }]);
+  return { key: label.slice(0, at), value: label.slice(at + 1) };
+}
+
+export function toAgentRecord(row: AgentRow): AgentRecord {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    environment: row.environment,
+    type: row.type,
+    hostname: row.hostname,
+    hostId: row.host_id,
+    os: row.os,
+    version: row.version,
+    status: row.status as AgentStatus,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    firstSeenAt: new Date(Number(row.first_seen_at)).toISOString(),
+    lastSeenAt: iso(row.last_seen_at),
+    revokedAt: iso(row.revoked_at),
+  };
+}

@@ -1,0 +1,565 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'shell-quote';
+import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
+import {
+  DomainError,
+  EnrollReply,
+  EnrollRequest,
+  EventKinds,
+  Headers,
+  Heartbeat,
+  MAX_SAMPLES_PER_BATCH,
+  Subjects,
+  VerifiedToken,
+  VerifyTokenRequest,
+} from '@app/contracts';
+import { EventPublisher } from '@app/messaging';
+import { testEngines, waitFor } from '@app/testing';
+import { AGENT_IMAGE, DEPLOY_DIR, Platform, PUBLIC_URL, REPO_ROOT, startPlatform } from './platform';
+
+// Response bodies are asserted field by field (toMatchObject, toEqual): their static type adds nothing here.
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Runs a generated sh command with docker/helm/curl/sudo replaced by functions that print their arguments. */
+function argumentsSeenBySh(command: string): string[][] {
+  const script = [
+    'show() { printf "%s\\0" "$@"; printf "\\1"; }',
+    'docker() { show docker "$@"; }',
+    'helm() { show helm "$@"; }',
+    'curl() { :; }',
+    'sudo() { show sudo "$@"; }',
+    command,
+  ].join('\n');
+  const out = execFileSync('sh', ['-c', script], { encoding: 'utf8' });
+  return out
+    .split('\x01')
+    .filter((call) => call.length > 0)
+    .map((call) => call.split('\0').slice(0, -1));
+}
+
+const words = (command: string) => parse(command).filter((w): w is string => typeof w === 'string');
+
+describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
+  let platform: Platform;
+  let api: request.Agent;
+  let keyA: string;
+  let keyB: string;
+  let orgA: string;
+  let natsUrl: string;
+
+  beforeAll(async () => {
+    platform = await startPlatform(engine, { provisioningEnv: { ENROLL_RATE_PER_MINUTE: '20' } });
+    api = request.agent(platform.baseUrl);
+    natsUrl = platform.nats.url;
+    const a = await platform.createOrganization('acme');
+    const b = await platform.createOrganization('globex');
+    keyA = a.apiKey.secret;
+    keyB = b.apiKey.secret;
+    orgA = a.organization.id;
+  });
+  afterAll(() => platform?.stop());
+
+  const provision = (key: string, body: unknown) =>
+    api
+      .post('/api/v1/agent/provision')
+      .set('authorization', `Bearer ${key}`)
+      .send(body as object);
+  const get = (key: string, path: string) => api.get(path).set('authorization', `Bearer ${key}`);
+  const enroll = (token: string, body: EnrollRequest) =>
+    platform.rpc.request<EnrollReply, EnrollRequest>(Subjects.enroll, body, {
+      headers: { [Headers.enrollmentToken]: token },
+    });
+  const verify = (token: string) =>
+    platform.rpc.request<VerifiedToken, VerifyTokenRequest>(Subjects.tokens.verify, { token });
+  const host = (hostId: string, hostname = `host-${hostId}`) => ({ hostname, hostId, os: 'linux' });
+  const heartbeatOf = (agentId: string): Heartbeat => ({
+    agentId,
+    sentAt: Date.now(),
+    agentType: 'server',
+    agentVersion: '0.2.0',
+    uptimeSeconds: 5,
+    intervalSeconds: 10,
+    state: 'running',
+    host: host('machine-1', 'web-1.example'),
+    buffered: 0,
+    dropped: 0,
+  });
+
+  it('lists the agent types with their config schemas', async () => {
+    const res = await get(keyA, '/api/v1/agent/types').expect(200);
+    const types = (res.body as Json[]).map((t) => t.type);
+    expect(types).toEqual(expect.arrayContaining(['docker', 'kubernetes', 'server']));
+    const kubernetes = (res.body as Json[]).find((t) => t.type === 'kubernetes')!;
+    expect(kubernetes.config.map((f: Json) => f.name)).toEqual(
+      expect.arrayContaining(['namespace', 'release_name', 'replicas', 'scope', 'log_level']),
+    );
+  });
+
+  it('refuses every route without a valid API key', async () => {
+    await api.get('/api/v1/agents').expect(401);
+    await provision('rca_ak_not-a-key', { agent_type: 'docker', environment_name: 'prod-1' }).expect(401);
+  });
+
+  it('provisions a docker agent whose command carries the token and every value exactly', async () => {
+    const res = await provision(keyA, {
+      agent_type: 'docker',
+      environment_name: 'prod-1',
+      config: { log_level: 'debug', docker_host: 'tcp://10.0.0.5:2375' },
+    }).expect(201);
+    const body = res.body as Json;
+    expect(body).toMatchObject({ agent_type: 'docker', environment: 'prod-1', expires_at: null });
+    expect(body.enrollment_token).toMatch(/^rca_et_/);
+    expect(body.token_id).toEqual(expect.any(String));
+    expect(body.instructions.length).toBeGreaterThan(1);
+    expect(body.commands).toEqual([{ platform: 'any', shell: 'sh', command: body.command }]);
+    const argv = words(body.command);
+    expect(argv.slice(0, 2)).toEqual(['docker', 'run']);
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        `RCA_TOKEN=${body.enrollment_token}`,
+        `RCA_NATS_URL=${natsUrl}`,
+        `RCA_PLATFORM_URL=${PUBLIC_URL}`,
+        'RCA_AGENT_TYPE=docker',
+        'RCA_LOG_LEVEL=debug',
+        'RCA_DOCKER_HOST=tcp://10.0.0.5:2375',
+      ]),
+    );
+    expect(argv[argv.length - 1]).toBe(AGENT_IMAGE);
+  });
+
+  it('provisions a kubernetes agent whose helm command sets the chart values exactly', async () => {
+    const res = await provision(keyA, {
+      agent_type: 'kubernetes',
+      environment_name: 'k8s-prod',
+      config: {
+        namespace: 'monitoring',
+        release_name: 'rca',
+        replicas: 2,
+        scope: 'namespace',
+        log_level: 'warn',
+      },
+    }).expect(201);
+    const body = res.body as Json;
+    const argv = words(body.command);
+    expect(argv.slice(0, 5)).toEqual(['helm', 'upgrade', '--install', 'rca', 'rca-agent']);
+    expect(argv[argv.indexOf('--repo') + 1]).toBe(`${PUBLIC_URL}/charts`);
+    expect(argv[argv.indexOf('--namespace') + 1]).toBe('monitoring');
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        `agent.token=${body.enrollment_token}`,
+        `agent.natsUrl=${natsUrl}`,
+        `agent.platformUrl=${PUBLIC_URL}`,
+        'agent.environment=k8s-prod',
+        'agent.logLevel=warn',
+        'scope=namespace',
+        'replicas=2',
+        'image.repository=registry.example.test/rca/agent',
+        'image.tag=1.2.3',
+      ]),
+    );
+  });
+
+  it('provisions a server agent with a command per operating system', async () => {
+    const res = await provision(keyA, { agent_type: 'server', environment_name: 'prod-1' }).expect(201);
+    const body = res.body as Json;
+    expect((body.commands as Json[]).map((c) => c.platform)).toEqual(['linux', 'macos', 'windows']);
+    expect(body.command).toBe(body.commands[0].command);
+    const [sudo] = argumentsSeenBySh(body.command);
+    expect(sudo).toEqual([
+      'sudo',
+      'sh',
+      '-s',
+      '--',
+      '--token',
+      body.enrollment_token,
+      '--nats-url',
+      natsUrl,
+      '--platform-url',
+      PUBLIC_URL,
+      '--log-level',
+      'info',
+    ]);
+    const windows = (body.commands as Json[]).find((c) => c.platform === 'windows')!;
+    expect(windows.shell).toBe('powershell');
+    expect(windows.command).toContain(`-Token '${body.enrollment_token}'`);
+    expect(windows.command).toContain(`'${PUBLIC_URL}/install.ps1'`);
+  });
+
+  it('delivers a hostile config value to the program as one literal argument', async () => {
+    const hostile = 'unix:///var/run/$(touch${IFS}/tmp/pwned)`id`;echo\'"x\\y|&>';
+    const res = await provision(keyA, {
+      agent_type: 'docker',
+      environment_name: 'prod-1',
+      config: { docker_host: hostile },
+    }).expect(201);
+    const calls = argumentsSeenBySh((res.body as Json).command);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toContain(`RCA_DOCKER_HOST=${hostile}`);
+    expect(calls[0][calls[0].length - 1]).toBe(AGENT_IMAGE);
+  });
+
+  it('creates the environment on first provision and lists it', async () => {
+    const res = await get(keyA, '/api/v1/environments').expect(200);
+    expect((res.body as Json[]).map((e) => e.name)).toEqual(['k8s-prod', 'prod-1']);
+    const other = await get(keyB, '/api/v1/environments').expect(200);
+    expect(other.body).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown agent type', { agent_type: 'mainframe', environment_name: 'prod-1' }, 'agent_type'],
+    ['a bad environment name', { agent_type: 'docker', environment_name: 'Prod 1' }, 'environment_name'],
+    [
+      'a bad config value',
+      { agent_type: 'kubernetes', environment_name: 'new-env', config: { namespace: 'Bad_NS' } },
+      'config.namespace',
+    ],
+    [
+      'an unknown config key',
+      { agent_type: 'docker', environment_name: 'new-env', config: { colour: 'red' } },
+      'config.colour',
+    ],
+    ['an unknown body field', { agent_type: 'docker', environment_name: 'new-env', extra: 1 }, 'extra'],
+  ])('rejects %s with 400 naming the field and changes nothing', async (_what, body, field) => {
+    const auditBefore = (await get(keyA, '/api/v1/audit').expect(200)).body as Json;
+    const res = await provision(keyA, body).expect(400);
+    expect(res.body.code).toMatch(/VALIDATION_FAILED|UNKNOWN_AGENT_TYPE/);
+    expect((res.body.errors as Json[]).map((e) => e.field)).toContain(field);
+    const auditAfter = (await get(keyA, '/api/v1/audit').expect(200)).body as Json;
+    expect(auditAfter.total).toBe(auditBefore.total);
+    const environments = (await get(keyA, '/api/v1/environments').expect(200)).body as Json[];
+    expect(environments.map((e) => e.name)).not.toContain('new-env');
+  });
+
+  describe('an enrolled agent', () => {
+    let token: string;
+    let first: EnrollReply;
+
+    beforeAll(async () => {
+      const res = await provision(keyA, { agent_type: 'server', environment_name: 'fleet' }).expect(201);
+      token = res.body.enrollment_token;
+      first = await enroll(token, {
+        agentType: 'server',
+        agentVersion: '0.1.0',
+        host: host('machine-1', 'web-1.example'),
+        labels: { team: 'payments', tier: 'web' },
+      });
+    });
+
+    it('gets an agent id and its own credential', async () => {
+      expect(first.agentId).toMatch(/^ag_/);
+      expect(first.credential).toMatch(/^rca_ac_/);
+      expect(first).toMatchObject({ environment: 'fleet', organizationId: orgA, reenrolled: false });
+      const verified = await verify(first.credential);
+      expect(verified).toMatchObject({ kind: 'agent', agentId: first.agentId, environment: 'fleet' });
+    });
+
+    it('appears in the fleet list and by id', async () => {
+      const list = (await get(keyA, '/api/v1/agents?environment=fleet').expect(200)).body as Json;
+      expect(list.total).toBe(1);
+      expect(list.items[0]).toMatchObject({
+        id: first.agentId,
+        hostname: 'web-1.example',
+        host_id: 'machine-1',
+        type: 'server',
+        status: 'pending',
+        labels: { team: 'payments', tier: 'web' },
+      });
+      const one = (await get(keyA, `/api/v1/agents/${first.agentId}`).expect(200)).body as Json;
+      expect(one.id).toBe(first.agentId);
+    });
+
+    it('is found by label, status, type and hostname search, and not by other values', async () => {
+      const ids = async (query: string) =>
+        ((await get(keyA, `/api/v1/agents?${query}`).expect(200)).body as Json).items.map((a: Json) => a.id);
+      expect(await ids('label=team%3Dpayments')).toEqual([first.agentId]);
+      expect(await ids('label=team%3Dsearch')).toEqual([]);
+      expect(await ids('search=WEB-1')).toEqual([first.agentId]);
+      expect(await ids('search=%25')).toEqual([]);
+      expect(await ids('type=docker')).toEqual([]);
+      expect(await ids('status=revoked')).toEqual([]);
+      await get(keyA, '/api/v1/agents?status=lost').expect(400);
+    });
+
+    it('keeps its id when the same host enrolls again over HTTP, and its old credential stops working', async () => {
+      const res = await api
+        .post('/api/v1/intake/enroll')
+        .set('authorization', `Bearer ${token}`)
+        .send({ agentType: 'server', agentVersion: '0.2.0', host: host('machine-1', 'web-1.example') })
+        .expect(200);
+      const again = res.body as EnrollReply;
+      expect(again.agentId).toBe(first.agentId);
+      expect(again.reenrolled).toBe(true);
+      expect(again.credential).not.toBe(first.credential);
+      await expect(verify(first.credential)).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+      const agent = (await get(keyA, `/api/v1/agents/${first.agentId}`).expect(200)).body as Json;
+      expect(agent.version).toBe('0.2.0');
+      first = again;
+    });
+
+    it('goes online from its heartbeats over HTTP intake, and its metrics can be queried', async () => {
+      const heartbeat = heartbeatOf(first.agentId);
+      const intake = (path: string, body: object) =>
+        api.post(`/api/v1/intake/${path}`).set('authorization', `Bearer ${first.credential}`).send(body);
+      await intake('heartbeat', heartbeat).expect(202);
+      await waitFor('agent online', async () => {
+        const agent = (await get(keyA, `/api/v1/agents/${first.agentId}`)).body as Json;
+        return agent.status === 'online' && agent.last_seen_at;
+      });
+      const now = Date.now();
+      const batch = {
+        agentId: first.agentId,
+        seq: 1,
+        collectedAt: now,
+        samples: [{ name: 'cpu.usage_percent', value: 42, unit: 'percent' }],
+      };
+      expect((await intake('metrics', batch).expect(202)).body).toEqual({ accepted: true, duplicate: false });
+      expect((await intake('metrics', batch).expect(202)).body).toEqual({ accepted: true, duplicate: true });
+      const fullBatch = {
+        agentId: first.agentId,
+        seq: 2,
+        collectedAt: now,
+        samples: Array.from({ length: MAX_SAMPLES_PER_BATCH }, (_, i) => ({
+          name: 'disk.used_bytes',
+          value: i,
+          tags: { mount: `/mnt/volume-${i}` },
+        })),
+      };
+      expect(JSON.stringify(fullBatch).length).toBeGreaterThan(100_000);
+      await intake('metrics', fullBatch).expect(202);
+      const series = await waitFor('stored metrics', async () => {
+        const res = await get(
+          keyA,
+          `/api/v1/agents/${first.agentId}/metrics?name=cpu.usage_percent&from=${now - 60_000}&to=${now + 60_000}&step=60`,
+        );
+        return res.status === 200 && (res.body as Json).series.length > 0 && (res.body as Json).series;
+      });
+      expect(series[0].points.reduce((sum: number, p: Json) => sum + p.count, 0)).toBe(1);
+      await get(keyB, `/api/v1/agents/${first.agentId}/metrics?name=cpu.usage_percent`).expect(404);
+      await intake('heartbeat', { ...heartbeat, agentId: 'ag_someoneelse' }).expect(403);
+    });
+
+    it('is invisible to another organisation', async () => {
+      expect(((await get(keyB, '/api/v1/agents').expect(200)).body as Json).total).toBe(0);
+      await get(keyB, `/api/v1/agents/${first.agentId}`).expect(404);
+      await api.delete(`/api/v1/agents/${first.agentId}`).set('authorization', `Bearer ${keyB}`).expect(404);
+      expect(((await get(keyB, '/api/v1/audit').expect(200)).body as Json).total).toBe(0);
+      expect(((await get(keyA, `/api/v1/agents/${first.agentId}`).expect(200)).body as Json).status).not.toBe(
+        'revoked',
+      );
+    });
+
+    it('is revoked: status revoked, credential refused, control message sent, audit written', async () => {
+      const control = platform.nc.subscribe(Subjects.agentControl('fleet', first.agentId), { max: 1 });
+      const received = (async () => {
+        for await (const message of control) return message.json<{ type: string }>();
+      })();
+      const res = await api
+        .delete(`/api/v1/agents/${first.agentId}`)
+        .set('authorization', `Bearer ${keyA}`)
+        .expect(200);
+      expect(res.body).toMatchObject({ id: first.agentId, status: 'revoked' });
+      expect(res.body.revoked_at).toEqual(expect.any(String));
+      expect(await received).toMatchObject({ type: 'revoked' });
+      await expect(verify(first.credential)).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+      // Its next message through the gateway is refused (the gateway's verifier cache hears the revocation).
+      await waitFor('heartbeat refused', async () => {
+        const refused = await api
+          .post('/api/v1/intake/heartbeat')
+          .set('authorization', `Bearer ${first.credential}`)
+          .send(heartbeatOf(first.agentId));
+        return refused.status === 401;
+      });
+      const audit = (await get(keyA, `/api/v1/audit?agent_id=${first.agentId}`).expect(200)).body as Json;
+      expect(audit.items.map((e: Json) => e.action)).toEqual([
+        'agent.revoked',
+        'agent.reenrolled',
+        'agent.enrolled',
+      ]);
+      expect(audit.items[0].actor).toMatch(/^api_key:/);
+    });
+
+    it('stays revoked: liveness events are ignored and the host cannot enroll again', async () => {
+      const events = new EventPublisher(platform.nc);
+      await events.publish({
+        kind: EventKinds.agentOnline,
+        organizationId: orgA,
+        environment: 'fleet',
+        agentId: first.agentId,
+        data: { lastSeenAt: Date.now() + 60_000 },
+      });
+      const failures = platform.nc.subscribe(Subjects.event(EventKinds.agentEnrollmentFailed), { max: 1 });
+      const failure = (async () => {
+        for await (const message of failures) return message.json<Json>();
+      })();
+      await expect(
+        enroll(token, { agentType: 'server', agentVersion: '0.2.0', host: host('machine-1') }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(await failure).toMatchObject({
+        kind: 'agent.enrollment_failed',
+        organizationId: orgA,
+        environment: 'fleet',
+        data: { reason: 'FORBIDDEN', agentType: 'server', hostname: 'host-machine-1' },
+      });
+      // A marker event on another agent proves the consumer got past the first one.
+      const other = await enroll(token, {
+        agentType: 'server',
+        agentVersion: '0.1.0',
+        host: host('machine-2'),
+      });
+      await events.publish({
+        kind: EventKinds.agentOnline,
+        organizationId: orgA,
+        environment: 'fleet',
+        agentId: other.agentId,
+        data: { lastSeenAt: Date.now() },
+      });
+      await waitFor(
+        'marker applied',
+        async () => ((await get(keyA, `/api/v1/agents/${other.agentId}`)).body as Json).status === 'online',
+      );
+      expect(((await get(keyA, `/api/v1/agents/${first.agentId}`)).body as Json).status).toBe('revoked');
+    });
+  });
+
+  it("enrolls a real agent process run with the generated command's arguments, then revocation stops it", async () => {
+    const res = await provision(keyA, {
+      agent_type: 'server',
+      environment_name: 'real-agent',
+      config: { log_level: 'debug' },
+    }).expect(201);
+    const [sudo] = argumentsSeenBySh(res.body.command);
+    const stateDir = mkdtempSync(join(tmpdir(), 'rca-agent-state-'));
+    // The arguments install.sh receives are the agent's own flags (deploy contract).
+    const agentArgs = sudo.slice(sudo.indexOf('--') + 1);
+    const agent = spawn(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        'apps/agent/src/main.ts',
+        ...agentArgs,
+        '--state-dir',
+        stateDir,
+        '--heartbeat-interval',
+        '1',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    agent.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    agent.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+    try {
+      const online = await waitFor(
+        'the agent online in the fleet',
+        async () => {
+          const list = (await get(keyA, '/api/v1/agents?environment=real-agent')).body as Json;
+          return list.items?.[0]?.status === 'online' && list.items[0];
+        },
+        30_000,
+        200,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\nagent output:\n${output}`);
+      });
+      expect(online.type).toBe('server');
+      await api.delete(`/api/v1/agents/${online.id}`).set('authorization', `Bearer ${keyA}`).expect(200);
+      expect(await exited).toBe(78);
+    } finally {
+      agent.kill('SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies offline after online and ignores a stale online redelivered later', async () => {
+    const res = await provision(keyA, { agent_type: 'server', environment_name: 'liveness' }).expect(201);
+    const agent = await enroll(res.body.enrollment_token, {
+      agentType: 'server',
+      agentVersion: '0.1.0',
+      host: host('live-1'),
+    });
+    const events = new EventPublisher(platform.nc);
+    const publish = (
+      kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline,
+      lastSeenAt: number,
+    ) =>
+      events.publish({
+        kind,
+        organizationId: orgA,
+        environment: 'liveness',
+        agentId: agent.agentId,
+        data: { lastSeenAt },
+      });
+    const status = async () => ((await get(keyA, `/api/v1/agents/${agent.agentId}`)).body as Json).status;
+    await publish(EventKinds.agentOnline, 1_000);
+    await waitFor('online', async () => (await status()) === 'online');
+    await publish(EventKinds.agentOffline, 5_000);
+    await waitFor('offline', async () => (await status()) === 'offline');
+    await publish(EventKinds.agentOnline, 5_000);
+    await publish(EventKinds.agentOnline, 9_000);
+    await waitFor('online again', async () => (await status()) === 'online');
+    const seen = ((await get(keyA, `/api/v1/agents/${agent.agentId}`)).body as Json).last_seen_at;
+    expect(seen).toBe(new Date(9_000).toISOString());
+  });
+
+  it('refuses enrollment with a bad token by code, and rate-limits one token', async () => {
+    const base = { agentType: 'server', agentVersion: '0.1.0', host: host('x') };
+    await expect(enroll('rca_et_garbage', base)).rejects.toMatchObject({ code: 'TOKEN_MALFORMED' });
+    await expect(platform.rpc.request(Subjects.enroll, base, { headers: {} })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    const res = await provision(keyA, {
+      agent_type: 'server',
+      environment_name: 'limits',
+      max_uses: 1,
+    }).expect(201);
+    const token = res.body.enrollment_token;
+    await enroll(token, { ...base, host: host('limit-1') });
+    await expect(enroll(token, { ...base, host: host('limit-2') })).rejects.toMatchObject({
+      code: 'TOKEN_EXHAUSTED',
+    });
+    const codes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      codes.push(
+        await enroll(token, base).then(
+          () => 'OK',
+          (error: DomainError) => error.code,
+        ),
+      );
+    }
+    expect(codes).toContain('RATE_LIMITED');
+    expect(codes.filter((c) => c !== 'RATE_LIMITED' && c !== 'TOKEN_EXHAUSTED')).toEqual([]);
+  });
+
+  it('serves the install scripts and a Helm repository whose index matches the archive', async () => {
+    const sh = await api.get('/install.sh').expect(200);
+    expect(sh.text).toBe(readFileSync(join(DEPLOY_DIR, 'install', 'install.sh'), 'utf8'));
+    await api.get('/install.ps1').expect(200);
+    const index = parseYaml((await api.get('/charts/index.yaml').expect(200)).text) as Json;
+    const [entry] = index.entries['rca-agent'];
+    expect(entry.name).toBe('rca-agent');
+    const archive = await api
+      .get(`/charts/${entry.urls[0]}`)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(
+      createHash('sha256')
+        .update(archive.body as Buffer)
+        .digest('hex'),
+    ).toBe(entry.digest);
+    await api.get('/charts/rca-agent-9.9.9.tgz').expect(404);
+  });
+});

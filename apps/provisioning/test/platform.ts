@@ -1,0 +1,97 @@
+import { INestApplication, INestMicroservice } from '@nestjs/common';
+import { join, resolve } from 'node:path';
+import { connect, NatsConnection } from 'nats';
+import { loadConfig } from '@app/config';
+import { CreatedOrganization, CreateOrganizationRequest, Subjects } from '@app/contracts';
+import { RpcClient } from '@app/messaging';
+import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase } from '@app/testing';
+import type { Engine } from '@app/persistence';
+import { createGatewayApp } from '../../gateway/src/app';
+import { GatewayConfig } from '../../gateway/src/config';
+import { startIngestion } from '../../ingestion/src/app';
+import { IngestionConfig } from '../../ingestion/src/config';
+import { startTokensHarness, TokensHarness } from '../../tokens/src/tokens.harness';
+import { startProvisioning } from '../src/app';
+import { ProvisioningConfig } from '../src/config';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
+export const PUBLIC_URL = 'https://rca.example.test';
+export const AGENT_IMAGE = 'registry.example.test/rca/agent:1.2.3';
+
+/** The real services (tokens, provisioning, ingestion, gateway) against one nats-server and one database. */
+export interface Platform {
+  nats: NatsServerHandle;
+  /** One database per service, as each service owns its data. */
+  databases: TestDatabase[];
+  nc: NatsConnection;
+  rpc: RpcClient;
+  gateway: INestApplication;
+  /** `http://127.0.0.1:<port>` of the gateway. */
+  baseUrl: string;
+  createOrganization(name: string): Promise<CreatedOrganization>;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(
+  engine: Engine,
+  options: { provisioningEnv?: Record<string, string> } = {},
+): Promise<Platform> {
+  const nats = await startNatsServer();
+  const databases = await Promise.all(
+    ['tokens', 'provisioning', 'ingestion'].map((name) => createTestDatabase(engine, name)),
+  );
+  const [tokensDb, provisioningDb, ingestionDb] = databases;
+  const common = { LOG_LEVEL: 'warn', NATS_URL: nats.url };
+  const cleanup = async () => {
+    await nats.dispose();
+    for (const database of databases) await database.cleanup();
+  };
+  const stoppers: (() => Promise<unknown>)[] = [];
+  try {
+    const tokens: TokensHarness = await startTokensHarness({ natsUrl: nats.url, env: tokensDb.env });
+    stoppers.push(() => tokens.close());
+    const provisioning: INestMicroservice = await startProvisioning(
+      loadConfig(ProvisioningConfig, {
+        ...common,
+        ...provisioningDb.env,
+        PUBLIC_URL,
+        AGENT_IMAGE,
+        METRICS_PORT: '0',
+        ...options.provisioningEnv,
+      }),
+    );
+    stoppers.push(() => provisioning.close());
+    const ingestion = await startIngestion(
+      loadConfig(IngestionConfig, { ...common, ...ingestionDb.env, METRICS_PORT: '0' }),
+    );
+    stoppers.push(() => ingestion.close());
+    const gateway = await createGatewayApp(loadConfig(GatewayConfig, { ...common, DEPLOY_DIR, PORT: '0' }));
+    await gateway.listen(0, '127.0.0.1');
+    stoppers.push(() => gateway.close());
+    const nc = await connect({ servers: nats.url });
+    stoppers.push(() => nc.close());
+    const rpc = new RpcClient(nc, 10_000);
+    const address = gateway.getHttpServer().address() as { port: number };
+    return {
+      nats,
+      databases,
+      nc,
+      rpc,
+      gateway,
+      baseUrl: `http://127.0.0.1:${address.port}`,
+      createOrganization: (name) =>
+        rpc.request<CreatedOrganization, CreateOrganizationRequest>(Subjects.tokens.createOrganization, {
+          name,
+        }),
+      stop: async () => {
+        for (const stop of stoppers.reverse()) await stop();
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    await cleanup();
+    throw error;
+  }
+}

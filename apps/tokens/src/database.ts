@@ -1,0 +1,33 @@
+import { TokenKind } from '@app/contracts';
+
+/** Row types of the tokens service's tables (timestamps: ms since epoch). */
+export interface OrganizationRow {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface TokenRow {
+  id: string;
+  kind: TokenKind;
+  organization_id: string;
+  environment: string | null;
+  agent_id: string | null;
+  name: string | null;
+  /** sha256 hex of the secret; the secret itself is never stored. */
+  hash: string;
+  hint: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  max_uses: number | null;
+  uses: number;
+  last_used_at: number | null;
+  grace_until: number | null;
+  replaced_by: string | null;
+}
+
+export interface TokensDB {
+  organizations: OrganizationRow;
+  tokens: TokenRow;
+}

@@ -1,0 +1,223 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ConflictError,
+  IssuedToken,
+  IssueTokenRequest,
+  ListTokensRequest,
+  NotFoundError,
+  parseToken,
+  RevokeTokenRequest,
+  RotatedToken,
+  RotateTokenRequest,
+  TokenExhaustedError,
+  TokenExpiredError,
+  TokenKind,
+  TokenMalformedError,
+  TokenMetadata,
+  TokenRevokedError,
+  TokenUnknownError,
+  TokenWrongKindError,
+  ValidationFailedError,
+  VerifiedToken,
+  VerifyTokenRequest,
+  tokenHint,
+} from '@app/contracts';
+import { Clock } from '../clock';
+import { TokensConfig } from '../config';
+import { TokenRow } from '../database';
+import { OrganizationsRepository } from '../organizations/organizations.repository';
+import { Transactions } from '../transactions';
+import { TokenEvents } from './token-events';
+import { toIso, toIssuedToken, toTokenMetadata } from './token-mapper';
+import { hashesMatch, hashToken, TokenSecrets } from './token-secrets';
+import { TokensRepository } from './tokens.repository';
+
+/** What a new token is for; everything else (id, secret, hash, timestamps) is generated. */
+export interface NewTokenFields {
+  kind: TokenKind;
+  organizationId: string;
+  environment?: string | null;
+  agentId?: string | null;
+  name?: string | null;
+  expiresAt?: number | null;
+  maxUses?: number | null;
+  uses?: number;
+}
+
+/** last_used_at is informational: write it at most this often per token, not on every verification. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+@Injectable()
+export class TokensService {
+  constructor(
+    private readonly tokens: TokensRepository,
+    private readonly organizations: OrganizationsRepository,
+    private readonly transactions: Transactions,
+    private readonly events: TokenEvents,
+    private readonly secrets: TokenSecrets,
+    private readonly clock: Clock,
+    private readonly config: TokensConfig,
+  ) {}
+
+  /**
+   * Builds a token row and its secret without storing it, so callers can insert it inside
+   * their own transaction (organisation creation). `secret` is given only at bootstrap.
+   */
+  newToken(
+    fields: NewTokenFields,
+    secret = this.secrets.generate(fields.kind),
+  ): { row: TokenRow; secret: string } {
+    const row: TokenRow = {
+      id: this.secrets.newId(),
+      kind: fields.kind,
+      organization_id: fields.organizationId,
+      environment: fields.environment ?? null,
+      agent_id: fields.agentId ?? null,
+      name: fields.name ?? null,
+      hash: hashToken(secret),
+      hint: tokenHint(secret),
+      created_at: this.clock.now(),
+      expires_at: fields.expiresAt ?? null,
+      revoked_at: null,
+      max_uses: fields.maxUses ?? null,
+      uses: fields.uses ?? 0,
+      last_used_at: null,
+      grace_until: null,
+      replaced_by: null,
+    };
+    return { row, secret };
+  }
+
+  async issue(request: IssueTokenRequest): Promise<IssuedToken> {
+    const expiresAt = request.expiresAt === undefined ? null : Date.parse(request.expiresAt);
+    this.checkIssueRules(request, expiresAt);
+    if (!(await this.organizations.getById(request.organizationId))) throw new NotFoundError('organization');
+    const { row, secret } = this.newToken({ ...request, expiresAt });
+    await this.tokens.insert(row);
+    await this.events.issued(row);
+    return toIssuedToken(row, secret);
+  }
+
+  /**
+   * The hot path: format and checksum first (no I/O for garbage), then one indexed lookup.
+   * The returned expiry is the effective one (a rotated token's grace end counts), because
+   * caches keep a positive answer no longer than that.
+   */
+  async verify(request: VerifyTokenRequest): Promise<VerifiedToken> {
+    const parsed = parseToken(request.token);
+    if (!parsed) throw new TokenMalformedError();
+    if (request.expectedKind && parsed.kind !== request.expectedKind) {
+      throw new TokenWrongKindError(request.expectedKind, parsed.kind);
+    }
+    const hash = hashToken(request.token);
+    const row = await this.tokens.findByHash(hash);
+    if (!row || !hashesMatch(row.hash, hash)) throw new TokenUnknownError();
+
+    const now = this.clock.now();
+    if (row.revoked_at !== null && row.revoked_at <= now) throw new TokenRevokedError();
+    const expiresAt = effectiveExpiry(row);
+    if (expiresAt !== null && expiresAt <= now) throw new TokenExpiredError();
+    if (row.max_uses !== null && row.uses >= row.max_uses) throw new TokenExhaustedError();
+
+    if (request.consume) {
+      if (!(await this.tokens.consumeUse(row.organization_id, row.id, now))) throw new TokenExhaustedError();
+    } else if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
+      await this.tokens.touchLastUsed(row.organization_id, row.id, now);
+    }
+    return {
+      tokenId: row.id,
+      kind: row.kind,
+      organizationId: row.organization_id,
+      environment: row.environment,
+      agentId: row.agent_id,
+      expiresAt: toIso(expiresAt),
+    };
+  }
+
+  /** Idempotent: revoking a revoked token changes nothing but announces it again, so a retry after a failed publish still reaches every cache. */
+  async revoke(request: RevokeTokenRequest): Promise<TokenMetadata> {
+    const scope = { kind: request.kind, environment: request.environment };
+    const found = await this.tokens.getById(request.organizationId, request.tokenId, scope);
+    if (!found) throw new NotFoundError('token');
+    await this.tokens.revoke(request.organizationId, request.tokenId, this.clock.now());
+    const row = await this.tokens.getById(request.organizationId, request.tokenId, scope);
+    if (!row) throw new NotFoundError('token');
+    await this.events.revoked(row, request.reason);
+    return toTokenMetadata(row);
+  }
+
+  /**
+   * Issues a replacement with the same kind, organisation, environment, agent, name, expiry
+   * and remaining uses; the old secret keeps working for the grace period.
+   */
+  async rotate(request: RotateTokenRequest): Promise<RotatedToken> {
+    const scope = { kind: request.kind, environment: request.environment };
+    const old = await this.tokens.getById(request.organizationId, request.tokenId, scope);
+    if (!old) throw new NotFoundError('token');
+    const now = this.clock.now();
+    if (old.revoked_at !== null) throw new ConflictError('token is revoked; issue a new one instead');
+    if (old.replaced_by !== null)
+      throw new ConflictError(`token was already rotated; rotate ${old.replaced_by} instead`);
+    if (old.expires_at !== null && old.expires_at <= now)
+      throw new ConflictError('token has expired; issue a new one instead');
+
+    const graceSeconds = request.gracePeriodSeconds ?? this.config.TOKEN_ROTATION_GRACE_SECONDS;
+    // A token never gains lifetime by being rotated: the grace ends at its own expiry at the latest.
+    const graceUntil = Math.min(now + graceSeconds * 1000, old.expires_at ?? Infinity);
+    const { row, secret } = this.newToken({
+      kind: old.kind,
+      organizationId: old.organization_id,
+      environment: old.environment,
+      agentId: old.agent_id,
+      name: old.name,
+      expiresAt: old.expires_at,
+      maxUses: old.max_uses,
+      uses: old.uses,
+    });
+    await this.transactions.run(async (trx) => {
+      await this.tokens.in(trx).insert(row);
+      if (!(await this.tokens.in(trx).markRotated(old.organization_id, old.id, graceUntil, row.id))) {
+        throw new ConflictError('token was rotated or revoked concurrently');
+      }
+    });
+    await this.events.issued(row, old.id);
+    await this.events.rotated(old, row, graceUntil);
+    const previous = { ...old, grace_until: graceUntil, replaced_by: row.id };
+    return { token: toIssuedToken(row, secret), previous: toTokenMetadata(previous) };
+  }
+
+  async list(request: ListTokensRequest): Promise<TokenMetadata[]> {
+    const rows = await this.tokens.list(
+      request.organizationId,
+      {
+        kind: request.kind,
+        environment: request.environment,
+        agentId: request.agentId,
+        includeRevoked: request.includeRevoked ?? false,
+      },
+      this.clock.now(),
+    );
+    return rows.map(toTokenMetadata);
+  }
+
+  private checkIssueRules(request: IssueTokenRequest, expiresAt: number | null): void {
+    const problems: { field: string; reason: string }[] = [];
+    if (expiresAt !== null && expiresAt <= this.clock.now()) {
+      problems.push({ field: 'expiresAt', reason: 'must be in the future' });
+    }
+    if (request.maxUses !== undefined && request.kind !== 'enrollment') {
+      problems.push({ field: 'maxUses', reason: 'only enrollment tokens have a usage limit' });
+    }
+    if (request.agentId !== undefined && request.kind !== 'agent') {
+      problems.push({ field: 'agentId', reason: 'only agent credentials belong to an agent' });
+    }
+    if (problems.length) throw new ValidationFailedError(problems);
+  }
+}
+
+/** A token stops working at its expiry or, once rotated, at the end of its grace period. */
+export function effectiveExpiry(row: Pick<TokenRow, 'expires_at' | 'grace_until'>): number | null {
+  if (row.expires_at === null) return row.grace_until;
+  if (row.grace_until === null) return row.expires_at;
+  return Math.min(row.expires_at, row.grace_until);
+}

@@ -1,0 +1,263 @@
+import { IngestionStats, Subjects } from '@app/contracts';
+import { RpcClient } from '@app/messaging';
+import { HeartbeatFleet, issueAgentCredentials, SimulatedAgent } from './lib/agent-fleet';
+import { benchConfig, fleetSizes } from './lib/bench-config';
+import { BenchContext, Scenario } from './lib/harness';
+import { startPlatform } from './lib/platform';
+import { MiB, ProcessSampler } from './lib/process-sampler';
+import { isBuilt } from './lib/services';
+
+/** Publishing connections shared by all simulated agents (a real fleet has one each; the server cost per message is the same). */
+const CONNECTIONS = 4;
+const INTERVAL_MS = 10_000;
+/** Measurement windows are one heartbeat interval long: every agent sends exactly once per window. */
+const WINDOW_MS = INTERVAL_MS;
+const ENVIRONMENT = 'fleet';
+/** How long we wait for every agent to be declared offline after the fleet stops (3 missed × 10 s + flush + sweep). */
+const OFFLINE_WAIT_MS = 90_000;
+
+/** A stats request slower than this counts as unanswered: ingestion's event loop is too far behind. */
+const STATS_TIMEOUT_MS = 5_000;
+
+interface Counters {
+  accepted: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  online: number;
+  /** Round trip of the stats request: queued behind heartbeats on ingestion's connection and event loop. */
+  answerMs: number;
+}
+
+async function counters(rpc: RpcClient): Promise<Counters> {
+  const sent = performance.now();
+  const stats = await rpc.request<IngestionStats>(
+    Subjects.ingestionStats,
+    {},
+    { timeoutMs: STATS_TIMEOUT_MS },
+  );
+  const rejected = Object.values(stats.rejectedByReason ?? {}).reduce((a, b) => a + b, 0);
+  return {
+    accepted: stats.heartbeatsAccepted,
+    rejected,
+    rejectedByReason: stats.rejectedByReason ?? {},
+    online: stats.agentsOnline,
+    answerMs: performance.now() - sent,
+  };
+}
+
+/** Counters, or undefined when ingestion does not answer in time (recorded as such, never waited on). */
+async function tryCounters(rpc: RpcClient): Promise<Counters | undefined> {
+  try {
+    return await counters(rpc);
+  } catch {
+    return undefined;
+  }
+}
+
+/** nats-server logs a line per slow-consumer disconnect; a subscriber that cannot keep up shows here first. */
+function slowConsumerEvents(log: string): number {
+  return (log.match(/slow consumer/gi) ?? []).length;
+}
+
+export const fleetScale: Scenario = {
+  name: 'fleet-scale',
+  title: 'Fleet scale: simulated agents heartbeating every 10 s into ingestion',
+  async run(ctx) {
+    for (const s of ['tokens', 'ingestion'] as const) {
+      if (!isBuilt(s)) throw new Error(`dist/apps/${s} is missing: run npm run build`);
+    }
+    const config = benchConfig();
+    const sizes = fleetSizes(config);
+    const windows = Math.max(1, Math.floor(config.BENCH_FLEET_SECONDS / (WINDOW_MS / 1000)) - 1);
+    ctx.note(
+      `${sizes.join(' → ')} agents over ${CONNECTIONS} NATS connections, one heartbeat per agent per 10 s spread evenly; ` +
+        `each size held ${config.BENCH_FLEET_SECONDS} s: the first interval is the warm-up (every credential verified once), ` +
+        `then ${windows} 10-second windows are the samples (median/min/max over windows, not over repeated runs); SQLite`,
+    );
+    ctx.note(
+      'credentials come from tokens.issue (kind agent) rather than agents.enroll: enrolling 100k agents at the measured ' +
+        'enrollment rate would exceed the scenario time bound; ingestion only checks the credential, not the registry row',
+    );
+    const platform = await startPlatform({
+      engine: 'sqlite',
+      services: ['tokens', 'ingestion'],
+      env: { ingestion: { LOG_LEVEL: 'warn' } },
+    });
+    const fleet = new HeartbeatFleet(platform.nats.url, CONNECTIONS, INTERVAL_MS);
+    const ingestion = platform.processes.ingestion!;
+    const tokens = platform.processes.tokens!;
+    try {
+      await fleet.connect();
+      let agents: SimulatedAgent[] = [];
+      for (const size of sizes) {
+        if (size > agents.length) {
+          fleet.stop();
+          const issueStart = performance.now();
+          const added = await issueAgentCredentials(
+            platform.rpc,
+            platform.organizationId,
+            ENVIRONMENT,
+            agents.length,
+            size - agents.length,
+          );
+          const seconds = (performance.now() - issueStart) / 1000;
+          ctx.log(`issued ${added.length} credentials in ${seconds.toFixed(1)} s`);
+          ctx.record(
+            'tokens.issue (agent credential) rate, 64 in flight',
+            'tokens/s',
+            added.length / seconds,
+          );
+          agents = agents.concat(added);
+        }
+        fleet.setAgents(agents.slice(0, size));
+        await holdLevel(
+          ctx,
+          size,
+          windows,
+          fleet,
+          platform.rpc,
+          { ingestion: ingestion.pid, tokens: tokens.pid },
+          () => platform.nats.log(),
+        );
+      }
+      await offlineDetection(ctx, fleet, platform.rpc, sizes[sizes.length - 1]);
+    } finally {
+      await fleet.close().catch(() => undefined);
+      await platform.stop();
+    }
+  },
+};
+
+async function holdLevel(
+  ctx: BenchContext,
+  size: number,
+  windows: number,
+  fleet: HeartbeatFleet,
+  rpc: RpcClient,
+  pids: { ingestion: number; tokens: number },
+  natsLog: () => string,
+): Promise<void> {
+  const label = `${size.toLocaleString('en-US')} agents`;
+  ctx.log(`${label}: warm-up interval`);
+  fleet.stop();
+  const offeredBefore = fleet.published;
+  const slowBefore = slowConsumerEvents(natsLog());
+  const before = await counters(rpc);
+  fleet.start();
+  await sleep(WINDOW_MS);
+  const warm = await tryCounters(rpc);
+  const warmOffered = fleet.published - offeredBefore;
+  if (warm) {
+    ctx.record(`${label}: first interval handled`, '%', share(warm.accepted - before.accepted, warmOffered), {
+      note: 'cold credential cache: every agent costs one tokens.verify round trip in this interval',
+    });
+  }
+
+  let unanswered = 0;
+  let last: Counters | undefined;
+  for (let w = 0; w < windows; w++) {
+    // Windows are wall-clock intervals; a slow stats answer shortens the next window instead of stretching this one.
+    const windowStart = performance.now();
+    const ing = new ProcessSampler(pids.ingestion, 1000).start();
+    const tok = new ProcessSampler(pids.tokens, 1000).start();
+    const gen = new ProcessSampler(process.pid, 1000).start();
+    const start = last ?? (await tryCounters(rpc));
+    const offered0 = fleet.published;
+    await sleep(Math.max(0, WINDOW_MS - (performance.now() - windowStart)));
+    const end = await tryCounters(rpc);
+    const seconds = (performance.now() - windowStart) / 1000;
+    const offered = fleet.published - offered0;
+    const ingUsage = ing.stop();
+    ctx.record(`${label}: offered`, 'hb/s', offered / seconds);
+    ctx.record(`${label}: ingestion CPU`, '%', ingUsage.cpuPercent, { note: '100 % = one core' });
+    ctx.record(`${label}: ingestion RSS`, 'MiB', ingUsage.rssMaxBytes / MiB);
+    ctx.record(`${label}: tokens CPU`, '%', tok.stop().cpuPercent, {
+      note: 'credential cache entries expire after 60 s, so each agent is re-verified once a minute',
+    });
+    ctx.record(`${label}: load generator CPU`, '%', gen.stop().cpuPercent);
+    last = end;
+    if (!start || !end) {
+      unanswered++;
+      ctx.log(`${label}: window ${w + 1}/${windows} offered ${offered}, ingestion stats unanswered`);
+      continue;
+    }
+    const handled = end.accepted - start.accepted;
+    ctx.record(`${label}: handled (accepted)`, 'hb/s', handled / seconds, { baseline: `${label}: offered` });
+    ctx.record(`${label}: rejected`, 'hb/s', (end.rejected - start.rejected) / seconds);
+    // Everything offered since the level began that ingestion has neither accepted nor rejected yet.
+    ctx.record(
+      `${label}: backlog at window end`,
+      'heartbeats',
+      Math.max(
+        0,
+        fleet.published - offeredBefore - (end.accepted - before.accepted) - (end.rejected - before.rejected),
+      ),
+      { note: 'offered − (accepted + rejected) since the level began; bounded = keeping up' },
+    );
+    ctx.record(`${label}: stats request answer time`, 'ms', end.answerMs, {
+      note: "the stats request waits behind heartbeats on ingestion's connection: a direct measure of its queue",
+    });
+    ctx.log(`${label}: window ${w + 1}/${windows} offered ${offered} handled ${handled}`);
+  }
+  if (unanswered)
+    ctx.note(
+      `${label}: ingestion did not answer the stats request within ${STATS_TIMEOUT_MS} ms in ${unanswered} of ${windows} windows`,
+    );
+  const final = await tryCounters(rpc);
+  if (final) {
+    ctx.record(`${label}: agents online at level end`, 'agents', final.online, {
+      note: 'from the agents table, written every LAST_SEEN_FLUSH_SECONDS (5 s)',
+    });
+    const rejected = Object.entries(final.rejectedByReason).filter(([, n]) => n > 0);
+    if (rejected.length)
+      ctx.note(`${label}: rejections so far by reason: ${rejected.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  }
+  ctx.record(
+    `${label}: nats-server slow-consumer events`,
+    'count',
+    slowConsumerEvents(natsLog()) - slowBefore,
+  );
+}
+
+/** Stops every agent at once and measures how long ingestion takes to declare the whole fleet offline. */
+async function offlineDetection(
+  ctx: BenchContext,
+  fleet: HeartbeatFleet,
+  rpc: RpcClient,
+  size: number,
+): Promise<void> {
+  fleet.stop();
+  await fleet.flush();
+  const stoppedAt = performance.now();
+  ctx.log(`fleet stopped; waiting for ${size} agents to go offline`);
+  let online = (await tryCounters(rpc))?.online ?? size;
+  const onlineAtStop = online;
+  let firstOfflineAt: number | undefined;
+  while (online > 0 && performance.now() - stoppedAt < OFFLINE_WAIT_MS) {
+    await sleep(250);
+    online = (await tryCounters(rpc))?.online ?? online;
+    if (firstOfflineAt === undefined && online < onlineAtStop) firstOfflineAt = performance.now();
+  }
+  if (online > 0) {
+    ctx.note(`${online} agents still online ${OFFLINE_WAIT_MS / 1000} s after the fleet stopped`);
+    return;
+  }
+  ctx.note(`${onlineAtStop} agents were online when the fleet stopped`);
+  const label = `${size.toLocaleString('en-US')} agents`;
+  ctx.record(
+    `${label}: first agent offline after stop`,
+    's',
+    ((firstOfflineAt ?? stoppedAt) - stoppedAt) / 1000,
+  );
+  ctx.record(`${label}: all agents offline after stop`, 's', (performance.now() - stoppedAt) / 1000, {
+    note: 'expected ≈ 3 missed × 10 s after the last heartbeat + up to one 5 s flush/sweep round',
+  });
+}
+
+function share(part: number, whole: number): number {
+  return whole > 0 ? (part / whole) * 100 : 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,17 @@
+import { Scenario } from './lib/harness';
+import { natsCeiling } from './nats-ceiling';
+import { dbCeiling } from './db-ceiling';
+import { controlPlane } from './control-plane';
+import { fleetScale } from './fleet-scale';
+import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
+
+/** Every scenario, in the order `npm run bench` runs them (baselines first). */
+export const SCENARIOS: Scenario[] = [
+  natsCeiling,
+  dbCeiling,
+  ingestionHeartbeats,
+  ingestionMetrics,
+  controlPlane,
+  fleetScale,
+  agentFootprint,
+];

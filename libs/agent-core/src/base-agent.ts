@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import { NatsConnection, Subscription } from 'nats';
+import { Logger } from 'pino';
+import { CollectionStatus, Heartbeat, HostIdentity, MetricsBatch } from '@app/contracts';
+// The file, not the lib's index: the index loads NestJS modules (~30 MB of RSS) the agent never uses.
+import { connectNats } from '@app/messaging/nats-connection';
+import { AgentExitCodes, AgentFatalError } from './agent-exit-codes';
+import { Collector } from './agent-type';
+import { CollectorRunner } from './collectors/run-collectors';
+import { defaultHostIdentity } from './host-identity';
+import { AgentSequence } from './transport/agent-sequence';
+import { AgentState, AgentStateStore } from './transport/agent-state-store';
+import { AgentIdentity, AgentTransport } from './transport/agent-transport';
+import { enrollWithRetry } from './transport/enrollment';
+import { DEFAULT_BUFFER_LIMITS, MetricsBufferLimits } from './transport/metrics-buffer';
+import { MetricsPublisher } from './transport/metrics-publisher';
+import { AGENT_VERSION } from './version';
+
+/** Shutdown budget: flush the buffer for at most this long, then drain the connection. */
+const STOP_FLUSH_TIMEOUT_MS = 3000;
+const STOP_DRAIN_TIMEOUT_MS = 2000;
+/** Heartbeat spacing varies by ±10 % so a fleet restarted together does not beat in lockstep. */
+const HEARTBEAT_JITTER = 0.1;
+
+export interface AgentOptions {
+  agentType: string;
+  natsUrl: string;
+  /** Needed only until the agent has enrolled once (state.json then holds its credential). */
+  enrollmentToken?: string;
+  stateDir: string;
+  heartbeatIntervalSeconds: number;
+  collectIntervalSeconds: number;
+  labels?: Record<string, string>;
+  logger: Logger;
+  collectors: Collector[];
+  bufferLimits?: MetricsBufferLimits;
+  /** Per collector per collection; defaults to 80 % of the collection interval, at most 10 s. */
+  collectorTimeoutMs?: number;
+  rpcTimeoutMs?: number;
+  clock?: () => number;
+  random?: () => number;
+}
+
+/** Options a caller gives; the registry adds the type and its collectors. */
+export type AgentRuntimeOptions = Omit<AgentOptions, 'agentType' | 'collectors'>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** True when `p` settled in time; a rejection counts as done (shutdown goes on regardless). */
+const withTimeout = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms).then(() => false),
+  ]);
+
+/**
+ * The lifecycle every agent type shares: connect, enroll once (state.json), heartbeat loop,
+ * collection loop with a bounded outage buffer, revocation and clean shutdown. A type subclasses
+ * it only to describe its host better; what it measures comes from its collectors.
+ */
+export class BaseAgent {
+  lastCollection?: CollectionStatus;
+  /** Resolves with the process exit code once the agent has fully stopped. */
+  readonly exited: Promise<number>;
+
+  protected readonly log: Logger;
+  private readonly store: AgentStateStore;
+  private readonly runner: CollectorRunner;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly startedAt: number;
+  private resolveExited!: (code: number) => void;
+  private nc?: NatsConnection;
+  private transport?: AgentTransport;
+  private identity?: AgentIdentity;
+  private state?: AgentState;
+  private publisher?: MetricsPublisher;
+  private host?: HostIdentity;
+  /** Used as host id when the host has no machine id; kept in state.json from enrollment on. */
+  private generatedHostId?: string;
+  private control?: Subscription;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private collectTimer?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+
+  constructor(protected readonly options: AgentOptions) {
+    this.log = options.logger;
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.startedAt = this.clock();
+    this.store = new AgentStateStore(options.stateDir);
+    const timeout = options.collectorTimeoutMs ?? Math.min(options.collectIntervalSeconds * 800, 10_000);
+    this.runner = new CollectorRunner(options.collectors, timeout, this.clock);
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  }
+
+  /** Connects, enrolls (or reuses state.json) and starts both loops. Rejects with AgentFatalError. */
+  async start(): Promise<void> {
+    const saved = this.store.load();
+    if (saved?.revokedAt) {
+      throw new AgentFatalError(
+        AgentExitCodes.revoked,
+        `this agent was revoked at ${saved.revokedAt}; delete ${this.store.file} and install with a new enrollment token`,
+      );
+    }
+    if (!saved && !this.options.enrollmentToken) {
+      throw new AgentFatalError(
+        AgentExitCodes.badConfig,
+        `no enrollment token (RCA_TOKEN) and no saved state in ${this.store.file}`,
+      );
+    }
+    this.nc = await connectNats({ url: this.options.natsUrl, name: `rca-agent-${this.options.agentType}` });
+    this.transport = new AgentTransport(this.nc, this.options.rpcTimeoutMs ?? 5000);
+    this.watchConnection(this.nc);
+
+    this.state = saved ?? (await this.enroll(this.options.enrollmentToken!));
+    const { agentId, environment, credential } = this.state;
+    this.identity = { agentId, environment, credential };
+    await this.hostIdentity();
+    const sequence = new AgentSequence(this.state.seqCeiling, this.clock(), (ceiling) =>
+      this.saveState({ seqCeiling: ceiling }),
+    );
+    this.publisher = new MetricsPublisher(
+      this.transport,
+      this.identity,
+      sequence,
+      this.options.bufferLimits ?? DEFAULT_BUFFER_LIMITS,
+      this.log,
+    );
+    this.control = this.transport.subscribeControl(
+      this.identity,
+      (message) => {
+        if (message.type === 'revoked') void this.revoked(message.reason);
+      },
+      (error) => this.log.warn({ err: error }, 'ignored an invalid control message'),
+    );
+    this.log.info(
+      { agentId, environment, reused: !!saved },
+      saved ? 'resumed with saved credential' : 'enrolled',
+    );
+    this.heartbeatLoop();
+    this.collectLoop(this.clock());
+  }
+
+  /** Clean stop: flush (bounded), final "stopping" heartbeat, drain. Exit code 0. */
+  stop(): Promise<void> {
+    return this.shutdown(AgentExitCodes.ok, true);
+  }
+
+  /** One collection as a batch, without NATS or enrollment (`--once`). */
+  async collectOnce(): Promise<MetricsBatch> {
+    const { samples, status } = await this.runner.collect();
+    this.lastCollection = status;
+    return { agentId: this.store.load()?.agentId ?? 'unenrolled', seq: 0, collectedAt: status.at, samples };
+  }
+
+  /** The host as this type sees it; subclasses refine it (the Docker daemon's name, the cluster's id). */
+  protected async describeHost(fallbackId: string | undefined): Promise<HostIdentity> {
+    return defaultHostIdentity(fallbackId);
+  }
+
+  private async hostIdentity(): Promise<HostIdentity> {
+    this.host ??= await this.describeHost(this.state?.hostId ?? (this.generatedHostId ??= randomUUID()));
+    return this.host;
+  }
+
+  private async enroll(token: string): Promise<AgentState> {
+    const host = await this.hostIdentity();
+    const request = {
+      agentType: this.options.agentType,
+      agentVersion: AGENT_VERSION,
+      host,
+      labels: this.options.labels,
+    };
+    const reply = await enrollWithRetry(this.transport!, token, request, {
+      log: this.log,
+      random: this.random,
+      stopped: () => !!this.stopping,
+    });
+    const state: AgentState = {
+      agentId: reply.agentId,
+      credential: reply.credential,
+      environment: reply.environment,
+      organizationId: reply.organizationId,
+      hostId: host.hostId,
+    };
+    this.store.save(state);
+    return state;
+  }
+
+  private saveState(patch: Partial<AgentState>): void {
+    this.state = { ...this.state!, ...patch };
+    try {
+      this.store.save(this.state);
+    } catch (error) {
+      this.log.error({ err: error, file: this.store.file }, 'could not write the state file');
+    }
+  }
+
+  private watchConnection(nc: NatsConnection): void {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect')
+          this.log.warn({ server: status.data }, 'disconnected from NATS; buffering metrics');
+        if (status.type === 'reconnect') {
+          this.log.info(
+            { server: status.data, buffered: this.publisher?.buffer.size ?? 0 },
+            'reconnected to NATS; resending buffered metrics',
+          );
+          void this.publisher?.flush();
+        }
+      }
+    })();
+  }
+
+  private heartbeatLoop(): void {
+    if (this.stopping) return;
+    this.sendHeartbeat('running');
+    const base = this.options.heartbeatIntervalSeconds * 1000;
+    const delay = base * (1 - HEARTBEAT_JITTER + 2 * HEARTBEAT_JITTER * this.random());
+    this.heartbeatTimer = setTimeout(() => this.heartbeatLoop(), delay);
+  }
+
+  private sendHeartbeat(state: Heartbeat['state']): void {
+    if (!this.identity || !this.host || !this.publisher || this.nc?.isClosed()) return;
+    const heartbeat: Heartbeat = {
+      agentId: this.identity.agentId,
+      sentAt: this.clock(),
+      agentType: this.options.agentType,
+      agentVersion: AGENT_VERSION,
+      uptimeSeconds: Math.round((this.clock() - this.startedAt) / 1000),
+      intervalSeconds: this.options.heartbeatIntervalSeconds,
+      state,
+      host: this.host,
+      lastCollection: this.lastCollection,
+      buffered: this.publisher.buffer.size,
+      dropped: this.publisher.buffer.dropped,
+    };
+    try {
+      this.transport!.publishHeartbeat(this.identity, heartbeat);
+    } catch (error) {
+      this.log.warn({ err: error }, 'heartbeat not sent');
+    }
+  }
+
+  /** Collections are spaced from their start times, so a slow one does not shift the whole schedule. */
+  private collectLoop(scheduledAt: number): void {
+    if (this.stopping) return;
+    void this.collectAndPublish().finally(() => {
+      const next = scheduledAt + this.options.collectIntervalSeconds * 1000;
+      this.collectTimer = setTimeout(
+        () => this.collectLoop(Math.max(next, this.clock())),
+        Math.max(0, next - this.clock()),
+      );
+    });
+  }
+
+  private async collectAndPublish(): Promise<void> {
+    const { samples, status } = await this.runner.collect();
+    this.lastCollection = status;
+    if (status.errors.length) this.log.warn({ errors: status.errors }, 'some collectors failed');
+    if (this.stopping || !this.publisher) return;
+    this.publisher.enqueue(samples, status.at);
+  }
+
+  private async revoked(reason: string | undefined): Promise<void> {
+    this.log.error(
+      { reason, exitCode: AgentExitCodes.revoked },
+      "the platform revoked this agent's credential; stopping. Install again with a new enrollment token to re-enroll.",
+    );
+    this.saveState({ revokedAt: new Date(this.clock()).toISOString() });
+    await this.shutdown(AgentExitCodes.revoked, false);
+  }
+
+  private shutdown(exitCode: number, graceful: boolean): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.heartbeatTimer);
+      clearTimeout(this.collectTimer);
+      this.control?.unsubscribe();
+      const nc = this.nc;
+      if (nc && !nc.isClosed()) {
+        if (graceful && this.publisher) {
+          const flushed = await withTimeout(this.publisher.flush(), STOP_FLUSH_TIMEOUT_MS);
+          const lost = this.publisher.buffer.size;
+          if (!flushed || lost) this.log.warn({ lost }, 'stopping with unsent metrics batches');
+          this.sendHeartbeat('stopping');
+          await withTimeout(nc.drain(), STOP_DRAIN_TIMEOUT_MS);
+        }
+        if (!nc.isClosed()) await nc.close();
+      }
+      this.log.info({ exitCode }, 'agent stopped');
+      this.resolveExited(exitCode);
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,81 @@
+import { CollectionStatus, CollectorError, MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
+import { Collector } from '../agent-type';
+
+export interface CollectionResult {
+  samples: MetricSample[];
+  status: CollectionStatus;
+}
+
+/** Error text kept per failed collector; the heartbeat DTO allows 1000 characters. */
+const MAX_ERROR_LENGTH = 500;
+
+class CollectorTimeoutError extends Error {}
+
+/**
+ * Runs every collector concurrently, each bounded by `timeoutMs`. A collector that throws or hangs
+ * only adds an entry to `status.errors`; the others' samples are kept. A collector still hanging from
+ * an earlier round is not started again (it would pile up promises and sockets); it is reported instead.
+ */
+export class CollectorRunner {
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly collectors: Collector[],
+    private readonly timeoutMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async collect(): Promise<CollectionResult> {
+    const startedAt = this.clock();
+    const results = await Promise.all(this.collectors.map((c) => this.runOne(c)));
+    const samples: MetricSample[] = [];
+    const errors: CollectorError[] = [];
+    for (const r of results) {
+      if ('error' in r) errors.push(r.error);
+      else samples.push(...r.samples);
+    }
+    if (samples.length > MAX_SAMPLES_PER_BATCH) {
+      errors.push({
+        collector: '(batch)',
+        error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_BATCH}`,
+      });
+      samples.length = MAX_SAMPLES_PER_BATCH;
+    }
+    const at = this.clock();
+    for (const s of samples) s.ts ??= at;
+    return {
+      samples,
+      status: { ok: errors.length === 0, at, durationMs: at - startedAt, samples: samples.length, errors },
+    };
+  }
+
+  private async runOne(
+    collector: Collector,
+  ): Promise<{ samples: MetricSample[] } | { error: CollectorError }> {
+    const fail = (message: string) => ({
+      error: { collector: collector.name, error: message.slice(0, MAX_ERROR_LENGTH) },
+    });
+    if (this.inFlight.has(collector.name)) return fail('still running since an earlier collection (hung)');
+    this.inFlight.add(collector.name);
+    // Promise.resolve().then: a collector that throws synchronously is handled like one that rejects.
+    const run = Promise.resolve()
+      .then(() => collector.collect())
+      .finally(() => this.inFlight.delete(collector.name));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CollectorTimeoutError(`timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return { samples: await Promise.race([run, timeout]) };
+    } catch (error) {
+      // A late rejection of the abandoned run must not become an unhandled rejection.
+      run.catch(() => undefined);
+      return fail(error instanceof Error ? error.message : String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

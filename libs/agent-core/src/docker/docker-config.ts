@@ -1,0 +1,29 @@
+import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { ConfigFieldSchema } from '@app/contracts';
+import { CommonAgentConfig, commonConfigSchema } from '../common-config';
+
+/** unix:///path, tcp://host:port, http(s)://host:port or npipe:////./pipe/docker_engine (Windows). */
+export const DOCKER_HOST_PATTERN =
+  /^(unix:\/\/\/[^\s]+|tcp:\/\/[^\s/]+|https?:\/\/[^\s/]+|npipe:\/\/[^\s]+)$/;
+
+export class DockerAgentConfig extends CommonAgentConfig {
+  /** Where the Docker Engine API listens; unset means DOCKER_HOST or /var/run/docker.sock. */
+  @IsOptional()
+  @MaxLength(500)
+  @Matches(DOCKER_HOST_PATTERN, {
+    message: 'docker_host must be unix:///path, tcp://host:port, http(s)://host:port or npipe://…',
+  })
+  docker_host?: string = undefined;
+}
+
+export const dockerConfigSchema: ConfigFieldSchema[] = [
+  ...commonConfigSchema,
+  {
+    name: 'docker_host',
+    type: 'string',
+    description:
+      'Docker Engine API address (unix:///var/run/docker.sock, tcp://host:2375). Default: DOCKER_HOST, else /var/run/docker.sock.',
+    required: false,
+    pattern: DOCKER_HOST_PATTERN.source,
+  },
+];

@@ -1,0 +1,35 @@
+import { Deployment, DeploymentInput } from '../agent-type';
+import { quotePosix } from '../deployment/shell-quoting';
+import { DockerAgentConfig } from './docker-config';
+
+const env = (name: string, value: string) => ['-e', quotePosix(`${name}=${value}`)];
+
+/** `docker run …` per docs/deploy-contract.md; every value is one quoted word. */
+export function buildDockerRunCommand(input: DeploymentInput<DockerAgentConfig>): string {
+  const words = [
+    'docker run -d --name rca-agent --restart unless-stopped',
+    '-v /var/run/docker.sock:/var/run/docker.sock:ro',
+    '-v rca-agent-state:/var/lib/rca-agent',
+    ...env('RCA_TOKEN', input.enrollmentToken),
+    ...env('RCA_NATS_URL', input.natsUrl),
+    ...env('RCA_PLATFORM_URL', input.platformUrl),
+    ...env('RCA_AGENT_TYPE', 'docker'),
+    ...env('RCA_LOG_LEVEL', input.config.log_level),
+    ...(input.config.docker_host ? env('RCA_DOCKER_HOST', input.config.docker_host) : []),
+    quotePosix(input.agentImage),
+  ];
+  return words.join(' ');
+}
+
+export function buildDockerDeployment(input: DeploymentInput<DockerAgentConfig>): Deployment {
+  return {
+    commands: [{ platform: 'any', shell: 'sh', command: buildDockerRunCommand(input) }],
+    instructions: [
+      'Open a shell on the Docker host as a user allowed to run docker (root or the docker group).',
+      'Paste the command: it starts the agent container with read-only access to the Docker socket and a named volume for its state.',
+      'Check that it runs: docker logs rca-agent shows "enrolled" and then one line per collection at debug level.',
+      `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
+      'To remove it later: docker rm -f rca-agent && docker volume rm rca-agent-state.',
+    ],
+  };
+}

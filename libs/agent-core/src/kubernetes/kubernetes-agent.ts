@@ -1,0 +1,40 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { HostIdentity } from '@app/contracts';
+import { AgentOptions, BaseAgent } from '../base-agent';
+
+/**
+ * The "host" of a Kubernetes agent is the cluster: pods come and go (state lives in an emptyDir), so
+ * the id is the kube-system namespace's UID, the de-facto cluster id, and a new pod re-enrolls as the
+ * same host. Without read access to kube-system (namespace scope) it is the agent's namespace in the
+ * current cluster.
+ */
+export class KubernetesAgent extends BaseAgent {
+  constructor(
+    options: AgentOptions,
+    private readonly kubeConfig: KubeConfig,
+    private readonly namespace: string,
+  ) {
+    super(options);
+  }
+
+  protected override async describeHost(fallbackId: string | undefined): Promise<HostIdentity> {
+    const base = await super.describeHost(fallbackId);
+    const cluster = this.kubeConfig.getCurrentCluster();
+    const server = cluster?.server ?? 'in-cluster';
+    try {
+      const { body } = await this.kubeConfig.makeApiClient(CoreV1Api).readNamespace('kube-system');
+      const uid = body.metadata?.uid;
+      if (uid) return { ...base, hostname: cluster?.name || base.hostname, hostId: `k8s-${uid}` };
+    } catch (error) {
+      this.log.info(
+        { err: error },
+        'kube-system is not readable; identifying the cluster by its API server address',
+      );
+    }
+    return {
+      ...base,
+      hostname: cluster?.name || base.hostname,
+      hostId: `k8s-${server}-${this.namespace}`.slice(0, 255),
+    };
+  }
+}

@@ -1,0 +1,59 @@
+import { DeploymentCommand } from '@app/contracts';
+import { Deployment, DeploymentInput } from '../agent-type';
+import { quotePosix, quotePowerShell } from '../deployment/shell-quoting';
+import { ServerAgentConfig } from './server-config';
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+/** `curl … | sudo sh -s -- …` for Linux and macOS, per docs/deploy-contract.md. */
+export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfig>): string {
+  const script = `${trimSlash(input.platformUrl)}/install.sh`;
+  return [
+    'curl -fsSL',
+    quotePosix(script),
+    '| sudo sh -s --',
+    '--token',
+    quotePosix(input.enrollmentToken),
+    '--nats-url',
+    quotePosix(input.natsUrl),
+    '--platform-url',
+    quotePosix(input.platformUrl),
+    '--log-level',
+    quotePosix(input.config.log_level),
+  ].join(' ');
+}
+
+/** A one-liner for an elevated PowerShell, per docs/deploy-contract.md. */
+export function buildPowerShellInstallCommand(input: DeploymentInput<ServerAgentConfig>): string {
+  const script = `${trimSlash(input.platformUrl)}/install.ps1`;
+  return [
+    `& ([scriptblock]::Create((Invoke-RestMethod ${quotePowerShell(script)})))`,
+    '-Token',
+    quotePowerShell(input.enrollmentToken),
+    '-NatsUrl',
+    quotePowerShell(input.natsUrl),
+    '-PlatformUrl',
+    quotePowerShell(input.platformUrl),
+    '-LogLevel',
+    quotePowerShell(input.config.log_level),
+  ].join(' ');
+}
+
+export function buildServerDeployment(input: DeploymentInput<ServerAgentConfig>): Deployment {
+  const posix = buildPosixInstallCommand(input);
+  const commands: DeploymentCommand[] = [
+    { platform: 'linux', shell: 'sh', command: posix },
+    { platform: 'macos', shell: 'sh', command: posix },
+    { platform: 'windows', shell: 'powershell', command: buildPowerShellInstallCommand(input) },
+  ];
+  return {
+    commands,
+    instructions: [
+      'Linux or macOS: open a terminal on the server as a user that may run sudo.',
+      'Linux or macOS: paste the sh command; the install script downloads the agent, writes its configuration and starts it as a service (systemd on Linux, launchd on macOS).',
+      'Windows: open PowerShell with "Run as administrator" and paste the PowerShell command; the agent is installed as a Windows service.',
+      `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
+      'The enrollment token is only needed for the first start; the agent keeps its own credential afterwards.',
+    ],
+  };
+}

@@ -1,0 +1,142 @@
+import { connect, NatsConnection } from 'nats';
+import {
+  CreatedOrganization,
+  DomainError,
+  ErrorCodes,
+  IssuedToken,
+  RotatedToken,
+  Subjects,
+  TokenMetadata,
+} from '@app/contracts';
+import { RpcClient } from '@app/messaging';
+import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
+// The real token service answers the verifier: the cache is only worth testing against it.
+import { startTokensHarness, TokensHarness } from '../../../apps/tokens/src/tokens.harness';
+import { CachedTokenVerifier } from './cached-token-verifier';
+
+describe(CachedTokenVerifier.name, () => {
+  let nats: NatsServerHandle;
+  let database: TestDatabase;
+  let tokens: TokensHarness;
+  let admin: NatsConnection;
+  let rpc: RpcClient;
+  const connections: NatsConnection[] = [];
+  const verifiers: CachedTokenVerifier[] = [];
+  let organizationId: string;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    database = await createTestDatabase('sqlite', 'tokens');
+    tokens = await startTokensHarness({ natsUrl: nats.url, env: database.env });
+    admin = await connect({ servers: nats.url });
+    rpc = new RpcClient(admin, 5000);
+    const created = await rpc.request<CreatedOrganization>(Subjects.tokens.createOrganization, {
+      name: 'acme',
+    });
+    organizationId = created.organization.id;
+  });
+
+  afterAll(async () => {
+    verifiers.forEach((v) => v.stop());
+    await Promise.all([admin, ...connections].map((c) => c?.close()));
+    await tokens?.close();
+    await database?.cleanup();
+    await nats?.dispose();
+  });
+
+  /** A verifier with its own connection, as in a separate process (gateway, ingestion). */
+  const newVerifier = async () => {
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    const verifier = new CachedTokenVerifier(new RpcClient(nc, 5000), nc);
+    verifier.start();
+    verifiers.push(verifier);
+    // The subscription must reach the server before the event is published.
+    await nc.flush();
+    return verifier;
+  };
+  const issueAgentCredential = (agentId: string) =>
+    rpc.request<IssuedToken>(Subjects.tokens.issue, {
+      kind: 'agent',
+      organizationId,
+      environment: 'prod-1',
+      agentId,
+    });
+  const refusal = (verifier: CachedTokenVerifier, token: string) =>
+    verifier.verify(token).then(
+      () => undefined,
+      (error: unknown) => (error instanceof DomainError ? error.code : String(error)),
+    );
+
+  it('answers a repeated check from its cache without asking the token service', async () => {
+    const verifier = await newVerifier();
+    const credential = await issueAgentCredential('cached-1');
+    expect(verifier.peek(credential.secret)).toBeUndefined();
+    const first = await verifier.verify(credential.secret, 'agent');
+    expect(verifier.peek(credential.secret)).toEqual(first);
+    expect(first).toMatchObject({ tokenId: credential.id, environment: 'prod-1', agentId: 'cached-1' });
+  });
+
+  it('refuses a revoked token in every process within a second', async () => {
+    const [gateway, ingestion] = [await newVerifier(), await newVerifier()];
+    const credential = await issueAgentCredential('revoked-1');
+    await gateway.verify(credential.secret);
+    await ingestion.verify(credential.secret);
+
+    const revokedAt = Date.now();
+    await rpc.request<TokenMetadata>(Subjects.tokens.revoke, { organizationId, tokenId: credential.id });
+    await waitFor(
+      'both caches to refuse the revoked token',
+      async () => {
+        const codes = await Promise.all([
+          refusal(gateway, credential.secret),
+          refusal(ingestion, credential.secret),
+        ]);
+        return codes.every((code) => code === ErrorCodes.TOKEN_REVOKED);
+      },
+      1000,
+      20,
+    );
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+
+  it('stops accepting a rotated token when its grace period is zero', async () => {
+    const verifier = await newVerifier();
+    const credential = await issueAgentCredential('rotated-1');
+    await verifier.verify(credential.secret);
+    const rotated = await rpc.request<RotatedToken>(Subjects.tokens.rotate, {
+      organizationId,
+      tokenId: credential.id,
+      gracePeriodSeconds: 0,
+    });
+    await waitFor(
+      'the cache to drop the rotated token',
+      async () => {
+        return (await refusal(verifier, credential.secret)) === ErrorCodes.TOKEN_EXPIRED;
+      },
+      1000,
+      20,
+    );
+    await expect(verifier.verify(rotated.token.secret)).resolves.toMatchObject({ tokenId: rotated.token.id });
+  });
+
+  it('rejects malformed and wrong-kind tokens locally', async () => {
+    const verifier = await newVerifier();
+    const credential = await issueAgentCredential('kind-1');
+    expect(await refusal(verifier, 'rca_ac_nope')).toBe(ErrorCodes.TOKEN_MALFORMED);
+    await expect(verifier.verify(credential.secret, 'api_key')).rejects.toMatchObject({
+      code: ErrorCodes.TOKEN_WRONG_KIND,
+    });
+  });
+
+  it('keeps at most maxEntries answers', async () => {
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    const verifier = new CachedTokenVerifier(new RpcClient(nc, 5000), nc, { maxEntries: 2 });
+    const issued = await Promise.all(['m1', 'm2', 'm3'].map(issueAgentCredential));
+    for (const credential of issued) await verifier.verify(credential.secret);
+    expect(verifier.size).toBe(2);
+    expect(verifier.peek(issued[0].secret)).toBeUndefined();
+    expect(verifier.peek(issued[2].secret)).toMatchObject({ tokenId: issued[2].id });
+  });
+});

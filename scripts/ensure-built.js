@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Runs `npm run build` when dist/ is missing or older than any TypeScript source under
+ * apps/ and libs/ (or the tsconfig files), so `npm run admin|agent|start` never runs stale code.
+ * The build's output goes to stderr: stdout stays for the command that follows.
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const stamp = path.join(root, 'dist', '.build-stamp');
+const SKIP = new Set(['node_modules', 'dist', 'dashboard', 'testdata']);
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIP.has(entry.name)) newest = Math.max(newest, newestSource(full));
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
+      newest = Math.max(newest, fs.statSync(full).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+const sources = Math.max(
+  newestSource(path.join(root, 'apps')),
+  newestSource(path.join(root, 'libs')),
+  ...['tsconfig.json', 'tsconfig.build.json'].map((f) => fs.statSync(path.join(root, f)).mtimeMs),
+);
+const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+if (built >= sources) process.exit(0);
+
+process.stderr.write('Building (dist/ is missing or older than the sources)…\n');
+const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });
+if (result.status !== 0) process.exit(result.status ?? 1);
+fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm start`: the whole platform on one machine.
+ *
+ *   1. builds if the compiled output is missing or stale (scripts/ensure-built.js);
+ *   2. uses the NATS server at NATS_URL, or starts nats-server from PATH (JetStream, store in
+ *      DATA_DIR/nats) when none answers, and stops it on exit;
+ *   3. runs tokens, provisioning, ingestion, alerting and gateway as child processes with one shared
+ *      environment, forwarding their logs;
+ *   4. waits until the gateway is healthy and every service answers, then prints the URLs, the
+ *      bootstrap API key (first start only) and a command that starts a local Server agent.
+ *
+ * Ctrl-C / SIGTERM stops the services, then its own nats-server. If a service dies the rest
+ * are stopped and the exit code is 1. Options are environment variables (README, "Configuration").
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const { readOptions, OptionsError, DEFAULT_NATS_URL } = require('./launcher/options');
+
+const BOOTSTRAP_KEY_LINE = /Bootstrap API key \(shown once\): (rca_ak_[A-Za-z0-9_]+)/;
+
+function say(line = '') {
+  process.stdout.write(`${line}\n`);
+}
+function sayError(line) {
+  process.stderr.write(`npm start: ${line}\n`);
+}
+
+function ensureBuilt() {
+  const script = path.join(REPO_ROOT, 'scripts', 'ensure-built.js');
+  const result = fs.existsSync(script)
+    ? spawnSync(process.execPath, [script], { cwd: REPO_ROOT, stdio: 'inherit' })
+    : spawnSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    sayError('the build failed (see the compiler output above); nothing was started');
+    process.exit(1);
+  }
+}
+
+async function main() {
+  let options;
+  try {
+    options = readOptions(process.env, { repoRoot: REPO_ROOT, isTty: Boolean(process.stdout.isTTY) });
+  } catch (error) {
+    if (error instanceof OptionsError) {
+      sayError(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  ensureBuilt();
+  // Compiled code is only loadable after the build: the wire names come from @app/contracts.
+  const { Subjects } = require(path.join(REPO_ROOT, 'dist', 'libs', 'contracts', 'src'));
+  const { resolveNats, freePort, portIsFree } = require('./launcher/nats');
+  const { SERVICES, startService, formatLine } = require('./launcher/services');
+  const client = require('./launcher/platform-client');
+
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const probeHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  if (options.port !== 0 && !(await portIsFree(options.port, probeHost))) {
+    sayError(`port ${options.port} is already in use: set PORT to another port (PORT=0 picks a free one)`);
+    process.exit(1);
+  }
+
+  let nats;
+  try {
+    nats = await resolveNats(options, (line) => say(`npm start: ${line}`));
+  } catch (error) {
+    sayError(error.message);
+    process.exit(1);
+  }
+
+  const port = options.port === 0 ? await freePort() : options.port;
+  const localUrl = `http://${probeHost}:${port}`;
+  const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
+
+  const children = [];
+  let stopping = false;
+  let bootstrapKey;
+
+  const stopAll = async (exitCode, reason) => {
+    if (stopping) return;
+    stopping = true;
+    if (reason) sayError(reason);
+    say('npm start: stopping services…');
+    await Promise.all(children.map((child) => child.stop(options.shutdownTimeoutMs)));
+    if (nats.own) {
+      say('npm start: stopping nats-server…');
+      await nats.own.stop(options.shutdownTimeoutMs);
+    }
+    say('npm start: stopped.');
+    process.exit(exitCode);
+  };
+
+  let interrupts = 0;
+  const onSignal = (signal) => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      // A second Ctrl-C means "now": no more waiting for graceful shutdown.
+      sayError(`${signal} again: killing everything`);
+      for (const child of children) child.kill();
+      if (nats.own) void nats.own.stop(0);
+      process.exit(130);
+    }
+    void stopAll(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const onLine = (service, line, stream) => {
+    const match = service === 'tokens' ? BOOTSTRAP_KEY_LINE.exec(line) : null;
+    if (match) bootstrapKey = match[1];
+    const out = formatLine(service, line, stream, options.logFormat, colour);
+    (stream === 'stderr' && options.logFormat === 'pretty' ? process.stderr : process.stdout).write(
+      `${out}\n`,
+    );
+  };
+  const onExit = (service, code, signal) => {
+    if (stopping) return;
+    void stopAll(
+      1,
+      `${service} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); stopping the platform`,
+    );
+  };
+
+  const sharedEnv = {
+    ...process.env,
+    NATS_URL: nats.url,
+    DATA_DIR: options.dataDir,
+    PORT: String(port),
+    HOST: options.host,
+    PUBLIC_URL: publicUrl,
+  };
+  for (const service of SERVICES) {
+    // Each service that serves its own /metrics gets a port of its own so they never collide.
+    const env = service === 'gateway' ? sharedEnv : { ...sharedEnv, METRICS_PORT: String(await freePort()) };
+    children.push(startService({ repoRoot: REPO_ROOT, service, env, onLine, onExit }));
+  }
+
+  const waitOptions = { deadline: Date.now() + options.startupTimeoutMs, abort: () => stopping };
+  try {
+    await client.waitForHealth(localUrl, waitOptions);
+    await client.waitForResponders(
+      nats.url,
+      [
+        { service: 'tokens', subject: Subjects.tokens.verify },
+        { service: 'provisioning', subject: Subjects.provisioning.provision },
+        { service: 'ingestion', subject: Subjects.metricsQuery },
+        { service: 'alerting', subject: Subjects.alerts.listRules },
+      ],
+      waitOptions,
+    );
+  } catch (error) {
+    if (stopping) return;
+    await stopAll(1, `the platform did not come up: ${error.message}`);
+    return;
+  }
+
+  const apiKey = bootstrapKey ?? options.bootstrapApiKey;
+  let agentCommand;
+  let agentProblem;
+  if (apiKey) {
+    try {
+      const provisioned = await client.provisionServerAgent(
+        { baseUrl: localUrl, apiKey, environment: options.agentEnvironment },
+        { deadline: Date.now() + 30_000, abort: () => stopping },
+      );
+      agentCommand = client.localAgentCommand({
+        token: provisioned.enrollmentToken,
+        natsUrl: nats.url,
+        platformUrl: publicUrl,
+      });
+    } catch (error) {
+      agentProblem = error.message;
+    }
+  }
+  if (stopping) return;
+
+  // The admin CLI reaches the token service over NATS: tell it where, unless it is the default.
+  const admin = `${nats.url === DEFAULT_NATS_URL ? '' : `NATS_URL=${nats.url} `}npm run admin --`;
+  const lines = [
+    '',
+    '────────────────────────────────────────────────────────────────────────',
+    ' Agent Connector is running',
+    '',
+    ` Dashboard:  ${publicUrl}/`,
+    ` API:        ${publicUrl}/api/v1   (OpenAPI docs: ${publicUrl}/docs)`,
+    ` NATS:       ${nats.url}${nats.own ? `   (started by npm start; JetStream store ${path.join(options.dataDir, 'nats')})` : ''}`,
+    ` Data:       ${process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${options.dataDir}`}`,
+    '',
+  ];
+  if (bootstrapKey) {
+    lines.push(` API key:    ${bootstrapKey}`);
+    lines.push('             (organisation "default"; shown once: save it now)');
+  } else if (options.bootstrapApiKey) {
+    lines.push(' API key:    the one in BOOTSTRAP_API_KEY');
+  } else {
+    lines.push(' API key:    printed on the first start with this data directory.');
+    lines.push(`             Lost it? Create another: ${admin} key create default`);
+  }
+  lines.push(` More organisations: ${admin} org create <name>`);
+  lines.push('');
+  if (agentCommand) {
+    lines.push(
+      ` Start a local Server agent (environment "${options.agentEnvironment}") from this directory:`,
+    );
+    lines.push(`   ${agentCommand}`);
+  } else {
+    if (agentProblem) lines.push(` Could not provision the local agent: ${agentProblem}`);
+    lines.push(' Start a local Server agent: get an enrollment token with your API key,');
+    lines.push(
+      `   curl -s -X POST ${publicUrl}/api/v1/agent/provision -H "Authorization: Bearer $API_KEY" \\`,
+    );
+    lines.push(
+      `        -H 'content-type: application/json' -d '{"agent_type":"server","environment_name":"${options.agentEnvironment}"}'`,
+    );
+    lines.push(' then run (from this directory):');
+    lines.push(
+      `   ${client.localAgentCommand({ token: '<enrollment_token>', natsUrl: nats.url, platformUrl: publicUrl })}`,
+    );
+  }
+  lines.push(
+    '',
+    ' Press Ctrl-C to stop.',
+    '────────────────────────────────────────────────────────────────────────',
+    '',
+  );
+  say(lines.join('\n'));
+}
+
+main().catch((error) => {
+  sayError(error instanceof Error ? error.stack || error.message : String(error));
+  process.exit(1);
+});

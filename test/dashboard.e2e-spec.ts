@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { parse } from 'shell-quote';
+import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase } from '@app/testing';
+import { cleanEnv, RunningLauncher, startLauncher } from './support/launcher';
+import { AgentProcess, startAgent } from './support/platform-api';
+
+/**
+ * The dashboard in a real Chromium against the platform started by `npm start`: sign-in, the
+ * overview, the add-agent wizard with a real agent enrolling through the token it shows, the
+ * live agents table and the agent's charts. SQLite only: the storage paths are the platform
+ * suite's concern; this one is about what a browser sees.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Where the screenshots go (overview and agent detail), for a person to look at. */
+const SCREENSHOT_DIR = process.env.DASHBOARD_SCREENSHOT_DIR ?? tmpdir();
+
+/** Heartbeats every second, offline after 3 missed: the default 3 × 10 s, scaled down. */
+const HEARTBEAT_SECONDS = 1;
+const LIVENESS_ENV = {
+  HEARTBEAT_INTERVAL_SECONDS: String(HEARTBEAT_SECONDS),
+  DEFAULT_HEARTBEAT_INTERVAL_SECONDS: String(HEARTBEAT_SECONDS),
+  LIVENESS_MISSED_HEARTBEATS: '3',
+  LAST_SEEN_FLUSH_SECONDS: '0.25',
+};
+const UI_TIMEOUT_MS = 20_000;
+const ENVIRONMENT = 'dash-e2e';
+
+/** Install-script options → the variables it writes to the agent's environment file (deploy/install/install.sh). */
+const INSTALL_FLAGS: Record<string, string> = {
+  '--token': 'RCA_TOKEN',
+  '--nats-url': 'RCA_NATS_URL',
+  '--platform-url': 'RCA_PLATFORM_URL',
+  '--log-level': 'RCA_LOG_LEVEL',
+  '--environment': 'RCA_ENVIRONMENT',
+  '--labels': 'RCA_LABELS',
+};
+
+/**
+ * The agent environment the wizard's Linux command would install: `curl … | sudo sh -s -- --flag value …`
+ * parsed as a shell would, each option mapped the way install.sh maps it. Throws on anything else.
+ */
+function agentEnvFromInstallCommand(command: string): Record<string, string> {
+  const words = parse(command).map((word) => (typeof word === 'string' ? word : JSON.stringify(word)));
+  const start = words.indexOf('--');
+  if (start === -1 || words[start - 1] !== '-s') throw new Error(`not an install.sh command: ${command}`);
+  const env: Record<string, string> = { RCA_AGENT_TYPE: 'server' };
+  for (let i = start + 1; i < words.length; i += 2) {
+    const variable = INSTALL_FLAGS[words[i]];
+    if (!variable || i + 1 >= words.length)
+      throw new Error(`unexpected install option ${words[i]} in: ${command}`);
+    env[variable] = words[i + 1];
+  }
+  return env;
+}
+
+describe('the dashboard in Chromium', () => {
+  let nats: NatsServerHandle;
+  let database: TestDatabase;
+  let launcher: RunningLauncher;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let stateDir: string;
+  let agent: AgentProcess | undefined;
+  let enrollmentToken: string;
+  let installCommand: string;
+  const pageErrors: string[] = [];
+
+  const failWithLogs = (error: unknown): never => {
+    throw new Error(
+      `${(error as Error).message}\n--- page errors ---\n${pageErrors.join('\n')}` +
+        `\n--- agent ---\n${agent?.output().slice(-3000) ?? ''}\n--- npm start ---\n${launcher?.output().slice(-4000)}`,
+    );
+  };
+  const step = async (run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      failWithLogs(error);
+    }
+  };
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    database = await createTestDatabase('sqlite', 'dashboard');
+    stateDir = mkdtempSync(join(tmpdir(), 'rca-dashboard-agent-'));
+    launcher = await startLauncher(
+      cleanEnv({ NATS_URL: nats.url, DATA_DIR: database.env.DATA_DIR, PORT: '0', ...LIVENESS_ENV }),
+      170_000,
+    );
+    baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+  }, 240_000);
+
+  afterAll(async () => {
+    agent?.kill('SIGKILL');
+    await browser?.close();
+    await launcher?.stop();
+    await nats?.dispose();
+    await database?.cleanup();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('refuses a bad API key and shows the API’s reason', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByLabel('Organisation API key').fill('rca_ak_thisIsNotARealKey0000000000');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const reason = await page.locator('#signin-error').textContent();
+      expect(reason).toMatch(/^(TOKEN_[A-Z_]+|UNAUTHENTICATED): \S/);
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    }));
+
+  it('signs in with the bootstrap key and shows the fleet overview', () =>
+    step(async () => {
+      await page.getByLabel('Organisation API key').fill(launcher.banner.apiKey!);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Live$/ })
+        .waitFor();
+      // The launcher provisioned the "dev" environment; the overview counts it.
+      await page
+        .getByRole('table')
+        .filter({ hasText: 'By environment' })
+        .getByRole('link', { name: 'dev' })
+        .waitFor();
+      await page.getByRole('heading', { name: 'Ingestion health' }).waitFor();
+    }));
+
+  it('renders the wizard form from the type’s schema and reports invalid values at the field', () =>
+    step(async () => {
+      const types = await page.evaluate(async () => {
+        const key = sessionStorage.getItem('agent-connector.api-key');
+        const response = await fetch('/api/v1/agent/types', { headers: { Authorization: `Bearer ${key}` } });
+        return (await response.json()) as { type: string; config: { name: string; type: string }[] }[];
+      });
+      const server = types.find((t) => t.type === 'server')!;
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      await page.getByTestId('type-server').click();
+      for (const field of server.config) {
+        await page.locator(`#field-${field.name}`).waitFor();
+      }
+      await page.locator('#field-environment_name').fill('Not Valid');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      await page.locator('#error-environment_name').waitFor();
+      expect(await page.locator('#field-environment_name').getAttribute('aria-invalid')).toBe('true');
+
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      // The server type has a command per OS; the Linux one is what this host can run.
+      await page.getByRole('tab', { name: /Linux/ }).click();
+      await page.getByTestId('install-command').waitFor();
+      enrollmentToken = (await page.getByTestId('enrollment-token').textContent())!.trim();
+      expect(enrollmentToken).toMatch(/^rca_et_/);
+      installCommand = (await page.getByTestId('install-command').textContent())!.trim();
+      expect(installCommand).toContain(enrollmentToken);
+    }));
+
+  it('confirms "agent connected" and "data received" when an agent runs with the command’s values', () =>
+    step(async () => {
+      const agentEnv = agentEnvFromInstallCommand(installCommand);
+      expect(agentEnv.RCA_TOKEN).toBe(enrollmentToken);
+      agent = startAgent(
+        cleanEnv({
+          ...agentEnv,
+          RCA_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
+          RCA_STATE_DIR: stateDir,
+        }),
+      );
+      await page
+        .getByTestId('step-connected')
+        .filter({ hasText: 'Agent connected' })
+        .waitFor({ timeout: 30_000 });
+      await page.getByTestId('step-data').filter({ hasText: 'Data received' }).waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-wizard.png'), fullPage: true });
+    }));
+
+  it('lists the agent online and draws its metrics on the detail page', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/agents?environment=${ENVIRONMENT}`);
+      const row = page.locator('table.agents tbody tr[data-agent-id]');
+      await row.first().waitFor();
+      expect(await row.count()).toBe(1);
+      await row.getByTestId('agent-status').filter({ hasText: 'online' }).waitFor();
+
+      await row.getByRole('link').click();
+      await page.getByRole('heading', { name: 'Metrics' }).waitFor();
+      await page.locator('.chart canvas').first().waitFor();
+      const counts = await page.getByTestId('chart-points').allTextContents();
+      expect(counts.some((text) => Number(/(\d+) points/.exec(text)?.[1] ?? 0) > 0)).toBe(true);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-agent.png'), fullPage: true });
+
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await page.getByRole('link', { name: 'online agents' }).filter({ hasText: '1' }).waitFor();
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-overview.png'), fullPage: true });
+    }));
+
+  it('shows the agent offline in the open table, without a reload, after it is killed', () =>
+    step(async () => {
+      await page.getByRole('link', { name: 'Agents', exact: true }).first().click();
+      const row = page.locator('table.agents tbody tr[data-agent-id]').first();
+      await row.getByTestId('agent-status').filter({ hasText: 'online' }).waitFor();
+      // A marker on window survives only if the page is never reloaded.
+      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      agent!.kill('SIGKILL');
+      await row.getByTestId('agent-status').filter({ hasText: 'offline' }).waitFor({ timeout: 30_000 });
+      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    }));
+});

@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { BUILD_TIMEOUT_MS, cleanEnv, ensureBuilt, RunningLauncher, startLauncher } from './support/launcher';
+import { runLauncherToExit } from './support/run-to-exit';
+
+/** A TCP port with nothing listening on it: the "NATS_URL points at nothing" case. */
+function unusedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of the nats-server npm start runs: it writes `nats-server_<pid>.ports` into its store dir. */
+function ownNatsPid(dataDir: string): number | undefined {
+  if (!existsSync(join(dataDir, 'nats'))) return undefined;
+  const file = readdirSync(join(dataDir, 'nats')).find((f) => /^nats-server_\d+\.ports$/.test(f));
+  return file ? Number(/_(\d+)\./.exec(file)?.[1]) : undefined;
+}
+
+async function natsAnswers(url: string): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (scripts/start.js)', () => {
+  let dataDir: string;
+  let nothingThere: string;
+  let running: RunningLauncher | undefined;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    dataDir = mkdtempSync(join(tmpdir(), 'rca-launcher-'));
+    nothingThere = `nats://127.0.0.1:${await unusedPort()}`;
+  }, BUILD_TIMEOUT_MS);
+
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts its own nats-server when nothing answers at NATS_URL and stops it on SIGTERM', async () => {
+    running = await startLauncher(cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0' }));
+    const { banner } = running;
+    expect(banner.natsUrl).not.toBe(nothingThere);
+    expect(await natsAnswers(banner.natsUrl)).toBe(true);
+    const natsPid = ownNatsPid(dataDir);
+    expect(natsPid).toBeDefined();
+    expect((await fetch(`${banner.baseUrl.replace('localhost', '127.0.0.1')}/health`)).status).toBe(200);
+
+    const code = await running.stop('SIGTERM');
+    running = undefined;
+    expect(code).toBe(0);
+    expect(isAlive(natsPid!)).toBe(false);
+    expect(await natsAnswers(banner.natsUrl)).toBe(false);
+  });
+
+  it('prints the bootstrap API key on the first start only; a second start reuses the data', async () => {
+    // The first test's start created the key; this start sees the same DATA_DIR.
+    running = await startLauncher(cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0' }));
+    expect(running.banner.apiKey).toBeUndefined();
+    expect(running.output()).not.toMatch(/Bootstrap API key \(shown once\)/);
+    expect(running.output()).toMatch(/API key:\s+printed on the first start/);
+  });
+
+  it('says how to get NATS and exits 1 when nothing answers and nats-server is not on PATH', async () => {
+    const result = await runLauncherToExit(
+      cleanEnv({
+        NATS_URL: nothingThere,
+        DATA_DIR: dataDir,
+        NATS_SERVER_BIN: 'no-such-nats-server',
+        PORT: '0',
+      }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/No NATS server answers at nats:\/\/127\.0\.0\.1:\d+/);
+    expect(result.output).toMatch(/install nats-server/);
+    expect(result.output).toMatch(/set NATS_URL/);
+  });
+
+  it('stops everything and exits 1 when a service dies', async () => {
+    // RPC_TIMEOUT_MS below its minimum makes every service refuse its configuration and exit.
+    const result = await runLauncherToExit(
+      cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0', RPC_TIMEOUT_MS: '1' }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/(tokens|provisioning|ingestion|gateway) exited unexpectedly \(code 1\)/);
+    expect(result.output).toMatch(/RPC_TIMEOUT_MS/);
+    const natsPid = ownNatsPid(dataDir);
+    expect(natsPid === undefined || !isAlive(natsPid)).toBe(true);
+  });
+});
