@@ -109,14 +109,25 @@ async function main() {
     }
     void stopAll(0);
   };
+  if (nats.own) {
+    nats.own.onExit((code, signal) => {
+      if (!stopping) {
+        void stopAll(
+          1,
+          `nats-server exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); stopping the platform`,
+        );
+      }
+    });
+  }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const colour = Boolean(process.stdout.isTTY) && options.colour;
   const onLine = (service, line, stream) => {
     const match = service === 'tokens' ? BOOTSTRAP_KEY_LINE.exec(line) : null;
     if (match) bootstrapKey = match[1];
-    const out = formatLine(service, line, stream, options.logFormat, colour);
+    const out = formatLine(service, line, stream, options.logFormat, colour, options.quietBoot);
+    if (out === null) return;
     (stream === 'stderr' && options.logFormat === 'pretty' ? process.stderr : process.stdout).write(
       `${out}\n`,
     );
@@ -192,7 +203,7 @@ async function main() {
     ` Dashboard:  ${publicUrl}/`,
     ` API:        ${publicUrl}/api/v1   (OpenAPI docs: ${publicUrl}/docs)`,
     ` NATS:       ${nats.url}${nats.own ? `   (started by npm start; JetStream store ${path.join(options.dataDir, 'nats')})` : ''}`,
-    ` Data:       ${process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${options.dataDir}`}`,
+    ` Data:       ${options.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${options.dataDir}`}`,
     '',
   ];
   if (bootstrapKey) {

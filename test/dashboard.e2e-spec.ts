@@ -1,16 +1,19 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { parse } from 'shell-quote';
-import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase } from '@app/testing';
+import { ALERT_SIGNATURE_HEADER } from '@app/contracts';
+import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
 import { cleanEnv, RunningLauncher, startLauncher } from './support/launcher';
 import { AgentProcess, startAgent } from './support/platform-api';
 
 /**
  * The dashboard in a real Chromium against the platform started by `npm start`: sign-in, the
- * overview, the add-agent wizard with a real agent enrolling through the token it shows, the
- * live agents table and the agent's charts. SQLite only: the storage paths are the platform
+ * overview, the add-agent wizard with a real agent started from the command it shows, the live
+ * agents table, the agent's charts, and the signed webhook notification when the agent dies. SQLite only: the storage paths are the platform
  * suite's concern; this one is about what a browser sees.
  */
 
@@ -37,6 +40,8 @@ const LIVENESS_ENV = {
   LAST_SEEN_FLUSH_SECONDS: '0.25',
 };
 const UI_TIMEOUT_MS = 20_000;
+/** After the first notification, how long the receiver keeps listening for a duplicate. */
+const DUPLICATE_WATCH_MS = 3000;
 const ENVIRONMENT = 'dash-e2e';
 
 /** Install-script options → the variables it writes to the agent's environment file (deploy/install/install.sh). */
@@ -67,6 +72,27 @@ function agentEnvFromInstallCommand(command: string): Record<string, string> {
   return env;
 }
 
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** The customer's webhook endpoint: records every POST and answers 204. */
+async function startReceiver(): Promise<{ server: Server; url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${port}/hook`, received };
+}
+
 describe('the dashboard in Chromium', () => {
   let nats: NatsServerHandle;
   let database: TestDatabase;
@@ -78,6 +104,8 @@ describe('the dashboard in Chromium', () => {
   let agent: AgentProcess | undefined;
   let enrollmentToken: string;
   let installCommand: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let channelSecret: string;
   const pageErrors: string[] = [];
 
   const failWithLogs = (error: unknown): never => {
@@ -85,6 +113,18 @@ describe('the dashboard in Chromium', () => {
       `${(error as Error).message}\n--- page errors ---\n${pageErrors.join('\n')}` +
         `\n--- agent ---\n${agent?.output().slice(-3000) ?? ''}\n--- npm start ---\n${launcher?.output().slice(-4000)}`,
     );
+  };
+  const api = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${launcher.banner.apiKey}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as T };
   };
   const step = async (run: () => Promise<void>) => {
     try {
@@ -103,6 +143,7 @@ describe('the dashboard in Chromium', () => {
       170_000,
     );
     baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
+    receiver = await startReceiver();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -112,6 +153,7 @@ describe('the dashboard in Chromium', () => {
   afterAll(async () => {
     agent?.kill('SIGKILL');
     await browser?.close();
+    receiver?.server.close();
     await launcher?.stop();
     await nats?.dispose();
     await database?.cleanup();
@@ -125,7 +167,8 @@ describe('the dashboard in Chromium', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       const reason = await page.locator('#signin-error').textContent();
       expect(reason).toMatch(/^(TOKEN_[A-Z_]+|UNAUTHENTICATED): \S/);
-      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      // Browser globals are strings here: this file is compiled for Node, not the DOM.
+      expect(await page.evaluate('sessionStorage.length')).toBe(0);
     }));
 
   it('signs in with the bootstrap key and shows the fleet overview', () =>
@@ -148,11 +191,10 @@ describe('the dashboard in Chromium', () => {
 
   it('renders the wizard form from the type’s schema and reports invalid values at the field', () =>
     step(async () => {
-      const types = await page.evaluate(async () => {
-        const key = sessionStorage.getItem('agent-connector.api-key');
-        const response = await fetch('/api/v1/agent/types', { headers: { Authorization: `Bearer ${key}` } });
-        return (await response.json()) as { type: string; config: { name: string; type: string }[] }[];
+      const response = await fetch(`${baseUrl}/api/v1/agent/types`, {
+        headers: { Authorization: `Bearer ${launcher.banner.apiKey}` },
       });
+      const types = (await response.json()) as { type: string; config: { name: string }[] }[];
       const server = types.find((t) => t.type === 'server')!;
       await page.getByRole('link', { name: 'Add agent' }).click();
       await page.getByTestId('type-server').click();
@@ -173,6 +215,25 @@ describe('the dashboard in Chromium', () => {
       expect(enrollmentToken).toMatch(/^rca_et_/);
       installCommand = (await page.getByTestId('install-command').textContent())!.trim();
       expect(installCommand).toContain(enrollmentToken);
+    }));
+
+  it('sets up an offline alert to a webhook over the API', () =>
+    step(async () => {
+      const channel = await api<{ id: string; secret: string }>('POST', '/api/v1/alerts/channels', {
+        name: 'e2e receiver',
+        type: 'webhook',
+        url: receiver.url,
+      });
+      expect(channel.status).toBe(201);
+      channelSecret = channel.body.secret;
+      const rule = await api('POST', '/api/v1/alerts/rules', {
+        name: 'dashboard e2e agent offline',
+        kind: 'agent_offline',
+        offline_seconds: 1,
+        environment: ENVIRONMENT,
+        channel_ids: [channel.body.id],
+      });
+      expect(rule.status).toBe(201);
     }));
 
   it('confirms "agent connected" and "data received" when an agent runs with the command’s values', () =>
@@ -220,9 +281,41 @@ describe('the dashboard in Chromium', () => {
       const row = page.locator('table.agents tbody tr[data-agent-id]').first();
       await row.getByTestId('agent-status').filter({ hasText: 'online' }).waitFor();
       // A marker on window survives only if the page is never reloaded.
-      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await page.evaluate('window.marker = 42');
       agent!.kill('SIGKILL');
       await row.getByTestId('agent-status').filter({ hasText: 'offline' }).waitFor({ timeout: 30_000 });
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+      expect(await page.evaluate('window.marker')).toBe(42);
+    }));
+
+  it('sends exactly one signed offline notification, and lists the alert as firing', () =>
+    step(async () => {
+      const agentId = await page
+        .locator('table.agents tbody tr[data-agent-id]')
+        .first()
+        .getAttribute('data-agent-id');
+      await waitFor('the offline notification', () => receiver.received.length > 0, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WATCH_MS));
+      expect(receiver.received).toHaveLength(1);
+      const [notification] = receiver.received;
+      const expected = `sha256=${createHmac('sha256', channelSecret).update(notification.body).digest('hex')}`;
+      expect(notification.headers[ALERT_SIGNATURE_HEADER.toLowerCase()]).toBe(expected);
+      const body = JSON.parse(notification.body) as {
+        transition: string;
+        alert: { agent_id: string; kind: string };
+      };
+      expect(body).toMatchObject({
+        transition: 'firing',
+        alert: { agent_id: agentId, kind: 'agent_offline' },
+      });
+
+      await page.getByRole('link', { name: 'Alerts' }).click();
+      await page
+        .locator('tbody tr')
+        .filter({ hasText: 'dashboard e2e agent offline' })
+        .filter({ hasText: 'firing' })
+        .waitFor();
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-alerts.png'), fullPage: true });
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await page.getByRole('heading', { name: /^Firing alerts: 1/ }).waitFor();
     }));
 });

@@ -28,7 +28,7 @@ interface ComposeFile {
 }
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
-const PLATFORM_SERVICES = ['tokens', 'provisioning', 'ingestion', 'gateway'];
+const PLATFORM_SERVICES = ['tokens', 'provisioning', 'ingestion', 'alerting', 'gateway'];
 
 /** `docker-compose …` when installed, else `docker compose …`; fails the test when neither is. */
 function compose(
@@ -72,7 +72,7 @@ describe('docker-compose.yml', () => {
     expect(result.status).toBe(0);
   });
 
-  it('runs the four services from one image, each with its own command, health check and restart policy', () => {
+  it('runs the platform services from one image, each with its own command, health check and restart policy', () => {
     const images = new Set(PLATFORM_SERVICES.map((name) => resolved.services[name]?.image));
     expect(images.size).toBe(1);
     for (const name of PLATFORM_SERVICES) {

@@ -3,8 +3,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
-import { BUILD_TIMEOUT_MS, cleanEnv, ensureBuilt, RunningLauncher, startLauncher } from './support/launcher';
-import { runLauncherToExit } from './support/run-to-exit';
+import {
+  BUILD_TIMEOUT_MS,
+  cleanEnv,
+  ensureBuilt,
+  runLauncherToExit,
+  RunningLauncher,
+  startLauncher,
+} from './support/launcher';
 
 /** A TCP port with nothing listening on it: the "NATS_URL points at nothing" case. */
 function unusedPort(): Promise<number> {
@@ -85,6 +91,18 @@ describe('npm start (scripts/start.js)', () => {
     expect(running.banner.apiKey).toBeUndefined();
     expect(running.output()).not.toMatch(/Bootstrap API key \(shown once\)/);
     expect(running.output()).toMatch(/API key:\s+printed on the first start/);
+    // Ctrl-C in a terminal is SIGINT: the same clean stop as SIGTERM.
+    expect(await running.stop('SIGINT')).toBe(0);
+    running = undefined;
+  });
+
+  it('stops the services and exits 1 when its own nats-server dies', async () => {
+    running = await startLauncher(cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0' }));
+    process.kill(ownNatsPid(dataDir)!, 'SIGKILL');
+    expect(await running.exited()).toBe(1);
+    expect(running.output()).toMatch(/nats-server exited unexpectedly \(signal SIGKILL\)/);
+    expect(running.output()).toMatch(/npm start: stopped\./);
+    running = undefined;
   });
 
   it('says how to get NATS and exits 1 when nothing answers and nats-server is not on PATH', async () => {
@@ -108,7 +126,9 @@ describe('npm start (scripts/start.js)', () => {
       cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0', RPC_TIMEOUT_MS: '1' }),
     );
     expect(result.code).toBe(1);
-    expect(result.output).toMatch(/(tokens|provisioning|ingestion|gateway) exited unexpectedly \(code 1\)/);
+    expect(result.output).toMatch(
+      /(tokens|provisioning|ingestion|alerting|gateway) exited unexpectedly \(code 1\)/,
+    );
     expect(result.output).toMatch(/RPC_TIMEOUT_MS/);
     const natsPid = ownNatsPid(dataDir);
     expect(natsPid === undefined || !isAlive(natsPid)).toBe(true);

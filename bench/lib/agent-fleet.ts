@@ -91,6 +91,10 @@ export class HeartbeatFleet {
     return this.agents.length;
   }
 
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
   start(): void {
     this.startedAt = performance.now();
     this.tick = 0;

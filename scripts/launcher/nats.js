@@ -154,6 +154,11 @@ async function startOwnNatsServer({ binary, storeDir, port }) {
     pid: child.pid,
     logFile,
     hasExited: () => Boolean(exit),
+    /** `listener(code, signal)` when the server ends, whoever ended it. */
+    onExit(listener) {
+      if (exit) listener(exit.code, exit.signal);
+      else child.once('exit', listener);
+    },
     async stop(timeoutMs = 10_000) {
       if (exit) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));

@@ -40,8 +40,13 @@ function readOptions(env, { repoRoot, isTty }) {
     natsPort: env.NATS_PORT ? integer(env, 'NATS_PORT', 4222, 1, 65535) : undefined,
     natsServerBinary: env.NATS_SERVER_BIN || 'nats-server',
     dataDir: path.resolve(repoRoot, env.DATA_DIR || './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY || undefined,
     logFormat,
+    /** Colours in pretty logs on a terminal, unless NO_COLOR is set (https://no-color.org). */
+    colour: !env.NO_COLOR,
+    /** Pretty output leaves out Nest's per-module/per-route start-up lines unless debugging. */
+    quietBoot: !['debug', 'trace'].includes(env.LOG_LEVEL || 'info'),
     startupTimeoutMs: integer(env, 'STARTUP_TIMEOUT_SECONDS', 90, 5, 3600) * 1000,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
     /** The environment the printed agent command enrolls into. */

@@ -18,8 +18,14 @@ function mainFile(repoRoot, service) {
   return path.join(repoRoot, 'dist', 'apps', service, 'src', 'main.js');
 }
 
-/** One log line as the user sees it. `stream` is 'stdout' or 'stderr'. */
-function formatLine(service, line, stream, format, colour) {
+/** Nest's start-up chatter (one line per module and route); hidden on a terminal unless LOG_LEVEL is debug/trace. */
+const NEST_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/**
+ * One log line as the user sees it, or null to hide it. `stream` is 'stdout' or 'stderr';
+ * `quiet` hides Nest's start-up chatter in pretty output (JSON output is never filtered).
+ */
+function formatLine(service, line, stream, format, colour, quiet = false) {
   let record;
   if (line.startsWith('{')) {
     try {
@@ -34,6 +40,7 @@ function formatLine(service, line, stream, format, colour) {
     return JSON.stringify({ level: stream === 'stderr' ? 50 : 30, time: Date.now(), service, msg: line });
   }
   if (!record || typeof record !== 'object') return `${service.padEnd(12)} ${line}`;
+  if (quiet && NEST_BOOT_CONTEXTS.has(record.context)) return null;
   const level = typeof record.level === 'number' ? record.level : 30;
   const time = new Date(typeof record.time === 'number' ? record.time : Date.now())
     .toISOString()

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig } from '@app/config';
+import { loadConfig } from '@app/config';
 import { parseToken, ValidationFailedError } from '@app/contracts';
 import { AGENT_LOG_LEVELS, agentTypes, AGENT_VERSION } from '@app/agent-core';
 
@@ -111,8 +111,8 @@ function typeConfigKeys(): { key: string; flag: string; variable: string; descri
 export class AgentUsageError extends Error {}
 
 /**
- * Reads flags and RCA_* variables into a validated configuration. `--help` prints and exits 0 through
- * `onHelp`; every problem is an AgentUsageError (or ConfigError) naming the variable or flag.
+ * Reads flags and RCA_* variables into a validated configuration. `--help`/`--version` print through
+ * `write` and return 'help'; every problem is an AgentUsageError (or ConfigError) naming the variable.
  */
 export function parseAgentCommandLine(
   argv: string[],
@@ -168,40 +168,41 @@ export function parseAgentCommandLine(
     }
   }
 
-  const rawTypeConfig: Record<string, unknown> = { log_level: config.RCA_LOG_LEVEL };
-  const info = agentTypes.types().find((t) => t.type === config.RCA_AGENT_TYPE)!;
-  for (const field of info.config) {
-    const value = merged[`RCA_${field.name.toUpperCase()}`];
-    if (field.name === 'log_level' || value === undefined || value === '') continue;
-    rawTypeConfig[field.name] = field.type === 'integer' ? Number(value) : value;
-  }
-  let typeConfig: Record<string, unknown>;
-  try {
-    typeConfig = agentTypes.validateConfig(config.RCA_AGENT_TYPE, rawTypeConfig);
-  } catch (error) {
-    if (error instanceof ValidationFailedError) {
-      throw new AgentUsageError(
-        (error.errors ?? [])
-          .map((e) => `RCA_${e.field.replace(/^config\./, '').toUpperCase()}: ${e.reason}`)
-          .join('\n'),
-      );
-    }
-    throw error;
-  }
-
-  const labels = Object.fromEntries(
-    (config.RCA_LABELS ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((pair) => pair.split('=') as [string, string]),
-  );
   return {
     config,
-    typeConfig,
-    labels,
+    typeConfig: readTypeConfig(config, merged),
+    labels: parseLabels(config.RCA_LABELS),
     collectIntervalSeconds: config.RCA_COLLECT_INTERVAL ?? config.RCA_HEARTBEAT_INTERVAL,
     once,
   };
 }
 
-export { ConfigError };
+/** The type's keys from RCA_<KEY> (integers converted), validated with defaults applied. */
+function readTypeConfig(config: AgentConfig, merged: NodeJS.ProcessEnv): Record<string, unknown> {
+  const raw: Record<string, unknown> = { log_level: config.RCA_LOG_LEVEL };
+  const info = agentTypes.types().find((t) => t.type === config.RCA_AGENT_TYPE)!;
+  for (const field of info.config) {
+    const value = merged[`RCA_${field.name.toUpperCase()}`];
+    if (field.name === 'log_level' || value === undefined || value === '') continue;
+    raw[field.name] = field.type === 'integer' ? Number(value) : value;
+  }
+  try {
+    return agentTypes.validateConfig(config.RCA_AGENT_TYPE, raw);
+  } catch (error) {
+    if (!(error instanceof ValidationFailedError)) throw error;
+    const lines = (error.errors ?? []).map(
+      (e) => `RCA_${e.field.replace(/^config\./, '').toUpperCase()}: ${e.reason}`,
+    );
+    throw new AgentUsageError(lines.join('\n'));
+  }
+}
+
+/** `team=sre,zone=eu-1` (already checked against the pattern) → `{ team: 'sre', zone: 'eu-1' }`. */
+function parseLabels(labels: string | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (labels ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
+}

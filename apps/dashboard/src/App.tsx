@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient, apiKeyStore } from './api/client';
 import { ApiContext } from './api/context';
 import { LiveEventsProvider, useLiveState } from './api/live';
@@ -63,6 +63,12 @@ export function App() {
   const [key, setKey] = useState<string | null>(apiKeyStore.get());
   const [notice, setNotice] = useState<string>();
   const { path } = useLocation();
+  // After a client-side navigation, screen readers and keyboard users start at the new content.
+  const navigated = useRef(false);
+  useEffect(() => {
+    if (navigated.current) document.getElementById('main')?.focus();
+    navigated.current = true;
+  }, [path]);
 
   const signOut = (reason?: string) => {
     apiKeyStore.clear();

@@ -40,6 +40,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     await ensureEventsStream(jsm);
     await ensureDeadLetterStream(jsm);
     await ensureMetricsStream(jsm, this.config);
+    await this.repository.tuneForIngestion();
     this.verifier.start();
     this.liveness.start();
     this.heartbeats.start();

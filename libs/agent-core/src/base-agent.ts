@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { NatsConnection, Subscription } from 'nats';
 import { Logger } from 'pino';
 import { CollectionStatus, Heartbeat, HostIdentity, MetricsBatch } from '@app/contracts';
-// The file, not the lib's index: the index loads NestJS modules (~30 MB of RSS) the agent never uses.
-import { connectNats } from '@app/messaging/nats-connection';
 import { AgentExitCodes, AgentFatalError } from './agent-exit-codes';
 import { Collector } from './agent-type';
 import { CollectorRunner } from './collectors/run-collectors';
 import { defaultHostIdentity } from './host-identity';
 import { AgentSequence } from './transport/agent-sequence';
 import { AgentState, AgentStateStore } from './transport/agent-state-store';
-import { AgentIdentity, AgentTransport } from './transport/agent-transport';
+import { AgentIdentity, AgentWire } from './transport/agent-wire';
+import { HttpAgentWire } from './transport/http-agent-wire';
+import { NatsAgentWire } from './transport/nats-agent-wire';
 import { enrollWithRetry } from './transport/enrollment';
 import { DEFAULT_BUFFER_LIMITS, MetricsBufferLimits } from './transport/metrics-buffer';
 import { MetricsPublisher } from './transport/metrics-publisher';
@@ -19,12 +18,23 @@ import { AGENT_VERSION } from './version';
 /** Shutdown budget: flush the buffer for at most this long, then drain the connection. */
 const STOP_FLUSH_TIMEOUT_MS = 3000;
 const STOP_DRAIN_TIMEOUT_MS = 2000;
+/**
+ * Per-collector timeout: 80 % of the interval, but at least 3 s (a first reading can be slow:
+ * systeminformation probes the CPUs on its first call) and at most 10 s.
+ */
+export function collectorTimeoutMs(collectIntervalSeconds: number): number {
+  return Math.min(Math.max(collectIntervalSeconds * 800, 3000), 10_000);
+}
 /** Heartbeat spacing varies by ±10 % so a fleet restarted together does not beat in lockstep. */
 const HEARTBEAT_JITTER = 0.1;
 
 export interface AgentOptions {
   agentType: string;
+  /** `nats` (default) or `http` (the gateway's intake at `platformUrl`). */
+  transport?: 'nats' | 'http';
   natsUrl: string;
+  /** Gateway base URL; required with transport `http`. */
+  platformUrl?: string;
   /** Needed only until the agent has enrolled once (state.json then holds its credential). */
   enrollmentToken?: string;
   stateDir: string;
@@ -34,7 +44,7 @@ export interface AgentOptions {
   logger: Logger;
   collectors: Collector[];
   bufferLimits?: MetricsBufferLimits;
-  /** Per collector per collection; defaults to 80 % of the collection interval, at most 10 s. */
+  /** Per collector per collection; default collectorTimeoutMs(collectIntervalSeconds). */
   collectorTimeoutMs?: number;
   rpcTimeoutMs?: number;
   clock?: () => number;
@@ -72,15 +82,13 @@ export class BaseAgent {
   private readonly random: () => number;
   private readonly startedAt: number;
   private resolveExited!: (code: number) => void;
-  private nc?: NatsConnection;
-  private transport?: AgentTransport;
+  private wire?: AgentWire;
   private identity?: AgentIdentity;
   private state?: AgentState;
   private publisher?: MetricsPublisher;
   private host?: HostIdentity;
   /** Used as host id when the host has no machine id; kept in state.json from enrollment on. */
   private generatedHostId?: string;
-  private control?: Subscription;
   private heartbeatTimer?: NodeJS.Timeout;
   private collectTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
@@ -91,7 +99,7 @@ export class BaseAgent {
     this.random = options.random ?? Math.random;
     this.startedAt = this.clock();
     this.store = new AgentStateStore(options.stateDir);
-    const timeout = options.collectorTimeoutMs ?? Math.min(options.collectIntervalSeconds * 800, 10_000);
+    const timeout = options.collectorTimeoutMs ?? collectorTimeoutMs(options.collectIntervalSeconds);
     this.runner = new CollectorRunner(options.collectors, timeout, this.clock);
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
   }
@@ -111,9 +119,8 @@ export class BaseAgent {
         `no enrollment token (RCA_TOKEN) and no saved state in ${this.store.file}`,
       );
     }
-    this.nc = await connectNats({ url: this.options.natsUrl, name: `rca-agent-${this.options.agentType}` });
-    this.transport = new AgentTransport(this.nc, this.options.rpcTimeoutMs ?? 5000);
-    this.watchConnection(this.nc);
+    this.wire = await this.openWire();
+    this.wire.onReconnect(() => void this.publisher?.flush());
 
     this.state = saved ?? (await this.enroll(this.options.enrollmentToken!));
     const { agentId, environment, credential } = this.state;
@@ -123,13 +130,13 @@ export class BaseAgent {
       this.saveState({ seqCeiling: ceiling }),
     );
     this.publisher = new MetricsPublisher(
-      this.transport,
+      this.wire,
       this.identity,
       sequence,
       this.options.bufferLimits ?? DEFAULT_BUFFER_LIMITS,
       this.log,
     );
-    this.control = this.transport.subscribeControl(
+    this.wire.onControl(
       this.identity,
       (message) => {
         if (message.type === 'revoked') void this.revoked(message.reason);
@@ -174,7 +181,7 @@ export class BaseAgent {
       host,
       labels: this.options.labels,
     };
-    const reply = await enrollWithRetry(this.transport!, token, request, {
+    const reply = await enrollWithRetry(this.wire!, token, request, {
       log: this.log,
       random: this.random,
       stopped: () => !!this.stopping,
@@ -199,20 +206,13 @@ export class BaseAgent {
     }
   }
 
-  private watchConnection(nc: NatsConnection): void {
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === 'disconnect')
-          this.log.warn({ server: status.data }, 'disconnected from NATS; buffering metrics');
-        if (status.type === 'reconnect') {
-          this.log.info(
-            { server: status.data, buffered: this.publisher?.buffer.size ?? 0 },
-            'reconnected to NATS; resending buffered metrics',
-          );
-          void this.publisher?.flush();
-        }
-      }
-    })();
+  private openWire(): Promise<AgentWire> {
+    const rpcTimeoutMs = this.options.rpcTimeoutMs ?? 5000;
+    if (this.options.transport === 'http') {
+      return Promise.resolve(new HttpAgentWire(this.options.platformUrl!, rpcTimeoutMs, this.log));
+    }
+    const name = `rca-agent-${this.options.agentType}`;
+    return NatsAgentWire.connect(this.options.natsUrl, name, rpcTimeoutMs, this.log);
   }
 
   private heartbeatLoop(): void {
@@ -224,7 +224,7 @@ export class BaseAgent {
   }
 
   private sendHeartbeat(state: Heartbeat['state']): void {
-    if (!this.identity || !this.host || !this.publisher || this.nc?.isClosed()) return;
+    if (!this.identity || !this.host || !this.publisher || this.wire?.isClosed()) return;
     const heartbeat: Heartbeat = {
       agentId: this.identity.agentId,
       sentAt: this.clock(),
@@ -239,7 +239,7 @@ export class BaseAgent {
       dropped: this.publisher.buffer.dropped,
     };
     try {
-      this.transport!.publishHeartbeat(this.identity, heartbeat);
+      this.wire!.publishHeartbeat(this.identity, heartbeat);
     } catch (error) {
       this.log.warn({ err: error }, 'heartbeat not sent');
     }
@@ -278,17 +278,16 @@ export class BaseAgent {
     this.stopping ??= (async () => {
       clearTimeout(this.heartbeatTimer);
       clearTimeout(this.collectTimer);
-      this.control?.unsubscribe();
-      const nc = this.nc;
-      if (nc && !nc.isClosed()) {
+      const wire = this.wire;
+      if (wire && !wire.isClosed()) {
         if (graceful && this.publisher) {
           const flushed = await withTimeout(this.publisher.flush(), STOP_FLUSH_TIMEOUT_MS);
           const lost = this.publisher.buffer.size;
           if (!flushed || lost) this.log.warn({ lost }, 'stopping with unsent metrics batches');
           this.sendHeartbeat('stopping');
-          await withTimeout(nc.drain(), STOP_DRAIN_TIMEOUT_MS);
         }
-        if (!nc.isClosed()) await nc.close();
+        const closed = await withTimeout(wire.close(graceful), STOP_DRAIN_TIMEOUT_MS);
+        if (!closed) await wire.close(false);
       }
       this.log.info({ exitCode }, 'agent stopped');
       this.resolveExited(exitCode);

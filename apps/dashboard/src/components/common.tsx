@@ -153,3 +153,15 @@ export function Loading({ what }: { what: string }) {
     </p>
   );
 }
+
+/**
+ * "Last seen" of an agent. The registry records the last heartbeat at each status change, so
+ * for an online agent it is the time it came online; online itself means a heartbeat within
+ * the liveness threshold, which is what the reader wants to know.
+ */
+export function LastSeen({ status, iso }: { status: string; iso: string | null }) {
+  if (status === 'online') {
+    return <span title={iso ? `online since ${formatTime(iso)}` : undefined}>now</span>;
+  }
+  return <Ago iso={iso} />;
+}

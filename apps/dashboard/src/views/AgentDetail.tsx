@@ -2,7 +2,15 @@ import { useState } from 'react';
 import { useApi, useInterval, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
 import type { Agent, AuditEntry, DeclaredMetric, MetricsQueryResult, Page } from '../api/types';
-import { Ago, ConfirmDialog, ErrorMessage, formatTime, Loading, StatusBadge } from '../components/common';
+import {
+  Ago,
+  LastSeen,
+  ConfirmDialog,
+  ErrorMessage,
+  formatTime,
+  Loading,
+  StatusBadge,
+} from '../components/common';
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { Link } from '../router';
 import { useAgentTypes } from './shared';
@@ -136,7 +144,7 @@ export function AgentDetail({ id }: { id: string }) {
           <dd>{formatTime(a.first_seen_at)}</dd>
           <dt>Last seen</dt>
           <dd>
-            <Ago iso={a.last_seen_at} />
+            <LastSeen status={a.status} iso={a.last_seen_at} />
           </dd>
           {a.revoked_at && (
             <>

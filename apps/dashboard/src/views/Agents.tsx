@@ -3,7 +3,14 @@ import { useApi, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
 import type { Agent, AgentStatus, Page } from '../api/types';
 import { AGENT_STATUSES } from '../api/types';
-import { Ago, ConfirmDialog, ErrorMessage, Loading, Pagination, StatusBadge } from '../components/common';
+import {
+  LastSeen,
+  ConfirmDialog,
+  ErrorMessage,
+  Loading,
+  Pagination,
+  StatusBadge,
+} from '../components/common';
 import { Link, setSearch, useLocation } from '../router';
 import { useAgentTypes, useEnvironmentNames } from './shared';
 
@@ -146,7 +153,7 @@ export function Agents() {
                     ))}
                   </td>
                   <td>
-                    <Ago iso={agent.last_seen_at} />
+                    <LastSeen status={agent.status} iso={agent.last_seen_at} />
                   </td>
                   <td>
                     {agent.status !== 'revoked' && (

@@ -1,7 +1,7 @@
 import { useRef } from 'react';
 import { useApi, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
-import type { FleetSummary } from '../api/types';
+import type { FleetSummary, Page } from '../api/types';
 import { AGENT_STATUSES } from '../api/types';
 import { Ago, ErrorMessage, formatNumber, Loading, StatusBadge } from '../components/common';
 import { Link } from '../router';
@@ -112,6 +112,7 @@ export function Overview() {
             </section>
             <IngestionPanel summary={data} />
           </div>
+          <FiringAlerts />
         </>
       )}
     </section>
@@ -194,6 +195,43 @@ function IngestionPanel({ summary }: { summary: FleetSummary }) {
             </ul>
           )}
         </>
+      )}
+    </section>
+  );
+}
+
+interface FiringAlert {
+  id: string;
+  rule_name: string;
+  summary: string;
+  agent_id: string | null;
+  fired_at: string | null;
+}
+
+/** Firing alerts, when the platform runs alerting (otherwise the panel stays out of the way). */
+function FiringAlerts() {
+  const api = useApi();
+  const alerts = useLoader(
+    (signal) => api.get<Page<FiringAlert>>('/api/v1/alerts', { state: 'firing', limit: 5 }, signal),
+    [],
+  );
+  if (!alerts.data) return null;
+  return (
+    <section aria-labelledby="firing-title" className="panel">
+      <h2 id="firing-title">
+        Firing alerts: {formatNumber(alerts.data.total)} <Link href="/alerts?state=firing">see all</Link>
+      </h2>
+      {alerts.data.items.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <ul className="plain">
+          {alerts.data.items.map((alert) => (
+            <li key={alert.id}>
+              <span className="badge badge-alert-firing">firing</span> <strong>{alert.rule_name}</strong>:{' '}
+              {alert.summary} · <Ago iso={alert.fired_at} />
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );

@@ -24,6 +24,17 @@ const fields: ConfigField[] = [
 ];
 
 describe('the add-agent form built from a type’s config schema', () => {
+  it('starts a required choice without a default at its first option, as the select shows it', () => {
+    const mode: ConfigField = {
+      name: 'mode',
+      type: 'enum',
+      description: '',
+      required: true,
+      enum: ['a', 'b'],
+    };
+    expect(initialValues([mode])).toEqual({ mode: 'a' });
+  });
+
   it('starts from the schema defaults', () => {
     expect(initialValues(fields)).toEqual({
       namespace: '',

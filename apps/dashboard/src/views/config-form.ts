@@ -4,12 +4,15 @@ export type FormValues = Record<string, string | boolean>;
 
 /** Form values start at each field's default, as text for inputs and as a flag for checkboxes. */
 export function initialValues(fields: ConfigField[]): FormValues {
-  return Object.fromEntries(
-    fields.map((f) => [
-      f.name,
-      f.type === 'boolean' ? f.default === true : f.default === undefined ? '' : String(f.default),
-    ]),
-  );
+  return Object.fromEntries(fields.map((f) => [f.name, initialValue(f)]));
+}
+
+function initialValue(field: ConfigField): string | boolean {
+  if (field.type === 'boolean') return field.default === true;
+  if (field.default !== undefined) return String(field.default);
+  // A required choice without a default shows its first option selected: the value must match.
+  if (field.type === 'enum' && field.required && field.enum?.length) return field.enum[0];
+  return '';
 }
 
 /**

@@ -70,7 +70,7 @@ export class MetricsConsumer {
         else this.pauseMs = PAUSE_MIN_MS;
       } catch (error) {
         if (this.stopping) break;
-        this.logger.warn({ err: error }, 'metrics fetch failed; retrying');
+        this.logger.warn({ err: error }, 'metrics fetch or batch failed; retrying after a pause');
         await this.pause();
       }
     }
@@ -98,6 +98,13 @@ async function fetchBatch(js: JetStreamClient, consumer: Consumer): Promise<JsMs
   if (!first) return [];
   const messages = [first];
   const rest = js.fetch(Streams.metrics, METRICS_CONSUMER, { batch: FETCH_MAX_MESSAGES - 1, no_wait: true });
-  for await (const msg of rest) messages.push(msg);
+  // A no-wait fetch ends on the server's "no more messages" status; if the connection drops before
+  // it arrives, nothing else would end it.
+  const guard = setTimeout(() => rest.stop(), FETCH_EXPIRES_MS);
+  try {
+    for await (const msg of rest) messages.push(msg);
+  } finally {
+    clearTimeout(guard);
+  }
   return messages;
 }

@@ -4,7 +4,7 @@ import { EnrollReply, RpcRequestPacket, Subjects } from '@app/contracts';
 import { connectNats } from '@app/messaging/nats-connection';
 import { NatsServerHandle, startNatsServer } from '@app/testing';
 import { AgentExitCodes, AgentFatalError } from '../agent-exit-codes';
-import { AgentTransport } from './agent-transport';
+import { NatsAgentWire } from './nats-agent-wire';
 import { enrollBackoffMs, enrollWithRetry } from './enrollment';
 
 const json = JSONCodec<unknown>();
@@ -23,7 +23,7 @@ describe('enrollment', () => {
   it('backs off from 1 s, doubling up to 30 s, within ±20 %', () => {
     expect([0, 1, 2, 10].map((a) => enrollBackoffMs(a, () => 0.5))).toEqual([1000, 2000, 4000, 30000]);
     expect(enrollBackoffMs(0, () => 0)).toBe(800);
-    expect(enrollBackoffMs(0, () => 1)).toBe(1200);
+    expect(enrollBackoffMs(0, () => 1)).toBeCloseTo(1200);
   });
 
   it('keeps retrying while nothing answers, and enrolls once the platform is up', async () => {
@@ -44,7 +44,7 @@ describe('enrollment', () => {
           },
         });
       }, 300);
-      const reply = await enrollWithRetry(new AgentTransport(nc, 1000), 'rca_et_x', request, {
+      const reply = await enrollWithRetry(new NatsAgentWire(nc, 1000), 'rca_et_x', request, {
         log: silent,
         random: () => 0,
         stopped: () => false,
@@ -67,7 +67,7 @@ describe('enrollment', () => {
       },
     });
     try {
-      const attempt = enrollWithRetry(new AgentTransport(nc, 1000), 'rca_et_x', request, {
+      const attempt = enrollWithRetry(new NatsAgentWire(nc, 1000), 'rca_et_x', request, {
         log: silent,
         random: () => 0,
         stopped: () => false,

@@ -1,7 +1,7 @@
 import { Logger } from 'pino';
 import { DomainError, EnrollReply, EnrollRequest, ErrorCodes } from '@app/contracts';
 import { AgentExitCodes, AgentFatalError } from '../agent-exit-codes';
-import { AgentTransport } from './agent-transport';
+import { AgentWire } from './agent-wire';
 
 /** Refusals no retry can fix: the token itself is bad. */
 const FATAL_ENROLL_CODES = new Set<string>([
@@ -26,7 +26,7 @@ export function enrollBackoffMs(attempt: number, random: () => number): number {
  * the token is an AgentFatalError (exit 77) because no retry can fix it.
  */
 export async function enrollWithRetry(
-  transport: AgentTransport,
+  transport: AgentWire,
   token: string,
   request: EnrollRequest,
   options: { log: Logger; random: () => number; stopped: () => boolean },

@@ -1,8 +1,10 @@
 import { Logger } from 'pino';
 import { MetricSample, MetricsBatch } from '@app/contracts';
 import { AgentSequence } from './agent-sequence';
-import { AgentIdentity, AgentTransport, encodeJson } from './agent-transport';
+import { AgentIdentity, AgentWire } from './agent-wire';
 import { MetricsBuffer, MetricsBufferLimits } from './metrics-buffer';
+
+const utf8 = new TextEncoder();
 
 /**
  * The metrics path: number a batch, queue it, send the queue oldest first with one acknowledged
@@ -14,7 +16,7 @@ export class MetricsPublisher {
   private flushing?: Promise<void>;
 
   constructor(
-    private readonly transport: AgentTransport,
+    private readonly wire: AgentWire,
     private readonly identity: AgentIdentity,
     private readonly sequence: AgentSequence,
     limits: MetricsBufferLimits,
@@ -31,7 +33,7 @@ export class MetricsPublisher {
       collectedAt,
       samples,
     };
-    this.buffer.push({ seq: batch.seq, data: encodeJson(batch) });
+    this.buffer.push({ seq: batch.seq, data: utf8.encode(JSON.stringify(batch)) });
     this.log.debug({ seq: batch.seq, samples: samples.length, buffered: this.buffer.size }, 'collected');
     // Not awaited: during an outage a publish waits for its ack timeout, and collection must go on meanwhile.
     void this.flush();
@@ -44,11 +46,11 @@ export class MetricsPublisher {
       try {
         for (
           let head = this.buffer.peek();
-          head && !this.transport.nc.isClosed();
+          head && !this.wire.isClosed();
           head = this.buffer.peek()
         ) {
           try {
-            await this.transport.publishMetrics(this.identity, head);
+            await this.wire.publishMetrics(this.identity, head);
           } catch (error) {
             this.log.debug(
               { err: error, seq: head.seq, buffered: this.buffer.size },

@@ -1,0 +1,32 @@
+import { AgentControlMessage, EnrollReply, EnrollRequest, Heartbeat } from '@app/contracts';
+import { PendingBatch } from './metrics-buffer';
+
+export interface AgentIdentity {
+  agentId: string;
+  environment: string;
+  credential: string;
+}
+
+/**
+ * How the agent reaches the platform: NATS (the default) or the gateway's HTTP intake
+ * (`RCA_TRANSPORT=http`). BaseAgent speaks only this interface.
+ */
+export interface AgentWire {
+  /** A refusal arrives as a DomainError with its code; a transport failure as TIMEOUT/UNAVAILABLE. */
+  enroll(token: string, request: EnrollRequest): Promise<EnrollReply>;
+  /** Fire-and-forget: a lost heartbeat is replaced by the next one. */
+  publishHeartbeat(identity: AgentIdentity, heartbeat: Heartbeat): void;
+  /** Resolves once the platform stored the batch; rejects otherwise (the caller keeps it buffered). */
+  publishMetrics(identity: AgentIdentity, batch: PendingBatch): Promise<void>;
+  /** Messages from the platform to this agent (`{ type: 'revoked' }`). */
+  onControl(
+    identity: AgentIdentity,
+    handler: (message: AgentControlMessage) => void,
+    onInvalid: (error: unknown) => void,
+  ): void;
+  /** Called when a lost link is back, so buffered batches go out at once. */
+  onReconnect(handler: () => void): void;
+  isClosed(): boolean;
+  /** Graceful: deliver what is pending first (bounded by the caller). */
+  close(graceful: boolean): Promise<void>;
+}
