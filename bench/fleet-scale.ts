@@ -226,7 +226,7 @@ async function holdLevel(
     ctx.record(`${label}: ingestion CPU`, '%', ingUsage.cpuPercent, { note: '100 % = one core' });
     ctx.record(`${label}: ingestion RSS`, 'MiB', ingUsage.rssMaxBytes / MiB);
     ctx.record(`${label}: tokens CPU`, '%', tok.stop().cpuPercent, {
-      note: 'credential cache entries expire after 60 s, so each agent is re-verified once a minute',
+      note: "the token service answers ingestion's credential verifications (ingestion caches each answer)",
     });
     ctx.record(`${label}: load generator CPU`, '%', gen.stop().cpuPercent);
     last = end;

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Runs `npm run build` when dist/ is missing or older than any TypeScript source under
- * apps/ and libs/ (or the tsconfig files), so `npm run admin|agent|start` never runs stale code.
- * The build's output goes to stderr: stdout stays for the command that follows.
+ * Runs `npm run build` when dist/ is missing or older than any source under apps/ and libs/
+ * (TypeScript, the dashboard's TSX/CSS/HTML, or the tsconfig files), so `npm run admin|agent|start`
+ * never runs stale code. The build's output goes to stderr: stdout stays for the command that follows.
+ * `--stamp` only records that a build just finished (the end of `npm run build`).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -11,7 +12,14 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
-const SKIP = new Set(['node_modules', 'dist', 'dashboard', 'testdata']);
+const SKIP = new Set(['node_modules', 'dist', 'testdata']);
+const SOURCE = /\.(ts|tsx|css|html)$/;
+
+if (process.argv.includes('--stamp')) {
+  fs.mkdirSync(path.dirname(stamp), { recursive: true });
+  fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  process.exit(0);
+}
 
 function newestSource(dir) {
   let newest = 0;
@@ -19,7 +27,7 @@ function newestSource(dir) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (!SKIP.has(entry.name)) newest = Math.max(newest, newestSource(full));
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
+    } else if (SOURCE.test(entry.name) && !entry.name.endsWith('.spec.ts')) {
       newest = Math.max(newest, fs.statSync(full).mtimeMs);
     }
   }
@@ -31,10 +39,10 @@ const sources = Math.max(
   newestSource(path.join(root, 'libs')),
   ...['tsconfig.json', 'tsconfig.build.json'].map((f) => fs.statSync(path.join(root, f)).mtimeMs),
 );
-const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+const complete = fs.existsSync(path.join(root, 'dist', 'dashboard', 'index.html'));
+const built = complete && fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
 if (built >= sources) process.exit(0);
 
 process.stderr.write('Building (dist/ is missing or older than the sources)…\n');
 const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });
 if (result.status !== 0) process.exit(result.status ?? 1);
-fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -21,7 +21,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # uid 10001 matches the Helm chart's runAsUser. The Docker agent reads /var/run/docker.sock, which
-# is usually root:docker 0660: run it with `--group-add <gid of the socket>` (or --user 0).
+# is usually root:docker 0660: the generated `docker run` command passes --user 0:0 for that reason.
 RUN groupadd --system --gid 10001 rca && useradd --system --uid 10001 --gid rca --home-dir /var/lib/rca-agent rca \
   && mkdir -p /var/lib/rca-agent && chown rca:rca /var/lib/rca-agent
 USER 10001:10001

@@ -193,6 +193,8 @@ EnvironmentFile=/etc/rca-agent/agent.env
 ExecStart=$agent_bin
 Restart=always
 RestartSec=5
+# 64 bad config, 77 enrollment token refused, 78 credential revoked: restarting cannot help.
+RestartPreventExitStatus=64 77 78
 # No root needed to read host metrics: a throw-away user owning only its state directory.
 DynamicUser=yes
 StateDirectory=rca-agent

@@ -63,6 +63,11 @@ describe('agent command line', () => {
     expect(cli.labels).toEqual({ team: 'sre', zone: 'eu-1' });
   });
 
+  it('needs no NATS URL with the HTTP transport', () => {
+    const { config } = parsed([], { RCA_TRANSPORT: 'http', RCA_PLATFORM_URL: 'https://rca.example.com' });
+    expect(config.RCA_TRANSPORT).toBe('http');
+  });
+
   it('needs neither NATS nor a token for --once', () => {
     expect(parsed(['--once']).once).toBe(true);
   });
@@ -101,6 +106,13 @@ describe('agent command line', () => {
       AgentUsageError,
       /RCA_DOCKER_HOST: docker_host must be/,
     ],
+    [
+      [],
+      { RCA_TRANSPORT: 'http' },
+      AgentUsageError,
+      /RCA_PLATFORM_URL \(--platform-url\) is required with RCA_TRANSPORT=http/,
+    ],
+    [[], { RCA_TRANSPORT: 'grpc' }, Error, /RCA_TRANSPORT: must be "nats" or "http"/],
     [['--bogus'], {}, AgentUsageError, /unknown option '--bogus'/],
   ])('refuses %j %j with a message naming the problem', (argv, env, errorClass, message) => {
     expect(() => parse(argv as string[], env as NodeJS.ProcessEnv)).toThrow(errorClass as typeof Error);

@@ -55,9 +55,9 @@ export class AgentConfig {
   })
   RCA_LABELS?: string = undefined;
 
-  /** Only NATS is built into this agent; the HTTP intake fallback is not. */
-  @IsIn(['nats'], { message: 'only "nats" is supported by this agent build' })
-  RCA_TRANSPORT: string = 'nats';
+  /** `http`: the gateway's intake at RCA_PLATFORM_URL, for hosts that cannot reach NATS. */
+  @IsIn(['nats', 'http'], { message: 'must be "nats" or "http"' })
+  RCA_TRANSPORT: 'nats' | 'http' = 'nats';
 
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
@@ -160,7 +160,12 @@ export function parseAgentCommandLine(
     );
   }
   if (!once) {
-    if (!config.RCA_NATS_URL) throw new AgentUsageError('RCA_NATS_URL (--nats-url) is required');
+    if (config.RCA_TRANSPORT === 'http' && !config.RCA_PLATFORM_URL) {
+      throw new AgentUsageError('RCA_PLATFORM_URL (--platform-url) is required with RCA_TRANSPORT=http');
+    }
+    if (config.RCA_TRANSPORT === 'nats' && !config.RCA_NATS_URL) {
+      throw new AgentUsageError('RCA_NATS_URL (--nats-url) is required');
+    }
     if (config.RCA_TOKEN && parseToken(config.RCA_TOKEN)?.kind !== 'enrollment') {
       throw new AgentUsageError(
         'RCA_TOKEN: not a valid enrollment token (expected rca_et_… with a correct checksum)',

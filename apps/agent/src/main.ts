@@ -29,7 +29,9 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
   return agentTypes.create(
     config.RCA_AGENT_TYPE,
     {
+      transport: config.RCA_TRANSPORT,
       natsUrl: config.RCA_NATS_URL ?? '',
+      platformUrl: config.RCA_PLATFORM_URL,
       enrollmentToken: config.RCA_TOKEN,
       stateDir: config.RCA_STATE_DIR,
       heartbeatIntervalSeconds: config.RCA_HEARTBEAT_INTERVAL,

@@ -8,6 +8,7 @@ import { Clock, SystemClock } from './clock';
 import { IngestionConfig } from './config';
 import { AgentCredentialChecker } from './credentials/agent-credential-checker';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
+import { RevocationNotifier } from './revocation/revocation-notifier';
 import { IngestionLifecycle } from './ingestion.lifecycle';
 import { AgentsRepository } from './liveness/agents.repository';
 import { LivenessTracker } from './liveness/liveness-tracker';
@@ -67,6 +68,7 @@ export class IngestionModule {
         AgentsRepository,
         LivenessTracker,
         HeartbeatSubscriber,
+        RevocationNotifier,
         MetricsRepository,
         MetricsWriter,
         DeadLetterParker,

@@ -259,4 +259,20 @@ describe.each(testEngines())('liveness with running instances on %s', (engine) =
     );
     expect(Date.now() - revokedAt).toBeLessThan(1000);
   });
+
+  it('tells an agent that keeps sending with a revoked credential to stop, once per window', async () => {
+    await start();
+    const credential = tokens.issue('prod-1', 'agent-a');
+    const notices: string[] = [];
+    const control = nc.subscribe(Subjects.agentControl('prod-1', 'agent-a'), {
+      callback: (_err, msg) => notices.push(new TextDecoder().decode(msg.data)),
+    });
+    await tokens.revoke(credential);
+    for (let i = 0; i < 5; i++) publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+    await waitFor('five revoked rejections', async () => (await stats()).rejectedByReason.revoked === 5);
+    await nc.flush();
+    control.unsubscribe();
+    expect(notices).toHaveLength(1);
+    expect(JSON.parse(notices[0])).toMatchObject({ type: 'revoked' });
+  });
 });

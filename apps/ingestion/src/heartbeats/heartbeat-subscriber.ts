@@ -11,6 +11,7 @@ import {
 } from '../credentials/agent-credential-checker';
 import { LivenessTracker } from '../liveness/liveness-tracker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { RevocationNotifier } from '../revocation/revocation-notifier';
 import { checkHeartbeat } from '../wire/agent-message-checks';
 
 /** Queue group shared by every instance: each heartbeat is handled by exactly one of them. */
@@ -41,6 +42,7 @@ export class HeartbeatSubscriber {
     private readonly credentials: AgentCredentialChecker,
     private readonly liveness: LivenessTracker,
     private readonly metrics: IngestionMetrics,
+    private readonly revocations: RevocationNotifier,
   ) {
     this.received = metrics.received.labels('heartbeat');
     this.accepted = metrics.accepted.labels('heartbeat');
@@ -80,7 +82,10 @@ export class HeartbeatSubscriber {
   }
 
   private accept(msg: Msg, subject: AgentSubject, outcome: CredentialOutcome): void {
-    if (!outcome.ok) return this.reject(outcome.reason);
+    if (!outcome.ok) {
+      if (outcome.reason === RejectReasons.revoked) this.revocations.notify(subject.environment, subject.agentId);
+      return this.reject(outcome.reason);
+    }
     let body: unknown;
     try {
       body = JSON.parse(

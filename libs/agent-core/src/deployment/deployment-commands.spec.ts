@@ -95,6 +95,8 @@ describe('docker deployment', () => {
       'rca-agent',
       '--restart',
       'unless-stopped',
+      '--user',
+      '0:0',
       '-v',
       '/var/run/docker.sock:/var/run/docker.sock:ro',
       '-v',

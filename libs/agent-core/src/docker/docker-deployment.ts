@@ -8,6 +8,9 @@ const env = (name: string, value: string) => ['-e', quotePosix(`${name}=${value}
 export function buildDockerRunCommand(input: DeploymentInput<DockerAgentConfig>): string {
   const words = [
     'docker run -d --name rca-agent --restart unless-stopped',
+    // The socket is root:docker 0660 on most hosts (root:root on Docker Desktop) and its group id varies, so
+    // the image's non-root user could not open it; access to it is root-equivalent anyway.
+    '--user 0:0',
     '-v /var/run/docker.sock:/var/run/docker.sock:ro',
     '-v rca-agent-state:/var/lib/rca-agent',
     ...env('RCA_TOKEN', input.enrollmentToken),

@@ -39,5 +39,6 @@ export const kubernetesAgentType: AgentTypeDefinition<KubernetesAgentConfig> = {
       options,
       kubeConfig(Boolean(environment.KUBERNETES_SERVICE_HOST)),
       config.namespace,
+      config.replicas,
     ),
 };

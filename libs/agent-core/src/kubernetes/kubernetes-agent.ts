@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { HostIdentity } from '@app/contracts';
 import { AgentOptions, BaseAgent } from '../base-agent';
@@ -6,18 +7,26 @@ import { AgentOptions, BaseAgent } from '../base-agent';
  * The "host" of a Kubernetes agent is the cluster: pods come and go (state lives in an emptyDir), so
  * the id is the kube-system namespace's UID, the de-facto cluster id, and a new pod re-enrolls as the
  * same host. Without read access to kube-system (namespace scope) it is the agent's namespace in the
- * current cluster.
+ * current cluster. With `replicas` > 1 each pod is its own agent (its pod name joins the id): pods
+ * sharing one identity would each re-enroll and revoke the other's credential.
  */
 export class KubernetesAgent extends BaseAgent {
   constructor(
     options: AgentOptions,
     private readonly kubeConfig: KubeConfig,
     private readonly namespace: string,
+    private readonly replicas = 1,
   ) {
     super(options);
   }
 
   protected override async describeHost(fallbackId: string | undefined): Promise<HostIdentity> {
+    const cluster = await this.describeCluster(fallbackId);
+    if (this.replicas <= 1) return cluster;
+    return { ...cluster, hostId: `${cluster.hostId}-${hostname()}`.slice(0, 255) };
+  }
+
+  private async describeCluster(fallbackId: string | undefined): Promise<HostIdentity> {
     const base = await super.describeHost(fallbackId);
     const cluster = this.kubeConfig.getCurrentCluster();
     const server = cluster?.server ?? 'in-cluster';

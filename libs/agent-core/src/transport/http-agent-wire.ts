@@ -25,6 +25,8 @@ const INTAKE_PATH = '/api/v1/intake';
 export class HttpAgentWire implements AgentWire {
   private closed = false;
   private control?: (message: AgentControlMessage) => void;
+  /** Heartbeats still on their way, so a graceful close can let the final "stopping" one arrive. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly platformUrl: string,
@@ -37,9 +39,10 @@ export class HttpAgentWire implements AgentWire {
   }
 
   publishHeartbeat(identity: AgentIdentity, heartbeat: Heartbeat): void {
-    this.post('heartbeat', identity.credential, JSON.stringify(heartbeat)).catch((error: unknown) =>
-      this.log.debug({ err: error }, 'heartbeat not delivered'),
-    );
+    const sent = this.post('heartbeat', identity.credential, JSON.stringify(heartbeat))
+      .catch((error: unknown) => this.log.debug({ err: error }, 'heartbeat not delivered'))
+      .finally(() => this.inFlight.delete(sent));
+    this.inFlight.add(sent);
   }
 
   async publishMetrics(identity: AgentIdentity, batch: PendingBatch): Promise<void> {
@@ -58,11 +61,16 @@ export class HttpAgentWire implements AgentWire {
     return this.closed;
   }
 
-  async close(): Promise<void> {
+  async close(graceful: boolean): Promise<void> {
     this.closed = true;
+    if (graceful) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async post<T>(route: 'enroll' | 'heartbeat' | 'metrics', bearer: string, body: string | Uint8Array): Promise<T> {
+  private async post<T>(
+    route: 'enroll' | 'heartbeat' | 'metrics',
+    bearer: string,
+    body: string | Uint8Array,
+  ): Promise<T> {
     const url = `${this.platformUrl.replace(/\/+$/, '')}${INTAKE_PATH}/${route}`;
     let response: Response;
     try {
@@ -77,7 +85,12 @@ export class HttpAgentWire implements AgentWire {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      const reason =
+        error instanceof Error
+          ? error.cause instanceof Error
+            ? error.cause.message
+            : error.message
+          : String(error);
       throw new DomainError(ErrorCodes.UNAVAILABLE, `POST ${url}: ${reason}`);
     }
     const text = await response.text();
@@ -90,8 +103,12 @@ export class HttpAgentWire implements AgentWire {
     if (response.ok) return payload as T;
     const error = DomainError.fromPayload(payload);
     // A gateway or proxy error without our body is a transport problem: retry, do not give up.
-    const failure = error.code === ErrorCodes.INTERNAL && response.status >= 500 ? new DomainError(ErrorCodes.UNAVAILABLE, `POST ${url}: HTTP ${response.status}`) : error;
-    if (route !== 'enroll' && failure.code === ErrorCodes.TOKEN_REVOKED) this.control?.({ type: 'revoked', reason: failure.message });
+    const failure =
+      error.code === ErrorCodes.INTERNAL && response.status >= 500
+        ? new DomainError(ErrorCodes.UNAVAILABLE, `POST ${url}: HTTP ${response.status}`)
+        : error;
+    if (route !== 'enroll' && failure.code === ErrorCodes.TOKEN_REVOKED)
+      this.control?.({ type: 'revoked', reason: failure.message });
     throw failure;
   }
 }

@@ -44,11 +44,7 @@ export class MetricsPublisher {
   flush(): Promise<void> {
     this.flushing ??= (async () => {
       try {
-        for (
-          let head = this.buffer.peek();
-          head && !this.wire.isClosed();
-          head = this.buffer.peek()
-        ) {
+        for (let head = this.buffer.peek(); head && !this.wire.isClosed(); head = this.buffer.peek()) {
           try {
             await this.wire.publishMetrics(this.identity, head);
           } catch (error) {

@@ -103,7 +103,8 @@ export class NatsAgentWire implements AgentWire {
 
   private async watchStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') this.log?.warn({ server: status.data }, 'disconnected from NATS; buffering metrics');
+      if (status.type === 'disconnect')
+        this.log?.warn({ server: status.data }, 'disconnected from NATS; buffering metrics');
       if (status.type === 'reconnect') {
         this.log?.info({ server: status.data }, 'reconnected to NATS; resending buffered metrics');
         this.reconnectHandler?.();
