@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
+import { formatToken } from '@app/contracts';
 import {
   BUILD_TIMEOUT_MS,
   cleanEnv,
@@ -103,6 +105,30 @@ describe('npm start (scripts/start.js)', () => {
     expect(running.output()).toMatch(/nats-server exited unexpectedly \(signal SIGKILL\)/);
     expect(running.output()).toMatch(/npm start: stopped\./);
     running = undefined;
+  });
+
+  it('with BOOTSTRAP_API_KEY set it creates that key, does not print it, and still prints an agent command', async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), 'rca-launcher-key-'));
+    const key = formatToken('api_key', randomBytes);
+    try {
+      running = await startLauncher(
+        cleanEnv({ NATS_URL: nothingThere, DATA_DIR: ownDataDir, PORT: '0', BOOTSTRAP_API_KEY: key }),
+      );
+      expect(running.output()).not.toContain(key);
+      expect(running.output()).toMatch(/API key:\s+the one in BOOTSTRAP_API_KEY/);
+      expect(running.banner.agentCommand).toMatch(/^RCA_TOKEN=rca_et_\S+ /);
+      const agents = await fetch(
+        `${running.banner.baseUrl.replace('//localhost:', '//127.0.0.1:')}/api/v1/agents`,
+        {
+          headers: { authorization: `Bearer ${key}` },
+        },
+      );
+      expect(agents.status).toBe(200);
+      expect(await running.stop()).toBe(0);
+      running = undefined;
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
   });
 
   it('says how to get NATS and exits 1 when nothing answers and nats-server is not on PATH', async () => {

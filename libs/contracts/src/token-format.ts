@@ -36,8 +36,12 @@ export function formatToken(kind: TokenKind, randomBytes: (n: number) => Buffer)
   return body + checksum(body);
 }
 
-const KIND_BY_PREFIX = new Map(Object.entries(TOKEN_PREFIXES).map(([kind, prefix]) => [prefix, kind as TokenKind]));
-const TOKEN_SHAPE = new RegExp(`^(rca_[a-z]{2}_)([0-9A-Za-z]{${TOKEN_RANDOM_LENGTH}})([0-9A-Za-z]{${TOKEN_CHECKSUM_LENGTH}})$`);
+const KIND_BY_PREFIX = new Map(
+  Object.entries(TOKEN_PREFIXES).map(([kind, prefix]) => [prefix, kind as TokenKind]),
+);
+const TOKEN_SHAPE = new RegExp(
+  `^(rca_[a-z]{2}_)([0-9A-Za-z]{${TOKEN_RANDOM_LENGTH}})([0-9A-Za-z]{${TOKEN_CHECKSUM_LENGTH}})$`,
+);
 
 /** Checks prefix, length, alphabet and checksum without any lookup; null when any is wrong. */
 export function parseToken(token: string): { kind: TokenKind } | null {

@@ -3,26 +3,32 @@ import { Streams, Subjects } from '@app/contracts';
 
 const nanos = (seconds: number) => seconds * 1_000_000_000;
 
+/** True when a JetStream API error says the stream or consumer does not exist. */
+export function isJetStreamNotFound(error: unknown): boolean {
+  return (
+    error instanceof NatsError &&
+    (error.api_error?.err_code === 10059 ||
+      error.api_error?.err_code === 10014 ||
+      /not found/i.test(error.message))
+  );
+}
+
 /**
- * Creates a stream, or updates the settings we own when it exists (so a changed retention
- * reaches a running deployment). Safe to call from every instance at start-up.
+ * Creates a stream when it is missing. `update: true` (the stream's owning service, whose config
+ * sets its limits) also applies the settings to an existing stream, so a changed retention reaches a
+ * running deployment. Safe to call from every instance at start-up.
  */
 export async function ensureStream(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { name: string },
+  options: { update: boolean } = { update: true },
 ): Promise<void> {
   try {
     const info = await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, { ...info.config, ...config });
+    if (options.update) await jsm.streams.update(config.name, { ...info.config, ...config });
   } catch (error) {
-    if (
-      error instanceof NatsError &&
-      (error.api_error?.err_code === 10059 || /not found/i.test(error.message))
-    ) {
-      await jsm.streams.add(config);
-      return;
-    }
-    throw error;
+    if (!isJetStreamNotFound(error)) throw error;
+    await jsm.streams.add(config);
   }
 }
 
@@ -31,33 +37,45 @@ export interface EventsStreamSettings {
   replicas: number;
 }
 
-/** EVENTS: facts for internal consumers; de-duplicated by event id. */
+/**
+ * EVENTS: facts for internal consumers; de-duplicated by event id. Several services publish to it and
+ * none owns its limits, so it is only created when missing: operators tune retention and replicas with
+ * `nats stream edit EVENTS` and no restart undoes that.
+ */
 export function ensureEventsStream(
   jsm: JetStreamManager,
   settings: EventsStreamSettings = { maxAgeSeconds: 7 * 86400, replicas: 1 },
 ) {
-  return ensureStream(jsm, {
-    name: Streams.events,
-    subjects: [Subjects.eventsWildcard],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: nanos(settings.maxAgeSeconds),
-    duplicate_window: nanos(120),
-    num_replicas: settings.replicas,
-  });
+  return ensureStream(
+    jsm,
+    {
+      name: Streams.events,
+      subjects: [Subjects.eventsWildcard],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(settings.maxAgeSeconds),
+      duplicate_window: nanos(120),
+      num_replicas: settings.replicas,
+    },
+    { update: false },
+  );
 }
 
-/** DEAD_LETTER: messages that can never be processed, with the reason in a header. */
+/** DEAD_LETTER: messages that can never be processed, with the reason in a header. Created when missing, like EVENTS. */
 export function ensureDeadLetterStream(
   jsm: JetStreamManager,
   settings: EventsStreamSettings = { maxAgeSeconds: 14 * 86400, replicas: 1 },
 ) {
-  return ensureStream(jsm, {
-    name: Streams.deadLetter,
-    subjects: [Subjects.deadLetterWildcard],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: nanos(settings.maxAgeSeconds),
-    num_replicas: settings.replicas,
-  });
+  return ensureStream(
+    jsm,
+    {
+      name: Streams.deadLetter,
+      subjects: [Subjects.deadLetterWildcard],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(settings.maxAgeSeconds),
+      num_replicas: settings.replicas,
+    },
+    { update: false },
+  );
 }

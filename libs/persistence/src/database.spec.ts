@@ -45,7 +45,11 @@ describe('two services in one PostgreSQL database', () => {
     const second = await openDatabase<DB>({ ...fixture.options, name: 'second' });
     try {
       const table = (db: typeof first.db) =>
-        db.schema.createTable('things').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('n', 'bigint').execute();
+        db.schema
+          .createTable('things')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('n', 'bigint')
+          .execute();
       expect(await migrateDatabase(first, { '0001_things': { up: table } })).toEqual(['0001_things']);
       expect(await migrateDatabase(second, { '0001_things': { up: table } })).toEqual(['0001_things']);
     } finally {

@@ -16,7 +16,11 @@ class InlineMigrationProvider implements MigrationProvider {
  * On PostgreSQL pass the service's schema: Kysely looks for its bookkeeping tables in every schema,
  * so without it a second service in the same database would find the first one's and skip creating its own.
  */
-export async function migrateToLatest<DB>(db: Kysely<DB>, migrations: Migrations, schema?: string): Promise<string[]> {
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  migrations: Migrations,
+  schema?: string,
+): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: new InlineMigrationProvider(migrations),

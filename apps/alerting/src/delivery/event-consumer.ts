@@ -8,10 +8,14 @@ import {
   JsMsg,
   JSONCodec,
   NatsConnection,
-  NatsError,
 } from 'nats';
 import { EventEnvelope, EventKinds, Headers, Streams, Subjects } from '@app/contracts';
-import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
+import {
+  ensureDeadLetterStream,
+  ensureEventsStream,
+  isJetStreamNotFound,
+  NATS_CONNECTION,
+} from '@app/messaging';
 import { AgentEvent, AlertEvaluator } from '../alerts/alert-evaluator';
 import { AlertingMetrics } from '../health/alerting-metrics';
 
@@ -53,8 +57,8 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await createStreamIfMissing(jsm, Streams.events, () => ensureEventsStream(jsm));
-    await createStreamIfMissing(jsm, Streams.deadLetter, () => ensureDeadLetterStream(jsm));
+    await ensureEventsStream(jsm);
+    await ensureDeadLetterStream(jsm);
     await this.ensureConsumer(jsm);
     this.loop = this.run();
   }
@@ -69,7 +73,7 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await jsm.consumers.info(Streams.events, ALERTING_CONSUMER);
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isJetStreamNotFound(error)) throw error;
       await jsm.consumers.add(Streams.events, {
         durable_name: ALERTING_CONSUMER,
         filter_subject: Subjects.agentEventsWildcard,
@@ -160,23 +164,4 @@ function parseEvent(data: Uint8Array): EventEnvelope {
   if (Number.isNaN(Date.parse(event.occurredAt as string)))
     throw new PoisonEventError('event occurredAt is not a date');
   return event as EventEnvelope;
-}
-
-async function createStreamIfMissing(jsm: JetStreamManager, name: string, create: () => Promise<void>) {
-  try {
-    await jsm.streams.info(name);
-  } catch (error) {
-    // Only create it: its owner sets retention and replicas, which an update from here would overwrite.
-    if (!isNotFound(error)) throw error;
-    await create();
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  return (
-    error instanceof NatsError &&
-    (error.api_error?.err_code === 10059 ||
-      error.api_error?.err_code === 10014 ||
-      /not found/i.test(error.message))
-  );
 }

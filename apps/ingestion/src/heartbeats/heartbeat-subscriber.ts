@@ -83,7 +83,8 @@ export class HeartbeatSubscriber {
 
   private accept(msg: Msg, subject: AgentSubject, outcome: CredentialOutcome): void {
     if (!outcome.ok) {
-      if (outcome.reason === RejectReasons.revoked) this.revocations.notify(subject.environment, subject.agentId);
+      if (outcome.reason === RejectReasons.revoked)
+        this.revocations.notify(subject.environment, subject.agentId);
       return this.reject(outcome.reason);
     }
     let body: unknown;
