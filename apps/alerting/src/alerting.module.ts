@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DatabaseModule } from '@app/persistence';
-import { NatsModule } from '@app/messaging';
-import { structuredLogging } from '@app/observability';
+import { Database, DATABASE, DatabaseModule } from '@app/persistence';
+import { NATS_CONNECTION, NatsModule } from '@app/messaging';
+import { HealthServer, natsAndDatabaseChecks, structuredLogging } from '@app/observability';
+import { NatsConnection } from 'nats';
 import { AgentDirectory } from './agents/agent-directory';
 import { AlertEvaluator } from './alerts/alert-evaluator';
 import { AlertLifecycle } from './alerts/alert-lifecycle';
@@ -12,7 +13,7 @@ import { AlertsService } from './alerts/alerts.service';
 import { ChannelsHandler } from './channels/channels.handler';
 import { ChannelsRepository } from './channels/channels.repository';
 import { ChannelsService } from './channels/channels.service';
-import { Clock, SystemClock } from './clock';
+import { Clock, SystemClock } from '@app/clock';
 import { AlertingConfig } from './config';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveryWorker } from './delivery/delivery-worker';
@@ -20,7 +21,6 @@ import { EventConsumer } from './delivery/event-consumer';
 import { WebhookSender } from './delivery/webhook-sender';
 import { migrations } from './migrations';
 import { AlertingMetrics } from './health/alerting-metrics';
-import { HealthServer } from './health/health-server';
 import { RulesHandler } from './rules/rules.handler';
 import { RulesRepository } from './rules/rules.repository';
 import { RulesService } from './rules/rules.service';
@@ -58,7 +58,12 @@ export class AlertingModule {
           provide: AlertingMetrics,
           useValue: new AlertingMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        HealthServer,
+        {
+          provide: HealthServer,
+          useFactory: (metrics: AlertingMetrics, nc: NatsConnection, database: Database<unknown>) =>
+            new HealthServer(config.METRICS_PORT, metrics.registry, natsAndDatabaseChecks(nc, database.db)),
+          inject: [AlertingMetrics, NATS_CONNECTION, DATABASE],
+        },
         Transactions,
         RulesRepository,
         ChannelsRepository,

@@ -7,7 +7,7 @@ import { EventKind } from '@app/contracts';
 import { bootstrapNatsService, EventPublisher, RpcClient } from '@app/messaging';
 import { TestDatabase } from '@app/testing';
 import { AlertingModule } from '../src/alerting.module';
-import { Clock } from '../src/clock';
+import { Clock } from '@app/clock';
 import { AlertingConfig } from '../src/config';
 
 /** Time the test moves by hand: "offline for N" takes no real seconds. */

@@ -1,16 +1,13 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Server } from 'node:http';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
 import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
-import { startMetricsServer } from '@app/observability';
 import { IngestionConfig } from './config';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { LivenessTracker } from './liveness/liveness-tracker';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
-import { IngestionMetrics } from './observability/ingestion-metrics';
 import { RetentionJob } from './retention/retention-job';
 
 /**
@@ -20,9 +17,6 @@ import { RetentionJob } from './retention/retention-job';
  */
 @Injectable()
 export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(IngestionLifecycle.name);
-  private metricsServer?: Server;
-
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly config: IngestionConfig,
@@ -32,7 +26,6 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly consumer: MetricsConsumer,
     private readonly retention: RetentionJob,
     private readonly repository: MetricsRepository,
-    private readonly metrics: IngestionMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,17 +39,6 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     this.heartbeats.start();
     this.consumer.start();
     this.retention.start();
-    if (this.config.METRICS_PORT > 0) {
-      this.metricsServer = await startMetricsServer(
-        this.config.METRICS_PORT,
-        this.metrics.registry,
-        async () => [
-          ...(this.nc.isClosed() ? ['nats'] : []),
-          ...((await this.repository.ping()) ? [] : ['database']),
-        ],
-      );
-      this.logger.log({ port: this.config.METRICS_PORT }, 'metrics server listening');
-    }
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -65,8 +47,5 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     await this.liveness.stop();
     await this.retention.stop();
     this.verifier.stop();
-    await new Promise((resolve) =>
-      this.metricsServer ? this.metricsServer.close(resolve) : resolve(undefined),
-    );
   }
 }

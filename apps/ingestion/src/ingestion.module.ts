@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
-import { DatabaseModule } from '@app/persistence';
+import { Database, DATABASE, DatabaseModule } from '@app/persistence';
 import { NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
-import { structuredLogging } from '@app/observability';
-import { Clock, SystemClock } from './clock';
+import { HealthServer, natsAndDatabaseChecks, structuredLogging } from '@app/observability';
+import { Clock, SystemClock } from '@app/clock';
 import { IngestionConfig } from './config';
 import { AgentCredentialChecker } from './credentials/agent-credential-checker';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
@@ -53,6 +53,12 @@ export class IngestionModule {
         {
           provide: IngestionMetrics,
           useFactory: () => new IngestionMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
+        },
+        {
+          provide: HealthServer,
+          useFactory: (metrics: IngestionMetrics, nc: NatsConnection, database: Database<unknown>) =>
+            new HealthServer(config.METRICS_PORT, metrics.registry, natsAndDatabaseChecks(nc, database.db)),
+          inject: [IngestionMetrics, NATS_CONNECTION, DATABASE],
         },
         {
           provide: CachedTokenVerifier,

@@ -19,7 +19,7 @@ import { EventPublisher, ensureEventsStream } from '@app/messaging';
 import { Database, openDatabase } from '@app/persistence';
 import { TestDatabase } from '@app/testing';
 import { startIngestion } from '../src/app';
-import { Clock } from '../src/clock';
+import { Clock } from '@app/clock';
 import { IngestionConfig } from '../src/config';
 import { IngestionDB } from '../src/database';
 

@@ -1,6 +1,6 @@
 import { INestMicroservice } from '@nestjs/common';
 import { bootstrapNatsService } from '@app/messaging';
-import { Clock } from './clock';
+import { Clock } from '@app/clock';
 import { ProvisioningConfig } from './config';
 import { ProvisioningModule } from './provisioning.module';
 

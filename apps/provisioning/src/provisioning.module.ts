@@ -1,18 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DatabaseModule } from '@app/persistence';
-import { NatsModule } from '@app/messaging';
-import { structuredLogging } from '@app/observability';
+import { Database, DATABASE, DatabaseModule } from '@app/persistence';
+import { NATS_CONNECTION, NatsModule } from '@app/messaging';
+import { HealthServer, natsAndDatabaseChecks, structuredLogging } from '@app/observability';
+import { NatsConnection } from 'nats';
 import { AuditHandler } from './audit/audit.handler';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditService } from './audit/audit.service';
-import { Clock, SystemClock } from './clock';
+import { Clock, SystemClock } from '@app/clock';
 import { ProvisioningConfig } from './config';
 import { EnrollmentHandler } from './enrollment/enrollment.handler';
 import { EnrollmentService } from './enrollment/enrollment.service';
 import { EnvironmentsHandler } from './environments/environments.handler';
 import { EnvironmentsRepository } from './environments/environments.repository';
 import { EnvironmentsService } from './environments/environments.service';
-import { HealthServer } from './health/health-server';
 import { ProvisioningMetrics } from './health/provisioning-metrics';
 import { migrations } from './migrations';
 import { ProvisioningHandler } from './provisioning/provisioning.handler';
@@ -51,7 +51,12 @@ export class ProvisioningModule {
           provide: ProvisioningMetrics,
           useValue: new ProvisioningMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        HealthServer,
+        {
+          provide: HealthServer,
+          useFactory: (metrics: ProvisioningMetrics, nc: NatsConnection, database: Database<unknown>) =>
+            new HealthServer(config.METRICS_PORT, metrics.registry, natsAndDatabaseChecks(nc, database.db)),
+          inject: [ProvisioningMetrics, NATS_CONNECTION, DATABASE],
+        },
         TokenServiceClient,
         AuditRepository,
         AuditService,

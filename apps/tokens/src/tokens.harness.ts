@@ -5,7 +5,7 @@ import { connect } from 'nats';
 import { DomainError, ErrorCodes, Subjects } from '@app/contracts';
 import { natsMicroserviceOptions, RpcClient, RpcErrorFilter, RpcValidationPipe } from '@app/messaging';
 import { BOOTSTRAP_OUTPUT } from './bootstrap/bootstrap.service';
-import { Clock, ManualClock } from './clock';
+import { Clock, ManualClock } from '@app/clock';
 import { TokensConfig } from './config';
 import { TokensModule } from './tokens.module';
 

@@ -3,7 +3,7 @@ import { DatabaseModule } from '@app/persistence';
 import { NatsModule } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
 import { BOOTSTRAP_OUTPUT, BootstrapService, stdoutBootstrapOutput } from './bootstrap/bootstrap.service';
-import { Clock, SystemClock } from './clock';
+import { Clock, SystemClock } from '@app/clock';
 import { TokensConfig } from './config';
 import { migrations } from './migrations';
 import { OrganizationsHandler } from './organizations/organizations.handler';

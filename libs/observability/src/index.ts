@@ -1,2 +1,3 @@
 export * from './logging';
 export * from './metrics-server';
+export * from './health-server';

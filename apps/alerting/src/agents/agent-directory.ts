@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AgentRecord, AgentRefRequest, DomainError, ErrorCodes, Subjects } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 
 export interface AgentFacts {
   type: string;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AlertRuleKind, EnrollmentFailedData, EventEnvelope, EventKinds } from '@app/contracts';
 import { AgentDirectory } from '../agents/agent-directory';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AlertRow, AlertRuleRow } from '../database';
 import { RulesRepository } from '../rules/rules.repository';
 import { Transactions } from '../transactions';

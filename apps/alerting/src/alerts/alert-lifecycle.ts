@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AlertTransition } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AlertRow, AlertRuleRow } from '../database';
 import { ChannelsRepository } from '../channels/channels.repository';
 import { DeliveriesRepository } from '../delivery/deliveries.repository';

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AlertingConfig } from '../config';
 import { PeriodicTask } from '../delivery/periodic-task';
 import { RulesRepository } from '../rules/rules.repository';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AlertChannel, AlertChannelInput, CreatedAlertChannel, NotFoundError } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { ChannelRow } from '../database';
 import { ChannelsRepository } from './channels.repository';
 

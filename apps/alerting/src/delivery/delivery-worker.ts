@@ -3,7 +3,7 @@ import { AlertsRepository } from '../alerts/alerts.repository';
 import { toAlert } from '../alerts/alert-mapper';
 import { renderNotification } from '../channels/notification-format';
 import { ChannelsRepository } from '../channels/channels.repository';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AlertingConfig } from '../config';
 import { DeliveryRow } from '../database';
 import { AlertingMetrics } from '../health/alerting-metrics';

@@ -7,7 +7,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AlertRuleRow } from '../database';
 import { ChannelsRepository } from '../channels/channels.repository';
 import { RulesRepository } from './rules.repository';

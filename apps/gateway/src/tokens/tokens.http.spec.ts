@@ -14,7 +14,7 @@ import {
   waitFor,
 } from '@app/testing';
 // The real token service, in-process, with a clock the test moves.
-import { ManualClock } from '../../../tokens/src/clock';
+import { ManualClock } from '@app/clock';
 import { startTokensHarness, TokensHarness } from '../../../tokens/src/tokens.harness';
 import { createGatewayApp } from '../app';
 import { GatewayConfig } from '../config';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgentLivenessData, EventKinds } from '@app/contracts';
 import { EventPublisher } from '@app/messaging';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { AgentsRepository, LivenessTransition, SeenAgent } from './agents.repository';

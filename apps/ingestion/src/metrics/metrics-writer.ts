@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsBatch } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { SampleRow } from '../database';
 import { AgentsRepository } from '../liveness/agents.repository';

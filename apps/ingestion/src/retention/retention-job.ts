@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { MetricsRepository } from '../metrics/metrics.repository';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JSONCodec, NatsConnection } from 'nats';
 import { AgentControlMessage, Subjects } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 
 const json = JSONCodec<AgentControlMessage>();
 /** One notice per agent per window: a revoked agent heartbeating every second gets one, not sixty. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditEntry, Page } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AuditRow } from '../database';
 import { AuditRepository } from './audit.repository';
 

@@ -18,7 +18,7 @@ import {
   VerifiedToken,
 } from '@app/contracts';
 import { EventPublisher } from '@app/messaging';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { ProvisioningConfig } from '../config';
 import { AgentRow } from '../database';
 import { AuditActions, AuditService } from '../audit/audit.service';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Environment, EventKinds } from '@app/contracts';
 import { EventPublisher } from '@app/messaging';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { EnvironmentRow } from '../database';
 import { AuditService } from '../audit/audit.service';
 import { EnvironmentsRepository } from './environments.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { agentTypes } from '@app/agent-core';
 import { AgentTypeInfo, ProvisionRequest, ProvisionResult, ValidationFailedError } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { ProvisioningConfig } from '../config';
 import { AuditActions, AuditService } from '../audit/audit.service';
 import { ProvisioningMetrics } from '../health/provisioning-metrics';

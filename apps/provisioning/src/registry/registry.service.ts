@@ -12,7 +12,7 @@ import {
   ValidationFailedError,
 } from '@app/contracts';
 import { EventPublisher, NATS_CONNECTION } from '@app/messaging';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { AgentRow } from '../database';
 import { AuditActions, AuditService } from '../audit/audit.service';
 import { ProvisioningMetrics } from '../health/provisioning-metrics';

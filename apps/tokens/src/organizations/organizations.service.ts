@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, CreatedOrganization, Organization } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { OrganizationRow } from '../database';
 import { isUniqueViolation, Transactions } from '../transactions';
 import { TokenEvents } from '../tokens/token-events';

@@ -21,7 +21,7 @@ import {
   TestDatabase,
   testEngines,
 } from '@app/testing';
-import { ManualClock } from '../clock';
+import { ManualClock } from '@app/clock';
 import { startTokensHarness, TokensHarness } from '../tokens.harness';
 
 const HOUR = 3_600_000;

@@ -22,7 +22,7 @@ import {
   VerifyTokenRequest,
   tokenHint,
 } from '@app/contracts';
-import { Clock } from '../clock';
+import { Clock } from '@app/clock';
 import { TokensConfig } from '../config';
 import { TokenRow } from '../database';
 import { OrganizationsRepository } from '../organizations/organizations.repository';

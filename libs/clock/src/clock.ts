@@ -1,4 +1,4 @@
-/** The time source of the service; tests inject a clock they can move. */
+/** The time source of a service, injected so tests move a clock instead of sleeping. */
 export abstract class Clock {
   /** Milliseconds since epoch. */
   abstract now(): number;
