@@ -16,6 +16,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { PageRequest } from './pagination';
 import { AGENT_ID_PATTERN, ENVIRONMENT_NAME_PATTERN } from './subjects';
 
 /**
@@ -169,7 +170,7 @@ export class AlertChannelInput {
 }
 
 /** `GET /api/v1/alerts` query. */
-export class AlertsQuery {
+export class AlertsQuery extends PageRequest {
   @IsOptional()
   @IsIn(AlertStates as unknown as string[])
   state?: AlertState;
@@ -182,23 +183,10 @@ export class AlertsQuery {
   @IsOptional()
   @Matches(AGENT_ID_PATTERN)
   agent_id?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 /** `GET /api/v1/alerts/deliveries` query. */
-export class DeliveriesQuery {
+export class DeliveriesQuery extends PageRequest {
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -207,19 +195,6 @@ export class DeliveriesQuery {
   @IsOptional()
   @IsIn(DeliveryStatuses as unknown as string[])
   status?: DeliveryStatus;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 // ---- RPC requests (gateway → alerting): the organisation plus the validated HTTP input ----

@@ -6,6 +6,7 @@ export * from './tokens';
 export * from './agent-messages';
 export * from './events';
 export * from './rpc';
+export * from './pagination';
 export * from './provisioning';
 export * from './metrics-query';
 export * from './token-format';

@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import { ENVIRONMENT_NAME_PATTERN } from './subjects';
+import { PageRequest } from './pagination';
 
 /** How one configuration option of an agent type is described to the API and the dashboard. */
 export interface ConfigFieldSchema {
@@ -108,10 +109,17 @@ export class OrganizationScopedRequest {
   organizationId!: string;
 }
 
+/** A list request of one organisation: its id plus `limit` / `offset`. */
+export class OrganizationPageRequest extends PageRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+}
+
 export const AgentStatuses = ['pending', 'online', 'offline', 'revoked'] as const;
 export type AgentStatus = (typeof AgentStatuses)[number];
 
-export class ListAgentsRequest extends OrganizationScopedRequest {
+export class ListAgentsRequest extends OrganizationPageRequest {
   @IsOptional()
   @Matches(ENVIRONMENT_NAME_PATTERN)
   environment?: string;
@@ -136,19 +144,6 @@ export class ListAgentsRequest extends OrganizationScopedRequest {
   @IsString()
   @MaxLength(200)
   search?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class AgentRefRequest extends OrganizationScopedRequest {
@@ -179,14 +174,7 @@ export interface AgentRecord {
   revokedAt: string | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export class ListAuditRequest extends OrganizationScopedRequest {
+export class ListAuditRequest extends OrganizationPageRequest {
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -196,19 +184,6 @@ export class ListAuditRequest extends OrganizationScopedRequest {
   @IsString()
   @MaxLength(64)
   agentId?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export interface AuditEntry {

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageQuery } from '../http/page-query.dto';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { AgentStatus, AgentStatuses, ENVIRONMENT_NAME_PATTERN } from '@app/contracts';
 
 /** `GET /api/v1/agents` query string. */
-export class ListAgentsQuery {
+export class ListAgentsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'prod-1' })
   @IsOptional()
   @Matches(ENVIRONMENT_NAME_PATTERN, { message: 'environment must be lowercase letters, digits and dashes' })
@@ -32,19 +32,4 @@ export class ListAgentsQuery {
   @IsString()
   @MaxLength(200)
   search?: string;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
