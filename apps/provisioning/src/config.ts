@@ -27,6 +27,27 @@ export class ProvisioningConfig extends CommonConfig {
   @Max(100_000)
   ENROLL_RATE_PER_MINUTE: number = 30;
 
+  /** Enrollments one instance runs at once; more wait in a bounded queue (see ConcurrencyGate). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  ENROLL_CONCURRENCY: number = 16;
+
+  /** Enrollments that may wait for a slot; beyond that they are refused with RATE_LIMITED at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  ENROLL_QUEUE_MAX: number = 1000;
+
+  /** Longest wait for a slot; keep it below the agents' request timeout (5 s) so they get an answer. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  ENROLL_QUEUE_WAIT_MS: number = 2500;
+
   /** Lifetime of a new enrollment token when the request does not say; 0 = no expiry. */
   @Type(() => Number)
   @IsInt()

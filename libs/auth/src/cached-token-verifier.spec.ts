@@ -77,6 +77,23 @@ describe(CachedTokenVerifier.name, () => {
     expect(first).toMatchObject({ tokenId: credential.id, environment: 'prod-1', agentId: 'cached-1' });
   });
 
+  it('after a reconnect re-checks its entries spread over a window, not all at once', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    const verifier = new CachedTokenVerifier(new RpcClient(nc, 5000), nc, { now: () => now });
+    const credentials = await Promise.all(['spread-1', 'spread-2', 'spread-3'].map(issueAgentCredential));
+    for (const c of credentials) await verifier.verify(c.secret);
+    const spreads = [0.1, 0.5, 0.9];
+    verifier.expireWithin(10_000, () => spreads.shift() ?? 0);
+    now += 2_000;
+    expect(credentials.map((c) => verifier.peek(c.secret) !== undefined)).toEqual([false, true, true]);
+    now += 5_000;
+    expect(credentials.map((c) => verifier.peek(c.secret) !== undefined)).toEqual([false, false, true]);
+    now += 3_000;
+    expect(credentials.map((c) => verifier.peek(c.secret) !== undefined)).toEqual([false, false, false]);
+  });
+
   it('refuses a revoked token in every process within a second', async () => {
     const [gateway, ingestion] = [await newVerifier(), await newVerifier()];
     const credential = await issueAgentCredential('revoked-1');

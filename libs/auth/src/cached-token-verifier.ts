@@ -28,6 +28,9 @@ type Entry = { until: number; tokenId?: string } & (
   { ok: true; value: VerifiedToken } | { ok: false; error: DomainError }
 );
 
+/** Window over which entries are re-checked after a reconnect (see the class comment). */
+export const RECONNECT_REVALIDATION_SPREAD_MS = 10_000;
+
 /** Both events name the token in `data.tokenId`. */
 const json = JSONCodec<EventEnvelope<{ tokenId: string }>>();
 /** Errors that are a property of the token, safe to cache; TIMEOUT/UNAVAILABLE are not. */
@@ -40,8 +43,10 @@ const CACHEABLE = new Set<string>([
 /**
  * Verifies tokens through the token service with a per-process cache. A `token.revoked`
  * event removes the token's entries in every process that listens (within milliseconds), and
- * a `token.rotated` event drops them so the next check learns the shortened expiry; after a
- * NATS reconnect the whole cache is dropped, since events may have been missed.
+ * a `token.rotated` event drops them so the next check learns the shortened expiry. After a
+ * NATS reconnect events may have been missed, so every entry expires within
+ * RECONNECT_REVALIDATION_SPREAD_MS, at a random moment: dropping the whole cache at once would send
+ * the entire fleet's credentials to the token service in the same second.
  */
 export class CachedTokenVerifier {
   private readonly entries = new Map<string, Entry>();
@@ -82,7 +87,7 @@ export class CachedTokenVerifier {
     this.watchingStatus = true;
     void (async () => {
       for await (const status of this.nc.status()) {
-        if (status.type === 'reconnect') this.clear();
+        if (status.type === 'reconnect') this.expireWithin(RECONNECT_REVALIDATION_SPREAD_MS);
       }
     })();
   }
@@ -90,6 +95,12 @@ export class CachedTokenVerifier {
   stop(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
+  }
+
+  /** Shortens every entry's life to a random moment within `spreadMs` from now. */
+  expireWithin(spreadMs: number, random: () => number = Math.random): void {
+    const now = this.now();
+    for (const entry of this.entries.values()) entry.until = Math.min(entry.until, now + random() * spreadMs);
   }
 
   /** The cached answer, if any, without I/O: lets hot paths avoid an await per message. */

@@ -26,6 +26,7 @@ import { ProvisioningMetrics } from '../health/provisioning-metrics';
 import { AgentsRepository } from '../registry/agents.repository';
 import { TokenServiceClient } from '../tokens/token-service.client';
 import { TokenBucketLimiter } from './token-bucket';
+import { ConcurrencyGate } from './concurrency-gate';
 
 /** Agent ids are subject tokens (`agents.<env>.<id>.…`): `ag_` + 16 url-safe characters. */
 export const newAgentId = () => `ag_${randomBytes(12).toString('base64url')}`;
@@ -39,6 +40,7 @@ export const newAgentId = () => `ag_${randomBytes(12).toString('base64url')}`;
 export class EnrollmentService {
   private readonly logger = new Logger(EnrollmentService.name);
   private readonly limiter: TokenBucketLimiter;
+  private readonly gate: ConcurrencyGate;
 
   constructor(
     private readonly agents: AgentsRepository,
@@ -50,6 +52,11 @@ export class EnrollmentService {
     private readonly metrics: ProvisioningMetrics,
   ) {
     this.limiter = new TokenBucketLimiter(config.ENROLL_RATE_PER_MINUTE, 60_000, () => clock.now());
+    this.gate = new ConcurrencyGate(
+      config.ENROLL_CONCURRENCY,
+      config.ENROLL_QUEUE_MAX,
+      config.ENROLL_QUEUE_WAIT_MS,
+    );
   }
 
   /**
@@ -61,8 +68,14 @@ export class EnrollmentService {
     let verified: VerifiedToken | undefined;
     try {
       const checkedToken = this.checkLocally(token, request);
-      verified = await this.tokens.verify({ token: checkedToken, expectedKind: 'enrollment', consume: true });
-      const reply = await this.complete(verified, request);
+      const reply = await this.gate.run(async () => {
+        verified = await this.tokens.verify({
+          token: checkedToken,
+          expectedKind: 'enrollment',
+          consume: true,
+        });
+        return this.complete(verified, request);
+      });
       this.metrics.enrollments.inc({ outcome: reply.reenrolled ? 'reenrolled' : 'enrolled' });
       return reply;
     } catch (error) {
