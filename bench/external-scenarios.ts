@@ -18,11 +18,31 @@ export const agentFootprint = externalScenario({
       heartbeats: number;
       metricsBatchesStored: number;
       series: { seconds: number }[];
+      cpuPercent: number;
+      cpuMsPerCollection: number;
+      collections: number;
+      bytesPerInterval: number;
+      bytesPerHeartbeat: number;
+      bytesPerBatch: number;
+      steadySeconds: number;
+      intervalSeconds: number;
     };
     const seconds = summary.series[summary.series.length - 1]?.seconds ?? 0;
     ctx.record('agent RSS at the end', 'MiB', summary.finalRssMb, { note: 'VmRSS sampled every 30 s' });
     ctx.record('agent RSS max', 'MiB', summary.maxRssMb);
     ctx.record('agent RSS growth over the second half', '%', summary.secondHalfGrowthPercent);
+    const steady = `from t = 5 s to the end (${summary.steadySeconds} s)`;
+    ctx.record('agent CPU', '% of one core', summary.cpuPercent, {
+      note: `utime + stime from /proc/<pid>/stat, ${steady}`,
+    });
+    ctx.record('agent CPU per collection', 'ms', summary.cpuMsPerCollection, {
+      note: `CPU over the same span ÷ ${summary.collections} metric batches (heartbeats' share included)`,
+    });
+    ctx.record('bytes sent per interval (heartbeat + metrics)', 'B', summary.bytesPerInterval, {
+      note: `${summary.intervalSeconds} s interval; payload + NATS headers seen by a subscriber, no protocol framing`,
+    });
+    ctx.record('bytes per heartbeat', 'B', summary.bytesPerHeartbeat);
+    ctx.record('bytes per metric batch', 'B', summary.bytesPerBatch);
     ctx.record('heartbeats received by the fake platform', 'count', summary.heartbeats);
     ctx.record('metric batches stored in JetStream', 'count', summary.metricsBatchesStored);
     ctx.note(`agent ran ${seconds} s`);

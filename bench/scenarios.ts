@@ -3,6 +3,7 @@ import { natsCeiling } from './nats-ceiling';
 import { dbCeiling } from './db-ceiling';
 import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
+import { metricsLag } from './metrics-lag';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
 
 /** Every scenario, in the order `npm run bench` runs them (baselines first). */
@@ -11,6 +12,7 @@ export const SCENARIOS: Scenario[] = [
   dbCeiling,
   ingestionHeartbeats,
   ingestionMetrics,
+  metricsLag,
   controlPlane,
   fleetScale,
   agentFootprint,

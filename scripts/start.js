@@ -148,9 +148,13 @@ async function main() {
     HOST: options.host,
     PUBLIC_URL: publicUrl,
   };
+  let metricsPort = options.metricsPortBase;
   for (const service of SERVICES) {
-    // Each service that serves its own /metrics gets a port of its own so they never collide.
-    const env = service === 'gateway' ? sharedEnv : { ...sharedEnv, METRICS_PORT: String(await freePort()) };
+    // Services with their own /metrics get consecutive ports from METRICS_PORT_BASE, or none (0).
+    const env =
+      service === 'gateway'
+        ? sharedEnv
+        : { ...sharedEnv, METRICS_PORT: String(metricsPort === undefined ? 0 : metricsPort++) };
     children.push(startService({ repoRoot: REPO_ROOT, service, env, onLine, onExit }));
   }
 

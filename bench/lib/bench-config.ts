@@ -33,6 +33,17 @@ export class BenchConfig {
   @Min(10)
   @Max(100_000)
   BENCH_ENROLL_STORM: number = 2000;
+
+  /** Metric batches/s (20 samples each) published steadily in the metrics-lag scenario, one run per rate. */
+  @Matches(/^\d+(,\d+)*$/)
+  BENCH_LAG_RATES: string = '250,1500';
+
+  /** Seconds each metrics-lag rate is held. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(5)
+  @Max(300)
+  BENCH_LAG_SECONDS: number = 10;
 }
 
 let loaded: BenchConfig | undefined;

@@ -49,6 +49,12 @@ function readOptions(env, { repoRoot, isTty }) {
     quietBoot: !['debug', 'trace'].includes(env.LOG_LEVEL || 'info'),
     startupTimeoutMs: integer(env, 'STARTUP_TIMEOUT_SECONDS', 90, 5, 3600) * 1000,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
+    /**
+     * First port of the services' own /metrics + /health servers (provisioning, ingestion, alerting
+     * get consecutive ports). Unset: off — a port picked "free" in advance can be taken before the
+     * service binds it, and the platform is watched through the gateway's /health anyway.
+     */
+    metricsPortBase: env.METRICS_PORT_BASE ? integer(env, 'METRICS_PORT_BASE', 9464, 1, 65000) : undefined,
     /** The environment the printed agent command enrolls into. */
     agentEnvironment: env.DEV_AGENT_ENVIRONMENT || 'dev',
   };
