@@ -306,13 +306,15 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
         );
         return result.body.series?.some((series) => series.points.some((p) => p.ts >= restartedAt));
       },
-      30_000,
+      // Usually seconds. Rarely (seen once in CI, under load) the first batches after a restart are only
+      // stored when the consumer's ack wait (10 s) redelivers them; nothing is lost either way.
+      45_000,
       250,
     ).catch(failWithLogs);
     await waitFor('status online', async () => (await getAgent()).status === 'online', 20_000, 200).catch(
       failWithLogs,
     );
-  });
+  }, 90_000);
 
   it('a revoked agent is refused: it is listed revoked and the agent exits with its revoked exit code', async () => {
     const revoked = await api<AgentJson>('DELETE', `/api/v1/agents/${agentId}`);

@@ -12,6 +12,7 @@ import { MetricsIngestor } from './metrics-ingestor';
  */
 export const FETCH_MAX_MESSAGES = 500;
 export const FETCH_EXPIRES_MS = 1000;
+const NO_WAIT_GUARD_MS = 5000;
 /** Pause after a storage or fetch failure: doubles from 1 s up to 30 s, reset by the next success. */
 const PAUSE_MIN_MS = 1000;
 const PAUSE_MAX_MS = 30_000;
@@ -99,8 +100,9 @@ async function fetchBatch(js: JetStreamClient, consumer: Consumer): Promise<JsMs
   const messages = [first];
   const rest = js.fetch(Streams.metrics, METRICS_CONSUMER, { batch: FETCH_MAX_MESSAGES - 1, no_wait: true });
   // A no-wait fetch ends on the server's "no more messages" status; if the connection drops before
-  // it arrives, nothing else would end it.
-  const guard = setTimeout(() => rest.stop(), FETCH_EXPIRES_MS);
+  // it arrives, nothing else would end it. Generous: stopping early drops messages already on their
+  // way, which then wait for the ack wait, and a busy event loop can be slow to read the status.
+  const guard = setTimeout(() => rest.stop(), NO_WAIT_GUARD_MS);
   try {
     for await (const msg of rest) messages.push(msg);
   } finally {

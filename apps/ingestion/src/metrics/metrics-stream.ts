@@ -13,8 +13,12 @@ import { IngestionConfig } from '../config';
 
 /** Durable pull consumer shared by every ingestion instance: JetStream spreads batches among them. */
 export const METRICS_CONSUMER = 'ingestion';
-/** Longer than the slowest commit we expect; an unacked batch is redelivered after it. */
-const ACK_WAIT_SECONDS = 30;
+/**
+ * A delivered batch that is neither acked nor nak'd (its pull ended on the client before it arrived,
+ * or the instance died) is redelivered after this. Short, so such a batch is stored seconds late, not
+ * half a minute; a commit slower than this only causes a redelivery that the (agent, seq) key ignores.
+ */
+const ACK_WAIT_SECONDS = 10;
 /** Bounds messages out at once across all instances (several fetches of FETCH_MAX_MESSAGES each). */
 const MAX_ACK_PENDING = 20_000;
 
@@ -35,7 +39,10 @@ export async function ensureMetricsStream(jsm: JetStreamManager, config: Ingesti
     num_replicas: config.METRICS_STREAM_REPLICAS,
   });
   try {
-    await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
+    const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
+    if (info.config.ack_wait !== nanos(ACK_WAIT_SECONDS)) {
+      await jsm.consumers.update(Streams.metrics, METRICS_CONSUMER, { ack_wait: nanos(ACK_WAIT_SECONDS) });
+    }
   } catch (error) {
     if (!(error instanceof NatsError) || error.api_error?.err_code !== 10014) throw error;
     await jsm.consumers.add(Streams.metrics, {
