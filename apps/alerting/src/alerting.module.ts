@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { Database, DATABASE, DatabaseModule } from '@app/persistence';
-import { NATS_CONNECTION, NatsModule } from '@app/messaging';
-import { HealthServer, natsAndDatabaseChecks, structuredLogging } from '@app/observability';
-import { NatsConnection } from 'nats';
+import { DatabaseModule } from '@app/persistence';
+import { NatsModule } from '@app/messaging';
+import { healthServerProvider, structuredLogging } from '@app/observability';
 import { AgentDirectory } from './agents/agent-directory';
 import { AlertEvaluator } from './alerts/alert-evaluator';
 import { AlertLifecycle } from './alerts/alert-lifecycle';
@@ -58,12 +57,7 @@ export class AlertingModule {
           provide: AlertingMetrics,
           useValue: new AlertingMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        {
-          provide: HealthServer,
-          useFactory: (metrics: AlertingMetrics, nc: NatsConnection, database: Database<unknown>) =>
-            new HealthServer(config.METRICS_PORT, metrics.registry, natsAndDatabaseChecks(nc, database.db)),
-          inject: [AlertingMetrics, NATS_CONNECTION, DATABASE],
-        },
+        healthServerProvider(AlertingMetrics, config.METRICS_PORT),
         Transactions,
         RulesRepository,
         ChannelsRepository,

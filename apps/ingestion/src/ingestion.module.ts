@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
-import { Database, DATABASE, DatabaseModule } from '@app/persistence';
+import { DatabaseModule } from '@app/persistence';
 import { NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
-import { HealthServer, natsAndDatabaseChecks, structuredLogging } from '@app/observability';
+import { healthServerProvider, structuredLogging } from '@app/observability';
 import { Clock, SystemClock } from '@app/clock';
 import { IngestionConfig } from './config';
 import { AgentCredentialChecker } from './credentials/agent-credential-checker';
@@ -54,12 +54,7 @@ export class IngestionModule {
           provide: IngestionMetrics,
           useFactory: () => new IngestionMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        {
-          provide: HealthServer,
-          useFactory: (metrics: IngestionMetrics, nc: NatsConnection, database: Database<unknown>) =>
-            new HealthServer(config.METRICS_PORT, metrics.registry, natsAndDatabaseChecks(nc, database.db)),
-          inject: [IngestionMetrics, NATS_CONNECTION, DATABASE],
-        },
+        healthServerProvider(IngestionMetrics, config.METRICS_PORT),
         {
           provide: CachedTokenVerifier,
           useFactory: (rpc: RpcClient, nc: NatsConnection) =>

@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { Database, DATABASE, DatabaseModule } from '@app/persistence';
-import { NATS_CONNECTION, NatsModule } from '@app/messaging';
-import { HealthServer, natsAndDatabaseChecks, structuredLogging } from '@app/observability';
-import { NatsConnection } from 'nats';
+import { DatabaseModule } from '@app/persistence';
+import { NatsModule } from '@app/messaging';
+import { healthServerProvider, structuredLogging } from '@app/observability';
 import { AuditHandler } from './audit/audit.handler';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditService } from './audit/audit.service';
@@ -51,12 +50,7 @@ export class ProvisioningModule {
           provide: ProvisioningMetrics,
           useValue: new ProvisioningMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        {
-          provide: HealthServer,
-          useFactory: (metrics: ProvisioningMetrics, nc: NatsConnection, database: Database<unknown>) =>
-            new HealthServer(config.METRICS_PORT, metrics.registry, natsAndDatabaseChecks(nc, database.db)),
-          inject: [ProvisioningMetrics, NATS_CONNECTION, DATABASE],
-        },
+        healthServerProvider(ProvisioningMetrics, config.METRICS_PORT),
         TokenServiceClient,
         AuditRepository,
         AuditService,

@@ -1,9 +1,12 @@
 import { Server } from 'node:http';
-import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnModuleDestroy, Provider, Type } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { NatsConnection } from 'nats';
 import { Registry } from 'prom-client';
+import { NATS_CONNECTION } from '@app/messaging';
+import { Database, DATABASE } from '@app/persistence';
 import { startMetricsServer } from './metrics-server';
+import { ServiceMetrics } from './service-metrics';
 
 /** The failing dependencies of a service that needs NATS and its database (empty = healthy). */
 export function natsAndDatabaseChecks(nc: NatsConnection, db: Kysely<unknown>): () => Promise<string[]> {
@@ -41,4 +44,17 @@ export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
   }
+}
+
+/**
+ * The HealthServer provider of a service that owns a `ServiceMetrics` and a database: its
+ * registry on `port`, healthy while NATS and the database answer.
+ */
+export function healthServerProvider(metrics: Type<ServiceMetrics>, port: number): Provider {
+  return {
+    provide: HealthServer,
+    useFactory: (registry: ServiceMetrics, nc: NatsConnection, database: Database<unknown>) =>
+      new HealthServer(port, registry.registry, natsAndDatabaseChecks(nc, database.db)),
+    inject: [metrics, NATS_CONNECTION, DATABASE],
+  };
 }

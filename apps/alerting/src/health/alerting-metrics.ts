@@ -1,8 +1,8 @@
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import { ServiceMetrics } from '@app/observability';
 
 /** What an operator watches: events handled, notifications sent or given up on. */
-export class AlertingMetrics {
-  readonly registry = new Registry();
+export class AlertingMetrics extends ServiceMetrics {
   readonly eventsHandled = new Counter({
     name: 'rca_alerting_events_total',
     help: 'Agent events read from the EVENTS stream, by outcome (handled, retried, parked)',
@@ -15,8 +15,4 @@ export class AlertingMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-
-  constructor(options: { defaultMetrics: boolean }) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
-  }
 }

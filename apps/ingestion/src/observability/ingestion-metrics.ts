@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { ServiceMetrics } from '@app/observability';
 
 export type MessageKind = 'heartbeat' | 'metrics';
 
@@ -6,9 +7,7 @@ export type MessageKind = 'heartbeat' | 'metrics';
  * The service's own Prometheus metrics, in a registry per instance (tests run several
  * instances in one process; the default global registry would collide).
  */
-export class IngestionMetrics {
-  readonly registry = new Registry();
-
+export class IngestionMetrics extends ServiceMetrics {
   readonly received = new Counter({
     name: 'ingestion_messages_received_total',
     help: 'Agent messages received, by kind',
@@ -90,10 +89,6 @@ export class IngestionMetrics {
     help: 'Agents ingestion has seen',
     registers: [this.registry],
   });
-
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
-  }
 
   /** Sum of a counter over its labels, for the stats RPC. */
   async total(counter: Counter<string>, filter: Record<string, string> = {}): Promise<number> {

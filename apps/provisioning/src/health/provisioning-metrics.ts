@@ -1,9 +1,8 @@
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import { ServiceMetrics } from '@app/observability';
 
 /** The service's Prometheus metrics, in a registry per instance (tests run several in one process). */
-export class ProvisioningMetrics {
-  readonly registry = new Registry();
-
+export class ProvisioningMetrics extends ServiceMetrics {
   readonly enrollments = new Counter({
     name: 'provisioning_enrollments_total',
     help: 'Enrollment requests by outcome: enrolled, reenrolled, or the refusal code',
@@ -21,8 +20,4 @@ export class ProvisioningMetrics {
     help: 'Agents revoked',
     registers: [this.registry],
   });
-
-  constructor(options: { defaultMetrics: boolean }) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
-  }
 }
