@@ -139,7 +139,14 @@ describe('the dashboard in Chromium', () => {
     database = await createTestDatabase('sqlite', 'dashboard');
     stateDir = mkdtempSync(join(tmpdir(), 'rca-dashboard-agent-'));
     launcher = await startLauncher(
-      cleanEnv({ NATS_URL: nats.url, DATA_DIR: database.env.DATA_DIR, PORT: '0', ...LIVENESS_ENV }),
+      cleanEnv({
+        NATS_URL: nats.url,
+        DATA_DIR: database.env.DATA_DIR,
+        PORT: '0',
+        ...LIVENESS_ENV,
+        // The test's webhook receiver is on loopback, which webhooks may not reach by default.
+        ALERT_WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+      }),
       170_000,
     );
     baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');

@@ -306,8 +306,8 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
         );
         return result.body.series?.some((series) => series.points.some((p) => p.ts >= restartedAt));
       },
-      // Usually seconds. Rarely (seen once in CI, under load) the first batches after a restart are only
-      // stored when the consumer's ack wait (10 s) redelivers them; nothing is lost either way.
+      // About 1.5 s here (the clients' reconnect wait). Generous because an ack lost with the old
+      // connection is only redelivered after the consumer's ack wait (10 s); nothing is lost either way.
       45_000,
       250,
     ).catch(failWithLogs);
@@ -322,6 +322,7 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
     expect(revoked.body.status).toBe('revoked');
     const code = await exitWithin(agent!, 15_000);
     if (code !== AgentExitCodes.revoked) failWithLogs(new Error(`agent exit: ${code}`));
+    await waitFor('agent.revoked event', () => events.of(EventKinds.agentRevoked, agentId).length > 0);
     expect(events.of(EventKinds.agentRevoked, agentId)).toHaveLength(1);
 
     // Its saved credential is refused on the next start too; the record stays revoked.

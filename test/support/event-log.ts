@@ -14,7 +14,12 @@ export interface EventLog {
 }
 
 export async function subscribeEvents(natsUrl: string): Promise<EventLog> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, maxReconnectAttempts: -1 });
+  // Quick to reconnect: after a NATS restart the next test's events must not fall in its reconnect wait.
+  const nc: NatsConnection = await connect({
+    servers: natsUrl,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
   const codec = StringCodec();
   const seen: EventEnvelope[] = [];
   const sub = nc.subscribe(Subjects.eventsWildcard);

@@ -16,6 +16,7 @@ import { Clock, SystemClock } from '@app/clock';
 import { AlertingConfig } from './config';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveryWorker } from './delivery/delivery-worker';
+import { DestinationPolicy } from './delivery/destination-policy';
 import { EventConsumer } from './delivery/event-consumer';
 import { WebhookSender } from './delivery/webhook-sender';
 import { migrations } from './migrations';
@@ -70,6 +71,7 @@ export class AlertingModule {
         AlertLifecycle,
         AlertEvaluator,
         AlertScheduler,
+        { provide: DestinationPolicy, useValue: new DestinationPolicy(config.ALERT_WEBHOOK_ALLOWED_CIDRS) },
         WebhookSender,
         DeliveryWorker,
         EventConsumer,

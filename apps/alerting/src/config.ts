@@ -1,6 +1,26 @@
 import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsString, Max, Min, ValidateBy } from 'class-validator';
 import { CommonConfig } from '@app/config';
+import { parseCidrList } from './delivery/destination-policy';
+
+/** A comma-separated list of CIDR networks; the message says which entry is wrong. */
+function IsCidrList(): PropertyDecorator {
+  const problem = (value: unknown) => {
+    try {
+      parseCidrList(String(value));
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  return ValidateBy({
+    name: 'isCidrList',
+    validator: {
+      validate: (value) => problem(value) === undefined,
+      defaultMessage: (args) => problem(args?.value) ?? 'must be a list of CIDR networks',
+    },
+  });
+}
 
 /** Environment variables read by the alerting service. */
 export class AlertingConfig extends CommonConfig {
@@ -37,6 +57,14 @@ export class AlertingConfig extends CommonConfig {
   @Min(100)
   @Max(60_000)
   ALERT_DELIVERY_TIMEOUT_MS: number = 5000;
+
+  /**
+   * Networks webhooks may reach although they are private, loopback or reserved (blocked by
+   * default against SSRF), comma-separated CIDRs: e.g. `10.20.0.0/16` for an internal receiver.
+   */
+  @IsString()
+  @IsCidrList()
+  ALERT_WEBHOOK_ALLOWED_CIDRS: string = '';
 
   /** Prometheus `/metrics` and `/health` port of this service; 0 disables it. */
   @Type(() => Number)

@@ -97,6 +97,8 @@ export async function startAlerting(
     ALERT_DELIVERY_BACKOFF_MS: '1000',
     ALERT_DELIVERY_MAX_ATTEMPTS: '4',
     ALERT_DELIVERY_TIMEOUT_MS: '2000',
+    // The test receivers listen on loopback, which webhooks may not reach by default.
+    ALERT_WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
   });
   return bootstrapNatsService(
     AlertingModule.forRoot(config, { clock }),

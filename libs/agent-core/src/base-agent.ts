@@ -120,7 +120,7 @@ export class BaseAgent {
       );
     }
     this.wire = await this.openWire();
-    this.wire.onReconnect(() => void this.publisher?.flush());
+    this.wire.onReconnect(() => void this.publisher?.resend());
 
     this.state = saved ?? (await this.enroll(this.options.enrollmentToken!));
     const { agentId, environment, credential } = this.state;

@@ -5,3 +5,4 @@ export * from './event-publisher';
 export * from './streams';
 export * from './nats.module';
 export * from './bootstrap';
+export * from './connection-state';

@@ -1,8 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AlertChannel, AlertChannelInput, CreatedAlertChannel, NotFoundError } from '@app/contracts';
+import {
+  AlertChannel,
+  AlertChannelInput,
+  CreatedAlertChannel,
+  NotFoundError,
+  ValidationFailedError,
+} from '@app/contracts';
 import { Clock } from '@app/clock';
 import { ChannelRow } from '../database';
+import { DestinationPolicy } from '../delivery/destination-policy';
 import { ChannelsRepository } from './channels.repository';
 
 /** Recognisable prefix, so a leaked signing secret can be found by a scanner. */
@@ -15,9 +22,13 @@ export class ChannelsService {
   constructor(
     private readonly channels: ChannelsRepository,
     private readonly clock: Clock,
+    private readonly destinations: DestinationPolicy,
   ) {}
 
   async create(organizationId: string, input: AlertChannelInput): Promise<CreatedAlertChannel> {
+    // An address is refused now; a name is judged on what it resolves to at every delivery.
+    const refusal = this.destinations.refusalForUrl(input.url);
+    if (refusal) throw new ValidationFailedError([{ field: 'url', reason: refusal }]);
     const row: ChannelRow = {
       id: randomUUID(),
       organization_id: organizationId,

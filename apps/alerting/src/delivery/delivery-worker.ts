@@ -84,7 +84,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       delivery.id,
       this.config.ALERT_DELIVERY_TIMEOUT_MS,
     );
-    await this.record(delivery, result, false);
+    await this.record(delivery, result, result.final ?? false);
   }
 
   private async record(delivery: DeliveryRow, result: SendResult, final: boolean): Promise<void> {

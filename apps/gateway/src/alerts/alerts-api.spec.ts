@@ -106,6 +106,25 @@ describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
     ]);
   });
 
+  it('refuses a webhook to an internal address with a 400 on the url (SSRF)', async () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://10.0.0.5/hook',
+      'http://[::1]/hook',
+    ]) {
+      const refused = await http
+        .post('/api/v1/alerts/channels')
+        .set(as(keyA))
+        .send({ name: 'internal', type: 'webhook', url });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([
+        { field: 'url', reason: expect.stringMatching(/private, loopback or reserved address/) },
+      ]);
+    }
+    const listed = await http.get('/api/v1/alerts/channels').set(as(keyA));
+    expect(listed.body.items.map((c: { name: string }) => c.name)).not.toContain('internal');
+  });
+
   it('creates a channel whose secret is shown once, then a rule using it, in snake_case', async () => {
     const url = await receiver.start();
     const channel = await http

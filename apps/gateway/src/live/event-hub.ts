@@ -12,6 +12,7 @@ interface Registration {
 }
 
 const json = JSONCodec<unknown>();
+const SUBSCRIBE_CONFIRM_MAX_MS = 2000;
 
 function isEnvelope(value: unknown): value is EventEnvelope {
   if (typeof value !== 'object' || value === null) return false;
@@ -34,6 +35,7 @@ export class EventHub implements OnModuleDestroy {
   private readonly logger = new Logger(EventHub.name);
   private readonly listeners = new Map<string, Set<Registration>>();
   private subscription?: Subscription;
+  private confirmed: Promise<void> = Promise.resolve();
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
@@ -66,6 +68,15 @@ export class EventHub implements OnModuleDestroy {
     return count;
   }
 
+  /**
+   * Resolves once the NATS server has the `events.>` subscription (a flush round trip), so a
+   * listener told "ready" misses nothing published after that. Bounded: a disconnected server
+   * would otherwise hold it until the reconnect.
+   */
+  subscribed(): Promise<void> {
+    return this.confirmed;
+  }
+
   /** Whether the `events.>` subscription is open (only while someone listens). */
   get isSubscribed(): boolean {
     return this.subscription !== undefined;
@@ -96,6 +107,11 @@ export class EventHub implements OnModuleDestroy {
         if (isEnvelope(decoded)) this.dispatch(decoded);
       },
     });
+    let timer: NodeJS.Timeout | undefined;
+    this.confirmed = Promise.race([
+      this.nc.flush().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_CONFIRM_MAX_MS))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   private unsubscribe(): void {

@@ -33,13 +33,24 @@ export class EventsStreamController {
   @ApiOkResponse({ description: 'text/event-stream' })
   stream(@CurrentOrg() auth: AuthContext): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
-      subscriber.next({ type: 'ready', data: { organization_id: auth.organizationId } });
+      // "ready" goes first and only once the server has our subscription: a client that acts on it
+      // (or a test that publishes then) must not lose the next event. Earlier events wait behind it.
+      let early: MessageEvent[] | undefined = [];
       const stop = this.hub.listen(
         auth.organizationId,
-        (event) =>
-          subscriber.next({ id: event.id, type: event.kind, data: toSnakeCaseKeys(event) as object }),
+        (event) => {
+          const frame = { id: event.id, type: event.kind, data: toSnakeCaseKeys(event) as object };
+          if (early) early.push(frame);
+          else subscriber.next(frame);
+        },
         () => subscriber.complete(),
       );
+      void this.hub.subscribed().then(() => {
+        if (subscriber.closed || !early) return;
+        subscriber.next({ type: 'ready', data: { organization_id: auth.organizationId } });
+        for (const frame of early) subscriber.next(frame);
+        early = undefined;
+      });
       const keepalive = setInterval(
         () => subscriber.next({ type: 'ping', data: { at: Date.now() } }),
         KEEPALIVE_INTERVAL_MS,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Consumer, JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { ConsumerEvents, ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { Streams } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
@@ -7,18 +7,33 @@ import { METRICS_CONSUMER } from './metrics-stream';
 import { MetricsIngestor } from './metrics-ingestor';
 
 /**
- * Up to 500 messages per fetch: at 10k batches/s that is ~50 ms of traffic, enough to amortise
- * one transaction, small enough to bound memory and redelivery work. An idle fetch waits 1 s.
+ * Up to 500 messages per batch: at 10k batches/s that is ~50 ms of traffic, enough to amortise
+ * one transaction, small enough to bound memory and redelivery work.
  */
-export const FETCH_MAX_MESSAGES = 500;
-export const FETCH_EXPIRES_MS = 1000;
-const NO_WAIT_GUARD_MS = 5000;
-/** Pause after a storage or fetch failure: doubles from 1 s up to 30 s, reset by the next success. */
+export const BATCH_MAX_MESSAGES = 500;
+/**
+ * Messages the client keeps pulled ahead of processing (nats.js refills at 75 % used). Two batches:
+ * the next batch is already here when a commit ends.
+ */
+const PREFETCH_MESSAGES = 2 * BATCH_MAX_MESSAGES;
+/**
+ * Life of one pull request. nats.js sends the next one on its own, asks the server for idle
+ * heartbeats at half this, and re-pulls when they stop or the connection comes back, so a server
+ * restart or a pull lost in flight costs seconds, not a redelivery.
+ */
+const PULL_EXPIRES_MS = 10_000;
+/** Pause after a storage or consumer failure: doubles from 1 s up to 30 s, reset by the next success. */
 const PAUSE_MIN_MS = 1000;
 const PAUSE_MAX_MS = 30_000;
 const LAG_REFRESH_MS = 5000;
 
-/** The metrics loop: fetch a batch → ingest it (validate, write once, ack) → repeat. */
+const batchEnd = Symbol('batch end');
+
+/**
+ * The metrics loop: take what has arrived (up to a batch) → ingest it (validate, write once, ack)
+ * → repeat. Messages come from one long-lived nats.js `consume()`, which keeps a pull open and
+ * refills it as messages are processed.
+ */
 @Injectable()
 export class MetricsConsumer {
   private readonly logger = new Logger(MetricsConsumer.name);
@@ -27,6 +42,7 @@ export class MetricsConsumer {
   private pauseMs = PAUSE_MIN_MS;
   private lagTimer?: NodeJS.Timeout;
   private wakeUp?: () => void;
+  private messages?: ConsumerMessages;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -40,12 +56,16 @@ export class MetricsConsumer {
     this.lagTimer ??= setInterval(() => void this.lag().catch(() => undefined), LAG_REFRESH_MS);
   }
 
-  /** Finishes the batch in hand (its acks included), then returns. */
+  /**
+   * Finishes the batch in hand (its acks included), then returns. Messages pulled but not yet
+   * taken are left unacknowledged: JetStream redelivers them after the ack wait.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.lagTimer);
     this.lagTimer = undefined;
     this.wakeUp?.();
+    this.messages?.stop();
     await this.running;
     this.running = undefined;
   }
@@ -59,21 +79,39 @@ export class MetricsConsumer {
   }
 
   private async loop(): Promise<void> {
-    const js = this.nc.jetstream();
-    let consumer: Consumer | undefined;
     while (!this.stopping) {
       try {
-        consumer ??= await js.consumers.get(Streams.metrics, METRICS_CONSUMER);
-        const messages = await fetchBatch(js, consumer);
-        if (!messages.length) continue;
-        const { pause } = await this.ingestor.ingest(messages);
-        if (pause) await this.pause();
-        else this.pauseMs = PAUSE_MIN_MS;
+        const consumer = await this.nc.jetstream().consumers.get(Streams.metrics, METRICS_CONSUMER);
+        this.messages = await consumer.consume({ max_messages: PREFETCH_MESSAGES, expires: PULL_EXPIRES_MS });
+        void this.reportStatus(this.messages);
+        await this.drain(this.messages);
       } catch (error) {
         if (this.stopping) break;
-        this.logger.warn({ err: error }, 'metrics fetch or batch failed; retrying after a pause');
+        this.logger.warn({ err: error }, 'metrics consumer failed; starting it again after a pause');
         await this.pause();
+      } finally {
+        this.messages?.stop();
+        this.messages = undefined;
       }
+    }
+  }
+
+  /** Ingests batches from one consume() until it ends (stop(), or the consumer or stream is gone). */
+  private async drain(messages: ConsumerMessages): Promise<void> {
+    const batches = new BatchTaker(messages[Symbol.asyncIterator]());
+    for (let batch = await batches.take(); batch.length; batch = await batches.take()) {
+      const { pause } = await this.ingestor.ingest(batch);
+      if (this.stopping) return;
+      if (pause) await this.pause();
+      else this.pauseMs = PAUSE_MIN_MS;
+    }
+    if (!this.stopping) throw new Error('the metrics consumer stopped delivering');
+  }
+
+  private async reportStatus(messages: ConsumerMessages): Promise<void> {
+    for await (const status of await messages.status()) {
+      if (status.type === ConsumerEvents.HeartbeatsMissed || status.type === ConsumerEvents.ConsumerNotFound)
+        this.logger.warn({ event: status.type, data: status.data }, 'metrics consumer: pull re-established');
     }
   }
 
@@ -91,22 +129,48 @@ export class MetricsConsumer {
 }
 
 /**
- * Waits up to FETCH_EXPIRES_MS for the first message, then takes whatever else is already
- * available (no wait) up to FETCH_MAX_MESSAGES: full batches under load, no added latency when quiet.
+ * Turns a message iterator into batches: waits for the first message, then adds those that have
+ * already arrived (up to BATCH_MAX_MESSAGES) without waiting for more. Full batches under load,
+ * no added latency when quiet. An empty batch means the iterator ended.
  */
-async function fetchBatch(js: JetStreamClient, consumer: Consumer): Promise<JsMsg[]> {
-  const first = await consumer.next({ expires: FETCH_EXPIRES_MS });
-  if (!first) return [];
-  const messages = [first];
-  const rest = js.fetch(Streams.metrics, METRICS_CONSUMER, { batch: FETCH_MAX_MESSAGES - 1, no_wait: true });
-  // A no-wait fetch ends on the server's "no more messages" status; if the connection drops before
-  // it arrives, nothing else would end it. Generous: stopping early drops messages already on their
-  // way, which then wait for the ack wait, and a busy event loop can be slow to read the status.
-  const guard = setTimeout(() => rest.stop(), NO_WAIT_GUARD_MS);
-  try {
-    for await (const msg of rest) messages.push(msg);
-  } finally {
-    clearTimeout(guard);
+export class BatchTaker {
+  private next?: Promise<IteratorResult<JsMsg>>;
+
+  constructor(private readonly iterator: AsyncIterator<JsMsg>) {}
+
+  async take(): Promise<JsMsg[]> {
+    const batch: JsMsg[] = [];
+    const first = await this.pull();
+    if (first.done) return batch;
+    batch.push(first.value);
+    while (batch.length < BATCH_MAX_MESSAGES) {
+      // Anything already queued resolves within microtasks, before the immediate fires.
+      const result = await Promise.race([this.pending(), nextTurn()]);
+      if (result === batchEnd) break;
+      this.next = undefined;
+      if (result.done) break;
+      batch.push(result.value);
+    }
+    return batch;
   }
-  return messages;
+
+  private pending(): Promise<IteratorResult<JsMsg>> {
+    if (!this.next) {
+      this.next = this.iterator.next();
+      // Kept across batches when the immediate wins; whoever awaits it later sees the rejection.
+      this.next.catch(() => undefined);
+    }
+    return this.next;
+  }
+
+  private async pull(): Promise<IteratorResult<JsMsg>> {
+    const result = await this.pending();
+    // A finished iterator keeps answering done; only a message is consumed.
+    if (!result.done) this.next = undefined;
+    return result;
+  }
+}
+
+function nextTurn(): Promise<typeof batchEnd> {
+  return new Promise((resolve) => setImmediate(() => resolve(batchEnd)));
 }

@@ -14,12 +14,12 @@ import { IngestionConfig } from '../config';
 /** Durable pull consumer shared by every ingestion instance: JetStream spreads batches among them. */
 export const METRICS_CONSUMER = 'ingestion';
 /**
- * A delivered batch that is neither acked nor nak'd (its pull ended on the client before it arrived,
- * or the instance died) is redelivered after this. Short, so such a batch is stored seconds late, not
- * half a minute; a commit slower than this only causes a redelivery that the (agent, seq) key ignores.
+ * A delivered batch that is neither acked nor nak'd (the instance died or stopped with it in hand)
+ * is redelivered after this. Short, so such a batch is stored seconds late, not half a minute; a
+ * commit slower than this only causes a redelivery that the (agent, seq) key ignores.
  */
 const ACK_WAIT_SECONDS = 10;
-/** Bounds messages out at once across all instances (several fetches of FETCH_MAX_MESSAGES each). */
+/** Bounds messages out at once across all instances (each instance holds up to two batches of BATCH_MAX_MESSAGES). */
 const MAX_ACK_PENDING = 20_000;
 
 const nanos = (seconds: number) => seconds * 1_000_000_000;

@@ -14,6 +14,10 @@ const utf8 = new TextEncoder();
 export class MetricsPublisher {
   readonly buffer: MetricsBuffer;
   private flushing?: Promise<void>;
+  /** Bumped by resend(): a run from an older round stops at its next step and removes nothing. */
+  private round = 0;
+  /** Failed publishes since the last success; only the first of a streak is logged above debug. */
+  private failures = 0;
 
   constructor(
     private readonly wire: AgentWire,
@@ -42,25 +46,43 @@ export class MetricsPublisher {
 
   /** Sends what is queued; concurrent calls share one run. Resolves when the queue is empty or a publish failed. */
   flush(): Promise<void> {
-    this.flushing ??= (async () => {
+    if (this.flushing) return this.flushing;
+    const run = this.send(this.round).finally(() => {
+      if (this.flushing === run) this.flushing = undefined;
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  /**
+   * Starts sending again from the head without waiting for the publish in flight: after a reconnect
+   * that publish's reply is usually lost with the old connection, and waiting for its timeout would
+   * hold every batch behind it. Sending the head twice is safe: JetStream drops the second copy by
+   * its Nats-Msg-Id, and ingestion by its (agent, seq) key.
+   */
+  resend(): Promise<void> {
+    this.round++;
+    this.flushing = undefined;
+    return this.flush();
+  }
+
+  private async send(round: number): Promise<void> {
+    for (let head = this.buffer.peek(); head && !this.wire.isClosed(); head = this.buffer.peek()) {
       try {
-        for (let head = this.buffer.peek(); head && !this.wire.isClosed(); head = this.buffer.peek()) {
-          try {
-            await this.wire.publishMetrics(this.identity, head);
-          } catch (error) {
-            this.log.debug(
-              { err: error, seq: head.seq, buffered: this.buffer.size },
-              'metrics publish failed; kept in buffer',
-            );
-            return;
-          }
-          // The head may have been dropped for space while we waited; only remove what was acked.
-          if (this.buffer.peek() === head) this.buffer.shift();
-        }
-      } finally {
-        this.flushing = undefined;
+        await this.wire.publishMetrics(this.identity, head);
+      } catch (error) {
+        if (round !== this.round) return;
+        this.failures++;
+        const details = { err: error, seq: head.seq, buffered: this.buffer.size };
+        if (this.failures === 1) this.log.warn(details, 'metrics publish failed; keeping batches buffered');
+        else this.log.debug(details, 'metrics publish failed; kept in buffer');
+        return;
       }
-    })();
-    return this.flushing;
+      if (round !== this.round) return;
+      if (this.failures) this.log.info({ failures: this.failures }, 'metrics publishing again');
+      this.failures = 0;
+      // The head may have been dropped for space while we waited; only remove what was acked.
+      if (this.buffer.peek() === head) this.buffer.shift();
+    }
   }
 }

@@ -14,6 +14,7 @@ import {
 // Single files, not the lib's index: the index loads NestJS modules (~30 MB of RSS) the agent never uses.
 import { connectNats } from '@app/messaging/nats-connection';
 import { RpcClient } from '@app/messaging/rpc-client';
+import { ConnectionState } from '@app/messaging/connection-state';
 import { AgentIdentity, AgentWire } from './agent-wire';
 import { PendingBatch } from './metrics-buffer';
 
@@ -26,6 +27,7 @@ export const PUBLISH_ACK_TIMEOUT_MS = 5000;
 export class NatsAgentWire implements AgentWire {
   private readonly rpc: RpcClient;
   private readonly js: JetStreamClient;
+  private readonly link: ConnectionState;
   private reconnectHandler?: () => void;
 
   constructor(
@@ -35,6 +37,8 @@ export class NatsAgentWire implements AgentWire {
   ) {
     this.rpc = new RpcClient(nc, rpcTimeoutMs);
     this.js = nc.jetstream();
+    this.link = ConnectionState.of(nc);
+    this.link.onReconnect(() => this.reconnectHandler?.());
     void this.watchStatus();
   }
 
@@ -56,6 +60,8 @@ export class NatsAgentWire implements AgentWire {
   }
 
   async publishMetrics(identity: AgentIdentity, batch: PendingBatch): Promise<void> {
+    // While reconnecting nats.js would drop the publish; fail now and let the reconnect resend it.
+    if (!this.link.isConnected) throw new Error('not connected to NATS');
     await this.js.publish(Subjects.metrics(identity.environment, identity.agentId), batch.data, {
       msgID: metricsMsgId(identity.agentId, batch.seq),
       headers: this.credentialHeaders(identity),
@@ -105,10 +111,8 @@ export class NatsAgentWire implements AgentWire {
     for await (const status of this.nc.status()) {
       if (status.type === 'disconnect')
         this.log?.warn({ server: status.data }, 'disconnected from NATS; buffering metrics');
-      if (status.type === 'reconnect') {
+      if (status.type === 'reconnect')
         this.log?.info({ server: status.data }, 'reconnected to NATS; resending buffered metrics');
-        this.reconnectHandler?.();
-      }
     }
   }
 }
