@@ -4,7 +4,7 @@ import { connect, NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { EventKinds, formatToken, IngestionStats, Subjects } from '@app/contracts';
 import { loadConfig } from '@app/config';
-import { EventPublisher, RpcClient, ensureEventsStream } from '@app/messaging';
+import { ConnectionState, EventPublisher, RpcClient, ensureEventsStream } from '@app/messaging';
 import { Database, migrateToLatest, openDatabase } from '@app/persistence';
 import {
   createTestDatabase,
@@ -49,14 +49,23 @@ describe.each(testEngines())('liveness on %s', (engine) => {
       clock,
       config,
       new IngestionMetrics(),
+      nc,
     );
   };
   const kinds = () => recorder.events.map((e) => `${e.kind} ${e.agentId}`);
+  const statusOf = async (agentId: string) =>
+    (
+      await opened[0].db
+        .selectFrom('agents')
+        .select('status')
+        .where('agent_id', '=', agentId)
+        .executeTakeFirst()
+    )?.status;
 
   beforeEach(async () => {
     opened = [];
     server = await startNatsServer();
-    nc = await connect({ servers: server.url });
+    nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     await ensureEventsStream(await nc.jetstreamManager());
     database = await createTestDatabase(engine, 'ingestion');
     recorder = recordLivenessEvents(nc);
@@ -86,6 +95,31 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     await waitFor('offline event', () => recorder.events.length === 2);
     expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
     expect(recorder.events[1].data).toEqual({ lastSeenAt: clock.now() - 31_000, silentForMs: 31_000 });
+  });
+
+  it('while its NATS link is down, and for a threshold after it is back, silence is not called offline', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    await waitFor('online event', () => recorder.events.length === 1);
+
+    await server.stop();
+    await waitFor('the disconnect to be seen', () => !ConnectionState.of(nc).isConnected);
+    clock.advance(120_000);
+    await tracker.tick();
+    await server.restart();
+    await waitFor('the reconnect to be seen', () => ConnectionState.of(nc).isConnected, 10_000);
+    // The agent's last heartbeat is 2 min old, but nobody could have heard one meanwhile.
+    clock.advance(29_000);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('online');
+
+    clock.advance(2_000);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('offline');
+    await waitFor('offline event', () => recorder.events.length === 2);
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
   });
 
   it('announces an agent that comes back as online again', async () => {
@@ -169,7 +203,7 @@ describe.each(testEngines())('liveness with running instances on %s', (engine) =
   beforeEach(async () => {
     apps = [];
     server = await startNatsServer();
-    nc = await connect({ servers: server.url });
+    nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     tokens = await new TestTokenService(nc).start();
     database = await createTestDatabase(engine, 'ingestion');
     recorder = recordLivenessEvents(nc);

@@ -85,12 +85,17 @@ export class AgentsRepository {
    * several instances sweeping at once each row changes once, and only the instance whose UPDATE
    * changed it sees it in RETURNING.
    */
-  async markSilentOffline(now: number, missed: number): Promise<LivenessTransition[]> {
+  /**
+   * Online agents silent for `missed` intervals, counted from their last heartbeat or from
+   * `observingSince` (when the caller could last start hearing them), whichever is later.
+   */
+  async markSilentOffline(now: number, missed: number, observingSince = 0): Promise<LivenessTransition[]> {
     const rows = await this.database.db
       .updateTable('agents')
       .set({ status: 'offline', status_changed_at: now })
       .where('status', '=', 'online')
       .where(sql<boolean>`last_seen_at + interval_seconds * ${missed * 1000} < ${now}`)
+      .where(sql<boolean>`interval_seconds * ${missed * 1000} < ${now - observingSince}`)
       .returning(['agent_id', 'organization_id', 'environment', 'last_seen_at'])
       .execute();
     return rows.map(toTransition);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { NatsConnection } from 'nats';
 import { AgentLivenessData, EventKinds } from '@app/contracts';
-import { EventPublisher } from '@app/messaging';
+import { ConnectionState, EventPublisher, NATS_CONNECTION } from '@app/messaging';
 import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
@@ -22,6 +23,11 @@ const EVENT_RETRY_BASE_MS = 200;
  * nothing. Event ids are deterministic (`<agentId>:<transition>:<lastSeenAt>`), so a retried
  * publish is also dropped by the EVENTS stream's duplicate window. Instance clocks are assumed
  * NTP-synchronised; the flush interval must stay well below the offline threshold.
+ *
+ * An instance that cannot receive heartbeats cannot judge silence: while its NATS link is down it
+ * does not sweep, and after it (re)connects an agent must be silent for a whole threshold counted
+ * from then. So a NATS outage (or a platform restart) is not reported as the whole fleet going
+ * offline, and no offline event is lost to a publish attempted with no link.
  */
 @Injectable()
 export class LivenessTracker {
@@ -29,6 +35,9 @@ export class LivenessTracker {
   private pending = new Map<string, SeenAgent>();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  private readonly link: ConnectionState;
+  /** Since when this instance has been receiving heartbeats without interruption. */
+  private observingSince: number;
 
   constructor(
     private readonly agents: AgentsRepository,
@@ -36,7 +45,12 @@ export class LivenessTracker {
     @Inject(Clock) private readonly clock: Clock,
     private readonly config: IngestionConfig,
     private readonly metrics: IngestionMetrics,
-  ) {}
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
+  ) {
+    this.observingSince = clock.now();
+    this.link = ConnectionState.of(nc);
+    this.link.onReconnect(() => (this.observingSince = this.clock.now()));
+  }
 
   /** Hot path: a map write, no I/O. */
   recordHeartbeat(agent: Omit<SeenAgent, 'lastSeenAt'>): void {
@@ -97,8 +111,13 @@ export class LivenessTracker {
   }
 
   async sweep(): Promise<void> {
+    if (!this.link.isConnected) return;
     const now = this.clock.now();
-    const offline = await this.agents.markSilentOffline(now, this.config.LIVENESS_MISSED_HEARTBEATS);
+    const offline = await this.agents.markSilentOffline(
+      now,
+      this.config.LIVENESS_MISSED_HEARTBEATS,
+      this.observingSince,
+    );
     await Promise.all(
       offline.map((t) =>
         this.announce(EventKinds.agentOffline, t, {
