@@ -7,6 +7,7 @@ import { parse } from 'shell-quote';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
 import {
+  AgentRecord,
   DomainError,
   EnrollReply,
   EnrollRequest,
@@ -341,6 +342,29 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       expect(series[0].points.reduce((sum: number, p: Json) => sum + p.count, 0)).toBe(1);
       await get(keyB, `/api/v1/agents/${first.agentId}/metrics?name=cpu.usage_percent`).expect(404);
       await intake('heartbeat', { ...heartbeat, agentId: 'ag_someoneelse' }).expect(403);
+    });
+
+    it('shows when it was last heard, not only when it came online', async () => {
+      const agentPath = `/api/v1/agents/${first.agentId}`;
+      const before = (await get(keyA, agentPath)).body as Json;
+      await api
+        .post('/api/v1/intake/heartbeat')
+        .set('authorization', `Bearer ${first.credential}`)
+        .send(heartbeatOf(first.agentId))
+        .expect(202);
+      const after = await waitFor('last_seen_at to follow the heartbeat', async () => {
+        const agent = (await get(keyA, agentPath)).body as Json;
+        return Date.parse(agent.last_seen_at) > Date.parse(before.last_seen_at) && agent;
+      });
+      expect(after.status).toBe('online');
+      const listed = (await get(keyA, `/api/v1/agents?search=${before.hostname}`)).body as Json;
+      expect(listed.items.find((a: Json) => a.id === first.agentId).last_seen_at).toBe(after.last_seen_at);
+      // The registry itself still holds the time of the last status change.
+      const registry = await platform.rpc.request<AgentRecord>(Subjects.fleet.get, {
+        organizationId: orgA,
+        agentId: first.agentId,
+      });
+      expect(registry.lastSeenAt).toBe(before.last_seen_at);
     });
 
     it('is invisible to another organisation', async () => {

@@ -63,7 +63,12 @@ export async function startPlatform(
     );
     stoppers.push(() => provisioning.close());
     const ingestion = await startIngestion(
-      loadConfig(IngestionConfig, { ...common, ...ingestionDb.env, METRICS_PORT: '0' }),
+      loadConfig(IngestionConfig, {
+        ...common,
+        ...ingestionDb.env,
+        METRICS_PORT: '0',
+        LAST_SEEN_FLUSH_SECONDS: '0.5',
+      }),
     );
     stoppers.push(() => ingestion.close());
     const gateway = await createGatewayApp(loadConfig(GatewayConfig, { ...common, DEPLOY_DIR, PORT: '0' }));

@@ -1,5 +1,17 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { MAX_PAGE_SIZE } from './pagination';
 import { AGENT_ID_PATTERN } from './subjects';
 import { METRIC_NAME_PATTERN } from './agent-messages';
 
@@ -72,4 +84,21 @@ export interface IngestionStats {
   rejectedByReason: Record<string, number>;
   deadLettered: number;
   consumerLag: number;
+}
+
+/** `metrics.agents.last-seen`: one page of agents, as listed by the gateway. */
+export class AgentsLastSeenRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  @IsArray()
+  @ArrayMaxSize(MAX_PAGE_SIZE)
+  @Matches(AGENT_ID_PATTERN, { each: true })
+  agentIds!: string[];
+}
+
+export interface AgentsLastSeenResult {
+  /** agent id → ms since epoch of its last heartbeat, for the agents ingestion has heard. */
+  lastSeen: Record<string, number>;
 }

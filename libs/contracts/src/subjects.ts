@@ -56,6 +56,8 @@ export const Subjects = {
   agentEventsWildcard: 'events.agent.>',
   metricsQuery: 'metrics.query',
   ingestionStats: 'metrics.ingestion.stats',
+  /** Ingestion's last-heard time of a page of agents (the registry only records status changes). */
+  agentsLastSeen: 'metrics.agents.last-seen',
 } as const;
 
 export const Streams = {

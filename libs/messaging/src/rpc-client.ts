@@ -18,6 +18,8 @@ const NO_RESPONDERS_BACKOFF_MAX_MS = 400;
 export interface RpcCallOptions {
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Fail at once on "no responders" instead of retrying briefly (for optional lookups). */
+  failFast?: boolean;
 }
 
 /**
@@ -65,6 +67,7 @@ export class RpcClient {
         // restart the services are still resubscribing: retry briefly rather than fail the caller.
         const retryIn = Math.min(NO_RESPONDERS_BACKOFF_MS * 2 ** attempt, NO_RESPONDERS_BACKOFF_MAX_MS);
         const retryable =
+          !options.failFast &&
           error instanceof NatsError &&
           error.code === ErrorCode.NoResponders &&
           Date.now() + retryIn - startedAt < Math.min(timeoutMs, NO_RESPONDERS_RETRY_WINDOW_MS);

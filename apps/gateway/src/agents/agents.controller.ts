@@ -5,6 +5,7 @@ import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidQuery } from '../http/validation.pipe';
 import { toSnakeCaseKeys } from '../live/snake-case';
+import { AgentsReader } from './agents-reader';
 import { ListAgentsQuery } from './agents.dto';
 import { apiKeyActor, FleetClient } from './fleet.client';
 
@@ -18,7 +19,10 @@ export function agentIdParam(id: string): string {
 @ApiKeyAuth()
 @Controller('api/v1/agents')
 export class AgentsController {
-  constructor(private readonly fleet: FleetClient) {}
+  constructor(
+    private readonly fleet: FleetClient,
+    private readonly agents: AgentsReader,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -26,7 +30,7 @@ export class AgentsController {
   })
   @ApiOkResponse({ description: '{ items: Agent[], total, limit, offset }' })
   async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: ListAgentsQuery) {
-    return toSnakeCaseKeys(await this.fleet.listAgents({ organizationId: auth.organizationId, ...query }));
+    return toSnakeCaseKeys(await this.agents.list({ organizationId: auth.organizationId, ...query }));
   }
 
   @Get(':id')
@@ -34,7 +38,7 @@ export class AgentsController {
   @ApiOkResponse({ description: 'Agent' })
   @ApiNotFoundResponse({ description: 'No such agent in this organisation' })
   async get(@CurrentOrg() auth: AuthContext, @Param('id') id: string) {
-    return toSnakeCaseKeys(await this.fleet.getAgent(auth.organizationId, agentIdParam(id)));
+    return toSnakeCaseKeys(await this.agents.get(auth.organizationId, agentIdParam(id)));
   }
 
   @Delete(':id')

@@ -12,6 +12,7 @@ import { IntakeService } from '../intake/intake.service';
 import { AgentMetricsController } from '../metrics/agent-metrics.controller';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
 import { AgentsController } from './agents.controller';
+import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
 
 /**
@@ -35,6 +36,7 @@ export class FleetApiModule {
       providers: [
         { provide: GatewayConfig, useValue: config },
         FleetClient,
+        AgentsReader,
         IntakeService,
         IntakeAuthGuard,
         ChartRepository,

@@ -136,6 +136,19 @@ export class AgentsRepository {
       .executeTakeFirst();
   }
 
+  /** Last heartbeat of each of `agentIds` that belongs to `organizationId` and was heard at all. */
+  async lastSeen(organizationId: string, agentIds: string[]): Promise<Map<string, number>> {
+    if (!agentIds.length) return new Map();
+    const rows = await this.database.db
+      .selectFrom('agents')
+      .select(['agent_id', 'last_seen_at'])
+      .where('organization_id', '=', organizationId)
+      .where('agent_id', 'in', agentIds)
+      .where('last_seen_at', 'is not', null)
+      .execute();
+    return new Map(rows.map((r) => [r.agent_id, Number(r.last_seen_at)]));
+  }
+
   async countByStatus(): Promise<{ online: number; tracked: number }> {
     const rows = await this.database.db
       .selectFrom('agents')

@@ -1,6 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { IngestionStats, MetricsQueryRequest, MetricsQueryResult, Subjects } from '@app/contracts';
+import {
+  AgentsLastSeenRequest,
+  AgentsLastSeenResult,
+  IngestionStats,
+  MetricsQueryRequest,
+  MetricsQueryResult,
+  Subjects,
+} from '@app/contracts';
 import { MetricsQueryService } from './metrics-query.service';
 
 /** Control-plane RPCs over the NestJS NATS transport (queue group `ingestion`). */
@@ -11,6 +18,11 @@ export class MetricsQueryController {
   @MessagePattern(Subjects.metricsQuery)
   query(@Payload() request: MetricsQueryRequest): Promise<MetricsQueryResult> {
     return this.service.query(request);
+  }
+
+  @MessagePattern(Subjects.agentsLastSeen)
+  lastSeen(@Payload() request: AgentsLastSeenRequest): Promise<AgentsLastSeenResult> {
+    return this.service.lastSeen(request);
   }
 
   @MessagePattern(Subjects.ingestionStats)

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AgentsLastSeenRequest,
+  AgentsLastSeenResult,
   IngestionStats,
   MAX_QUERY_BUCKETS,
   MetricSeries,
@@ -52,6 +54,11 @@ export class MetricsQueryService {
       });
     }
     return { agentId, name, from, to, stepSeconds, series: [...series.values()] };
+  }
+
+  async lastSeen(request: AgentsLastSeenRequest): Promise<AgentsLastSeenResult> {
+    const seen = await this.agents.lastSeen(request.organizationId, [...new Set(request.agentIds)]);
+    return { lastSeen: Object.fromEntries(seen) };
   }
 
   async stats(): Promise<IngestionStats> {

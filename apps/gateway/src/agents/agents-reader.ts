@@ -1,0 +1,61 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  AgentRecord,
+  AgentsLastSeenRequest,
+  AgentsLastSeenResult,
+  ListAgentsRequest,
+  Page,
+  Subjects,
+} from '@app/contracts';
+import { RpcClient } from '@app/messaging';
+import { FleetClient } from './fleet.client';
+
+/** The ingestion lookup is an improvement, not a dependency: a list never waits long for it. */
+const LAST_SEEN_TIMEOUT_MS = 1000;
+
+/**
+ * Agents as the API shows them: the registry's record (provisioning) with `lastSeenAt` brought
+ * up to date from ingestion, which hears every heartbeat (the registry only records status
+ * changes). One request per page. When ingestion does not answer, the registry's value stands.
+ */
+@Injectable()
+export class AgentsReader {
+  private readonly logger = new Logger(AgentsReader.name);
+
+  constructor(
+    private readonly fleet: FleetClient,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async list(request: ListAgentsRequest): Promise<Page<AgentRecord>> {
+    const page = await this.fleet.listAgents(request);
+    return { ...page, items: await this.withLastSeen(request.organizationId, page.items) };
+  }
+
+  async get(organizationId: string, agentId: string): Promise<AgentRecord> {
+    const [agent] = await this.withLastSeen(organizationId, [
+      await this.fleet.getAgent(organizationId, agentId),
+    ]);
+    return agent;
+  }
+
+  private async withLastSeen(organizationId: string, agents: AgentRecord[]): Promise<AgentRecord[]> {
+    if (!agents.length) return agents;
+    let heard: Record<string, number>;
+    try {
+      ({ lastSeen: heard } = await this.rpc.request<AgentsLastSeenResult, AgentsLastSeenRequest>(
+        Subjects.agentsLastSeen,
+        { organizationId, agentIds: agents.map((a) => a.id) },
+        { timeoutMs: LAST_SEEN_TIMEOUT_MS, failFast: true },
+      ));
+    } catch (error) {
+      this.logger.debug({ err: error }, 'last-seen lookup failed; showing the registry values');
+      return agents;
+    }
+    return agents.map((agent) => {
+      const at = heard[agent.id];
+      const registry = agent.lastSeenAt ? Date.parse(agent.lastSeenAt) : 0;
+      return at !== undefined && at > registry ? { ...agent, lastSeenAt: new Date(at).toISOString() } : agent;
+    });
+  }
+}
