@@ -1,3 +1,5 @@
+import { EventOutboxTables } from '@app/outbox';
+
 /** Row types of the ingestion service's tables (timestamps: ms since epoch). */
 
 export type AgentStatus = 'unknown' | 'online' | 'offline';
@@ -32,7 +34,7 @@ export interface SampleRow {
   unit: string | null;
 }
 
-export interface IngestionDB {
+export interface IngestionDB extends EventOutboxTables {
   agents: AgentRow;
   metric_batches: MetricBatchRow;
   samples: SampleRow;

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
 import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
+import { EventOutbox } from '@app/outbox';
 import { IngestionConfig } from './config';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { LivenessTracker } from './liveness/liveness-tracker';
@@ -13,7 +14,8 @@ import { RetentionJob } from './retention/retention-job';
 /**
  * Starts the pipelines once the database is migrated and NATS is connected, and stops them in
  * the order that loses nothing: stop taking heartbeats, finish the metrics batch in hand, write
- * the last-seen map, then let the connection drain and the database close.
+ * the last-seen map, publish the events that produced, then let the connection drain and the
+ * database close (an event still in the outbox then is published by the next start or another instance).
  */
 @Injectable()
 export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,6 +28,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly consumer: MetricsConsumer,
     private readonly retention: RetentionJob,
     private readonly repository: MetricsRepository,
+    private readonly outbox: EventOutbox,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,6 +38,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     await ensureMetricsStream(jsm, this.config);
     await this.repository.tuneForIngestion();
     this.verifier.start();
+    this.outbox.start();
     this.liveness.start();
     this.heartbeats.start();
     this.consumer.start();
@@ -45,6 +49,8 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     this.heartbeats.stop();
     await this.consumer.stop();
     await this.liveness.stop();
+    await this.outbox.relay();
+    await this.outbox.stop();
     await this.retention.stop();
     this.verifier.stop();
   }

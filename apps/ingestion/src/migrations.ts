@@ -1,4 +1,5 @@
 import { Kysely } from 'kysely';
+import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
 
 /** Schema of the ingestion service, applied at start-up. Timestamps are ms since epoch (bigint). */
@@ -48,5 +49,8 @@ export const migrations: Migrations = {
         .columns(['agent_id', 'name', 'ts'])
         .execute();
     },
+  },
+  '0002_event_outbox': {
+    up: (db: Kysely<unknown>) => createEventOutboxTable(db),
   },
 };

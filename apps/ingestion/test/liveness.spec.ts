@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventKinds, formatToken, IngestionStats, Subjects } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { ConnectionState, EventPublisher, RpcClient, ensureEventsStream } from '@app/messaging';
+import { EventOutbox } from '@app/outbox';
 import { Database, migrateToLatest, openDatabase } from '@app/persistence';
 import {
   createTestDatabase,
@@ -45,7 +46,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     await migrateToLatest(db.db, migrations);
     return new LivenessTracker(
       new AgentsRepository(db),
-      new EventPublisher(nc),
+      new EventOutbox(db.db, new EventPublisher(nc), nc),
       clock,
       config,
       new IngestionMetrics(),
@@ -122,6 +123,23 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
   });
 
+  it('announces a transition committed while NATS was down once it is back, exactly once', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    await server.stop();
+    await waitFor('the disconnect to be seen', () => !ConnectionState.of(nc).isConnected);
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('online');
+    expect(recorder.events).toHaveLength(0);
+
+    await server.restart();
+    await waitFor('the online event, from the outbox', () => recorder.events.length === 1, 15_000);
+    await tracker.tick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(kinds()).toEqual(['agent.online agent-a']);
+  });
+
   it('announces an agent that comes back as online again', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
@@ -171,7 +189,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     // (Not toThrow(): a driver error may come from another realm than the test's Error class.)
     await expect(tracker.flush()).rejects.toHaveProperty('message');
     await sql`alter table agents_away rename to agents`.execute(operator.db);
-    await tracker.flush();
+    await tracker.tick();
     await waitFor('online event', () => recorder.events.length === 1);
     expect(kinds()).toEqual(['agent.online agent-a']);
   });

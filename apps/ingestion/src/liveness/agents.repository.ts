@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
+import { sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { AgentRow, IngestionDB } from '../database';
 
@@ -20,6 +20,15 @@ export interface LivenessTransition {
   lastSeenAt: number;
 }
 
+/**
+ * Runs inside the transaction that changed the statuses, so whatever it writes (the events, into
+ * the outbox) commits or rolls back with them.
+ */
+export type OnTransitions = (
+  trx: Transaction<IngestionDB>,
+  transitions: LivenessTransition[],
+) => Promise<unknown>;
+
 /** 8 columns per row: 1,000 rows stay far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const UPSERT_CHUNK_ROWS = 1000;
 
@@ -31,10 +40,15 @@ export class AgentsRepository {
    * Writes last-seen for many agents at once and flips to online those whose last-seen is
    * within the offline threshold. The flip is a conditional UPDATE … RETURNING: when several
    * instances flush the same agent, the database changes the row once and only that instance
-   * gets it back. Two autocommit statements rather than one transaction: each is atomic on its
-   * own, and no lock is held across awaits.
+   * gets it back. The upsert autocommits; the flip and `onTransitions` share one short
+   * transaction, so a status change is never committed without its event.
    */
-  async recordSeen(agents: SeenAgent[], now: number, missed: number): Promise<LivenessTransition[]> {
+  async recordSeen(
+    agents: SeenAgent[],
+    now: number,
+    missed: number,
+    onTransitions: OnTransitions,
+  ): Promise<LivenessTransition[]> {
     const transitions: LivenessTransition[] = [];
     for (let i = 0; i < agents.length; i += UPSERT_CHUNK_ROWS) {
       const chunk = agents.slice(i, i + UPSERT_CHUNK_ROWS);
@@ -62,43 +76,54 @@ export class AgentsRepository {
           }),
         )
         .execute();
-      const rows = await this.database.db
-        .updateTable('agents')
-        .set({ status: 'online', status_changed_at: now })
-        .where(
-          'agent_id',
-          'in',
-          chunk.map((a) => a.agentId),
-        )
-        .where('status', '<>', 'online')
-        // A stale last-seen (a flush retried after a failure) must not revive an agent already past the threshold.
-        .where(sql<boolean>`last_seen_at + interval_seconds * ${missed * 1000} >= ${now}`)
-        .returning(['agent_id', 'organization_id', 'environment', 'last_seen_at'])
-        .execute();
-      transitions.push(...rows.map(toTransition));
+      const changed = await this.database.db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .updateTable('agents')
+          .set({ status: 'online', status_changed_at: now })
+          .where(
+            'agent_id',
+            'in',
+            chunk.map((a) => a.agentId),
+          )
+          .where('status', '<>', 'online')
+          // A stale last-seen (a flush retried after a failure) must not revive an agent already past the threshold.
+          .where(sql<boolean>`last_seen_at + interval_seconds * ${missed * 1000} >= ${now}`)
+          .returning(['agent_id', 'organization_id', 'environment', 'last_seen_at'])
+          .execute();
+        const chunkTransitions = rows.map(toTransition);
+        if (chunkTransitions.length) await onTransitions(trx, chunkTransitions);
+        return chunkTransitions;
+      });
+      transitions.push(...changed);
     }
     return transitions;
   }
 
   /**
-   * Marks offline every online agent silent for `missed` of its intervals. One statement: with
-   * several instances sweeping at once each row changes once, and only the instance whose UPDATE
-   * changed it sees it in RETURNING.
+   * Marks offline every online agent silent for `missed` of its intervals, counted from its last
+   * heartbeat or from `observingSince` (since when the caller can hear heartbeats), whichever is
+   * later. One UPDATE: with several instances sweeping at once each row changes once, and only the
+   * instance whose UPDATE changed it sees it in RETURNING (and writes its events, in the same transaction).
    */
-  /**
-   * Online agents silent for `missed` intervals, counted from their last heartbeat or from
-   * `observingSince` (when the caller could last start hearing them), whichever is later.
-   */
-  async markSilentOffline(now: number, missed: number, observingSince = 0): Promise<LivenessTransition[]> {
-    const rows = await this.database.db
-      .updateTable('agents')
-      .set({ status: 'offline', status_changed_at: now })
-      .where('status', '=', 'online')
-      .where(sql<boolean>`last_seen_at + interval_seconds * ${missed * 1000} < ${now}`)
-      .where(sql<boolean>`interval_seconds * ${missed * 1000} < ${now - observingSince}`)
-      .returning(['agent_id', 'organization_id', 'environment', 'last_seen_at'])
-      .execute();
-    return rows.map(toTransition);
+  async markSilentOffline(
+    now: number,
+    missed: number,
+    observingSince: number,
+    onTransitions: OnTransitions,
+  ): Promise<LivenessTransition[]> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('agents')
+        .set({ status: 'offline', status_changed_at: now })
+        .where('status', '=', 'online')
+        .where(sql<boolean>`last_seen_at + interval_seconds * ${missed * 1000} < ${now}`)
+        .where(sql<boolean>`interval_seconds * ${missed * 1000} < ${now - observingSince}`)
+        .returning(['agent_id', 'organization_id', 'environment', 'last_seen_at'])
+        .execute();
+      const transitions = rows.map(toTransition);
+      if (transitions.length) await onTransitions(trx, transitions);
+      return transitions;
+    });
   }
 
   /** Agents known from metrics before any heartbeat: registered, status unknown. */

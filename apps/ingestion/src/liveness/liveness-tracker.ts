@@ -1,15 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { AgentLivenessData, EventKinds } from '@app/contracts';
-import { ConnectionState, EventPublisher, NATS_CONNECTION } from '@app/messaging';
+import { ConnectionState, NATS_CONNECTION } from '@app/messaging';
+import { EventOutbox, OutboxEvent } from '@app/outbox';
 import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { AgentsRepository, LivenessTransition, SeenAgent } from './agents.repository';
-
-/** Publishing an event after its transition committed: bounded retries, same id each time (deduplicated). */
-const EVENT_PUBLISH_ATTEMPTS = 5;
-const EVENT_RETRY_BASE_MS = 200;
 
 /**
  * Online/offline per agent, agreed by every ingestion instance.
@@ -19,9 +16,11 @@ const EVENT_RETRY_BASE_MS = 200;
  * and writes them every LAST_SEEN_FLUSH_SECONDS as one multi-row upsert; then it sweeps for
  * agents silent for LIVENESS_MISSED_HEARTBEATS × their interval. Both status changes are
  * conditional UPDATE … RETURNING statements, a compare-and-set in the database: whichever
- * instance's statement changes the row gets it back and publishes the event; the others get
- * nothing. Event ids are deterministic (`<agentId>:<transition>:<lastSeenAt>`), so a retried
- * publish is also dropped by the EVENTS stream's duplicate window. Instance clocks are assumed
+ * instance's statement changes the row gets it back and writes the event, in the same
+ * transaction, to the outbox, which publishes it after the commit and keeps it until JetStream
+ * has it (a crash or a NATS outage delays an event, never loses it). Event ids are deterministic
+ * (`<agentId>:<transition>:<lastSeenAt>`), so a repeated publish is dropped by the EVENTS
+ * stream's duplicate window. Instance clocks are assumed
  * NTP-synchronised; the flush interval must stay well below the offline threshold.
  *
  * An instance that cannot receive heartbeats cannot judge silence: while its NATS link is down it
@@ -41,7 +40,7 @@ export class LivenessTracker {
 
   constructor(
     private readonly agents: AgentsRepository,
-    private readonly events: EventPublisher,
+    private readonly outbox: EventOutbox,
     @Inject(Clock) private readonly clock: Clock,
     private readonly config: IngestionConfig,
     private readonly metrics: IngestionMetrics,
@@ -77,6 +76,7 @@ export class LivenessTracker {
       try {
         await this.flush();
         await this.sweep();
+        await this.outbox.relay();
         const counts = await this.agents.countByStatus();
         this.metrics.agentsOnline.set(counts.online);
         this.metrics.agentsTracked.set(counts.tracked);
@@ -89,8 +89,9 @@ export class LivenessTracker {
     return this.ticking;
   }
 
-  async flush(): Promise<void> {
-    if (!this.pending.size) return;
+  /** Writes what this instance saw; resolves with how many agents it brought online. */
+  async flush(): Promise<number> {
+    if (!this.pending.size) return 0;
     const batch = this.pending;
     this.pending = new Map();
     let online: LivenessTransition[];
@@ -99,63 +100,55 @@ export class LivenessTracker {
         [...batch.values()],
         this.clock.now(),
         this.config.LIVENESS_MISSED_HEARTBEATS,
+        (trx, transitions) =>
+          this.outbox.add(
+            trx,
+            transitions.map((t) => livenessEvent(EventKinds.agentOnline, t, { lastSeenAt: t.lastSeenAt })),
+          ),
       );
     } catch (error) {
       // Keep what was seen for the next round, unless a newer heartbeat replaced it meanwhile.
       for (const [id, seen] of batch) if (!this.pending.has(id)) this.pending.set(id, seen);
       throw error;
     }
-    await Promise.all(
-      online.map((t) => this.announce(EventKinds.agentOnline, t, { lastSeenAt: t.lastSeenAt })),
-    );
+    return online.length;
   }
 
-  async sweep(): Promise<void> {
-    if (!this.link.isConnected) return;
+  /** Marks silent agents offline; resolves with how many. */
+  async sweep(): Promise<number> {
+    if (!this.link.isConnected) return 0;
     const now = this.clock.now();
     const offline = await this.agents.markSilentOffline(
       now,
       this.config.LIVENESS_MISSED_HEARTBEATS,
       this.observingSince,
+      (trx, transitions) =>
+        this.outbox.add(
+          trx,
+          transitions.map((t) =>
+            livenessEvent(EventKinds.agentOffline, t, {
+              lastSeenAt: t.lastSeenAt,
+              silentForMs: now - t.lastSeenAt,
+            }),
+          ),
+        ),
     );
-    await Promise.all(
-      offline.map((t) =>
-        this.announce(EventKinds.agentOffline, t, {
-          lastSeenAt: t.lastSeenAt,
-          silentForMs: now - t.lastSeenAt,
-        }),
-      ),
-    );
+    return offline.length;
   }
+}
 
-  private async announce(
-    kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline,
-    t: LivenessTransition,
-    data: AgentLivenessData,
-  ): Promise<void> {
-    const transition = kind === EventKinds.agentOnline ? 'online' : 'offline';
-    const event = {
-      id: `${t.agentId}:${transition}:${t.lastSeenAt}`,
-      kind,
-      organizationId: t.organizationId,
-      environment: t.environment,
-      agentId: t.agentId,
-      data,
-    };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.events.publish(event);
-        return;
-      } catch (error) {
-        if (attempt >= EVENT_PUBLISH_ATTEMPTS) {
-          this.logger.error(
-            { err: error, agentId: t.agentId, kind },
-            'liveness event could not be published',
-          );
-          return;
-        }
-        await new Promise((r) => setTimeout(r, EVENT_RETRY_BASE_MS * 2 ** attempt));
-      }
-    }
-  }
+function livenessEvent(
+  kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline,
+  t: LivenessTransition,
+  data: AgentLivenessData,
+): OutboxEvent {
+  const transition = kind === EventKinds.agentOnline ? 'online' : 'offline';
+  return {
+    id: `${t.agentId}:${transition}:${t.lastSeenAt}`,
+    kind,
+    organizationId: t.organizationId,
+    environment: t.environment,
+    agentId: t.agentId,
+    data: { ...data },
+  };
 }
