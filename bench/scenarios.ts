@@ -3,6 +3,7 @@ import { natsCeiling } from './nats-ceiling';
 import { dbCeiling } from './db-ceiling';
 import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
+import { credentialStorm } from './credential-storm';
 import { metricsLag } from './metrics-lag';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
 
@@ -15,5 +16,6 @@ export const SCENARIOS: Scenario[] = [
   metricsLag,
   controlPlane,
   fleetScale,
+  credentialStorm,
   agentFootprint,
 ];

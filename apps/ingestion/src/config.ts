@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
+import { TokenLookupMode, TokenLookupModes } from '@app/auth';
 import { CommonConfig } from '@app/config';
 
 /** Environment variables read by the ingestion service. */
@@ -72,6 +73,14 @@ export class IngestionConfig extends CommonConfig {
   @Min(1)
   @Max(86400)
   CREDENTIAL_CACHE_TTL_SECONDS: number = 600;
+
+  /**
+   * `batched`: credentials not in the cache are checked together (`tokens.verifyMany`, up to 500 per
+   * request). `single`: one `tokens.verify` each — while a token service older than `tokens.verifyMany`
+   * still runs, and as the baseline of the credential-storm benchmark.
+   */
+  @IsIn(TokenLookupModes)
+  CREDENTIAL_LOOKUPS: TokenLookupMode = 'batched';
 
   /** Prometheus `/metrics` and `/health` port of this service; 0 disables it. */
   @Type(() => Number)

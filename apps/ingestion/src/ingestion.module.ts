@@ -60,7 +60,10 @@ export class IngestionModule {
         {
           provide: CachedTokenVerifier,
           useFactory: (rpc: RpcClient, nc: NatsConnection) =>
-            new CachedTokenVerifier(rpc, nc, { ttlMs: config.CREDENTIAL_CACHE_TTL_SECONDS * 1000 }),
+            new CachedTokenVerifier(rpc, nc, {
+              ttlMs: config.CREDENTIAL_CACHE_TTL_SECONDS * 1000,
+              lookups: config.CREDENTIAL_LOOKUPS,
+            }),
           inject: [RpcClient, NATS_CONNECTION],
         },
         {

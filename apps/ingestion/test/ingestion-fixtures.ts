@@ -13,6 +13,9 @@ import {
   Subjects,
   TokenRevokedData,
   VerifiedToken,
+  VerifyManyTokensReply,
+  VerifyManyTokensRequest,
+  VerifyOutcome,
 } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { EventPublisher, ensureEventsStream } from '@app/messaging';
@@ -26,38 +29,53 @@ import { IngestionDB } from '../src/database';
 const json = JSONCodec<unknown>();
 
 /**
- * A stand-in for the tokens service on the test nats-server: answers `tokens.verify` in the
- * NestJS envelope for the credentials it issued, and revokes them with the real
- * `events.token.revoked` event.
+ * A stand-in for the tokens service on the test nats-server: answers `tokens.verify` and
+ * `tokens.verifyMany` in the NestJS envelope for the credentials it issued, and revokes them
+ * with the real `events.token.revoked` event.
  */
 export class TestTokenService {
   private readonly known = new Map<string, VerifiedToken & { revoked: boolean }>();
-  private subscription?: Subscription;
-  verifyCalls = 0;
+  private subscriptions: Subscription[] = [];
 
   constructor(private readonly nc: NatsConnection) {}
 
   async start(): Promise<this> {
     await ensureEventsStream(await this.nc.jetstreamManager());
-    this.subscription = this.nc.subscribe(Subjects.tokens.verify, {
-      callback: (_, msg) => {
-        this.verifyCalls++;
-        const request = json.decode(msg.data) as RpcRequestPacket<{ token: string }>;
-        const token = this.known.get(request.data.token);
-        const reply: RpcResponsePacket<VerifiedToken> = !token
-          ? { id: request.id, err: { code: 'TOKEN_UNKNOWN', message: 'token is not known' } }
-          : token.revoked
-            ? { id: request.id, err: { code: 'TOKEN_REVOKED', message: 'token has been revoked' } }
-            : { id: request.id, response: { ...token, revoked: undefined } as unknown as VerifiedToken };
-        msg.respond(json.encode(reply));
-      },
-    });
+    this.subscriptions = [
+      this.nc.subscribe(Subjects.tokens.verify, {
+        callback: (_, msg) => {
+          const request = json.decode(msg.data) as RpcRequestPacket<{ token: string }>;
+          const outcome = this.answer(request.data.token);
+          const reply: RpcResponsePacket<VerifiedToken> = outcome.ok
+            ? { id: request.id, response: outcome.value }
+            : { id: request.id, err: outcome.error };
+          msg.respond(json.encode(reply));
+        },
+      }),
+      this.nc.subscribe(Subjects.tokens.verifyMany, {
+        callback: (_, msg) => {
+          const request = json.decode(msg.data) as RpcRequestPacket<VerifyManyTokensRequest>;
+          const results = request.data.items.map((item) => this.answer(item.token));
+          const reply: RpcResponsePacket<VerifyManyTokensReply> = { id: request.id, response: { results } };
+          msg.respond(json.encode(reply));
+        },
+      }),
+    ];
     await this.nc.flush();
     return this;
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  private answer(secret: string): VerifyOutcome {
+    const token = this.known.get(secret);
+    if (!token) return { ok: false, error: { code: 'TOKEN_UNKNOWN', message: 'token is not known' } };
+    if (token.revoked)
+      return { ok: false, error: { code: 'TOKEN_REVOKED', message: 'token has been revoked' } };
+    const { revoked: _revoked, ...value } = token;
+    return { ok: true, value };
   }
 
   issue(environment: string, agentId: string, organizationId = 'org-1'): string {

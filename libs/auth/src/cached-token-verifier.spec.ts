@@ -146,6 +146,50 @@ describe(CachedTokenVerifier.name, () => {
     });
   });
 
+  it('sends concurrent misses as one verifyMany per 500 tokens and gives every caller its own answer', async () => {
+    const verifier = await newVerifier();
+    const issued = await Promise.all(
+      Array.from({ length: 1_200 }, (_, i) => issueAgentCredential(`batch-${i}`)),
+    );
+    const revoked = issued[700];
+    await rpc.request(Subjects.tokens.revoke, { organizationId, tokenId: revoked.id });
+    const requests = { verify: 0, verifyMany: 0 };
+    const observer = await connect({ servers: nats.url });
+    connections.push(observer);
+    observer.subscribe(Subjects.tokens.verify, { callback: () => requests.verify++ });
+    observer.subscribe(Subjects.tokens.verifyMany, { callback: () => requests.verifyMany++ });
+    await observer.flush();
+
+    const answers = await Promise.all(
+      issued.map((credential) =>
+        verifier.verify(credential.secret, 'agent').then(
+          (token) => token.agentId,
+          (error: DomainError) => error.code,
+        ),
+      ),
+    );
+
+    expect(answers).toEqual(issued.map((c) => (c === revoked ? ErrorCodes.TOKEN_REVOKED : c.agentId)));
+    await observer.flush();
+    expect(requests).toEqual({ verify: 0, verifyMany: Math.ceil(1_200 / 500) });
+  });
+
+  it('gives every caller of a failed batch the transport error and remembers none of them', async () => {
+    const elsewhere = await startNatsServer();
+    const nc = await connect({ servers: elsewhere.url });
+    try {
+      // No token service listens on this server: the batch request finds no responder.
+      const verifier = new CachedTokenVerifier(new RpcClient(nc, 300), nc);
+      const issued = await Promise.all(['lost-1', 'lost-2', 'lost-3'].map(issueAgentCredential));
+      const codes = await Promise.all(issued.map((c) => refusal(verifier, c.secret)));
+      expect(codes).toEqual([ErrorCodes.UNAVAILABLE, ErrorCodes.UNAVAILABLE, ErrorCodes.UNAVAILABLE]);
+      expect(issued.map((c) => verifier.peek(c.secret))).toEqual([undefined, undefined, undefined]);
+    } finally {
+      await nc.close();
+      await elsewhere.dispose();
+    }
+  });
+
   it('keeps at most maxEntries answers', async () => {
     const nc = await connect({ servers: nats.url });
     connections.push(nc);

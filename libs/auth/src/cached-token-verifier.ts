@@ -14,6 +14,7 @@ import {
   parseToken,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
+import { VerifyBatcher } from './verify-batcher';
 
 export interface TokenVerifierOptions {
   /** How long a positive answer is reused. Revocation events cut it short. */
@@ -22,7 +23,15 @@ export interface TokenVerifierOptions {
   negativeTtlMs?: number;
   maxEntries?: number;
   now?: () => number;
+  /**
+   * `batched` (default): misses share `tokens.verifyMany` requests (see VerifyBatcher). `single`: one
+   * `tokens.verify` each, for a token service that predates `tokens.verifyMany`.
+   */
+  lookups?: TokenLookupMode;
 }
+
+export const TokenLookupModes = ['batched', 'single'] as const;
+export type TokenLookupMode = (typeof TokenLookupModes)[number];
 
 type Entry = { until: number; tokenId?: string } & (
   { ok: true; value: VerifiedToken } | { ok: false; error: DomainError }
@@ -46,7 +55,9 @@ const CACHEABLE = new Set<string>([
  * a `token.rotated` event drops them so the next check learns the shortened expiry. After a
  * NATS reconnect events may have been missed, so every entry expires within
  * RECONNECT_REVALIDATION_SPREAD_MS, at a random moment: dropping the whole cache at once would send
- * the entire fleet's credentials to the token service in the same second.
+ * the entire fleet's credentials to the token service in the same second. Misses are not sent one
+ * by one either: concurrent ones share a `tokens.verifyMany` (VerifyBatcher), so thousands of new
+ * credentials arriving at once cost the token service a few requests and queries, not thousands.
  */
 export class CachedTokenVerifier {
   private readonly entries = new Map<string, Entry>();
@@ -64,6 +75,7 @@ export class CachedTokenVerifier {
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly batcher?: VerifyBatcher;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -74,6 +86,7 @@ export class CachedTokenVerifier {
     this.negativeTtlMs = options.negativeTtlMs ?? 5_000;
     this.maxEntries = options.maxEntries ?? 500_000;
     this.now = options.now ?? Date.now;
+    if ((options.lookups ?? 'batched') === 'batched') this.batcher = new VerifyBatcher(rpc);
   }
 
   /** Starts listening for revocations and rotations; call once before serving. */
@@ -178,8 +191,7 @@ export class CachedTokenVerifier {
   private async lookup(token: string): Promise<VerifiedToken> {
     const startedAt = this.now();
     try {
-      const request: VerifyTokenRequest = { token };
-      const value = await this.rpc.request<VerifiedToken>(Subjects.tokens.verify, request);
+      const value = await this.ask(token);
       const change = this.recentlyChanged.get(value.tokenId);
       const raced = change !== undefined && change.at >= startedAt;
       if (raced && change.revoked) throw new TokenRevokedError();
@@ -199,6 +211,12 @@ export class CachedTokenVerifier {
       }
       throw error;
     }
+  }
+
+  private ask(token: string): Promise<VerifiedToken> {
+    if (this.batcher) return this.batcher.verify(token);
+    const request: VerifyTokenRequest = { token };
+    return this.rpc.request<VerifiedToken>(Subjects.tokens.verify, request);
   }
 
   private remember(token: string, entry: Entry): void {

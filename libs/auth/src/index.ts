@@ -1,1 +1,2 @@
 export * from './cached-token-verifier';
+export * from './verify-batcher';

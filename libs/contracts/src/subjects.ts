@@ -24,6 +24,8 @@ export const Subjects = {
   tokens: {
     issue: 'tokens.issue',
     verify: 'tokens.verify',
+    /** Many `tokens.verify` in one request (caches coalesce their misses): `VerifyManyTokensRequest`. */
+    verifyMany: 'tokens.verifyMany',
     revoke: 'tokens.revoke',
     rotate: 'tokens.rotate',
     list: 'tokens.list',

@@ -1,5 +1,8 @@
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -12,7 +15,9 @@ import {
   Min,
   MinLength,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
+import { RpcErrorPayload } from './errors';
 import { AGENT_ID_PATTERN, ENVIRONMENT_NAME_PATTERN } from './subjects';
 
 export const TokenKinds = ['api_key', 'enrollment', 'agent'] as const;
@@ -103,7 +108,8 @@ export interface RotatedToken {
   previous: TokenMetadata;
 }
 
-export class VerifyTokenRequest {
+/** One token to check: the item of `tokens.verifyMany`, and the core of `tokens.verify`. */
+export class TokenToVerify {
   @IsString()
   @MaxLength(200)
   token!: string;
@@ -111,7 +117,9 @@ export class VerifyTokenRequest {
   @IsOptional()
   @IsIn(TokenKinds as unknown as string[])
   expectedKind?: TokenKind;
+}
 
+export class VerifyTokenRequest extends TokenToVerify {
   /** Counts one use against `maxUses` (enrollment); verification alone does not. */
   @IsOptional()
   @IsBoolean()
@@ -125,6 +133,31 @@ export interface VerifiedToken {
   environment: string | null;
   agentId: string | null;
   expiresAt: string | null;
+}
+
+/**
+ * Most tokens one `tokens.verifyMany` carries: one `IN (…)` lookup stays far below SQLite's and
+ * PostgreSQL's bound-parameter limits, and the reply (≈ 250 B per answer) far below NATS's 1 MiB payload.
+ */
+export const VERIFY_MANY_MAX_ITEMS = 500;
+
+/** `tokens.verifyMany`: up to VERIFY_MANY_MAX_ITEMS tokens checked with one lookup; never counts a use. */
+export class VerifyManyTokensRequest {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(VERIFY_MANY_MAX_ITEMS)
+  @ValidateNested({ each: true })
+  @Type(() => TokenToVerify)
+  items!: TokenToVerify[];
+}
+
+/** The answer `tokens.verify` would give for one token: its value, or its error reply. */
+export type VerifyOutcome =
+  { ok: true; value: VerifiedToken } | { ok: false; error: Pick<RpcErrorPayload, 'code' | 'message'> };
+
+/** `results[i]` answers `items[i]`. */
+export interface VerifyManyTokensReply {
+  results: VerifyOutcome[];
 }
 
 export class TokenRefRequest {

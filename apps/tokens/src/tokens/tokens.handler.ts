@@ -10,6 +10,8 @@ import {
   Subjects,
   TokenMetadata,
   VerifiedToken,
+  VerifyManyTokensReply,
+  VerifyManyTokensRequest,
   VerifyTokenRequest,
 } from '@app/contracts';
 import { TokensService } from './tokens.service';
@@ -27,6 +29,11 @@ export class TokensHandler {
   @MessagePattern(Subjects.tokens.verify)
   verify(@Payload() request: VerifyTokenRequest): Promise<VerifiedToken> {
     return this.tokens.verify(request);
+  }
+
+  @MessagePattern(Subjects.tokens.verifyMany)
+  verifyMany(@Payload() request: VerifyManyTokensRequest): Promise<VerifyManyTokensReply> {
+    return this.tokens.verifyMany(request);
   }
 
   @MessagePattern(Subjects.tokens.revoke)

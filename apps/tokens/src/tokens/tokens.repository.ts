@@ -41,6 +41,16 @@ export class TokensRepository {
     return this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
   }
 
+  /** The batched verification lookup: one `IN (…)` over the unique hash index. */
+  findByHashes(hashes: string[]): Promise<TokenRow[]> {
+    if (!hashes.length) return Promise.resolve([]);
+    return this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('hash', 'in', [...new Set(hashes)])
+      .execute();
+  }
+
   getById(organizationId: string, id: string, scope: TokenScope = {}): Promise<TokenRow | undefined> {
     let query = this.db
       .selectFrom('tokens')
@@ -117,6 +127,15 @@ export class TokensRepository {
       .set({ last_used_at: now })
       .where('organization_id', '=', organizationId)
       .where('id', '=', id)
+      .execute();
+  }
+
+  async touchLastUsedMany(organizationId: string, ids: string[], now: number): Promise<void> {
+    await this.db
+      .updateTable('tokens')
+      .set({ last_used_at: now })
+      .where('organization_id', '=', organizationId)
+      .where('id', 'in', ids)
       .execute();
   }
 }

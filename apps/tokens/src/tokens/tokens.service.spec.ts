@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import {
   CreatedOrganization,
@@ -12,6 +13,7 @@ import {
   Subjects,
   TokenMetadata,
   VerifiedToken,
+  VerifyManyTokensReply,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import {
@@ -222,6 +224,83 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
       kind: 'enrollment',
     });
     expect(listed.uses).toBe(3);
+  });
+
+  it('answers a verifyMany of valid, unknown, revoked, expired, wrong-kind and malformed tokens each as verify would, in order', async () => {
+    const { organization, apiKey } = await createOrganization();
+    const agent = (agentId: string, extra: Partial<IssueTokenRequest> = {}) =>
+      issue({ kind: 'agent', organizationId: organization.id, environment: 'prod-1', agentId, ...extra });
+    const [valid, revoked, expiring, old] = await Promise.all([
+      agent('many-valid'),
+      agent('many-revoked'),
+      agent('many-expiring', { expiresAt: new Date(clock.now() + HOUR).toISOString() }),
+      agent('many-rotated'),
+    ]);
+    await rpc.request(Subjects.tokens.revoke, { organizationId: organization.id, tokenId: revoked.id });
+    const rotated = await rpc.request<RotatedToken>(Subjects.tokens.rotate, {
+      organizationId: organization.id,
+      tokenId: old.id,
+      gracePeriodSeconds: (2 * HOUR) / 1000,
+    });
+    clock.advance(HOUR);
+    const items = [
+      { token: valid.secret },
+      { token: formatToken('agent', (n) => Buffer.alloc(n, 9)) },
+      { token: revoked.secret },
+      { token: expiring.secret },
+      { token: apiKey.secret, expectedKind: 'agent' },
+      { token: 'rca_ac_not-a-token' },
+      { token: old.secret, expectedKind: 'agent' },
+      { token: rotated.token.secret },
+      { token: valid.secret },
+    ];
+
+    const { results } = await rpc.request<VerifyManyTokensReply>(Subjects.tokens.verifyMany, { items });
+
+    expect(results.map((r) => (r.ok ? r.value.agentId : r.error.code))).toEqual([
+      'many-valid',
+      ErrorCodes.TOKEN_UNKNOWN,
+      ErrorCodes.TOKEN_REVOKED,
+      ErrorCodes.TOKEN_EXPIRED,
+      ErrorCodes.TOKEN_WRONG_KIND,
+      ErrorCodes.TOKEN_MALFORMED,
+      'many-rotated',
+      'many-rotated',
+      'many-valid',
+    ]);
+    const one = await Promise.all(
+      items.map(({ token, expectedKind }) =>
+        verify(token, { expectedKind }).then(
+          (value) => ({ ok: true, value }),
+          (error: DomainError) => ({ ok: false, error: { code: error.code, message: error.message } }),
+        ),
+      ),
+    );
+    expect(results).toEqual(one);
+  });
+
+  it('records the last use of the tokens a verifyMany accepted', async () => {
+    const { organization } = await createOrganization();
+    const issued = await issue({
+      kind: 'agent',
+      organizationId: organization.id,
+      environment: 'prod-1',
+      agentId: 'many-used',
+    });
+    await rpc.request(Subjects.tokens.verifyMany, { items: [{ token: issued.secret }] });
+    const [listed] = await rpc.request<TokenMetadata[]>(Subjects.tokens.list, {
+      organizationId: organization.id,
+      kind: 'agent',
+    });
+    expect(listed.lastUsedAt).toBe(new Date(clock.now()).toISOString());
+  });
+
+  it('refuses a verifyMany of more than 500 tokens, naming the field', async () => {
+    const items = Array.from({ length: 501 }, () => ({ token: formatToken('agent', randomBytes) }));
+    const error = await rpc.request(Subjects.tokens.verifyMany, { items }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe(ErrorCodes.VALIDATION_FAILED);
+    expect((error as DomainError).errors?.map((e) => e.field)).toEqual(['items']);
   });
 
   it("does not let one organisation see, revoke or rotate another's tokens", async () => {

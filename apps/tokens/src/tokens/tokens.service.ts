@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   ConflictError,
+  DomainError,
   IssuedToken,
   IssueTokenRequest,
   ListTokensRequest,
@@ -9,16 +10,20 @@ import {
   RevokeTokenRequest,
   RotatedToken,
   RotateTokenRequest,
+  RpcErrorPayload,
   TokenExhaustedError,
   TokenExpiredError,
   TokenKind,
   TokenMalformedError,
   TokenMetadata,
   TokenRevokedError,
+  TokenToVerify,
   TokenUnknownError,
   TokenWrongKindError,
   ValidationFailedError,
   VerifiedToken,
+  VerifyManyTokensReply,
+  VerifyManyTokensRequest,
   VerifyTokenRequest,
   tokenHint,
 } from '@app/contracts';
@@ -104,34 +109,39 @@ export class TokensService {
    * caches keep a positive answer no longer than that.
    */
   async verify(request: VerifyTokenRequest): Promise<VerifiedToken> {
-    const parsed = parseToken(request.token);
-    if (!parsed) throw new TokenMalformedError();
-    if (request.expectedKind && parsed.kind !== request.expectedKind) {
-      throw new TokenWrongKindError(request.expectedKind, parsed.kind);
-    }
-    const hash = hashToken(request.token);
+    const hash = wellFormedHash(request);
     const row = await this.tokens.findByHash(hash);
-    if (!row || !hashesMatch(row.hash, hash)) throw new TokenUnknownError();
-
     const now = this.clock.now();
-    if (row.revoked_at !== null && row.revoked_at <= now) throw new TokenRevokedError();
-    const expiresAt = effectiveExpiry(row);
-    if (expiresAt !== null && expiresAt <= now) throw new TokenExpiredError();
-    if (row.max_uses !== null && row.uses >= row.max_uses) throw new TokenExhaustedError();
-
+    const verified = usableToken(row, hash, now);
     if (request.consume) {
-      if (!(await this.tokens.consumeUse(row.organization_id, row.id, now))) throw new TokenExhaustedError();
-    } else if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
+      if (!(await this.tokens.consumeUse(verified.organizationId, verified.tokenId, now)))
+        throw new TokenExhaustedError();
+    } else if (row && lastUseIsStale(row, now)) {
       await this.tokens.touchLastUsed(row.organization_id, row.id, now);
     }
-    return {
-      tokenId: row.id,
-      kind: row.kind,
-      organizationId: row.organization_id,
-      environment: row.environment,
-      agentId: row.agent_id,
-      expiresAt: toIso(expiresAt),
-    };
+    return verified;
+  }
+
+  /**
+   * `verify` for many tokens with one lookup, answering each exactly as `verify` would (without
+   * `consume`). One bad token fails only its own answer.
+   */
+  async verifyMany(request: VerifyManyTokensRequest): Promise<VerifyManyTokensReply> {
+    const hashes = request.items.map((item) => outcomeOf(() => wellFormedHash(item)));
+    const found = await this.tokens.findByHashes(hashes.flatMap((h) => (h.ok ? [h.value] : [])));
+    const rows = new Map(found.map((row) => [row.hash, row]));
+    const now = this.clock.now();
+    const results = hashes.map((h) =>
+      h.ok ? outcomeOf(() => usableToken(rows.get(h.value), h.value, now)) : h,
+    );
+
+    const accepted = new Set(results.flatMap((r) => (r.ok ? [r.value.tokenId] : [])));
+    const stale = found.filter((row) => accepted.has(row.id) && lastUseIsStale(row, now));
+    for (const organizationId of new Set(stale.map((row) => row.organization_id))) {
+      const ids = stale.filter((row) => row.organization_id === organizationId).map((row) => row.id);
+      await this.tokens.touchLastUsedMany(organizationId, ids, now);
+    }
+    return { results };
   }
 
   /** Idempotent: revoking a revoked token changes nothing but announces it again, so a retry after a failed publish still reaches every cache. */
@@ -212,6 +222,49 @@ export class TokensService {
       problems.push({ field: 'agentId', reason: 'only agent credentials belong to an agent' });
     }
     if (problems.length) throw new ValidationFailedError(problems);
+  }
+}
+
+/** Format, checksum and expected kind: what is refused without a lookup. Returns the hash to look up. */
+function wellFormedHash(item: TokenToVerify): string {
+  const parsed = parseToken(item.token);
+  if (!parsed) throw new TokenMalformedError();
+  if (item.expectedKind && parsed.kind !== item.expectedKind) {
+    throw new TokenWrongKindError(item.expectedKind, parsed.kind);
+  }
+  return hashToken(item.token);
+}
+
+/** Whether the row found for `hash` may be used at `now`: what the caller learns about the token. */
+function usableToken(row: TokenRow | undefined, hash: string, now: number): VerifiedToken {
+  if (!row || !hashesMatch(row.hash, hash)) throw new TokenUnknownError();
+  if (row.revoked_at !== null && row.revoked_at <= now) throw new TokenRevokedError();
+  const expiresAt = effectiveExpiry(row);
+  if (expiresAt !== null && expiresAt <= now) throw new TokenExpiredError();
+  if (row.max_uses !== null && row.uses >= row.max_uses) throw new TokenExhaustedError();
+  return {
+    tokenId: row.id,
+    kind: row.kind,
+    organizationId: row.organization_id,
+    environment: row.environment,
+    agentId: row.agent_id,
+    expiresAt: toIso(expiresAt),
+  };
+}
+
+function lastUseIsStale(row: TokenRow, now: number): boolean {
+  return row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: Pick<RpcErrorPayload, 'code' | 'message'> };
+
+/** A domain error becomes that item's answer; anything else is a fault of the whole request. */
+function outcomeOf<T>(check: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: check() };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { ok: false, error: { code: error.code, message: error.message } };
   }
 }
 
