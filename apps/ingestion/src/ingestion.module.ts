@@ -1,13 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
-import { Database, DATABASE, DatabaseModule } from '@app/persistence';
-import { EventPublisher, NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
-import { EventOutbox } from '@app/outbox';
+import { DatabaseModule } from '@app/persistence';
+import { NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
+import { eventOutboxProvider } from '@app/outbox';
 import { healthServerProvider, structuredLogging } from '@app/observability';
 import { Clock, SystemClock } from '@app/clock';
 import { IngestionConfig } from './config';
-import { IngestionDB } from './database';
 import { AgentCredentialChecker } from './credentials/agent-credential-checker';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { RevocationNotifier } from './revocation/revocation-notifier';
@@ -71,12 +70,7 @@ export class IngestionModule {
           useFactory: (verifier: CachedTokenVerifier) => new AgentCredentialChecker(verifier),
           inject: [CachedTokenVerifier],
         },
-        {
-          provide: EventOutbox,
-          useFactory: (database: Database<IngestionDB>, publisher: EventPublisher, nc: NatsConnection) =>
-            new EventOutbox(database.db, publisher, nc),
-          inject: [DATABASE, EventPublisher, NATS_CONNECTION],
-        },
+        eventOutboxProvider(),
         AgentsRepository,
         LivenessTracker,
         HeartbeatSubscriber,

@@ -1,3 +1,5 @@
+import { EventOutboxTables } from '@app/outbox';
+
 import { AgentStatus } from '@app/contracts';
 
 /** Row types of the provisioning service's tables (timestamps: ms since epoch). */
@@ -49,7 +51,7 @@ export interface AuditRow {
   details: string;
 }
 
-export interface ProvisioningDB {
+export interface ProvisioningDB extends EventOutboxTables {
   environments: EnvironmentRow;
   agents: AgentRow;
   agent_labels: AgentLabelRow;

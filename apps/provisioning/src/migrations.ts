@@ -1,4 +1,5 @@
 import { Kysely } from 'kysely';
+import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
 
 /** Schema of the provisioning service, applied at start-up. Timestamps are ms since epoch (bigint). */
@@ -75,5 +76,8 @@ export const migrations: Migrations = {
         .columns(['organization_id', 'at'])
         .execute();
     },
+  },
+  '0002_event_outbox': {
+    up: (db: Kysely<unknown>) => createEventOutboxTable(db),
   },
 };

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, Transaction } from 'kysely';
 import { NatsConnection } from 'nats';
-import { Logger } from '@nestjs/common';
+import { Logger, Provider } from '@nestjs/common';
 import { EventEnvelope, EventKind } from '@app/contracts';
-import { ConnectionState, EventPublisher, NewEvent } from '@app/messaging';
+import { ConnectionState, EventPublisher, NATS_CONNECTION, NewEvent } from '@app/messaging';
+import { Database, DATABASE } from '@app/persistence';
 
 /** One event waiting to be published; `payload` is the whole envelope as JSON. */
 export interface EventOutboxRow {
@@ -71,6 +72,7 @@ export class EventOutbox {
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private round?: Promise<number>;
+  private next?: Promise<number>;
   private failing = false;
 
   private readonly db: Kysely<EventOutboxTables>;
@@ -135,10 +137,19 @@ export class EventOutbox {
 
   /**
    * One round: publish due events oldest first, stopping at the first failure (NATS is likely
-   * down; the row is retried later). Rounds never overlap. Resolves with how many were published.
+   * down; the row is retried later). Rounds never overlap. Resolves with how many that round published.
    */
   relay(): Promise<number> {
-    this.round ??= this.publishDue().finally(() => (this.round = undefined));
+    // A round already running may have read the table before the caller's commit: queue one more
+    // (shared by every caller meanwhile), so the caller's events are out when this resolves.
+    if (this.round) {
+      this.next ??= this.round.then(() => {
+        this.next = undefined;
+        return this.relay();
+      });
+      return this.next;
+    }
+    this.round = this.publishDue().finally(() => (this.round = undefined));
     return this.round;
   }
 
@@ -204,4 +215,17 @@ export class EventOutbox {
     }
     return published;
   }
+}
+
+/**
+ * Nest provider of the service's outbox, on its database (DATABASE) and NATS connection. Not
+ * started: the service starts it once its streams exist and stops it after its last write.
+ */
+export function eventOutboxProvider(): Provider {
+  return {
+    provide: EventOutbox,
+    useFactory: (database: Database<EventOutboxTables>, publisher: EventPublisher, nc: NatsConnection) =>
+      new EventOutbox(database.db, publisher, nc),
+    inject: [DATABASE, EventPublisher, NATS_CONNECTION],
+  };
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Kysely, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { AuditRow, ProvisioningDB } from '../database';
 
@@ -14,8 +15,13 @@ export interface AuditFilter {
 export class AuditRepository {
   constructor(@Inject(DATABASE) private readonly database: Database<ProvisioningDB>) {}
 
-  async insert(row: AuditRow): Promise<void> {
-    await this.database.db.insertInto('audit_log').values(row).execute();
+  async insert(row: AuditRow, db: Kysely<ProvisioningDB> = this.database.db): Promise<void> {
+    await db.insertInto('audit_log').values(row).execute();
+  }
+
+  /** One transaction for a change, its audit entry and its event (see AuditService.record). */
+  transaction<T>(work: (trx: Transaction<ProvisioningDB>) => Promise<T>): Promise<T> {
+    return this.database.db.transaction().execute(work);
   }
 
   async list(organizationId: string, filter: AuditFilter): Promise<{ rows: AuditRow[]; total: number }> {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { Transaction } from 'kysely';
+import { EventOutbox, OutboxEvent } from '@app/outbox';
 import { AuditEntry, Page } from '@app/contracts';
 import { Clock } from '@app/clock';
-import { AuditRow } from '../database';
+import { AuditRow, ProvisioningDB } from '../database';
 import { AuditRepository } from './audit.repository';
 
 /** Who did what: provisioning, token issue, enrollment, re-enrollment, revocation. */
@@ -25,15 +27,31 @@ export interface NewAuditEntry {
 
 const DEFAULT_PAGE_SIZE = 50;
 
+export interface AuditedChange {
+  /** The fact to publish on EVENTS; written to the outbox in the same transaction. */
+  event?: OutboxEvent;
+  /**
+   * The change itself, in the same transaction. Returning false means there was nothing to do
+   * (e.g. someone else created the environment first): no entry, no event.
+   */
+  change?: (trx: Transaction<ProvisioningDB>) => Promise<boolean | void>;
+}
+
 @Injectable()
 export class AuditService {
   constructor(
     private readonly repository: AuditRepository,
     private readonly clock: Clock,
+    private readonly outbox: EventOutbox,
   ) {}
 
-  async record(organizationId: string, entry: NewAuditEntry): Promise<void> {
-    await this.repository.insert({
+  /**
+   * Records who did what: the change (if given), its audit entry and its event commit together or
+   * not at all; the event is then published from the outbox before this returns (or, when NATS
+   * cannot take it now, by a later relay round). Resolves with whether anything was recorded.
+   */
+  async record(organizationId: string, entry: NewAuditEntry, audited: AuditedChange = {}): Promise<boolean> {
+    const row: AuditRow = {
       id: randomUUID(),
       organization_id: organizationId,
       at: this.clock.now(),
@@ -42,7 +60,21 @@ export class AuditService {
       target_type: entry.targetType,
       target_id: entry.targetId,
       details: JSON.stringify(entry.details ?? {}),
+    };
+    const recorded = await this.repository.transaction(async (trx) => {
+      if ((await audited.change?.(trx)) === false) return false;
+      await this.repository.insert(row, trx);
+      if (audited.event) await this.outbox.add(trx, [audited.event]);
+      return true;
     });
+    if (recorded && audited.event) await this.outbox.relay();
+    return recorded;
+  }
+
+  /** An event that is not an audited change (a refused enrollment): through the outbox too. */
+  async announce(event: OutboxEvent): Promise<void> {
+    await this.repository.transaction((trx) => this.outbox.add(trx, [event]));
+    await this.outbox.relay();
   }
 
   async list(

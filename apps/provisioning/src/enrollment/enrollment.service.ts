@@ -17,7 +17,6 @@ import {
   ValidationFailedError,
   VerifiedToken,
 } from '@app/contracts';
-import { EventPublisher } from '@app/messaging';
 import { Clock } from '@app/clock';
 import { ProvisioningConfig } from '../config';
 import { AgentRow } from '../database';
@@ -45,7 +44,6 @@ export class EnrollmentService {
   constructor(
     private readonly agents: AgentsRepository,
     private readonly tokens: TokenServiceClient,
-    private readonly events: EventPublisher,
     private readonly audit: AuditService,
     private readonly config: ProvisioningConfig,
     private readonly clock: Clock,
@@ -145,11 +143,16 @@ export class EnrollmentService {
     reason: string,
   ): Promise<void> {
     try {
-      await this.events.publish<EnrollmentFailedData>({
+      const data: EnrollmentFailedData = {
+        reason,
+        agentType: request.agentType,
+        hostname: request.host.hostname,
+      };
+      await this.audit.announce({
         kind: EventKinds.agentEnrollmentFailed,
         organizationId: verified.organizationId,
         environment: verified.environment,
-        data: { reason, agentType: request.agentType, hostname: request.host.hostname },
+        data: { ...data },
       });
     } catch (error) {
       this.logger.warn({ err: error, reason }, 'could not publish agent.enrollment_failed');
@@ -223,26 +226,37 @@ export class EnrollmentService {
     reenrolled: boolean,
   ): Promise<void> {
     const actor = `enrollment:${verified.tokenId}`;
-    await this.audit.record(agent.organization_id, {
-      actor,
-      action: reenrolled ? AuditActions.agentReenrolled : AuditActions.agentEnrolled,
-      targetType: 'agent',
-      targetId: agent.id,
-      details: {
-        environment: agent.environment,
-        hostname: agent.hostname,
-        hostId: agent.host_id,
-        agentType: agent.type,
-        credentialTokenId,
+    const data: AgentRegisteredData = {
+      agentType: agent.type,
+      hostname: agent.hostname,
+      os: agent.os,
+      reenrolled,
+    };
+    await this.audit.record(
+      agent.organization_id,
+      {
+        actor,
+        action: reenrolled ? AuditActions.agentReenrolled : AuditActions.agentEnrolled,
+        targetType: 'agent',
+        targetId: agent.id,
+        details: {
+          environment: agent.environment,
+          hostname: agent.hostname,
+          hostId: agent.host_id,
+          agentType: agent.type,
+          credentialTokenId,
+        },
       },
-    });
-    await this.events.publish<AgentRegisteredData>({
-      kind: EventKinds.agentRegistered,
-      organizationId: agent.organization_id,
-      environment: agent.environment,
-      agentId: agent.id,
-      data: { agentType: agent.type, hostname: agent.hostname, os: agent.os, reenrolled },
-    });
+      {
+        event: {
+          kind: EventKinds.agentRegistered,
+          organizationId: agent.organization_id,
+          environment: agent.environment,
+          agentId: agent.id,
+          data: { ...data },
+        },
+      },
+    );
   }
 }
 

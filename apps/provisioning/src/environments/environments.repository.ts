@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Kysely } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { ProvisioningDB, EnvironmentRow } from '../database';
 
@@ -17,8 +18,8 @@ export class EnvironmentsRepository {
   }
 
   /** Inserts unless the (organisation, name) pair exists; returns true when this call created it. */
-  async insertIfAbsent(row: EnvironmentRow): Promise<boolean> {
-    const result = await this.database.db
+  async insertIfAbsent(row: EnvironmentRow, db: Kysely<ProvisioningDB> = this.database.db): Promise<boolean> {
+    const result = await db
       .insertInto('environments')
       .values(row)
       .onConflict((oc) => oc.columns(['organization_id', 'name']).doNothing())

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Environment, EventKinds } from '@app/contracts';
-import { EventPublisher } from '@app/messaging';
 import { Clock } from '@app/clock';
 import { EnvironmentRow } from '../database';
 import { AuditService } from '../audit/audit.service';
@@ -12,7 +11,6 @@ import { EnvironmentsRepository } from './environments.repository';
 export class EnvironmentsService {
   constructor(
     private readonly environments: EnvironmentsRepository,
-    private readonly events: EventPublisher,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -28,22 +26,26 @@ export class EnvironmentsService {
       created_at: this.clock.now(),
     };
     // Two concurrent provisions of a new environment: one insert wins, both read the same row.
-    if (await this.environments.insertIfAbsent(row)) {
-      await this.audit.record(organizationId, {
+    const created = await this.audit.record(
+      organizationId,
+      {
         actor,
         action: 'environment.created',
         targetType: 'environment',
         targetId: name,
         details: { environmentId: row.id },
-      });
-      await this.events.publish({
-        kind: EventKinds.environmentCreated,
-        organizationId,
-        environment: name,
-        data: { environmentId: row.id, name },
-      });
-      return toEnvironment(row);
-    }
+      },
+      {
+        change: (trx) => this.environments.insertIfAbsent(row, trx),
+        event: {
+          kind: EventKinds.environmentCreated,
+          organizationId,
+          environment: name,
+          data: { environmentId: row.id, name },
+        },
+      },
+    );
+    if (created) return toEnvironment(row);
     const winner = await this.environments.find(organizationId, name);
     if (!winner) throw new Error(`environment ${name} vanished after a conflicting insert`);
     return toEnvironment(winner);

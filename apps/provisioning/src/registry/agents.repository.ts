@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, Transaction } from 'kysely';
+import { Kysely, sql, Transaction } from 'kysely';
 import { AgentStatus } from '@app/contracts';
 import { Database, DATABASE } from '@app/persistence';
 import { AgentRow, ProvisioningDB } from '../database';
@@ -100,8 +100,13 @@ export class AgentsRepository {
       .execute();
   }
 
-  async markRevoked(organizationId: string, agentId: string, at: number): Promise<void> {
-    await this.database.db
+  async markRevoked(
+    organizationId: string,
+    agentId: string,
+    at: number,
+    db: Kysely<ProvisioningDB> = this.database.db,
+  ): Promise<void> {
+    await db
       .updateTable('agents')
       .set({ status: 'revoked', revoked_at: at })
       .where('organization_id', '=', organizationId)

@@ -11,7 +11,7 @@ import {
   Subjects,
   ValidationFailedError,
 } from '@app/contracts';
-import { EventPublisher, NATS_CONNECTION } from '@app/messaging';
+import { NATS_CONNECTION } from '@app/messaging';
 import { Clock } from '@app/clock';
 import { AgentRow } from '../database';
 import { AuditActions, AuditService } from '../audit/audit.service';
@@ -28,7 +28,6 @@ export class RegistryService {
   constructor(
     private readonly agents: AgentsRepository,
     private readonly tokens: TokenServiceClient,
-    private readonly events: EventPublisher,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -71,26 +70,31 @@ export class RegistryService {
       });
     }
     const at = this.clock.now();
-    await this.agents.markRevoked(organizationId, agentId, at);
-    this.metrics.revocations.inc();
-    await this.audit.record(organizationId, {
-      actor,
-      action: AuditActions.agentRevoked,
-      targetType: 'agent',
-      targetId: agentId,
-      details: {
-        environment: agent.environment,
-        hostname: agent.hostname,
-        credentialTokenId: agent.credential_token_id,
-      },
-    });
-    await this.events.publish({
-      kind: EventKinds.agentRevoked,
+    await this.audit.record(
       organizationId,
-      environment: agent.environment,
-      agentId,
-      data: { hostname: agent.hostname, agentType: agent.type },
-    });
+      {
+        actor,
+        action: AuditActions.agentRevoked,
+        targetType: 'agent',
+        targetId: agentId,
+        details: {
+          environment: agent.environment,
+          hostname: agent.hostname,
+          credentialTokenId: agent.credential_token_id,
+        },
+      },
+      {
+        change: (trx) => this.agents.markRevoked(organizationId, agentId, at, trx),
+        event: {
+          kind: EventKinds.agentRevoked,
+          organizationId,
+          environment: agent.environment,
+          agentId,
+          data: { hostname: agent.hostname, agentType: agent.type },
+        },
+      },
+    );
+    this.metrics.revocations.inc();
     // Fire-and-forget: a connected agent stops at once; an offline one finds out when its credential is refused.
     this.nc.publish(
       Subjects.agentControl(agent.environment, agentId),
