@@ -9,12 +9,14 @@ import { parse as parseYaml } from 'yaml';
 import {
   AgentRecord,
   DomainError,
+  EventEnvelope,
   EnrollReply,
   EnrollRequest,
   EventKinds,
   Headers,
   Heartbeat,
   MAX_SAMPLES_PER_BATCH,
+  Streams,
   Subjects,
   VerifiedToken,
   VerifyTokenRequest,
@@ -209,6 +211,40 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     expect((res.body as Json[]).map((e) => e.name)).toEqual(['k8s-prod', 'prod-1']);
     const other = await get(keyB, '/api/v1/environments').expect(200);
     expect(other.body).toEqual([]);
+  });
+
+  it('announces a change whose event JetStream refused, once it can take it (outbox)', async () => {
+    const jsm = await platform.nc.jetstreamManager();
+    const config = (await jsm.streams.info(Streams.events)).config;
+    /** environment.created events for `outbox-env` the EVENTS stream holds. */
+    const stored = async () => {
+      const consumer = await platform.nc
+        .jetstream()
+        .consumers.get(Streams.events, { filterSubjects: Subjects.event(EventKinds.environmentCreated) });
+      const environments: string[] = [];
+      for (;;) {
+        const batch = await consumer.fetch({ max_messages: 100, expires: 1000 });
+        let received = 0;
+        for await (const msg of batch) {
+          received++;
+          environments.push((msg.json() as EventEnvelope).environment ?? '');
+        }
+        if (!received) break;
+      }
+      return environments.filter((e) => e === 'outbox-env').length;
+    };
+    // EVENTS stops storing environment events: publishing one fails.
+    await jsm.streams.update(Streams.events, { ...config, subjects: ['events.agent.>', 'events.token.>'] });
+    try {
+      await provision(keyA, { agent_type: 'docker', environment_name: 'outbox-env' }).expect(201);
+      const audit = (await get(keyA, '/api/v1/audit?action=environment.created').expect(200)).body as Json;
+      expect(audit.items.map((e: Json) => e.target_id)).toContain('outbox-env');
+    } finally {
+      await jsm.streams.update(Streams.events, config);
+    }
+    await waitFor('environment.created from the outbox', async () => (await stored()) > 0, 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await stored()).toBe(1);
   });
 
   it.each([

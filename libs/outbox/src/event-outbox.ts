@@ -153,6 +153,19 @@ export class EventOutbox {
     return this.round;
   }
 
+  /**
+   * For request paths: publishes what was just committed, waiting at most `maxWaitMs`. Normally the
+   * events are out when this returns; when NATS is slow or refuses them, the caller goes on and
+   * the relay keeps trying in the background.
+   */
+  async publishSoon(maxWaitMs = 500): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.relay(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
   /** Events not yet published (a gauge, and for tests). */
   async pending(): Promise<number> {
     const row = await this.db

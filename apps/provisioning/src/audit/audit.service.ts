@@ -47,8 +47,8 @@ export class AuditService {
 
   /**
    * Records who did what: the change (if given), its audit entry and its event commit together or
-   * not at all; the event is then published from the outbox before this returns (or, when NATS
-   * cannot take it now, by a later relay round). Resolves with whether anything was recorded.
+   * not at all; the event is then normally published before this returns (when NATS cannot take
+   * it within 0.5 s, the relay keeps trying). Resolves with whether anything was recorded.
    */
   async record(organizationId: string, entry: NewAuditEntry, audited: AuditedChange = {}): Promise<boolean> {
     const row: AuditRow = {
@@ -67,14 +67,14 @@ export class AuditService {
       if (audited.event) await this.outbox.add(trx, [audited.event]);
       return true;
     });
-    if (recorded && audited.event) await this.outbox.relay();
+    if (recorded && audited.event) await this.outbox.publishSoon();
     return recorded;
   }
 
   /** An event that is not an audited change (a refused enrollment): through the outbox too. */
   async announce(event: OutboxEvent): Promise<void> {
     await this.repository.transaction((trx) => this.outbox.add(trx, [event]));
-    await this.outbox.relay();
+    await this.outbox.publishSoon();
   }
 
   async list(
