@@ -1,3 +1,4 @@
+import { EventOutboxTables } from '@app/outbox';
 import { TokenKind } from '@app/contracts';
 
 /** Row types of the tokens service's tables (timestamps: ms since epoch). */
@@ -27,7 +28,7 @@ export interface TokenRow {
   replaced_by: string | null;
 }
 
-export interface TokensDB {
+export interface TokensDB extends EventOutboxTables {
   organizations: OrganizationRow;
   tokens: TokenRow;
 }

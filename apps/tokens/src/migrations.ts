@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
 
 /** Schema of the tokens service, applied at start-up. Timestamps are ms since epoch (bigint). */
@@ -38,5 +39,8 @@ export const migrations: Migrations = {
         .columns(['organization_id', 'kind', 'environment'])
         .execute();
     },
+  },
+  '0002_event_outbox': {
+    up: (db: Kysely<unknown>) => createEventOutboxTable(db),
   },
 };

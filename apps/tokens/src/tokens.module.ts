@@ -1,4 +1,5 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { EventOutbox, eventOutboxProvider } from '@app/outbox';
 import { DatabaseModule } from '@app/persistence';
 import { NatsModule } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
@@ -17,7 +18,18 @@ import { TokensService } from './tokens/tokens.service';
 import { Transactions } from './transactions';
 
 @Module({})
-export class TokensModule {
+export class TokensModule implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(private readonly outbox: EventOutbox) {}
+
+  /** Publishes what a crash or an outage left in the outbox, then keeps relaying. */
+  onApplicationBootstrap(): void {
+    this.outbox.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.outbox.stop();
+  }
+
   static forRoot(config: TokensConfig): DynamicModule {
     return {
       module: TokensModule,
@@ -42,6 +54,7 @@ export class TokensModule {
         { provide: BOOTSTRAP_OUTPUT, useValue: stdoutBootstrapOutput },
         TokenSecrets,
         Transactions,
+        eventOutboxProvider(),
         TokensRepository,
         OrganizationsRepository,
         TokenEvents,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kysely, Transaction } from 'kysely';
+import { Kysely } from 'kysely';
 import { NatsConnection } from 'nats';
 import { Logger, Provider } from '@nestjs/common';
 import { EventEnvelope, EventKind } from '@app/contracts';
@@ -93,14 +93,18 @@ export class EventOutbox {
     this.link.onReconnect(() => void this.relay());
   }
 
-  /** Writes events inside the caller's transaction; publish them with `relay()` after the commit. */
-  async add<DB extends EventOutboxTables>(
-    trx: Transaction<DB>,
+  /**
+   * Writes events with the caller's executor, which should be the transaction of the change they
+   * describe; publish them with `relay()` or `publishSoon()` after the commit.
+   */
+  async add(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any service database that includes EventOutboxTables
+    trx: Kysely<any>,
     events: OutboxEvent[],
   ): Promise<EventEnvelope[]> {
     if (!events.length) return [];
     // Any service database that has the table (Kysely's types are invariant in DB).
-    const outbox = trx as unknown as Transaction<EventOutboxTables>;
+    const outbox = trx as unknown as Kysely<EventOutboxTables>;
     const at = this.now();
     const envelopes = events.map((event): EventEnvelope => ({
       ...event,

@@ -36,13 +36,14 @@ export class OrganizationsService {
       await this.transactions.run(async (trx) => {
         await this.organizations.in(trx).insert(organization);
         await this.tokens.in(trx).insert(key.row);
+        await this.events.organizationCreated(trx, organization, key.row.id);
+        await this.events.issued(trx, key.row);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`organization "${name}" already exists`);
       throw error;
     }
-    await this.events.organizationCreated(organization, key.row.id);
-    await this.events.issued(key.row);
+    await this.events.publishSoon();
     return { organization: toOrganization(organization), apiKey: toIssuedToken(key.row, key.secret) };
   }
 

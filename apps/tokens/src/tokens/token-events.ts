@@ -6,69 +6,84 @@ import {
   TokenRevokedData,
   TokenRotatedData,
 } from '@app/contracts';
-import { EventPublisher } from '@app/messaging';
+import { EventOutbox } from '@app/outbox';
 import { OrganizationRow, TokenRow } from '../database';
+import { Executor } from '../transactions';
 import { toIso } from './token-mapper';
 
 /**
- * The facts this service publishes on EVENTS, always after the database commit. Event ids
- * are derived from the change (`token.revoked:<id>`), so retrying a call republishes the
- * same id: JetStream stores it once while live subscribers (verifier caches) see it again.
+ * The facts this service publishes on EVENTS. Each is written to the outbox in the transaction
+ * of its change (`trx`) and published after the commit (`publishSoon`). Event ids are derived
+ * from the change (`token.revoked:<id>`), so retrying a call republishes the same id: JetStream
+ * stores it once while live subscribers (verifier caches) see it again.
  */
 @Injectable()
 export class TokenEvents {
-  constructor(private readonly publisher: EventPublisher) {}
+  constructor(private readonly outbox: EventOutbox) {}
 
-  async issued(row: TokenRow, replaces?: string): Promise<void> {
-    await this.publisher.publish<TokenIssuedData>({
-      id: `${EventKinds.tokenIssued}:${row.id}`,
-      kind: EventKinds.tokenIssued,
-      organizationId: row.organization_id,
-      environment: row.environment,
-      agentId: row.agent_id,
-      data: {
-        tokenId: row.id,
-        kind: row.kind,
-        name: row.name,
-        expiresAt: toIso(row.expires_at),
-        maxUses: row.max_uses,
-        ...(replaces ? { replaces } : {}),
+  /** After the commit: the events are normally out when this resolves (bounded wait). */
+  publishSoon(): Promise<void> {
+    return this.outbox.publishSoon();
+  }
+
+  async issued(trx: Executor, row: TokenRow, replaces?: string): Promise<void> {
+    await this.outbox.add(trx, [
+      {
+        id: `${EventKinds.tokenIssued}:${row.id}`,
+        kind: EventKinds.tokenIssued,
+        organizationId: row.organization_id,
+        environment: row.environment,
+        agentId: row.agent_id,
+        data: {
+          tokenId: row.id,
+          kind: row.kind,
+          name: row.name,
+          expiresAt: toIso(row.expires_at),
+          maxUses: row.max_uses,
+          ...(replaces ? { replaces } : {}),
+        } satisfies TokenIssuedData,
       },
-    });
+    ]);
   }
 
-  async revoked(row: TokenRow, reason?: string): Promise<void> {
-    await this.publisher.publish<TokenRevokedData>({
-      id: `${EventKinds.tokenRevoked}:${row.id}`,
-      kind: EventKinds.tokenRevoked,
-      organizationId: row.organization_id,
-      environment: row.environment,
-      agentId: row.agent_id,
-      data: { tokenId: row.id, kind: row.kind, ...(reason ? { reason } : {}) },
-    });
-  }
-
-  async rotated(previous: TokenRow, replacement: TokenRow, graceUntil: number): Promise<void> {
-    await this.publisher.publish<TokenRotatedData>({
-      id: `${EventKinds.tokenRotated}:${previous.id}`,
-      kind: EventKinds.tokenRotated,
-      organizationId: previous.organization_id,
-      environment: previous.environment,
-      agentId: previous.agent_id,
-      data: {
-        tokenId: previous.id,
-        replacedBy: replacement.id,
-        graceUntil: new Date(graceUntil).toISOString(),
+  async revoked(trx: Executor, row: TokenRow, reason?: string): Promise<void> {
+    await this.outbox.add(trx, [
+      {
+        id: `${EventKinds.tokenRevoked}:${row.id}`,
+        kind: EventKinds.tokenRevoked,
+        organizationId: row.organization_id,
+        environment: row.environment,
+        agentId: row.agent_id,
+        data: { tokenId: row.id, kind: row.kind, ...(reason ? { reason } : {}) } satisfies TokenRevokedData,
       },
-    });
+    ]);
   }
 
-  async organizationCreated(organization: OrganizationRow, apiKeyId: string): Promise<void> {
-    await this.publisher.publish<OrganizationCreatedData>({
-      id: `${EventKinds.organizationCreated}:${organization.id}`,
-      kind: EventKinds.organizationCreated,
-      organizationId: organization.id,
-      data: { name: organization.name, apiKeyId },
-    });
+  async rotated(trx: Executor, previous: TokenRow, replacement: TokenRow, graceUntil: number): Promise<void> {
+    await this.outbox.add(trx, [
+      {
+        id: `${EventKinds.tokenRotated}:${previous.id}`,
+        kind: EventKinds.tokenRotated,
+        organizationId: previous.organization_id,
+        environment: previous.environment,
+        agentId: previous.agent_id,
+        data: {
+          tokenId: previous.id,
+          replacedBy: replacement.id,
+          graceUntil: new Date(graceUntil).toISOString(),
+        } satisfies TokenRotatedData,
+      },
+    ]);
+  }
+
+  async organizationCreated(trx: Executor, organization: OrganizationRow, apiKeyId: string): Promise<void> {
+    await this.outbox.add(trx, [
+      {
+        id: `${EventKinds.organizationCreated}:${organization.id}`,
+        kind: EventKinds.organizationCreated,
+        organizationId: organization.id,
+        data: { name: organization.name, apiKeyId } satisfies OrganizationCreatedData,
+      },
+    ]);
   }
 }

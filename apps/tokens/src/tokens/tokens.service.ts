@@ -98,8 +98,11 @@ export class TokensService {
     this.checkIssueRules(request, expiresAt);
     if (!(await this.organizations.getById(request.organizationId))) throw new NotFoundError('organization');
     const { row, secret } = this.newToken({ ...request, expiresAt });
-    await this.tokens.insert(row);
-    await this.events.issued(row);
+    await this.transactions.run(async (trx) => {
+      await this.tokens.in(trx).insert(row);
+      await this.events.issued(trx, row);
+    });
+    await this.events.publishSoon();
     return toIssuedToken(row, secret);
   }
 
@@ -144,15 +147,20 @@ export class TokensService {
     return { results };
   }
 
-  /** Idempotent: revoking a revoked token changes nothing but announces it again, so a retry after a failed publish still reaches every cache. */
+  /** Idempotent: revoking a revoked token changes nothing but announces it again, so a retry still reaches every cache. */
   async revoke(request: RevokeTokenRequest): Promise<TokenMetadata> {
     const scope = { kind: request.kind, environment: request.environment };
-    const found = await this.tokens.getById(request.organizationId, request.tokenId, scope);
-    if (!found) throw new NotFoundError('token');
-    await this.tokens.revoke(request.organizationId, request.tokenId, this.clock.now());
-    const row = await this.tokens.getById(request.organizationId, request.tokenId, scope);
-    if (!row) throw new NotFoundError('token');
-    await this.events.revoked(row, request.reason);
+    const row = await this.transactions.run(async (trx) => {
+      const tokens = this.tokens.in(trx);
+      if (!(await tokens.getById(request.organizationId, request.tokenId, scope)))
+        throw new NotFoundError('token');
+      await tokens.revoke(request.organizationId, request.tokenId, this.clock.now());
+      const revoked = await tokens.getById(request.organizationId, request.tokenId, scope);
+      if (!revoked) throw new NotFoundError('token');
+      await this.events.revoked(trx, revoked, request.reason);
+      return revoked;
+    });
+    await this.events.publishSoon();
     return toTokenMetadata(row);
   }
 
@@ -189,9 +197,10 @@ export class TokensService {
       if (!(await this.tokens.in(trx).markRotated(old.organization_id, old.id, graceUntil, row.id))) {
         throw new ConflictError('token was rotated or revoked concurrently');
       }
+      await this.events.issued(trx, row, old.id);
+      await this.events.rotated(trx, old, row, graceUntil);
     });
-    await this.events.issued(row, old.id);
-    await this.events.rotated(old, row, graceUntil);
+    await this.events.publishSoon();
     const previous = { ...old, grace_until: graceUntil, replaced_by: row.id };
     return { token: toIssuedToken(row, secret), previous: toTokenMetadata(previous) };
   }
