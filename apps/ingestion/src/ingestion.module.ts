@@ -70,7 +70,7 @@ export class IngestionModule {
           useFactory: (verifier: CachedTokenVerifier) => new AgentCredentialChecker(verifier),
           inject: [CachedTokenVerifier],
         },
-        eventOutboxProvider(),
+        eventOutboxProvider(IngestionMetrics),
         AgentsRepository,
         LivenessTracker,
         HeartbeatSubscriber,

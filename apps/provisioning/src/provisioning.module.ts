@@ -64,7 +64,7 @@ export class ProvisioningModule implements OnApplicationBootstrap, OnModuleDestr
         },
         healthServerProvider(ProvisioningMetrics, config.METRICS_PORT),
         TokenServiceClient,
-        eventOutboxProvider(),
+        eventOutboxProvider(ProvisioningMetrics),
         AuditRepository,
         AuditService,
         EnvironmentsRepository,

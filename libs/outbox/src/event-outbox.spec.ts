@@ -1,4 +1,5 @@
 import { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
 import { connect, NatsConnection, JSONCodec } from 'nats';
 import { EventEnvelope, EventKinds, Subjects } from '@app/contracts';
 import { ensureEventsStream, EventPublisher } from '@app/messaging';
@@ -84,6 +85,17 @@ describe.each(testEngines())('the event outbox on %s', (engine) => {
       occurredAt: expect.any(String),
     });
     expect(await outbox.pending()).toBe(0);
+  });
+
+  it('exposes how many events wait as the events_outbox_pending gauge', async () => {
+    const [handle] = handles;
+    const outbox = outboxOn(handle);
+    const registry = new Registry();
+    outbox.registerMetrics(registry);
+    await write(outbox, handle.db, 'waiting');
+    expect(await registry.metrics()).toMatch(/^events_outbox_pending 1$/m);
+    await outbox.relay();
+    expect(await registry.metrics()).toMatch(/^events_outbox_pending 0$/m);
   });
 
   it('an event left behind by an instance that died after the commit is published by another', async () => {

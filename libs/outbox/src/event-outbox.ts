@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kysely } from 'kysely';
 import { NatsConnection } from 'nats';
 import { Logger, Provider } from '@nestjs/common';
+import { Gauge, Registry } from 'prom-client';
 import { EventEnvelope, EventKind } from '@app/contracts';
 import { ConnectionState, EventPublisher, NATS_CONNECTION, NewEvent } from '@app/messaging';
 import { Database, DATABASE } from '@app/persistence';
@@ -170,6 +171,19 @@ export class EventOutbox {
     ]).finally(() => clearTimeout(timer));
   }
 
+  /** Adds `events_outbox_pending` (read at scrape time) to a service's Prometheus registry. */
+  registerMetrics(registry: Registry): void {
+    const outbox = this;
+    new Gauge({
+      name: 'events_outbox_pending',
+      help: 'Events committed but not yet stored by JetStream (a growing value means NATS or EVENTS refuses them)',
+      registers: [registry],
+      async collect() {
+        this.set(await outbox.pending());
+      },
+    });
+  }
+
   /** Events not yet published (a gauge, and for tests). */
   async pending(): Promise<number> {
     const row = await this.db
@@ -235,14 +249,25 @@ export class EventOutbox {
 }
 
 /**
- * Nest provider of the service's outbox, on its database (DATABASE) and NATS connection. Not
- * started: the service starts it once its streams exist and stops it after its last write.
+ * Nest provider of the service's outbox, on its database (DATABASE) and NATS connection, with its
+ * gauge on the service's metrics registry when given. Not started: the service starts it once its
+ * streams exist and stops it after its last write.
  */
-export function eventOutboxProvider(): Provider {
+export function eventOutboxProvider(
+  metrics?: abstract new (...args: never[]) => { registry: Registry },
+): Provider {
   return {
     provide: EventOutbox,
-    useFactory: (database: Database<EventOutboxTables>, publisher: EventPublisher, nc: NatsConnection) =>
-      new EventOutbox(database.db, publisher, nc),
-    inject: [DATABASE, EventPublisher, NATS_CONNECTION],
+    useFactory: (
+      database: Database<EventOutboxTables>,
+      publisher: EventPublisher,
+      nc: NatsConnection,
+      serviceMetrics?: { registry: Registry },
+    ) => {
+      const outbox = new EventOutbox(database.db, publisher, nc);
+      if (serviceMetrics) outbox.registerMetrics(serviceMetrics.registry);
+      return outbox;
+    },
+    inject: [DATABASE, EventPublisher, NATS_CONNECTION, ...(metrics ? [metrics] : [])],
   };
 }
