@@ -173,13 +173,13 @@ export class EventOutbox {
 
   /** Adds `events_outbox_pending` (read at scrape time) to a service's Prometheus registry. */
   registerMetrics(registry: Registry): void {
-    const outbox = this;
+    const pending = () => this.pending();
     new Gauge({
       name: 'events_outbox_pending',
       help: 'Events committed but not yet stored by JetStream (a growing value means NATS or EVENTS refuses them)',
       registers: [registry],
       async collect() {
-        this.set(await outbox.pending());
+        this.set(await pending());
       },
     });
   }
