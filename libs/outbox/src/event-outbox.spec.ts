@@ -126,6 +126,28 @@ describe.each(testEngines())('the event outbox on %s', (engine) => {
     expect(await outbox.pending()).toBe(0);
   });
 
+  it('a claimed event goes out with its writer right after the commit, or after the lease if the writer died', async () => {
+    const [handle] = handles;
+    const writer = new EventOutbox(handle.db, new EventPublisher(nc), nc, { claimLeaseMs: 1500 });
+    const claimedWrite = (id: string) =>
+      handle.db.transaction().execute(async (trx) => {
+        await trx.insertInto('things').values({ id }).execute();
+        return writer.add(trx, [event(id)], { claim: true });
+      });
+    await writer.publishSoon(await claimedWrite('published-by-writer'));
+    await nc.flush();
+    expect(seen.map((e) => e.id)).toEqual(['published-by-writer']);
+    expect(await writer.pending()).toBe(0);
+
+    await claimedWrite('writer-died'); // committed, never published by its writer
+    const other = outboxOn(await open());
+    expect(await other.relay()).toBe(0); // still leased to the writer
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(await other.relay()).toBe(1);
+    await nc.flush();
+    expect(seen.map((e) => e.id)).toEqual(['published-by-writer', 'writer-died']);
+  });
+
   it('two instances relaying at once publish each event once', async () => {
     const [handle] = handles;
     const writer = outboxOn(handle);

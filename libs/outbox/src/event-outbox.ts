@@ -45,11 +45,16 @@ export interface EventOutboxOptions {
   pollMs?: number;
   /** Events published per round. */
   batchSize?: number;
+  /** How long a claimed row is left to its claimer (default CLAIM_LEASE_MS). */
+  claimLeaseMs?: number;
   now?: () => number;
 }
 
-/** How long a claimed row is left to its claimer before another instance may publish it. */
-const CLAIM_LEASE_MS = 60_000;
+/**
+ * How long a claimed row is left to its claimer before another instance may publish it: longer
+ * than a round takes (each publish waits at most 5 s, a round stops at the first failure).
+ */
+const CLAIM_LEASE_MS = 15_000;
 /** Retry delay after a failed publish: doubles from 500 ms up to 30 s. */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -70,6 +75,7 @@ export class EventOutbox {
   private readonly link: ConnectionState;
   private readonly pollMs: number;
   private readonly batchSize: number;
+  private readonly claimLeaseMs: number;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private round?: Promise<number>;
@@ -89,6 +95,7 @@ export class EventOutbox {
     this.db = db as Kysely<EventOutboxTables>;
     this.pollMs = options.pollMs ?? 1000;
     this.batchSize = options.batchSize ?? 200;
+    this.claimLeaseMs = options.claimLeaseMs ?? CLAIM_LEASE_MS;
     this.now = options.now ?? Date.now;
     this.link = ConnectionState.of(nc);
     this.link.onReconnect(() => void this.relay());
@@ -96,16 +103,18 @@ export class EventOutbox {
 
   /**
    * Writes events with the caller's executor, which should be the transaction of the change they
-   * describe; publish them with `relay()` or `publishSoon()` after the commit.
+   * describe. With `claim`, the rows are reserved for this instance (a lease), and the caller
+   * publishes the returned envelopes right after its commit with `publishSoon(envelopes)`: no
+   * claim query on the request path. Unclaimed rows go out with the next `relay()` round.
    */
   async add(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any service database that includes EventOutboxTables
     trx: Kysely<any>,
     events: OutboxEvent[],
+    options: { claim?: boolean } = {},
   ): Promise<EventEnvelope[]> {
     if (!events.length) return [];
-    // Any service database that has the table (Kysely's types are invariant in DB).
-    const outbox = trx as unknown as Kysely<EventOutboxTables>;
+    const outbox = trx as Kysely<EventOutboxTables>;
     const at = this.now();
     const envelopes = events.map((event): EventEnvelope => ({
       ...event,
@@ -120,13 +129,27 @@ export class EventOutbox {
           payload: JSON.stringify(e),
           created_at: at,
           attempts: 0,
-          next_attempt_at: at,
+          next_attempt_at: options.claim ? at + this.claimLeaseMs : at,
         })),
       )
       // The same id is the same fact (ids are derived from the change): keep the first.
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     return envelopes;
+  }
+
+  /**
+   * After the commit, for rows added with `claim`: publishes them in order, waiting at most
+   * `maxWaitMs` (normally they are out when this returns); what is not out by then or fails is
+   * left to the relay. Never throws: the change is committed either way.
+   */
+  async publishSoon(envelopes: EventEnvelope[], maxWaitMs = 500): Promise<void> {
+    if (!envelopes.length) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.publishClaimed(envelopes),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   start(): void {
@@ -158,19 +181,6 @@ export class EventOutbox {
     return this.round;
   }
 
-  /**
-   * For request paths: publishes what was just committed, waiting at most `maxWaitMs`. Normally the
-   * events are out when this returns; when NATS is slow or refuses them, the caller goes on and
-   * the relay keeps trying in the background.
-   */
-  async publishSoon(maxWaitMs = 500): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.relay(),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs))),
-    ]).finally(() => clearTimeout(timer));
-  }
-
   /** Adds `events_outbox_pending` (read at scrape time) to a service's Prometheus registry. */
   registerMetrics(registry: Registry): void {
     const pending = () => this.pending();
@@ -195,7 +205,6 @@ export class EventOutbox {
 
   private async publishDue(): Promise<number> {
     if (!this.link.isConnected) return 0;
-    let published = 0;
     try {
       const now = this.now();
       // Claim before publishing (a compare-and-set on next_attempt_at): with several instances
@@ -203,7 +212,7 @@ export class EventOutbox {
       // that dies leaves the lease to expire, then another instance publishes the row.
       const claimed = await this.db
         .updateTable('event_outbox')
-        .set({ next_attempt_at: now + CLAIM_LEASE_MS })
+        .set({ next_attempt_at: now + this.claimLeaseMs })
         .where('next_attempt_at', '<=', now)
         .where('id', 'in', (eb) =>
           eb
@@ -217,34 +226,86 @@ export class EventOutbox {
         .returningAll()
         .execute();
       const due = claimed.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-      for (const row of due) {
-        try {
-          await this.publisher.publish(JSON.parse(row.payload) as OutboxEvent);
-        } catch (error) {
-          const attempts = row.attempts + 1;
-          await this.db
-            .updateTable('event_outbox')
-            .set({
-              attempts,
-              next_attempt_at: this.now() + Math.min(RETRY_MIN_MS * 2 ** (attempts - 1), RETRY_MAX_MS),
-            })
-            .where('id', '=', row.id)
-            .execute();
-          if (!this.failing)
-            this.logger.warn({ err: error, eventId: row.id }, 'event publish failed; kept in the outbox');
-          this.failing = true;
-          return published;
-        }
-        await this.db.deleteFrom('event_outbox').where('id', '=', row.id).execute();
-        published++;
-        if (this.failing) this.logger.log('events publishing again');
-        this.failing = false;
-      }
+      return await this.publishRows(
+        due.map((row) => ({
+          id: row.id,
+          envelope: JSON.parse(row.payload) as EventEnvelope,
+          attempts: row.attempts,
+        })),
+      );
     } catch (error) {
-      // The database itself: the rows stay, the next round tries again.
+      // The database itself: the rows stay, a later round tries again.
       this.logger.warn({ err: error }, 'outbox round failed');
+      return 0;
     }
-    return published;
+  }
+
+  private async publishClaimed(envelopes: EventEnvelope[]): Promise<void> {
+    try {
+      if (!this.link.isConnected) {
+        // Hand them to the relay, which runs again on reconnect.
+        await this.release(
+          envelopes.map((e) => e.id),
+          0,
+        );
+        return;
+      }
+      await this.publishRows(envelopes.map((envelope) => ({ id: envelope.id, envelope, attempts: 0 })));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'outbox publish failed; the relay will retry');
+    }
+  }
+
+  /**
+   * Publishes rows this instance holds, in order; deletes the published ones in one statement and,
+   * at the first failure, hands that row and the rest back to the relay with a backoff.
+   */
+  private async publishRows(
+    rows: { id: string; envelope: EventEnvelope; attempts: number }[],
+  ): Promise<number> {
+    const published: string[] = [];
+    let failedAt = -1;
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        await this.publisher.publish(rows[i].envelope as OutboxEvent);
+        published.push(rows[i].id);
+      } catch (error) {
+        if (!this.failing)
+          this.logger.warn({ err: error, eventId: rows[i].id }, 'event publish failed; kept in the outbox');
+        this.failing = true;
+        failedAt = i;
+        break;
+      }
+    }
+    if (published.length) {
+      await this.db.deleteFrom('event_outbox').where('id', 'in', published).execute();
+      if (this.failing && failedAt < 0) this.logger.log('events publishing again');
+      if (failedAt < 0) this.failing = false;
+    }
+    if (failedAt >= 0) {
+      const attempts = rows[failedAt].attempts + 1;
+      const delay = Math.min(RETRY_MIN_MS * 2 ** (attempts - 1), RETRY_MAX_MS);
+      await this.db
+        .updateTable('event_outbox')
+        .set({ attempts })
+        .where('id', '=', rows[failedAt].id)
+        .execute();
+      await this.release(
+        rows.slice(failedAt).map((r) => r.id),
+        delay,
+      );
+    }
+    return published.length;
+  }
+
+  /** Makes rows due again after `delayMs`, for whichever instance's relay comes first. */
+  private async release(ids: string[], delayMs: number): Promise<void> {
+    if (!ids.length) return;
+    await this.db
+      .updateTable('event_outbox')
+      .set({ next_attempt_at: this.now() + delayMs })
+      .where('id', 'in', ids)
+      .execute();
   }
 }
 

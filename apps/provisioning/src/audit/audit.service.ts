@@ -61,20 +61,24 @@ export class AuditService {
       target_id: entry.targetId,
       details: JSON.stringify(entry.details ?? {}),
     };
-    const recorded = await this.repository.transaction(async (trx) => {
-      if ((await audited.change?.(trx)) === false) return false;
-      await this.repository.insert(row, trx);
-      if (audited.event) await this.outbox.add(trx, [audited.event]);
+    if (!audited.change && !audited.event) {
+      await this.repository.insert(row);
       return true;
+    }
+    const events = await this.repository.transaction(async (trx) => {
+      if ((await audited.change?.(trx)) === false) return undefined;
+      await this.repository.insert(row, trx);
+      return audited.event ? this.outbox.add(trx, [audited.event], { claim: true }) : [];
     });
-    if (recorded && audited.event) await this.outbox.publishSoon();
-    return recorded;
+    if (!events) return false;
+    await this.outbox.publishSoon(events);
+    return true;
   }
 
   /** An event that is not an audited change (a refused enrollment): through the outbox too. */
   async announce(event: OutboxEvent): Promise<void> {
-    await this.repository.transaction((trx) => this.outbox.add(trx, [event]));
-    await this.outbox.publishSoon();
+    const events = await this.repository.transaction((trx) => this.outbox.add(trx, [event], { claim: true }));
+    await this.outbox.publishSoon(events);
   }
 
   async list(

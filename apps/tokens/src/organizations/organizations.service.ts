@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, CreatedOrganization, Organization } from '@app/contracts';
+import { ConflictError, CreatedOrganization, EventEnvelope, Organization } from '@app/contracts';
 import { Clock } from '@app/clock';
 import { OrganizationRow } from '../database';
 import { isUniqueViolation, Transactions } from '../transactions';
@@ -32,18 +32,21 @@ export class OrganizationsService {
       { kind: 'api_key', organizationId: organization.id, name: 'initial key' },
       apiKeySecret,
     );
+    let events: EventEnvelope[];
     try {
-      await this.transactions.run(async (trx) => {
+      events = await this.transactions.run(async (trx) => {
         await this.organizations.in(trx).insert(organization);
         await this.tokens.in(trx).insert(key.row);
-        await this.events.organizationCreated(trx, organization, key.row.id);
-        await this.events.issued(trx, key.row);
+        return [
+          ...(await this.events.organizationCreated(trx, organization, key.row.id)),
+          ...(await this.events.issued(trx, key.row)),
+        ];
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`organization "${name}" already exists`);
       throw error;
     }
-    await this.events.publishSoon();
+    await this.events.publishSoon(events);
     return { organization: toOrganization(organization), apiKey: toIssuedToken(key.row, key.secret) };
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  EventEnvelope,
   EventKinds,
   OrganizationCreatedData,
   TokenIssuedData,
@@ -17,73 +18,101 @@ import { toIso } from './token-mapper';
  * from the change (`token.revoked:<id>`), so retrying a call republishes the same id: JetStream
  * stores it once while live subscribers (verifier caches) see it again.
  */
+/** Published by the request that committed them, right after the commit. */
+const CLAIMED = { claim: true };
+
 @Injectable()
 export class TokenEvents {
   constructor(private readonly outbox: EventOutbox) {}
 
   /** After the commit: the events are normally out when this resolves (bounded wait). */
-  publishSoon(): Promise<void> {
-    return this.outbox.publishSoon();
+  publishSoon(events: EventEnvelope[]): Promise<void> {
+    return this.outbox.publishSoon(events);
   }
 
-  async issued(trx: Executor, row: TokenRow, replaces?: string): Promise<void> {
-    await this.outbox.add(trx, [
-      {
-        id: `${EventKinds.tokenIssued}:${row.id}`,
-        kind: EventKinds.tokenIssued,
-        organizationId: row.organization_id,
-        environment: row.environment,
-        agentId: row.agent_id,
-        data: {
-          tokenId: row.id,
-          kind: row.kind,
-          name: row.name,
-          expiresAt: toIso(row.expires_at),
-          maxUses: row.max_uses,
-          ...(replaces ? { replaces } : {}),
-        } satisfies TokenIssuedData,
-      },
-    ]);
+  async issued(trx: Executor, row: TokenRow, replaces?: string): Promise<EventEnvelope[]> {
+    return this.outbox.add(
+      trx,
+      [
+        {
+          id: `${EventKinds.tokenIssued}:${row.id}`,
+          kind: EventKinds.tokenIssued,
+          organizationId: row.organization_id,
+          environment: row.environment,
+          agentId: row.agent_id,
+          data: {
+            tokenId: row.id,
+            kind: row.kind,
+            name: row.name,
+            expiresAt: toIso(row.expires_at),
+            maxUses: row.max_uses,
+            ...(replaces ? { replaces } : {}),
+          } satisfies TokenIssuedData,
+        },
+      ],
+      CLAIMED,
+    );
   }
 
-  async revoked(trx: Executor, row: TokenRow, reason?: string): Promise<void> {
-    await this.outbox.add(trx, [
-      {
-        id: `${EventKinds.tokenRevoked}:${row.id}`,
-        kind: EventKinds.tokenRevoked,
-        organizationId: row.organization_id,
-        environment: row.environment,
-        agentId: row.agent_id,
-        data: { tokenId: row.id, kind: row.kind, ...(reason ? { reason } : {}) } satisfies TokenRevokedData,
-      },
-    ]);
+  async revoked(trx: Executor, row: TokenRow, reason?: string): Promise<EventEnvelope[]> {
+    return this.outbox.add(
+      trx,
+      [
+        {
+          id: `${EventKinds.tokenRevoked}:${row.id}`,
+          kind: EventKinds.tokenRevoked,
+          organizationId: row.organization_id,
+          environment: row.environment,
+          agentId: row.agent_id,
+          data: { tokenId: row.id, kind: row.kind, ...(reason ? { reason } : {}) } satisfies TokenRevokedData,
+        },
+      ],
+      CLAIMED,
+    );
   }
 
-  async rotated(trx: Executor, previous: TokenRow, replacement: TokenRow, graceUntil: number): Promise<void> {
-    await this.outbox.add(trx, [
-      {
-        id: `${EventKinds.tokenRotated}:${previous.id}`,
-        kind: EventKinds.tokenRotated,
-        organizationId: previous.organization_id,
-        environment: previous.environment,
-        agentId: previous.agent_id,
-        data: {
-          tokenId: previous.id,
-          replacedBy: replacement.id,
-          graceUntil: new Date(graceUntil).toISOString(),
-        } satisfies TokenRotatedData,
-      },
-    ]);
+  async rotated(
+    trx: Executor,
+    previous: TokenRow,
+    replacement: TokenRow,
+    graceUntil: number,
+  ): Promise<EventEnvelope[]> {
+    return this.outbox.add(
+      trx,
+      [
+        {
+          id: `${EventKinds.tokenRotated}:${previous.id}`,
+          kind: EventKinds.tokenRotated,
+          organizationId: previous.organization_id,
+          environment: previous.environment,
+          agentId: previous.agent_id,
+          data: {
+            tokenId: previous.id,
+            replacedBy: replacement.id,
+            graceUntil: new Date(graceUntil).toISOString(),
+          } satisfies TokenRotatedData,
+        },
+      ],
+      CLAIMED,
+    );
   }
 
-  async organizationCreated(trx: Executor, organization: OrganizationRow, apiKeyId: string): Promise<void> {
-    await this.outbox.add(trx, [
-      {
-        id: `${EventKinds.organizationCreated}:${organization.id}`,
-        kind: EventKinds.organizationCreated,
-        organizationId: organization.id,
-        data: { name: organization.name, apiKeyId } satisfies OrganizationCreatedData,
-      },
-    ]);
+  async organizationCreated(
+    trx: Executor,
+    organization: OrganizationRow,
+    apiKeyId: string,
+  ): Promise<EventEnvelope[]> {
+    return this.outbox.add(
+      trx,
+      [
+        {
+          id: `${EventKinds.organizationCreated}:${organization.id}`,
+          kind: EventKinds.organizationCreated,
+          organizationId: organization.id,
+          data: { name: organization.name, apiKeyId } satisfies OrganizationCreatedData,
+        },
+      ],
+      CLAIMED,
+    );
   }
 }

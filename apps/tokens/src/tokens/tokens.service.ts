@@ -98,11 +98,11 @@ export class TokensService {
     this.checkIssueRules(request, expiresAt);
     if (!(await this.organizations.getById(request.organizationId))) throw new NotFoundError('organization');
     const { row, secret } = this.newToken({ ...request, expiresAt });
-    await this.transactions.run(async (trx) => {
+    const events = await this.transactions.run(async (trx) => {
       await this.tokens.in(trx).insert(row);
-      await this.events.issued(trx, row);
+      return this.events.issued(trx, row);
     });
-    await this.events.publishSoon();
+    await this.events.publishSoon(events);
     return toIssuedToken(row, secret);
   }
 
@@ -150,17 +150,16 @@ export class TokensService {
   /** Idempotent: revoking a revoked token changes nothing but announces it again, so a retry still reaches every cache. */
   async revoke(request: RevokeTokenRequest): Promise<TokenMetadata> {
     const scope = { kind: request.kind, environment: request.environment };
-    const row = await this.transactions.run(async (trx) => {
+    const { row, events } = await this.transactions.run(async (trx) => {
       const tokens = this.tokens.in(trx);
       if (!(await tokens.getById(request.organizationId, request.tokenId, scope)))
         throw new NotFoundError('token');
       await tokens.revoke(request.organizationId, request.tokenId, this.clock.now());
       const revoked = await tokens.getById(request.organizationId, request.tokenId, scope);
       if (!revoked) throw new NotFoundError('token');
-      await this.events.revoked(trx, revoked, request.reason);
-      return revoked;
+      return { row: revoked, events: await this.events.revoked(trx, revoked, request.reason) };
     });
-    await this.events.publishSoon();
+    await this.events.publishSoon(events);
     return toTokenMetadata(row);
   }
 
@@ -192,15 +191,17 @@ export class TokensService {
       maxUses: old.max_uses,
       uses: old.uses,
     });
-    await this.transactions.run(async (trx) => {
+    const events = await this.transactions.run(async (trx) => {
       await this.tokens.in(trx).insert(row);
       if (!(await this.tokens.in(trx).markRotated(old.organization_id, old.id, graceUntil, row.id))) {
         throw new ConflictError('token was rotated or revoked concurrently');
       }
-      await this.events.issued(trx, row, old.id);
-      await this.events.rotated(trx, old, row, graceUntil);
+      return [
+        ...(await this.events.issued(trx, row, old.id)),
+        ...(await this.events.rotated(trx, old, row, graceUntil)),
+      ];
     });
-    await this.events.publishSoon();
+    await this.events.publishSoon(events);
     const previous = { ...old, grace_until: graceUntil, replaced_by: row.id };
     return { token: toIssuedToken(row, secret), previous: toTokenMetadata(previous) };
   }
