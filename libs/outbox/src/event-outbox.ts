@@ -55,6 +55,8 @@ export interface EventOutboxOptions {
  * than a round takes (each publish waits at most 5 s, a round stops at the first failure).
  */
 const CLAIM_LEASE_MS = 15_000;
+/** Longest a published row from the request path waits for its (batched) delete. */
+const DELETE_BATCH_MS = 100;
 /** Retry delay after a failed publish: doubles from 500 ms up to 30 s. */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -81,6 +83,8 @@ export class EventOutbox {
   private round?: Promise<number>;
   private next?: Promise<number>;
   private failing = false;
+  private toDelete: string[] = [];
+  private deleteTimer?: NodeJS.Timeout;
 
   private readonly db: Kysely<EventOutboxTables>;
 
@@ -161,6 +165,7 @@ export class EventOutbox {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.round;
+    await this.deletePublished();
   }
 
   /**
@@ -198,6 +203,8 @@ export class EventOutbox {
   async pending(): Promise<number> {
     const row = await this.db
       .selectFrom('event_outbox')
+      // Published, waiting for their batched delete: not pending.
+      .where('id', 'not in', this.toDelete.length ? this.toDelete : [''])
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);
@@ -250,7 +257,10 @@ export class EventOutbox {
         );
         return;
       }
-      await this.publishRows(envelopes.map((envelope) => ({ id: envelope.id, envelope, attempts: 0 })));
+      await this.publishRows(
+        envelopes.map((envelope) => ({ id: envelope.id, envelope, attempts: 0 })),
+        true,
+      );
     } catch (error) {
       this.logger.warn({ err: error }, 'outbox publish failed; the relay will retry');
     }
@@ -262,6 +272,7 @@ export class EventOutbox {
    */
   private async publishRows(
     rows: { id: string; envelope: EventEnvelope; attempts: number }[],
+    deferDelete = false,
   ): Promise<number> {
     const published: string[] = [];
     let failedAt = -1;
@@ -278,7 +289,8 @@ export class EventOutbox {
       }
     }
     if (published.length) {
-      await this.db.deleteFrom('event_outbox').where('id', 'in', published).execute();
+      if (deferDelete) this.deleteSoon(published);
+      else await this.db.deleteFrom('event_outbox').where('id', 'in', published).execute();
       if (this.failing && failedAt < 0) this.logger.log('events publishing again');
       if (failedAt < 0) this.failing = false;
     }
@@ -296,6 +308,30 @@ export class EventOutbox {
       );
     }
     return published.length;
+  }
+
+  /**
+   * Published rows from the request path are deleted in batches, not one statement (and, on
+   * PostgreSQL, one fsync) per request. They stay leased meanwhile, so nobody publishes them again
+   * unless this process dies within DELETE_BATCH_MS, and then the stream still stores them once.
+   */
+  private deleteSoon(ids: string[]): void {
+    this.toDelete.push(...ids);
+    if (this.toDelete.length >= this.batchSize) void this.deletePublished();
+    else this.deleteTimer ??= setTimeout(() => void this.deletePublished(), DELETE_BATCH_MS);
+  }
+
+  private async deletePublished(): Promise<void> {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    const ids = this.toDelete.splice(0);
+    if (!ids.length) return;
+    try {
+      await this.db.deleteFrom('event_outbox').where('id', 'in', ids).execute();
+    } catch (error) {
+      // Left in the table: after their lease the relay publishes them again (stored once by the stream).
+      this.logger.warn({ err: error }, 'could not delete published outbox rows');
+    }
   }
 
   /** Makes rows due again after `delayMs`, for whichever instance's relay comes first. */
