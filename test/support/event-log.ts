@@ -1,5 +1,6 @@
 import { connect, NatsConnection, StringCodec } from 'nats';
-import { EventEnvelope, Streams, Subjects } from '@app/contracts';
+import { EventEnvelope, Subjects } from '@app/contracts';
+import { storedEvents } from '@app/testing';
 
 /**
  * An independent subscriber on `events.>`, the way an internal service would listen: every
@@ -40,23 +41,8 @@ export async function subscribeEvents(natsUrl: string): Promise<EventLog> {
   return {
     all: () => [...seen],
     of,
-    stored: async (kind, agentId) => {
-      const consumer = await nc
-        .jetstream()
-        .consumers.get(Streams.events, { filterSubjects: Subjects.event(kind) });
-      let count = 0;
-      for (;;) {
-        const batch = await consumer.fetch({ max_messages: 256, expires: 1000 });
-        let received = 0;
-        for await (const message of batch) {
-          received += 1;
-          const envelope = JSON.parse(codec.decode(message.data)) as EventEnvelope;
-          if (envelope.agentId === agentId) count += 1;
-        }
-        if (received === 0) break;
-      }
-      return count;
-    },
+    stored: async (kind, agentId) =>
+      (await storedEvents(nc, kind)).filter((envelope) => envelope.agentId === agentId).length,
     close: async () => {
       await nc.drain();
     },

@@ -9,7 +9,6 @@ import { parse as parseYaml } from 'yaml';
 import {
   AgentRecord,
   DomainError,
-  EventEnvelope,
   EnrollReply,
   EnrollRequest,
   EventKinds,
@@ -22,7 +21,7 @@ import {
   VerifyTokenRequest,
 } from '@app/contracts';
 import { EventPublisher } from '@app/messaging';
-import { testEngines, waitFor } from '@app/testing';
+import { storedEvents, testEngines, waitFor } from '@app/testing';
 import { AGENT_IMAGE, DEPLOY_DIR, Platform, PUBLIC_URL, REPO_ROOT, startPlatform } from './platform';
 
 // Response bodies are asserted field by field (toMatchObject, toEqual): their static type adds nothing here.
@@ -217,22 +216,10 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     const jsm = await platform.nc.jetstreamManager();
     const config = (await jsm.streams.info(Streams.events)).config;
     /** environment.created events for `outbox-env` the EVENTS stream holds. */
-    const stored = async () => {
-      const consumer = await platform.nc
-        .jetstream()
-        .consumers.get(Streams.events, { filterSubjects: Subjects.event(EventKinds.environmentCreated) });
-      const environments: string[] = [];
-      for (;;) {
-        const batch = await consumer.fetch({ max_messages: 100, expires: 1000 });
-        let received = 0;
-        for await (const msg of batch) {
-          received++;
-          environments.push((msg.json() as EventEnvelope).environment ?? '');
-        }
-        if (!received) break;
-      }
-      return environments.filter((e) => e === 'outbox-env').length;
-    };
+    const stored = async () =>
+      (await storedEvents(platform.nc, EventKinds.environmentCreated)).filter(
+        (e) => e.environment === 'outbox-env',
+      ).length;
     // EVENTS stops storing environment events: publishing one fails.
     await jsm.streams.update(Streams.events, { ...config, subjects: ['events.agent.>', 'events.token.>'] });
     try {
