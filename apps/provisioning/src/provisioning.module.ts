@@ -1,5 +1,5 @@
-import { DynamicModule, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { EventOutbox, eventOutboxProvider } from '@app/outbox';
+import { DynamicModule, Module } from '@nestjs/common';
+import { eventOutboxProvider, EventOutboxRelay } from '@app/outbox';
 import { DatabaseModule } from '@app/persistence';
 import { NatsModule } from '@app/messaging';
 import { healthServerProvider, structuredLogging } from '@app/observability';
@@ -24,18 +24,7 @@ import { RegistryService } from './registry/registry.service';
 import { TokenServiceClient } from './tokens/token-service.client';
 
 @Module({})
-export class ProvisioningModule implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(private readonly outbox: EventOutbox) {}
-
-  /** Publishes what a crash or an outage left in the outbox, then keeps relaying. */
-  onApplicationBootstrap(): void {
-    this.outbox.start();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.outbox.stop();
-  }
-
+export class ProvisioningModule {
   /** `clock` is for tests that move time (rate limits, expiry); production uses the system clock. */
   static forRoot(config: ProvisioningConfig, options: { clock?: Clock } = {}): DynamicModule {
     return {
@@ -65,6 +54,7 @@ export class ProvisioningModule implements OnApplicationBootstrap, OnModuleDestr
         healthServerProvider(ProvisioningMetrics, config.METRICS_PORT),
         TokenServiceClient,
         eventOutboxProvider(ProvisioningMetrics),
+        EventOutboxRelay,
         AuditRepository,
         AuditService,
         EnvironmentsRepository,

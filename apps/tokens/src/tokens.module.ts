@@ -1,5 +1,5 @@
-import { DynamicModule, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { EventOutbox, eventOutboxProvider } from '@app/outbox';
+import { DynamicModule, Module } from '@nestjs/common';
+import { eventOutboxProvider, EventOutboxRelay } from '@app/outbox';
 import { DatabaseModule } from '@app/persistence';
 import { NatsModule } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
@@ -18,18 +18,7 @@ import { TokensService } from './tokens/tokens.service';
 import { Transactions } from './transactions';
 
 @Module({})
-export class TokensModule implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(private readonly outbox: EventOutbox) {}
-
-  /** Publishes what a crash or an outage left in the outbox, then keeps relaying. */
-  onApplicationBootstrap(): void {
-    this.outbox.start();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.outbox.stop();
-  }
-
+export class TokensModule {
   static forRoot(config: TokensConfig): DynamicModule {
     return {
       module: TokensModule,
@@ -55,6 +44,7 @@ export class TokensModule implements OnApplicationBootstrap, OnModuleDestroy {
         TokenSecrets,
         Transactions,
         eventOutboxProvider(),
+        EventOutboxRelay,
         TokensRepository,
         OrganizationsRepository,
         TokenEvents,

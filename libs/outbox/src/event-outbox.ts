@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely } from 'kysely';
 import { NatsConnection } from 'nats';
-import { Logger, Provider } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { EventEnvelope, EventKind } from '@app/contracts';
 import { ConnectionState, EventPublisher, NATS_CONNECTION, NewEvent } from '@app/messaging';
@@ -367,4 +367,22 @@ export function eventOutboxProvider(
     },
     inject: [DATABASE, EventPublisher, NATS_CONNECTION, ...(metrics ? [metrics] : [])],
   };
+}
+
+/**
+ * Runs the relay for the service's whole life: from start-up it publishes what a crash or an outage
+ * left in the outbox, and keeps polling until shutdown. For services with no ordering of their
+ * own to respect (ingestion starts and stops its outbox itself, after its last write).
+ */
+@Injectable()
+export class EventOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(private readonly outbox: EventOutbox) {}
+
+  onApplicationBootstrap(): void {
+    this.outbox.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.outbox.stop();
+  }
 }
