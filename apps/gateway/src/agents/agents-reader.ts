@@ -1,13 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  AgentRecord,
-  AgentsLastSeenRequest,
-  AgentsLastSeenResult,
-  ListAgentsRequest,
-  Page,
-  Subjects,
-} from '@app/contracts';
-import { RpcClient } from '@app/messaging';
+import { AgentRecord, ListAgentsRequest, Page } from '@app/contracts';
 import { FleetClient } from './fleet.client';
 
 /** The ingestion lookup is an improvement, not a dependency: a list never waits long for it. */
@@ -22,10 +14,7 @@ const LAST_SEEN_TIMEOUT_MS = 1000;
 export class AgentsReader {
   private readonly logger = new Logger(AgentsReader.name);
 
-  constructor(
-    private readonly fleet: FleetClient,
-    private readonly rpc: RpcClient,
-  ) {}
+  constructor(private readonly fleet: FleetClient) {}
 
   async list(request: ListAgentsRequest): Promise<Page<AgentRecord>> {
     const page = await this.fleet.listAgents(request);
@@ -43,10 +32,9 @@ export class AgentsReader {
     if (!agents.length) return agents;
     let heard: Record<string, number>;
     try {
-      ({ lastSeen: heard } = await this.rpc.request<AgentsLastSeenResult, AgentsLastSeenRequest>(
-        Subjects.agentsLastSeen,
+      ({ lastSeen: heard } = await this.fleet.lastSeen(
         { organizationId, agentIds: agents.map((a) => a.id) },
-        { timeoutMs: LAST_SEEN_TIMEOUT_MS, failFast: true },
+        LAST_SEEN_TIMEOUT_MS,
       ));
     } catch (error) {
       this.logger.debug({ err: error }, 'last-seen lookup failed; showing the registry values');

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import {
   AgentRecord,
+  AgentsLastSeenRequest,
+  AgentsLastSeenResult,
   AgentRefRequest,
   AgentTypeInfo,
   AuditEntry,
@@ -58,6 +60,14 @@ export class FleetClient {
 
   queryMetrics(request: MetricsQueryRequest): Promise<MetricsQueryResult> {
     return this.rpc.request<MetricsQueryResult, MetricsQueryRequest>(Subjects.metricsQuery, request);
+  }
+
+  /** Ingestion's last heartbeat per agent; optional to the caller, so bounded and not retried. */
+  lastSeen(request: AgentsLastSeenRequest, timeoutMs: number): Promise<AgentsLastSeenResult> {
+    return this.rpc.request<AgentsLastSeenResult, AgentsLastSeenRequest>(Subjects.agentsLastSeen, request, {
+      timeoutMs,
+      failFast: true,
+    });
   }
 }
 
