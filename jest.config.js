@@ -11,7 +11,7 @@ const swc = [
   },
 ];
 const moduleNameMapper = {
-  '^@app/(contracts|config|persistence|messaging|observability|testing|agent-core|auth|clock|outbox)$': '<rootDir>/libs/$1/src',
+  '^@app/(contracts|config|persistence|messaging|observability|testing|agent-core|auth|clock|outbox|nats-auth)$': '<rootDir>/libs/$1/src',
   // Single files of a lib, for code that must not load the lib's Nest modules (the agent keeps its RSS small).
   '^@app/messaging/(.*)$': '<rootDir>/libs/messaging/src/$1',
 };

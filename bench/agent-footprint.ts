@@ -1,6 +1,6 @@
 /**
  * Agent footprint: runs a real agent process (server type, 1 s heartbeat and collection interval)
- * against its own nats-server and a fake enrollment responder for 5 minutes (AGENT_FOOTPRINT_MINUTES
+ * against its own secured nats-server and a fake platform intake for 5 minutes (AGENT_FOOTPRINT_MINUTES
  * to change, e.g. 1 for a quick check). Every 30 s (or a sixth of a shorter run) it samples the
  * process RSS, its CPU time (utime + stime from /proc/<pid>/stat) and the bytes the agent published
  * on its heartbeat and metrics subjects (payload + NATS headers, seen by a subscriber on the same
@@ -15,8 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Msg } from 'nats';
 import { formatToken, Streams, Subjects } from '@app/contracts';
-import { startNatsServer } from '@app/testing';
-import { startFakePlatform } from '../libs/agent-core/src/testing/fake-platform';
+import { startFakePlatform, startNatsServer } from '@app/testing';
 import { cpuSeconds } from './lib/process-sampler';
 import { randomBytes } from 'node:crypto';
 
@@ -56,8 +55,8 @@ async function main() {
   const useDist = existsSync(dist) && !process.env.AGENT_FOOTPRINT_SOURCE;
   const args = useDist ? [dist] : ['-r', '@swc-node/register', join(root, 'apps/agent/src/main.ts')];
 
-  const nats = await startNatsServer();
-  const platform = await startFakePlatform(nats.url);
+  const nats = await startNatsServer({ secured: true });
+  const platform = await startFakePlatform(nats);
   const traffic: Traffic = { heartbeats: 0, heartbeatBytes: 0, batches: 0, batchBytes: 0 };
   platform.nc.subscribe(Subjects.heartbeatWildcard, {
     callback: (_, msg) => {
@@ -78,6 +77,8 @@ async function main() {
       ...process.env,
       RCA_TOKEN: formatToken('enrollment', randomBytes),
       RCA_NATS_URL: nats.url,
+      RCA_PLATFORM_URL: platform.url,
+      RCA_CA_FILE: platform.caFile,
       RCA_AGENT_TYPE: 'server',
       RCA_HEARTBEAT_INTERVAL: String(INTERVAL_SECONDS),
       RCA_COLLECT_INTERVAL: String(INTERVAL_SECONDS),

@@ -5,13 +5,19 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import {
+  AGENT_SIGNATURE_HEADER,
+  AgentStatements,
   EnrollReply,
+  EnrollRequest,
   formatToken,
   Heartbeat,
   MetricsBatch,
+  parseAgentSignatureHeader,
   PROTOCOL_VERSION,
   validateDto,
+  verifyStatement,
 } from '@app/contracts';
 import { AgentExitCodes } from '@app/agent-core';
 import { waitFor } from '@app/testing';
@@ -19,15 +25,17 @@ import { waitFor } from '@app/testing';
 const ROOT = resolve(__dirname, '../../..');
 
 /**
- * The gateway's agent intake as the agent sees it (apps/gateway/src/intake): Bearer token, the NATS
- * bodies as JSON, 202 on heartbeat/metrics, the DomainError body on refusal. Metrics are stored once
- * per seq, like JetStream's de-duplication.
+ * The gateway's agent intake as the agent sees it (apps/gateway/src/intake): enrollment with a Bearer
+ * token and the agent's public key, then heartbeats and metrics signed with that key, the NATS bodies
+ * as JSON, 202 on heartbeat/metrics, the DomainError body on refusal. Metrics are stored once per seq,
+ * like JetStream's de-duplication.
  */
 class FakeIntake {
   readonly batches = new Map<number, MetricsBatch>();
   readonly heartbeats: Heartbeat[] = [];
   enrollments = 0;
   revoked = false;
+  private publicKey = '';
   private server?: Server;
   port = 0;
 
@@ -49,13 +57,15 @@ class FakeIntake {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(payload));
     };
-    if (!/^Bearer rca_(et|ac)_/.test(req.headers.authorization ?? ''))
-      return reply(401, { statusCode: 401, code: 'UNAUTHENTICATED', message: 'no token' });
     if (req.url === '/api/v1/intake/enroll') {
+      if (!/^Bearer rca_et_/.test(req.headers.authorization ?? ''))
+        return reply(401, { statusCode: 401, code: 'UNAUTHENTICATED', message: 'no token' });
       this.enrollments++;
+      this.publicKey = (JSON.parse(body) as EnrollRequest).identity.publicKey;
       const enrolled: EnrollReply = {
         agentId: 'agt_http1',
-        credential: 'rca_ac_http1',
+        jwt: 'not-used-over-http',
+        jwtExpiresAt: new Date(Date.now() + 3600_000).toISOString(),
         organizationId: 'org_1',
         environment: 'edge',
         heartbeatIntervalSeconds: 1,
@@ -64,8 +74,13 @@ class FakeIntake {
       };
       return reply(200, enrolled);
     }
+    const signed = parseAgentSignatureHeader(req.headers[AGENT_SIGNATURE_HEADER] as string | undefined);
+    const route = req.url!.split('/').pop()!;
+    const digest = createHash('sha256').update(body).digest('hex');
+    if (!signed || !verifyStatement(this.publicKey, AgentStatements.request('POST', route, signed.signedAt, digest), signed.signature))
+      return reply(401, { statusCode: 401, code: 'SIGNATURE_INVALID', message: 'bad signature' });
     if (this.revoked)
-      return reply(401, { statusCode: 401, code: 'TOKEN_REVOKED', message: 'token has been revoked' });
+      return reply(401, { statusCode: 401, code: 'AGENT_REVOKED', message: 'agent agt_http1 has been revoked' });
     if (req.url === '/api/v1/intake/heartbeat') {
       this.heartbeats.push(validateDto(Heartbeat, JSON.parse(body)));
       return reply(202, { accepted: true });
@@ -140,6 +155,6 @@ describe('the agent over the HTTP intake (RCA_TRANSPORT=http)', () => {
 
     intake.revoked = true;
     expect(await exit).toBe(AgentExitCodes.revoked);
-    expect(output).toMatch(/revoked this agent's credential/);
+    expect(output).toMatch(/revoked this agent/);
   });
 });

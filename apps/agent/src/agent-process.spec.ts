@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JSONCodec } from 'nats';
+import { fromSeed } from 'nkeys.js';
 import { formatToken, Headers, Heartbeat, MetricsBatch, Streams, validateDto } from '@app/contracts';
 import { AgentExitCodes } from '@app/agent-core';
-import { NatsServerHandle, startNatsServer, waitFor } from '@app/testing';
-import { FakePlatform, startFakePlatform } from '../../../libs/agent-core/src/testing/fake-platform';
+import { FakePlatform, NatsServerHandle, startFakePlatform, startNatsServer, waitFor } from '@app/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const json = JSONCodec<unknown>();
@@ -65,13 +65,15 @@ describe('the agent process', () => {
   const running: AgentProcess[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    platform = await startFakePlatform(nats.url);
+    nats = await startNatsServer({ secured: true });
+    platform = await startFakePlatform(nats);
   });
   beforeEach(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'rca-agent-state-'));
     platform.enrollments.length = 0;
     platform.heartbeats.length = 0;
+    platform.renewals.length = 0;
+    platform.jwtTtlMs = 3600_000;
     await purge(platform);
   });
   afterEach(async () => {
@@ -84,12 +86,18 @@ describe('the agent process', () => {
   });
 
   const start = (env: Record<string, string> = {}) => {
-    const agent = spawnAgent({ RCA_NATS_URL: nats.url, RCA_STATE_DIR: stateDir, ...env });
+    const agent = spawnAgent({
+      RCA_NATS_URL: nats.url,
+      RCA_PLATFORM_URL: platform.url,
+      RCA_CA_FILE: platform.caFile,
+      RCA_STATE_DIR: stateDir,
+      ...env,
+    });
     running.push(agent);
     return agent;
   };
 
-  it('enrolls with its token, then publishes valid heartbeats and metrics batches carrying its credential', async () => {
+  it('enrolls with its token and a key of its own, then publishes valid heartbeats and metrics as its own NATS user', async () => {
     const token = enrollmentToken();
     const agent = start({ RCA_TOKEN: token, RCA_LABELS: 'team=sre,tier=1' });
     await waitFor(
@@ -109,10 +117,15 @@ describe('the agent process', () => {
     const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
     expect(statSync(join(stateDir, 'state.json')).mode & 0o777).toBe(0o600);
     expect(state).toMatchObject({ environment: 'prod-1', organizationId: 'org_test' });
+    // The private key stays on the host (0600); only its public half was sent, with a proof.
+    expect(statSync(join(stateDir, 'agent.nk')).mode & 0o777).toBe(0o600);
+    const key = fromSeed(Buffer.from(readFileSync(join(stateDir, 'agent.nk'), 'utf8').trim()));
+    expect(platform.enrollments[0].request.identity.publicKey).toBe(key.getPublicKey());
+    expect(JSON.stringify(platform.enrollments[0].request)).not.toContain(Buffer.from(key.getSeed()).toString());
 
     const heartbeat = await waitFor('a heartbeat', () => platform.heartbeats[0]);
     expect(heartbeat.subject).toBe(`agents.prod-1.${state.agentId}.heartbeat`);
-    expect(heartbeat.credential).toBe(state.credential);
+    expect(heartbeat.via).toBe('nats');
     const body = validateDto(Heartbeat, heartbeat.body);
     expect(body).toMatchObject({ agentId: state.agentId, agentType: 'server', state: 'running', dropped: 0 });
 
@@ -161,7 +174,7 @@ describe('the agent process', () => {
     expect(duringOutage.length).toBeGreaterThanOrEqual(4);
   });
 
-  it('reuses its saved credential after a restart instead of enrolling again, with higher sequence numbers', async () => {
+  it('reuses its saved identity after a restart instead of enrolling again, with higher sequence numbers', async () => {
     const first = start({ RCA_TOKEN: enrollmentToken() });
     await waitFor('a stored batch', async () => (await storedBatches(platform)).length >= 1, 20_000);
     first.proc.kill('SIGTERM');
@@ -193,11 +206,61 @@ describe('the agent process', () => {
     const heartbeat = await waitFor('a heartbeat', () => platform.heartbeats[0], 20_000);
     await platform.sendControl('prod-1', heartbeat.body.agentId, { type: 'revoked' });
     expect(await agent.exit).toBe(AgentExitCodes.revoked);
-    expect(agent.output()).toMatch(/revoked this agent's credential/);
+    expect(agent.output()).toMatch(/revoked this agent/);
 
     const again = start();
     expect(await again.exit).toBe(AgentExitCodes.revoked);
     expect(again.output()).toMatch(/was revoked at/);
+  });
+
+  it('is disconnected by NATS when its key is revoked, learns why from the platform and exits 78', async () => {
+    const agent = start({ RCA_TOKEN: enrollmentToken() });
+    const heartbeat = await waitFor('a heartbeat', () => platform.heartbeats[0], 20_000);
+    const revokedAt = Date.now();
+    await platform.revoke(heartbeat.body.agentId);
+    expect(await agent.exit).toBe(AgentExitCodes.revoked);
+    // Disconnected at once, then one HTTP check: well within the reconnect backoff.
+    expect(Date.now() - revokedAt).toBeLessThan(10_000);
+    const heartbeatsAfter = platform.heartbeats.filter((h) => h.body.sentAt > revokedAt + 500);
+    expect(heartbeatsAfter).toHaveLength(0);
+  });
+
+  it('renews its short-lived JWT over NATS while running, without a gap in its metrics', async () => {
+    platform.jwtTtlMs = 8_000;
+    const agent = start({ RCA_TOKEN: enrollmentToken() });
+    await waitFor('two renewals over NATS', () => platform.renewals.filter((r) => r.via === 'nats').length >= 2, 30_000).catch(
+      (e) => {
+        throw new Error(`${e}\n${agent.output()}`);
+      },
+    );
+    // Past the first JWT's expiry: still connected and publishing.
+    await new Promise((r) => setTimeout(r, 2000));
+    const stored = await storedBatches(platform);
+    const seqs = stored.map((b) => b.batch.seq);
+    expect(seqs.length).toBeGreaterThanOrEqual(8);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
+    expect(stored.at(-1)!.batch.collectedAt).toBeGreaterThan(Date.now() - 3000);
+  });
+
+  it('renews an expired JWT over HTTP when it starts again after a long stop', async () => {
+    platform.jwtTtlMs = 4_000;
+    const first = start({ RCA_TOKEN: enrollmentToken() });
+    await waitFor('a stored batch', async () => (await storedBatches(platform)).length >= 1, 20_000);
+    first.proc.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    const { jwtExpiresAt } = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(jwtExpiresAt) - Date.now()) + 500));
+    platform.jwtTtlMs = 3600_000;
+    const before = (await storedBatches(platform)).length;
+
+    const second = start();
+    await waitFor('a batch after the restart', async () => (await storedBatches(platform)).length > before, 20_000).catch(
+      (e) => {
+        throw new Error(`${e}\n${second.output()}`);
+      },
+    );
+    expect(platform.renewals.some((r) => r.via === 'http')).toBe(true);
+    expect(platform.enrollments).toHaveLength(1);
   });
 
   it('exits 77 with a clear message when the platform refuses the enrollment token', async () => {
@@ -208,7 +271,7 @@ describe('the agent process', () => {
     expect(agent.output()).toMatch(/enrollment refused \(TOKEN_REVOKED\)/);
   });
 
-  it('exits 64 naming the problem when it has neither a token nor saved state', async () => {
+  it('exits 64 naming the problem when it has neither a token nor a saved identity', async () => {
     const agent = start();
     expect(await agent.exit).toBe(AgentExitCodes.badConfig);
     expect(agent.output()).toMatch(/no enrollment token \(RCA_TOKEN\)/);

@@ -25,6 +25,16 @@ export class AgentConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http:// or https:// URL' })
   RCA_PLATFORM_URL?: string = undefined;
 
+  /** A CA certificate (PEM file) to trust for NATS TLS and HTTPS to the platform. */
+  @IsOptional()
+  @IsString()
+  RCA_CA_FILE?: string = undefined;
+
+  /** The platform CA's pin from the install command: the CA is fetched from the platform and must match. */
+  @IsOptional()
+  @Matches(/^sha256:[0-9a-f]{64}$/, { message: 'must be sha256: followed by 64 lowercase hex digits' })
+  RCA_CA_PIN?: string = undefined;
+
   @IsString()
   RCA_AGENT_TYPE: string = 'server';
 
@@ -77,7 +87,9 @@ export interface AgentCommandLine {
 const FLAGS: [flag: string, variable: keyof AgentConfig, description: string][] = [
   ['--token <token>', 'RCA_TOKEN', 'enrollment token (rca_et_…), needed on first start'],
   ['--nats-url <urls>', 'RCA_NATS_URL', 'NATS URL(s), comma-separated'],
-  ['--platform-url <url>', 'RCA_PLATFORM_URL', 'gateway base URL'],
+  ['--platform-url <url>', 'RCA_PLATFORM_URL', 'gateway base URL (enrollment, JWT renewal, HTTP intake)'],
+  ['--ca-file <file>', 'RCA_CA_FILE', 'CA certificate (PEM) to trust for NATS TLS and HTTPS'],
+  ['--ca-pin <sha256:hex>', 'RCA_CA_PIN', "pin of the platform's CA; the CA is fetched and checked"],
   ['--type <type>', 'RCA_AGENT_TYPE', `agent type: ${agentTypes.names().join(', ')} (default server)`],
   ['--heartbeat-interval <seconds>', 'RCA_HEARTBEAT_INTERVAL', 'seconds between heartbeats (default 10)'],
   [
@@ -85,7 +97,7 @@ const FLAGS: [flag: string, variable: keyof AgentConfig, description: string][] 
     'RCA_COLLECT_INTERVAL',
     'seconds between collections (default: heartbeat interval)',
   ],
-  ['--state-dir <dir>', 'RCA_STATE_DIR', 'directory of state.json (default ./data/agent)'],
+  ['--state-dir <dir>', 'RCA_STATE_DIR', 'directory of state.json and the agent key agent.nk (default ./data/agent)'],
   ['--log-level <level>', 'RCA_LOG_LEVEL', `${AGENT_LOG_LEVELS.join(', ')} (default info)`],
   ['--labels <pairs>', 'RCA_LABELS', 'key=value,key=value labels sent at enrollment'],
 ];
@@ -160,8 +172,8 @@ export function parseAgentCommandLine(
     );
   }
   if (!once) {
-    if (config.RCA_TRANSPORT === 'http' && !config.RCA_PLATFORM_URL) {
-      throw new AgentUsageError('RCA_PLATFORM_URL (--platform-url) is required with RCA_TRANSPORT=http');
+    if (!config.RCA_PLATFORM_URL) {
+      throw new AgentUsageError('RCA_PLATFORM_URL (--platform-url) is required: the agent enrolls and renews its identity there');
     }
     if (config.RCA_TRANSPORT === 'nats' && !config.RCA_NATS_URL) {
       throw new AgentUsageError('RCA_NATS_URL (--nats-url) is required');

@@ -33,6 +33,8 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
       natsUrl: config.RCA_NATS_URL ?? '',
       platformUrl: config.RCA_PLATFORM_URL,
       enrollmentToken: config.RCA_TOKEN,
+      caFile: config.RCA_CA_FILE,
+      caPin: config.RCA_CA_PIN,
       stateDir: config.RCA_STATE_DIR,
       heartbeatIntervalSeconds: config.RCA_HEARTBEAT_INTERVAL,
       collectIntervalSeconds: cli.collectIntervalSeconds,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/persistence';
-import { NatsModule } from '@app/messaging';
+import { NatsModule, busSettings } from '@app/messaging';
 import { healthServerProvider, structuredLogging } from '@app/observability';
 import { AgentDirectory } from './agents/agent-directory';
 import { AlertEvaluator } from './alerts/alert-evaluator';
@@ -43,10 +43,7 @@ export class AlertingModule {
           migrations,
         ),
         NatsModule.forRoot({
-          url: config.NATS_URL,
-          token: config.NATS_TOKEN,
-          credsFile: config.NATS_CREDS,
-          name: 'alerting',
+          ...busSettings(config, 'alerting'),
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],

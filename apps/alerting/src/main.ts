@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
-import { bootstrapNatsService } from '@app/messaging';
+import { bootstrapNatsService, busSettings } from '@app/messaging';
 import { AlertingConfig } from './config';
 import { AlertingModule } from './alerting.module';
 
@@ -8,7 +8,7 @@ async function main() {
   const config = loadConfigOrExit(AlertingConfig);
   await bootstrapNatsService(
     AlertingModule.forRoot(config),
-    { url: config.NATS_URL, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS, name: 'alerting' },
+    busSettings(config, 'alerting'),
     'alerting',
   );
 }

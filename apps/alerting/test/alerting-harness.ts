@@ -4,8 +4,8 @@ import { INestMicroservice } from '@nestjs/common';
 import { connect, NatsConnection } from 'nats';
 import { loadConfig } from '@app/config';
 import { EventKind } from '@app/contracts';
-import { bootstrapNatsService, EventPublisher, RpcClient } from '@app/messaging';
-import { TestDatabase } from '@app/testing';
+import { bootstrapNatsService, busSettings, EventPublisher, RpcClient } from '@app/messaging';
+import { SecuredBus, TestDatabase } from '@app/testing';
 import { AlertingModule } from '../src/alerting.module';
 import { Clock } from '@app/clock';
 import { AlertingConfig } from '../src/config';
@@ -87,9 +87,11 @@ export async function startAlerting(
   natsUrl: string,
   db: TestDatabase,
   clock: Clock,
+  bus?: SecuredBus,
 ): Promise<INestMicroservice> {
   const config = loadConfig(AlertingConfig, {
     NATS_URL: natsUrl,
+    ...(bus ? { NATS_CREDS: bus.credsFile('alerting'), NATS_CA_FILE: bus.caFile } : {}),
     ...db.env,
     LOG_LEVEL: 'silent',
     METRICS_PORT: '0',
@@ -102,7 +104,7 @@ export async function startAlerting(
   });
   return bootstrapNatsService(
     AlertingModule.forRoot(config, { clock }),
-    { url: natsUrl, name: 'alerting' },
+    busSettings(config, 'alerting'),
     'alerting',
   );
 }

@@ -1,7 +1,7 @@
 import { INestMicroservice } from '@nestjs/common';
 import request from 'supertest';
 import { EnrollReply, EnrollRequest, Headers, Subjects } from '@app/contracts';
-import { createTestDatabase, TestDatabase, testEngines, waitFor } from '@app/testing';
+import { createTestDatabase, TestAgentKey, TestDatabase, testEngines, waitFor } from '@app/testing';
 import { Platform, startPlatform } from '../../provisioning/test/platform';
 import { fewTicks, ManualClock, startAlerting, WebhookReceiver } from './alerting-harness';
 
@@ -21,7 +21,7 @@ describe.each(testEngines())('alerting with the platform (%s)', (engine) => {
   beforeAll(async () => {
     platform = await startPlatform(engine);
     alertingDb = await createTestDatabase(engine, 'alerting');
-    alerting = await startAlerting(platform.nats.url, alertingDb, new ManualClock(Date.now()));
+    alerting = await startAlerting(platform.nats.url, alertingDb, new ManualClock(Date.now()), platform.nats.bus);
     api = request.agent(platform.baseUrl);
     key = (await platform.createOrganization('alerting-e2e')).apiKey.secret;
   });
@@ -36,7 +36,13 @@ describe.each(testEngines())('alerting with the platform (%s)', (engine) => {
   const enroll = (token: string, hostId: string, labels: Record<string, string>) =>
     platform.rpc.request<EnrollReply, EnrollRequest>(
       Subjects.enroll,
-      { agentType: 'server', agentVersion: '0.1.0', host: { hostname: hostId, hostId, os: 'linux' }, labels },
+      {
+        agentType: 'server',
+        agentVersion: '0.1.0',
+        host: { hostname: hostId, hostId, os: 'linux' },
+        labels,
+        identity: new TestAgentKey().claim(hostId),
+      },
       { headers: { [Headers.enrollmentToken]: token } },
     );
 

@@ -2,7 +2,7 @@ import { connect, NatsConnection } from 'nats';
 import { parseToken, Subjects, VerifiedToken } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase } from '@app/testing';
-import { startTokensHarness, TokensHarness } from '../../tokens/src/tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../tokens/test/tokens.harness';
 import { buildAdminProgram } from './admin';
 import { TokensClient } from './tokens/tokens.client';
 

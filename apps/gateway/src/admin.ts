@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { connect, NatsConnection } from 'nats';
 import { CommonConfig, loadConfigOrExit } from '@app/config';
 import { DomainError, formatToken, IssuedToken, NotFoundError } from '@app/contracts';
-import { natsConnectionOptions, RpcClient } from '@app/messaging';
+import { busSettings, natsConnectionOptions, RpcClient } from '@app/messaging';
 import { TokensClient } from './tokens/tokens.client';
 
 /** Where the CLI writes: the terminal in production, arrays in tests. */
@@ -123,12 +123,7 @@ async function connectTokens(config: CommonConfig): Promise<TokensConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      ...natsConnectionOptions({
-        url: config.NATS_URL,
-        token: config.NATS_TOKEN,
-        credsFile: config.NATS_CREDS,
-        name: 'admin-cli',
-      }),
+      ...natsConnectionOptions(busSettings(config, 'admin')),
       waitOnFirstConnect: false,
       maxReconnectAttempts: 0,
       timeout: 5000,

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -10,6 +12,8 @@ import { GatewayModule } from './gateway.module';
 export async function createGatewayApp(config: GatewayConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bufferLogs: true,
+    // Agents sign their intake requests over the exact bytes they sent.
+    rawBody: true,
   });
   // The HTTP intake carries whole metrics batches (up to MAX_SAMPLES_PER_BATCH samples); Express's default is 100 kB.
   app.useBodyParser('json', { limit: '8mb' });
@@ -26,4 +30,29 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
   );
   SwaggerModule.setup('docs', app, document);
   return app;
+}
+
+/**
+ * A second listener for agents: the same app over HTTPS (TLS_CERT_FILE/TLS_KEY_FILE, e.g. the platform
+ * CA's listener certificate), so enrollment tokens and agent requests never cross the network in clear
+ * even when no TLS-terminating proxy stands in front. Closed with the app.
+ */
+export async function listenHttps(app: INestApplication, config: GatewayConfig): Promise<number | undefined> {
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
+  const server = createServer(
+    { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) },
+    app.getHttpAdapter().getInstance(),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.HTTPS_PORT, config.HOST, () => resolve());
+  });
+  const close = app.close.bind(app);
+  app.close = async () => {
+    server.close();
+    server.closeAllConnections();
+    await close();
+  };
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : undefined;
 }

@@ -25,4 +25,27 @@ export class GatewayConfig extends CommonConfig {
   /** The build output the agent package (/downloads/rca-agent.tgz) is made from; package.json is read from its parent. */
   @IsString()
   AGENT_DIST_DIR: string = 'dist';
+
+  /** PEM of the platform CA, served at /api/v1/intake/ca.pem for agents that pin it (npm start sets it). */
+  @IsOptional()
+  @IsString()
+  PLATFORM_CA_FILE?: string = undefined;
+
+  /**
+   * HTTPS for agents: certificate and key files (PEM). With both set the gateway also serves HTTPS on
+   * HTTPS_PORT (npm start uses the platform CA's listener certificate).
+   */
+  @IsOptional()
+  @IsString()
+  TLS_CERT_FILE?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  TLS_KEY_FILE?: string = undefined;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTPS_PORT: number = 3443;
 }

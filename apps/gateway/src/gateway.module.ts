@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { NatsModule } from '@app/messaging';
+import { NatsModule, busSettings } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
 import { GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
@@ -22,10 +22,7 @@ export class GatewayModule {
         structuredLogging('gateway', config.LOG_LEVEL),
         TerminusModule,
         NatsModule.forRoot({
-          url: config.NATS_URL,
-          token: config.NATS_TOKEN,
-          credsFile: config.NATS_CREDS,
-          name: 'gateway',
+          ...busSettings(config, 'gateway'),
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
         AuthModule,

@@ -1,5 +1,5 @@
 import { INestMicroservice } from '@nestjs/common';
-import { bootstrapNatsService } from '@app/messaging';
+import { bootstrapNatsService, busSettings } from '@app/messaging';
 import { IngestionConfig } from './config';
 import { IngestionModule, IngestionOverrides } from './ingestion.module';
 
@@ -13,7 +13,7 @@ export function startIngestion(
 ): Promise<INestMicroservice> {
   return bootstrapNatsService(
     IngestionModule.forRoot(config, overrides),
-    { url: config.NATS_URL, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS, name: 'ingestion' },
+    busSettings(config, 'ingestion'),
     INGESTION_RPC_QUEUE,
   );
 }

@@ -1,6 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
-import { TokenLookupMode, TokenLookupModes } from '@app/auth';
+import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { CommonConfig } from '@app/config';
 
 /** Environment variables read by the ingestion service. */
@@ -65,22 +64,14 @@ export class IngestionConfig extends CommonConfig {
   METRICS_RETENTION_INTERVAL_SECONDS: number = 3600;
 
   /**
-   * How long a verified agent credential is reused without asking the token service again.
-   * Revocation does not wait for it: `token.revoked` events drop the entry at once.
+   * How long an agent's organisation and environment are reused without asking the token service
+   * again. Revocation does not wait for it: `agent.revoked` events drop the entry at once.
    */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(86400)
-  CREDENTIAL_CACHE_TTL_SECONDS: number = 600;
-
-  /**
-   * `batched`: credentials not in the cache are checked together (`tokens.verifyMany`, up to 500 per
-   * request). `single`: one `tokens.verify` each — while a token service older than `tokens.verifyMany`
-   * still runs, and as the baseline of the credential-storm benchmark.
-   */
-  @IsIn(TokenLookupModes)
-  CREDENTIAL_LOOKUPS: TokenLookupMode = 'batched';
+  AGENT_CACHE_TTL_SECONDS: number = 600;
 
   /** Prometheus `/metrics` and `/health` port of this service; 0 disables it. */
   @Type(() => Number)

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { CachedTokenVerifier } from '@app/auth';
+import { AgentDirectory } from '@app/auth';
 import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
 import { EventOutbox } from '@app/outbox';
 import { IngestionConfig } from './config';
@@ -22,7 +22,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly config: IngestionConfig,
-    private readonly verifier: CachedTokenVerifier,
+    private readonly directory: AgentDirectory,
     private readonly heartbeats: HeartbeatSubscriber,
     private readonly liveness: LivenessTracker,
     private readonly consumer: MetricsConsumer,
@@ -37,7 +37,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     await ensureDeadLetterStream(jsm);
     await ensureMetricsStream(jsm, this.config);
     await this.repository.tuneForIngestion();
-    this.verifier.start();
+    this.directory.start();
     this.outbox.start();
     this.liveness.start();
     this.heartbeats.start();
@@ -52,6 +52,6 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     await this.outbox.relay();
     await this.outbox.stop();
     await this.retention.stop();
-    this.verifier.stop();
+    this.directory.stop();
   }
 }

@@ -1,15 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { CachedTokenVerifier } from '@app/auth';
+import { AgentDirectory } from '@app/auth';
 import { DatabaseModule } from '@app/persistence';
-import { NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
+import { NATS_CONNECTION, NatsModule, RpcClient, busSettings } from '@app/messaging';
 import { eventOutboxProvider } from '@app/outbox';
 import { healthServerProvider, structuredLogging } from '@app/observability';
 import { Clock, SystemClock } from '@app/clock';
 import { IngestionConfig } from './config';
-import { AgentCredentialChecker } from './credentials/agent-credential-checker';
+import { AgentIdentityChecker } from './identity/agent-identity-checker';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
-import { RevocationNotifier } from './revocation/revocation-notifier';
 import { IngestionLifecycle } from './ingestion.lifecycle';
 import { AgentsRepository } from './liveness/agents.repository';
 import { LivenessTracker } from './liveness/liveness-tracker';
@@ -40,10 +39,7 @@ export class IngestionModule {
           migrations,
         ),
         NatsModule.forRoot({
-          url: config.NATS_URL,
-          token: config.NATS_TOKEN,
-          credsFile: config.NATS_CREDS,
-          name: 'ingestion',
+          ...busSettings(config, 'ingestion'),
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
@@ -57,24 +53,20 @@ export class IngestionModule {
         },
         healthServerProvider(IngestionMetrics, config.METRICS_PORT),
         {
-          provide: CachedTokenVerifier,
+          provide: AgentDirectory,
           useFactory: (rpc: RpcClient, nc: NatsConnection) =>
-            new CachedTokenVerifier(rpc, nc, {
-              ttlMs: config.CREDENTIAL_CACHE_TTL_SECONDS * 1000,
-              lookups: config.CREDENTIAL_LOOKUPS,
-            }),
+            new AgentDirectory(rpc, nc, { ttlMs: config.AGENT_CACHE_TTL_SECONDS * 1000 }),
           inject: [RpcClient, NATS_CONNECTION],
         },
         {
-          provide: AgentCredentialChecker,
-          useFactory: (verifier: CachedTokenVerifier) => new AgentCredentialChecker(verifier),
-          inject: [CachedTokenVerifier],
+          provide: AgentIdentityChecker,
+          useFactory: (directory: AgentDirectory) => new AgentIdentityChecker(directory),
+          inject: [AgentDirectory],
         },
         eventOutboxProvider(IngestionMetrics),
         AgentsRepository,
         LivenessTracker,
         HeartbeatSubscriber,
-        RevocationNotifier,
         MetricsRepository,
         MetricsWriter,
         DeadLetterParker,

@@ -1,21 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { INestMicroservice } from '@nestjs/common';
-import { headers as natsHeaders, JSONCodec, NatsConnection, Subscription } from 'nats';
+import { JSONCodec, NatsConnection, Subscription } from 'nats';
 import {
+  AgentIdentityRecord,
   EventEnvelope,
   EventKinds,
-  formatToken,
   Headers,
+  LookupAgentsReply,
+  LookupAgentsRequest,
   metricsMsgId,
   RpcRequestPacket,
   RpcResponsePacket,
   Streams,
   Subjects,
-  TokenRevokedData,
-  VerifiedToken,
-  VerifyManyTokensReply,
-  VerifyManyTokensRequest,
-  VerifyOutcome,
 } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { EventPublisher, ensureEventsStream } from '@app/messaging';
@@ -29,12 +25,13 @@ import { IngestionDB } from '../src/database';
 const json = JSONCodec<unknown>();
 
 /**
- * A stand-in for the tokens service on the test nats-server: answers `tokens.verify` and
- * `tokens.verifyMany` in the NestJS envelope for the credentials it issued, and revokes them
- * with the real `events.token.revoked` event.
+ * A stand-in for the tokens service on the test nats-server: answers `tokens.agents.lookup` in the
+ * NestJS envelope for the agents it enrolled, and revokes them with the real `events.agent.revoked`.
+ * Who may publish on an agent's subject is the NATS server's business (operator mode, see the
+ * hostile-client suite); these tests publish as any agent on an unsecured server.
  */
 export class TestTokenService {
-  private readonly known = new Map<string, VerifiedToken & { revoked: boolean }>();
+  private readonly known = new Map<string, AgentIdentityRecord>();
   private subscriptions: Subscription[] = [];
 
   constructor(private readonly nc: NatsConnection) {}
@@ -42,21 +39,11 @@ export class TestTokenService {
   async start(): Promise<this> {
     await ensureEventsStream(await this.nc.jetstreamManager());
     this.subscriptions = [
-      this.nc.subscribe(Subjects.tokens.verify, {
+      this.nc.subscribe(Subjects.tokens.agents.lookup, {
         callback: (_, msg) => {
-          const request = json.decode(msg.data) as RpcRequestPacket<{ token: string }>;
-          const outcome = this.answer(request.data.token);
-          const reply: RpcResponsePacket<VerifiedToken> = outcome.ok
-            ? { id: request.id, response: outcome.value }
-            : { id: request.id, err: outcome.error };
-          msg.respond(json.encode(reply));
-        },
-      }),
-      this.nc.subscribe(Subjects.tokens.verifyMany, {
-        callback: (_, msg) => {
-          const request = json.decode(msg.data) as RpcRequestPacket<VerifyManyTokensRequest>;
-          const results = request.data.items.map((item) => this.answer(item.token));
-          const reply: RpcResponsePacket<VerifyManyTokensReply> = { id: request.id, response: { results } };
+          const request = json.decode(msg.data) as RpcRequestPacket<LookupAgentsRequest>;
+          const agents = request.data.agentIds.map((id) => this.known.get(id) ?? null);
+          const reply: RpcResponsePacket<LookupAgentsReply> = { id: request.id, response: { agents } };
           msg.respond(json.encode(reply));
         },
       }),
@@ -69,37 +56,28 @@ export class TestTokenService {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 
-  private answer(secret: string): VerifyOutcome {
-    const token = this.known.get(secret);
-    if (!token) return { ok: false, error: { code: 'TOKEN_UNKNOWN', message: 'token is not known' } };
-    if (token.revoked)
-      return { ok: false, error: { code: 'TOKEN_REVOKED', message: 'token has been revoked' } };
-    const { revoked: _revoked, ...value } = token;
-    return { ok: true, value };
-  }
-
+  /** Enrolls `agentId` in `environment`; returns the agent id. */
   issue(environment: string, agentId: string, organizationId = 'org-1'): string {
-    const secret = formatToken('agent', randomBytes);
-    this.known.set(secret, {
-      tokenId: `tok-${agentId}-${this.known.size}`,
-      kind: 'agent',
+    this.known.set(agentId, {
+      agentId,
       organizationId,
       environment,
-      agentId,
-      expiresAt: null,
+      publicKey: `U${'A'.repeat(55)}`,
       revoked: false,
     });
-    return secret;
+    return agentId;
   }
 
-  async revoke(secret: string): Promise<void> {
-    const token = this.known.get(secret);
-    if (!token) throw new Error('unknown test credential');
-    token.revoked = true;
-    await new EventPublisher(this.nc).publish<TokenRevokedData>({
-      kind: EventKinds.tokenRevoked,
-      organizationId: token.organizationId,
-      data: { tokenId: token.tokenId, kind: 'agent' },
+  async revoke(agentId: string): Promise<void> {
+    const agent = this.known.get(agentId);
+    if (!agent) throw new Error('unknown test agent');
+    agent.revoked = true;
+    await new EventPublisher(this.nc).publish({
+      kind: EventKinds.agentRevoked,
+      organizationId: agent.organizationId,
+      environment: agent.environment,
+      agentId,
+      data: {},
     });
   }
 }
@@ -139,18 +117,14 @@ export function heartbeatBody(agentId: string, intervalSeconds = 10) {
   };
 }
 
+/** Publishes on the agent's own subject, as the agent does (NATS decides who may). */
 export function publishHeartbeat(
   nc: NatsConnection,
   environment: string,
   agentId: string,
-  credential: string,
   intervalSeconds = 10,
 ): void {
-  const h = natsHeaders();
-  h.set(Headers.credential, credential);
-  nc.publish(Subjects.heartbeat(environment, agentId), json.encode(heartbeatBody(agentId, intervalSeconds)), {
-    headers: h,
-  });
+  nc.publish(Subjects.heartbeat(environment, agentId), json.encode(heartbeatBody(agentId, intervalSeconds)));
 }
 
 export function metricsBody(agentId: string, seq: number, samples = 3) {
@@ -167,21 +141,17 @@ export function metricsBody(agentId: string, seq: number, samples = 3) {
   };
 }
 
-/** Publishes like the agent does: JetStream, credential header, msgID `<agentId>:<seq>`. */
+/** Publishes like the agent does: JetStream on its own subject, msgID `<agentId>:<seq>`. */
 export async function publishMetrics(
   nc: NatsConnection,
   environment: string,
   agentId: string,
-  credential: string,
   seq: number,
   options: { body?: unknown; msgID?: string; samples?: number } = {},
 ): Promise<void> {
-  const h = natsHeaders();
-  h.set(Headers.credential, credential);
   const body = options.body ?? metricsBody(agentId, seq, options.samples);
   const data = typeof body === 'string' ? new TextEncoder().encode(body) : json.encode(body);
   await nc.jetstream().publish(Subjects.metrics(environment, agentId), data, {
-    headers: h,
     msgID: options.msgID ?? metricsMsgId(agentId, seq),
   });
 }
@@ -207,7 +177,6 @@ export interface ParkedMessage {
   reason: string;
   originalSubject: string;
   detail: string;
-  hasCredential: boolean;
 }
 
 /** Everything on the dead-letter stream so far. */
@@ -224,7 +193,6 @@ export async function readDeadLetters(nc: NatsConnection): Promise<ParkedMessage
       reason: m.header.get(Headers.deadLetterReason),
       originalSubject: m.header.get(Headers.deadLetterSubject),
       detail: m.header.get(Headers.deadLetterDetail),
-      hasCredential: !!m.header.get(Headers.credential),
     });
   }
   return out;

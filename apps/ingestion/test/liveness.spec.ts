@@ -1,8 +1,7 @@
 import { INestMicroservice } from '@nestjs/common';
 import { sql } from 'kysely';
 import { connect, NatsConnection } from 'nats';
-import { randomBytes } from 'node:crypto';
-import { EventKinds, formatToken, IngestionStats, Subjects } from '@app/contracts';
+import { EventKinds, IngestionStats, Subjects } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { ConnectionState, EventPublisher, RpcClient, ensureEventsStream } from '@app/messaging';
 import { EventOutbox } from '@app/outbox';
@@ -245,10 +244,10 @@ describe.each(testEngines())('liveness with running instances on %s', (engine) =
   it('two instances agree: an agent that stops yields one agent.online and one agent.offline event', async () => {
     await start();
     await start();
-    const credential = tokens.issue('prod-1', 'agent-a');
+    tokens.issue('prod-1', 'agent-a');
     // 1 s interval × 3 missed = offline 3 s after the last heartbeat.
     for (let i = 0; i < 16; i++) {
-      publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+      publishHeartbeat(nc, 'prod-1', 'agent-a', 1);
       await new Promise((r) => setTimeout(r, 100));
     }
     const stoppedAt = Date.now();
@@ -270,61 +269,38 @@ describe.each(testEngines())('liveness with running instances on %s', (engine) =
     });
   });
 
-  it('a forged heartbeat changes nothing and is counted by reason', async () => {
+  it('a heartbeat for an agent that is unknown, elsewhere or malformed changes nothing and is counted by reason', async () => {
     await start();
-    const forAnotherAgent = tokens.issue('prod-1', 'agent-b');
-    const forAnotherEnvironment = tokens.issue('staging', 'agent-a');
-    publishHeartbeat(nc, 'prod-1', 'agent-a', forAnotherAgent, 1);
-    publishHeartbeat(nc, 'prod-1', 'agent-a', forAnotherEnvironment, 1);
-    publishHeartbeat(nc, 'prod-1', 'agent-a', 'rca_ac_not-even-a-token', 1);
-    publishHeartbeat(nc, 'prod-1', 'agent-a', formatToken('enrollment', randomBytes), 1);
+    tokens.issue('staging', 'agent-b');
+    publishHeartbeat(nc, 'prod-1', 'agent-never-enrolled', 1);
+    publishHeartbeat(nc, 'prod-1', 'agent-b', 1);
+    tokens.issue('prod-1', 'agent-a');
     nc.publish(Subjects.heartbeat('prod-1', 'agent-a'), new TextEncoder().encode('{}'));
-    const result = await waitFor('five rejections', async () => {
+    const result = await waitFor('three rejections', async () => {
       const s = await stats();
-      return Object.values(s.rejectedByReason).reduce((a, b) => a + b, 0) === 5 && s;
+      return Object.values(s.rejectedByReason).reduce((a, b) => a + b, 0) === 3 && s;
     });
-    expect(result.rejectedByReason).toEqual({
-      mismatch: 2,
-      malformed: 1,
-      wrong_kind: 1,
-      missing_credential: 1,
-    });
+    expect(result.rejectedByReason).toEqual({ unknown: 1, mismatch: 1, invalid_payload: 1 });
     await new Promise((r) => setTimeout(r, 300));
     expect((await stats()).agentsTracked).toBe(0);
     expect(recorder.events).toEqual([]);
   });
 
-  it("rejects a revoked credential's heartbeats within a second", async () => {
+  it("rejects a revoked agent's heartbeats within a second", async () => {
     await start();
-    const credential = tokens.issue('prod-1', 'agent-a');
-    publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+    const agentId = tokens.issue('prod-1', 'agent-a');
+    publishHeartbeat(nc, 'prod-1', 'agent-a', 1);
     await waitFor('accepted', async () => (await stats()).heartbeatsAccepted === 1);
-    await tokens.revoke(credential);
+    await tokens.revoke(agentId);
     const revokedAt = Date.now();
     await waitFor(
       'revoked heartbeat rejected',
       async () => {
-        publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
+        publishHeartbeat(nc, 'prod-1', 'agent-a', 1);
         return (await stats()).rejectedByReason.revoked > 0;
       },
       1000,
     );
     expect(Date.now() - revokedAt).toBeLessThan(1000);
-  });
-
-  it('tells an agent that keeps sending with a revoked credential to stop, once per window', async () => {
-    await start();
-    const credential = tokens.issue('prod-1', 'agent-a');
-    const notices: string[] = [];
-    const control = nc.subscribe(Subjects.agentControl('prod-1', 'agent-a'), {
-      callback: (_err, msg) => notices.push(new TextDecoder().decode(msg.data)),
-    });
-    await tokens.revoke(credential);
-    for (let i = 0; i < 5; i++) publishHeartbeat(nc, 'prod-1', 'agent-a', credential, 1);
-    await waitFor('five revoked rejections', async () => (await stats()).rejectedByReason.revoked === 5);
-    await nc.flush();
-    control.unsubscribe();
-    expect(notices).toHaveLength(1);
-    expect(JSON.parse(notices[0])).toMatchObject({ type: 'revoked' });
   });
 });

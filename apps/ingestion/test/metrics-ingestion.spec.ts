@@ -16,6 +16,7 @@ import { METRICS_CONSUMER } from '../src/metrics/metrics-stream';
 import {
   countRows,
   ingestionConfig,
+  metricsBody,
   openIngestionDatabase,
   publishMetrics,
   readDeadLetters,
@@ -57,8 +58,8 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   it('stores every sample of every batch once and leaves nothing unacknowledged', async () => {
     await start();
     reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
-    for (let seq = 1; seq <= 20; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
+    tokens.issue('prod-1', 'agent-a');
+    for (let seq = 1; seq <= 20; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     await waitFor('60 samples', async () => (await countRows(reader, 'samples')) === 60);
     const jsm = await nc.jetstreamManager();
     await waitFor('no pending acks', async () => {
@@ -71,12 +72,12 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   it('stores a batch republished under the same Nats-Msg-Id, or resent with the same seq, once', async () => {
     await start();
     reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 1);
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 1);
+    tokens.issue('prod-1', 'agent-a');
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
     // Outside the duplicate window JetStream would keep both: only the (agent, seq) key catches it.
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 1, { msgID: 'resend-after-window' });
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 2);
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1, { msgID: 'resend-after-window' });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 2);
     const jsm = await nc.jetstreamManager();
     await waitFor('all delivered and acked', async () => {
       const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
@@ -90,43 +91,34 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   it('parks a poison message with its reason while good ones flow', async () => {
     await start();
     reader = await openIngestionDatabase(database);
-    const good = tokens.issue('prod-1', 'agent-a');
-    const other = tokens.issue('prod-1', 'agent-b');
-    await publishMetrics(nc, 'prod-1', 'agent-a', good, 1);
-    await publishMetrics(nc, 'prod-1', 'agent-a', good, 2, { body: '{not json' });
-    await publishMetrics(nc, 'prod-1', 'agent-a', good, 3, {
+    tokens.issue('prod-1', 'agent-a');
+    tokens.issue('staging', 'agent-b');
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
+    await publishMetrics(nc, 'prod-1', 'agent-a', 2, { body: '{not json' });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 3, {
       body: { agentId: 'agent-a', seq: 3, collectedAt: 1, samples: [{ name: 'cpu', value: 'high' }] },
     });
-    await publishMetrics(nc, 'prod-1', 'agent-a', 'rca_ac_forgedforgedforgedforged1', 4);
-    await publishMetrics(nc, 'prod-1', 'agent-a', other, 5);
-    await publishMetrics(
-      nc,
-      'prod-1',
-      'agent-a',
-      tokens.issue('prod-1', 'agent-never-issued-here', 'org-1') + 'x',
-      6,
-    );
-    await publishMetrics(nc, 'prod-1', 'agent-a', good, 7);
+    // The body speaks for another agent than the subject.
+    await publishMetrics(nc, 'prod-1', 'agent-a', 4, { body: metricsBody('agent-b', 4) });
+    // agent-b is enrolled in staging, not prod-1.
+    await publishMetrics(nc, 'prod-1', 'agent-b', 5);
+    await publishMetrics(nc, 'prod-1', 'agent-a', 7);
 
-    const parked = await waitFor('five parked messages', async () => {
+    const parked = await waitFor('four parked messages', async () => {
       const all = await readDeadLetters(nc);
-      return all.length === 5 && all;
+      return all.length === 4 && all;
     });
     expect(parked.map((p) => p.reason).sort()).toEqual(
-      ['invalid_payload', 'invalid_payload', 'malformed', 'malformed', 'mismatch'].sort(),
+      ['invalid_payload', 'invalid_payload', 'mismatch', 'mismatch'].sort(),
     );
-    expect(parked.every((p) => p.originalSubject === 'agents.prod-1.agent-a.metrics')).toBe(true);
     expect(parked.find((p) => p.detail.includes('samples[0].value'))).toBeDefined();
-    expect(parked.some((p) => p.hasCredential)).toBe(false);
     await waitFor('good batches stored', async () => (await countRows(reader, 'metric_batches')) === 2);
     expect(await countRows(reader, 'samples')).toBe(6);
   });
 
-  it('parks metrics from a credential the token service does not know', async () => {
+  it('parks metrics of an agent the token service never enrolled', async () => {
     await start();
-    const stranger = new TestTokenService(nc);
-    const unknown = stranger.issue('prod-1', 'agent-x');
-    await publishMetrics(nc, 'prod-1', 'agent-x', unknown, 1);
+    await publishMetrics(nc, 'prod-1', 'agent-x', 1);
     const parked = await waitFor('parked', async () => {
       const all = await readDeadLetters(nc);
       return all.length === 1 && all;
@@ -138,8 +130,8 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     tokens.stop();
     await start();
     reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 1);
+    tokens.issue('prod-1', 'agent-a');
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
     const metrics = apps[0].get(IngestionMetrics);
     await waitFor(
       'a verification that found no token service',
@@ -153,16 +145,16 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     expect(await readDeadLetters(nc)).toEqual([]);
   });
 
-  it("rejects a revoked credential's messages within a second of the revocation", async () => {
+  it("rejects a revoked agent's messages within a second of the revocation", async () => {
     await start();
     reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 1);
+    const agentId = tokens.issue('prod-1', 'agent-a');
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
     await waitFor('first batch stored', async () => (await countRows(reader, 'metric_batches')) === 1);
 
-    await tokens.revoke(credential);
+    await tokens.revoke(agentId);
     const revokedAt = Date.now();
-    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 2);
+    await publishMetrics(nc, 'prod-1', 'agent-a', 2);
     const parked = await waitFor('revoked batch parked', async () => {
       const all = await readDeadLetters(nc);
       return all.length === 1 && all;
@@ -175,10 +167,10 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   it('persists batches exactly once across an ingestion restart mid-stream', async () => {
     const first = await start();
     reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
+    tokens.issue('prod-1', 'agent-a');
     const total = 3000;
     const publishing = (async () => {
-      for (let seq = 1; seq <= total; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
+      for (let seq = 1; seq <= total; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     })();
     await waitFor('ingestion under way', async () => (await countRows(reader, 'metric_batches')) > 100);
     await first.close();
@@ -197,13 +189,13 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   it('persists batches exactly once across a NATS restart', async () => {
     await start();
     reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
-    for (let seq = 1; seq <= 200; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
+    tokens.issue('prod-1', 'agent-a');
+    for (let seq = 1; seq <= 200; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     await server.restart();
     // The agent resends what it is unsure of: the same seq, deduplicated by msgID or by the batch key.
     for (let seq = 150; seq <= 400; seq++) {
       await waitFor(`publish ${seq}`, async () => {
-        await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
+        await publishMetrics(nc, 'prod-1', 'agent-a', seq);
         return true;
       });
     }

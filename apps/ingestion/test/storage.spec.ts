@@ -106,11 +106,11 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
     tokens = await new TestTokenService(nc).start();
     database = await createTestDatabase(engine, 'ingestion');
     app = await startTestIngestion(ingestionConfig(server.url, database));
-    const credential = tokens.issue('prod-1', 'agent-a', 'org-1');
+    tokens.issue('prod-1', 'agent-a', 'org-1');
     const t0 = 1_700_000_000_000;
     // Two samples per 60 s bucket for core 0 and core 1, three buckets.
     for (let seq = 0; seq < 6; seq++) {
-      await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq, {
+      await publishMetrics(nc, 'prod-1', 'agent-a', seq, {
         body: {
           agentId: 'agent-a',
           seq,
@@ -207,8 +207,8 @@ postgresOnly('metrics ingestion during a PostgreSQL outage', () => {
   it('pauses while the database refuses connections and resumes without loss', async () => {
     app = await startTestIngestion(ingestionConfig(server.url, database));
     const reader = await openIngestionDatabase(database);
-    const credential = tokens.issue('prod-1', 'agent-a');
-    for (let seq = 1; seq <= 50; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
+    tokens.issue('prod-1', 'agent-a');
+    for (let seq = 1; seq <= 50; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     await waitFor('first 50 batches', async () => (await countRows(reader, 'metric_batches')) === 50);
     await reader.close();
 
@@ -216,7 +216,7 @@ postgresOnly('metrics ingestion during a PostgreSQL outage', () => {
     const dbName = new URL(database.options.databaseUrl!).pathname.slice(1);
     await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [dbName]);
-    for (let seq = 51; seq <= 150; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
+    for (let seq = 51; seq <= 150; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     const metrics = app.get(IngestionMetrics);
     await waitFor('a failed commit', async () => (await metrics.total(metrics.storageFailures)) > 0);
     await new Promise((r) => setTimeout(r, 1000));

@@ -1,5 +1,5 @@
 import { INestMicroservice } from '@nestjs/common';
-import { bootstrapNatsService } from '@app/messaging';
+import { bootstrapNatsService, busSettings } from '@app/messaging';
 import { Clock } from '@app/clock';
 import { ProvisioningConfig } from './config';
 import { ProvisioningModule } from './provisioning.module';
@@ -14,7 +14,7 @@ export function startProvisioning(
 ): Promise<INestMicroservice> {
   return bootstrapNatsService(
     ProvisioningModule.forRoot(config, options),
-    { url: config.NATS_URL, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS, name: 'provisioning' },
+    busSettings(config, 'provisioning'),
     PROVISIONING_QUEUE,
   );
 }

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { CommonConfig } from '@app/config';
+import { certificatePin } from '@app/nats-auth';
 
 /** Environment variables read by the provisioning service. */
 export class ProvisioningConfig extends CommonConfig {
@@ -69,8 +71,21 @@ export class ProvisioningConfig extends CommonConfig {
   @Max(65535)
   METRICS_PORT: number = 9464;
 
+  /**
+   * The platform CA (PEM) when agent-facing listeners use it (npm start sets it): its pin goes into
+   * every generated command, so agents trust that CA and nothing else.
+   */
+  @IsOptional()
+  @IsString()
+  PLATFORM_CA_FILE?: string = undefined;
+
   /** NATS URL agents are given: AGENT_NATS_URL, else the service's own NATS_URL. */
   get agentNatsUrl(): string {
     return this.AGENT_NATS_URL ?? this.NATS_URL;
+  }
+
+  /** `sha256:<hex>` of PLATFORM_CA_FILE, read when a command is built (a renewed CA needs no restart). */
+  get platformCaPin(): string | undefined {
+    return this.PLATFORM_CA_FILE ? certificatePin(readFileSync(this.PLATFORM_CA_FILE, 'utf8')) : undefined;
   }
 }

@@ -22,8 +22,8 @@ export interface AgentRow {
   status: AgentStatus;
   /** JSON object of string → string, as sent at enrollment. */
   labels: string;
-  /** The agent's current credential (token id in the token service). */
-  credential_token_id: string | null;
+  /** The agent's current identity (its key on record in the token service, `ai_…`). */
+  identity_id: string | null;
   /** The enrollment token that registered (or last re-enrolled) this agent. */
   enrollment_token_id: string;
   first_seen_at: number;

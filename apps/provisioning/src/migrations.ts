@@ -80,4 +80,10 @@ export const migrations: Migrations = {
   '0002_event_outbox': {
     up: (db: Kysely<unknown>) => createEventOutboxTable(db),
   },
+  // Agents hold their own key now: the registry points at the agent's identity in the token service.
+  '0003_agent_identity': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema.alterTable('agents').renameColumn('credential_token_id', 'identity_id').execute();
+    },
+  },
 };

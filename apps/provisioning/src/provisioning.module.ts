@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { eventOutboxProvider, EventOutboxRelay } from '@app/outbox';
 import { DatabaseModule } from '@app/persistence';
-import { NatsModule } from '@app/messaging';
+import { NatsModule, busSettings } from '@app/messaging';
 import { healthServerProvider, structuredLogging } from '@app/observability';
 import { AuditHandler } from './audit/audit.handler';
 import { AuditRepository } from './audit/audit.repository';
@@ -36,10 +36,7 @@ export class ProvisioningModule {
           migrations,
         ),
         NatsModule.forRoot({
-          url: config.NATS_URL,
-          token: config.NATS_TOKEN,
-          credsFile: config.NATS_CREDS,
-          name: 'provisioning',
+          ...busSettings(config, 'provisioning'),
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],

@@ -17,11 +17,12 @@ import {
   MAX_SAMPLES_PER_BATCH,
   Streams,
   Subjects,
-  VerifiedToken,
-  VerifyTokenRequest,
+  LookupAgentsReply,
 } from '@app/contracts';
 import { EventPublisher } from '@app/messaging';
-import { storedEvents, testEngines, waitFor } from '@app/testing';
+import { decode } from 'nats-jwt';
+import { certificatePin } from '@app/nats-auth';
+import { storedEvents, TestAgentKey, testEngines, waitFor } from '@app/testing';
 import { AGENT_IMAGE, DEPLOY_DIR, Platform, PUBLIC_URL, REPO_ROOT, startPlatform } from './platform';
 
 // Response bodies are asserted field by field (toMatchObject, toEqual): their static type adds nothing here.
@@ -72,12 +73,24 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       .set('authorization', `Bearer ${key}`)
       .send(body as object);
   const get = (key: string, path: string) => api.get(path).set('authorization', `Bearer ${key}`);
-  const enroll = (token: string, body: EnrollRequest) =>
-    platform.rpc.request<EnrollReply, EnrollRequest>(Subjects.enroll, body, {
+  /** Each enrolled agent's key, to sign its intake requests. */
+  const keys = new Map<string, TestAgentKey>();
+  /** Enrolls as the gateway's intake does; a fresh agent key unless the body brings its own claim. */
+  const enroll = async (token: string, body: Omit<EnrollRequest, 'identity'> & Partial<EnrollRequest>, key = new TestAgentKey()) => {
+    const request: EnrollRequest = { identity: key.claim(body.host.hostId), ...body };
+    const reply = await platform.rpc.request<EnrollReply, EnrollRequest>(Subjects.enroll, request, {
       headers: { [Headers.enrollmentToken]: token },
     });
-  const verify = (token: string) =>
-    platform.rpc.request<VerifiedToken, VerifyTokenRequest>(Subjects.tokens.verify, { token });
+    keys.set(reply.agentId, key);
+    return reply;
+  };
+  const lookup = async (agentId: string) =>
+    (await platform.rpc.request<LookupAgentsReply>(Subjects.tokens.agents.lookup, { agentIds: [agentId] })).agents[0];
+  /** A signed intake request of the agent. */
+  const intakeAs = (agentId: string, route: 'heartbeat' | 'metrics', body: object) => {
+    const text = JSON.stringify(body);
+    return api.post(`/api/v1/intake/${route}`).set(keys.get(agentId)!.signedHeaders(agentId, route, text)).send(text);
+  };
   const host = (hostId: string, hostname = `host-${hostId}`) => ({ hostname, hostId, os: 'linux' });
   const heartbeatOf = (agentId: string): Heartbeat => ({
     agentId,
@@ -185,6 +198,9 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       PUBLIC_URL,
       '--log-level',
       'info',
+      // The platform CA's pin: the agent fetches the CA and trusts it only if it matches.
+      '--ca-pin',
+      certificatePin(readFileSync(platform.nats.bus!.caFile, 'utf8')),
     ]);
     const windows = (body.commands as Json[]).find((c) => c.platform === 'windows')!;
     expect(windows.shell).toBe('powershell');
@@ -213,7 +229,8 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
   });
 
   it('announces a change whose event JetStream refused, once it can take it (outbox)', async () => {
-    const jsm = await platform.nc.jetstreamManager();
+    // Only a stream's owner may change it: act as ingestion, which creates EVENTS.
+    const jsm = await (await platform.connectAs('ingestion')).jetstreamManager();
     const config = (await jsm.streams.info(Streams.events)).config;
     /** environment.created events for `outbox-env` the EVENTS stream holds. */
     const stored = async () =>
@@ -274,12 +291,20 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       });
     });
 
-    it('gets an agent id and its own credential', async () => {
+    it('gets an agent id and a short-lived NATS JWT for its own key, allowing only its own subjects', async () => {
       expect(first.agentId).toMatch(/^ag_/);
-      expect(first.credential).toMatch(/^rca_ac_/);
       expect(first).toMatchObject({ environment: 'fleet', organizationId: orgA, reenrolled: false });
-      const verified = await verify(first.credential);
-      expect(verified).toMatchObject({ kind: 'agent', agentId: first.agentId, environment: 'fleet' });
+      const claims = decode<Json>(first.jwt);
+      expect(claims.sub).toBe(keys.get(first.agentId)!.publicKey);
+      expect(claims.name).toBe(first.agentId);
+      expect(claims.nats.pub.allow).toEqual([
+        `agents.fleet.${first.agentId}.heartbeat`,
+        `agents.fleet.${first.agentId}.metrics`,
+        `agents.fleet.${first.agentId}.renew`,
+      ]);
+      expect(claims.nats.sub.allow).toEqual([`agents.fleet.${first.agentId}.control`, `_INBOX_${first.agentId}.>`]);
+      expect(claims.exp! * 1000).toBe(Date.parse(first.jwtExpiresAt));
+      expect(await lookup(first.agentId)).toMatchObject({ organizationId: orgA, revoked: false });
     });
 
     it('appears in the fleet list and by id', async () => {
@@ -309,26 +334,72 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       await get(keyA, '/api/v1/agents?status=lost').expect(400);
     });
 
-    it('keeps its id when the same host enrolls again over HTTP, and its old credential stops working', async () => {
+    it('is a new agent when the same host enrolls again without proof from the key on record', async () => {
       const res = await api
         .post('/api/v1/intake/enroll')
         .set('authorization', `Bearer ${token}`)
-        .send({ agentType: 'server', agentVersion: '0.2.0', host: host('machine-1', 'web-1.example') })
+        .send({
+          agentType: 'server',
+          agentVersion: '0.2.0',
+          host: host('machine-1', 'web-1.example'),
+          identity: new TestAgentKey().claim('machine-1'),
+        })
+        .expect(200);
+      const stranger = res.body as EnrollReply;
+      expect(stranger.agentId).not.toBe(first.agentId);
+      expect(stranger.reenrolled).toBe(false);
+      const original = (await get(keyA, `/api/v1/agents/${first.agentId}`).expect(200)).body as Json;
+      expect(original).toMatchObject({ host_id: 'machine-1', version: '0.1.0' });
+      expect((await lookup(first.agentId))!.publicKey).toBe(keys.get(first.agentId)!.publicKey);
+      await api.delete(`/api/v1/agents/${stranger.agentId}`).set('authorization', `Bearer ${keyA}`).expect(200);
+    });
+
+    it('keeps its id when it enrolls again with a handover signed by its key, and its old key is revoked', async () => {
+      const oldKey = keys.get(first.agentId)!;
+      const newKey = new TestAgentKey();
+      const res = await api
+        .post('/api/v1/intake/enroll')
+        .set('authorization', `Bearer ${token}`)
+        .send({
+          agentType: 'server',
+          agentVersion: '0.2.0',
+          host: host('machine-1', 'web-1.example'),
+          identity: newKey.claim('machine-1', { agentId: first.agentId, key: oldKey }),
+        })
         .expect(200);
       const again = res.body as EnrollReply;
       expect(again.agentId).toBe(first.agentId);
       expect(again.reenrolled).toBe(true);
-      expect(again.credential).not.toBe(first.credential);
-      await expect(verify(first.credential)).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+      expect((await lookup(first.agentId))!.publicKey).toBe(newKey.publicKey);
+      keys.set(first.agentId, newKey);
+      // The old key can no longer renew a JWT.
+      await api.post('/api/v1/intake/renew').send(oldKey.renewRequest(first.agentId)).expect(401);
+      const renewed = (await api.post('/api/v1/intake/renew').send(newKey.renewRequest(first.agentId)).expect(200)).body;
+      expect(decode<Json>(renewed.jwt).sub).toBe(newKey.publicKey);
       const agent = (await get(keyA, `/api/v1/agents/${first.agentId}`).expect(200)).body as Json;
       expect(agent.version).toBe('0.2.0');
       first = again;
     });
 
+    it('refuses a handover that the key on record did not sign', async () => {
+      const impostor = new TestAgentKey();
+      const res = await api
+        .post('/api/v1/intake/enroll')
+        .set('authorization', `Bearer ${token}`)
+        .send({
+          agentType: 'server',
+          agentVersion: '0.2.0',
+          host: host('machine-1', 'web-1.example'),
+          identity: new TestAgentKey().claim('machine-1', { agentId: first.agentId, key: impostor }),
+        })
+        .expect(401);
+      expect(res.body.code).toBe('SIGNATURE_INVALID');
+      expect((await lookup(first.agentId))!.publicKey).toBe(keys.get(first.agentId)!.publicKey);
+    });
+
     it('goes online from its heartbeats over HTTP intake, and its metrics can be queried', async () => {
       const heartbeat = heartbeatOf(first.agentId);
-      const intake = (path: string, body: object) =>
-        api.post(`/api/v1/intake/${path}`).set('authorization', `Bearer ${first.credential}`).send(body);
+      const intake = (path: 'heartbeat' | 'metrics', body: object) => intakeAs(first.agentId, path, body);
       await intake('heartbeat', heartbeat).expect(202);
       await waitFor('agent online', async () => {
         const agent = (await get(keyA, `/api/v1/agents/${first.agentId}`)).body as Json;
@@ -370,11 +441,7 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     it('shows when it was last heard, not only when it came online', async () => {
       const agentPath = `/api/v1/agents/${first.agentId}`;
       const before = (await get(keyA, agentPath)).body as Json;
-      await api
-        .post('/api/v1/intake/heartbeat')
-        .set('authorization', `Bearer ${first.credential}`)
-        .send(heartbeatOf(first.agentId))
-        .expect(202);
+      await intakeAs(first.agentId, 'heartbeat', heartbeatOf(first.agentId)).expect(202);
       const after = await waitFor('last_seen_at to follow the heartbeat', async () => {
         const agent = (await get(keyA, agentPath)).body as Json;
         return Date.parse(agent.last_seen_at) > Date.parse(before.last_seen_at) && agent;
@@ -400,8 +467,10 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       );
     });
 
-    it('is revoked: status revoked, credential refused, control message sent, audit written', async () => {
-      const control = platform.nc.subscribe(Subjects.agentControl('fleet', first.agentId), { max: 1 });
+    it('is revoked: status revoked, key refused, control message sent, audit written', async () => {
+      const observer = await platform.nats.bus!.connectWith('observer', [], ['agents.>']);
+      const control = observer.subscribe(Subjects.agentControl('fleet', first.agentId), { max: 1 });
+      await observer.flush();
       const received = (async () => {
         for await (const message of control) return message.json<{ type: string }>();
       })();
@@ -412,14 +481,14 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       expect(res.body).toMatchObject({ id: first.agentId, status: 'revoked' });
       expect(res.body.revoked_at).toEqual(expect.any(String));
       expect(await received).toMatchObject({ type: 'revoked' });
-      await expect(verify(first.credential)).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
-      // Its next message through the gateway is refused (the gateway's verifier cache hears the revocation).
+      expect(await lookup(first.agentId)).toMatchObject({ revoked: true });
+      await api.post('/api/v1/intake/renew').send(keys.get(first.agentId)!.renewRequest(first.agentId)).expect(401);
+      // Its next message through the gateway is refused (the gateway's directory hears the revocation).
       await waitFor('heartbeat refused', async () => {
-        const refused = await api
-          .post('/api/v1/intake/heartbeat')
-          .set('authorization', `Bearer ${first.credential}`)
-          .send(heartbeatOf(first.agentId));
-        return refused.status === 401;
+        const refused = await intakeAs(first.agentId, 'heartbeat', heartbeatOf(first.agentId));
+        if (refused.status !== 401) return false;
+        expect(refused.body.code).toBe('AGENT_REVOKED');
+        return true;
       });
       const audit = (await get(keyA, `/api/v1/audit?agent_id=${first.agentId}`).expect(200)).body as Json;
       expect(audit.items.map((e: Json) => e.action)).toEqual([
@@ -428,10 +497,13 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
         'agent.enrolled',
       ]);
       expect(audit.items[0].actor).toMatch(/^api_key:/);
+      await observer.close();
     });
 
     it('stays revoked: liveness events are ignored and the host cannot enroll again', async () => {
-      const events = new EventPublisher(platform.nc);
+      // Liveness comes from ingestion: publish as ingestion does.
+      const ingestion = await platform.nats.bus!.connect('ingestion');
+      const events = new EventPublisher(ingestion);
       await events.publish({
         kind: EventKinds.agentOnline,
         organizationId: orgA,
@@ -470,6 +542,7 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
         async () => ((await get(keyA, `/api/v1/agents/${other.agentId}`)).body as Json).status === 'online',
       );
       expect(((await get(keyA, `/api/v1/agents/${first.agentId}`)).body as Json).status).toBe('revoked');
+      await ingestion.close();
     });
   });
 
@@ -481,8 +554,10 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     }).expect(201);
     const [sudo] = argumentsSeenBySh(res.body.command);
     const stateDir = mkdtempSync(join(tmpdir(), 'rca-agent-state-'));
-    // The arguments install.sh receives are the agent's own flags (deploy contract).
-    const agentArgs = sudo.slice(sudo.indexOf('--') + 1);
+    // The arguments install.sh receives are the agent's own flags (deploy contract). The command names the
+    // public URL, which this test cannot reach: the local gateway stands in for it (the last flag wins).
+    const agentArgs = [...sudo.slice(sudo.indexOf('--') + 1), '--platform-url', platform.baseUrl];
+    expect(agentArgs).toContain('--ca-pin');
     const agent = spawn(
       process.execPath,
       [
@@ -533,7 +608,7 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       agentVersion: '0.1.0',
       host: host('live-1'),
     });
-    const events = new EventPublisher(platform.nc);
+    const events = new EventPublisher(await platform.connectAs('ingestion'));
     const publish = (
       kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline,
       lastSeenAt: number,

@@ -1,16 +1,17 @@
 import { INestApplication, INestMicroservice } from '@nestjs/common';
 import { join, resolve } from 'node:path';
-import { connect, NatsConnection } from 'nats';
+import { NatsConnection } from 'nats';
 import { loadConfig } from '@app/config';
 import { CreatedOrganization, CreateOrganizationRequest, Subjects } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase } from '@app/testing';
 import type { Engine } from '@app/persistence';
+import type { PlatformIdentity } from '@app/nats-auth';
 import { createGatewayApp } from '../../gateway/src/app';
 import { GatewayConfig } from '../../gateway/src/config';
 import { startIngestion } from '../../ingestion/src/app';
 import { IngestionConfig } from '../../ingestion/src/config';
-import { startTokensHarness, TokensHarness } from '../../tokens/src/tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../tokens/test/tokens.harness';
 import { startProvisioning } from '../src/app';
 import { ProvisioningConfig } from '../src/config';
 
@@ -30,6 +31,8 @@ export interface Platform {
   /** `http://127.0.0.1:<port>` of the gateway. */
   baseUrl: string;
   createOrganization(name: string): Promise<CreatedOrganization>;
+  /** A connection as another platform identity (e.g. `ingestion` to publish liveness events); closed by stop(). */
+  connectAs(identity: PlatformIdentity): Promise<NatsConnection>;
   stop(): Promise<void>;
 }
 
@@ -37,26 +40,30 @@ export async function startPlatform(
   engine: Engine,
   options: { provisioningEnv?: Record<string, string> } = {},
 ): Promise<Platform> {
-  const nats = await startNatsServer();
+  const nats = await startNatsServer({ secured: true });
+  const bus = nats.bus!;
   const databases = await Promise.all(
     ['tokens', 'provisioning', 'ingestion'].map((name) => createTestDatabase(engine, name)),
   );
   const [tokensDb, provisioningDb, ingestionDb] = databases;
-  const common = { LOG_LEVEL: 'warn', NATS_URL: nats.url };
+  const common = { LOG_LEVEL: 'warn', NATS_URL: nats.url, NATS_CA_FILE: bus.caFile };
+  const as = (identity: 'provisioning' | 'ingestion' | 'gateway') => ({ NATS_CREDS: bus.credsFile(identity) });
   const cleanup = async () => {
     await nats.dispose();
     for (const database of databases) await database.cleanup();
   };
   const stoppers: (() => Promise<unknown>)[] = [];
   try {
-    const tokens: TokensHarness = await startTokensHarness({ natsUrl: nats.url, env: tokensDb.env });
+    const tokens: TokensHarness = await startTokensHarness({ natsUrl: nats.url, env: tokensDb.env, bus });
     stoppers.push(() => tokens.close());
     const provisioning: INestMicroservice = await startProvisioning(
       loadConfig(ProvisioningConfig, {
         ...common,
+        ...as('provisioning'),
         ...provisioningDb.env,
         PUBLIC_URL,
         AGENT_IMAGE,
+        PLATFORM_CA_FILE: bus.caFile,
         METRICS_PORT: '0',
         ...options.provisioningEnv,
       }),
@@ -65,16 +72,24 @@ export async function startPlatform(
     const ingestion = await startIngestion(
       loadConfig(IngestionConfig, {
         ...common,
+        ...as('ingestion'),
         ...ingestionDb.env,
         METRICS_PORT: '0',
         LAST_SEEN_FLUSH_SECONDS: '0.5',
       }),
     );
     stoppers.push(() => ingestion.close());
-    const gateway = await createGatewayApp(loadConfig(GatewayConfig, { ...common, DEPLOY_DIR, PORT: '0' }));
+    const gateway = await createGatewayApp(loadConfig(GatewayConfig, {
+        ...common,
+        ...as('gateway'),
+        DEPLOY_DIR,
+        PORT: '0',
+        PLATFORM_CA_FILE: bus.caFile,
+      }));
     await gateway.listen(0, '127.0.0.1');
     stoppers.push(() => gateway.close());
-    const nc = await connect({ servers: nats.url });
+    // The tests speak to the services as the gateway does.
+    const nc = await bus.connect('gateway');
     stoppers.push(() => nc.close());
     const rpc = new RpcClient(nc, 10_000);
     const address = gateway.getHttpServer().address() as { port: number };
@@ -85,6 +100,11 @@ export async function startPlatform(
       rpc,
       gateway,
       baseUrl: `http://127.0.0.1:${address.port}`,
+      connectAs: async (identity) => {
+        const connection = await bus.connect(identity);
+        stoppers.push(() => connection.close());
+        return connection;
+      },
       createOrganization: (name) =>
         rpc.request<CreatedOrganization, CreateOrganizationRequest>(Subjects.tokens.createOrganization, {
           name,

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   IsInt,
   IsOptional,
+  IsString,
   Max,
   Min,
   Validate,
@@ -37,4 +38,20 @@ export class TokensConfig extends CommonConfig {
   @IsOptional()
   @Validate(IsWellFormedApiKey)
   BOOTSTRAP_API_KEY?: string = undefined;
+
+  /**
+   * The bus key directory (`npm start` makes one under DATA_DIR; `npm run admin -- nats-auth init` for
+   * your own NATS): the agents' signing key, the operator signing key and the system-account creds.
+   * Unset only on an unsecured development bus.
+   */
+  @IsOptional()
+  @IsString()
+  NATS_AUTH_DIR?: string = undefined;
+
+  /** Lifetime of an agent's NATS user JWT; agents renew at half of it (seconds). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(30)
+  @Max(7 * 24 * 3600)
+  AGENT_JWT_TTL_SECONDS: number = 12 * 3600;
 }

@@ -28,7 +28,24 @@ export interface TokenRow {
   replaced_by: string | null;
 }
 
+/** An agent's key on record (one row per key; a re-enrollment adds one and revokes the old). */
+export interface AgentIdentityRow {
+  id: string;
+  organization_id: string;
+  environment: string;
+  agent_id: string;
+  /** nkey user public key (`U…`); the private half never left the agent's host. */
+  public_key: string;
+  name: string;
+  created_at: number;
+  /** Expiry of the latest JWT signed for this key. */
+  jwt_expires_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
 export interface TokensDB extends EventOutboxTables {
   organizations: OrganizationRow;
   tokens: TokenRow;
+  agent_identities: AgentIdentityRow;
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
-import { bootstrapNatsService } from '@app/messaging';
+import { bootstrapNatsService, busSettings } from '@app/messaging';
 import { TokensConfig } from './config';
 import { TokensModule } from './tokens.module';
 
@@ -8,7 +8,7 @@ async function main() {
   const config = loadConfigOrExit(TokensConfig);
   await bootstrapNatsService(
     TokensModule.forRoot(config),
-    { url: config.NATS_URL, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS, name: 'tokens' },
+    busSettings(config, 'tokens'),
     'tokens',
   );
 }

@@ -43,4 +43,31 @@ export const migrations: Migrations = {
   '0002_event_outbox': {
     up: (db: Kysely<unknown>) => createEventOutboxTable(db),
   },
+  '0003_agent_identities': {
+    up: async (db: Kysely<unknown>) => {
+      // An agent's public key on record; the platform signs short-lived NATS user JWTs for it.
+      await db.schema
+        .createTable('agent_identities')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('jwt_expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('revoke_reason', 'text')
+        .execute();
+      await db.schema.createIndex('agent_identities_agent').on('agent_identities').column('agent_id').execute();
+      // The revocation list pushed to NATS is read by this.
+      await db.schema.createIndex('agent_identities_revoked').on('agent_identities').column('revoked_at').execute();
+    },
+  },
+  // Agents now authenticate with their own key; the shared-secret agent credentials are gone.
+  '0004_drop_agent_credentials': {
+    up: async (db: Kysely<unknown>) => {
+      await sql`delete from tokens where kind = 'agent'`.execute(db);
+    },
+  },
 };

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { eventOutboxProvider, EventOutboxRelay } from '@app/outbox';
 import { DatabaseModule } from '@app/persistence';
-import { NatsModule } from '@app/messaging';
+import { NatsModule, busSettings } from '@app/messaging';
 import { structuredLogging } from '@app/observability';
 import { BOOTSTRAP_OUTPUT, BootstrapService, stdoutBootstrapOutput } from './bootstrap/bootstrap.service';
 import { Clock, SystemClock } from '@app/clock';
@@ -16,6 +16,12 @@ import { TokensHandler } from './tokens/tokens.handler';
 import { TokensRepository } from './tokens/tokens.repository';
 import { TokensService } from './tokens/tokens.service';
 import { Transactions } from './transactions';
+import { AgentIdentitiesHandler } from './agent-identities/agent-identities.handler';
+import { AgentIdentitiesRepository } from './agent-identities/agent-identities.repository';
+import { AgentIdentitiesService } from './agent-identities/agent-identities.service';
+import { AgentJwtSigner } from './agent-identities/agent-jwt.signer';
+import { AgentsAccountPublisher } from './agent-identities/agents-account.publisher';
+import { BusSigningKeys } from './agent-identities/bus-signing-keys';
 
 @Module({})
 export class TokensModule {
@@ -29,14 +35,11 @@ export class TokensModule {
           migrations,
         ),
         NatsModule.forRoot({
-          url: config.NATS_URL,
-          token: config.NATS_TOKEN,
-          credsFile: config.NATS_CREDS,
-          name: 'tokens',
+          ...busSettings(config, 'tokens'),
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
-      controllers: [TokensHandler, OrganizationsHandler],
+      controllers: [TokensHandler, OrganizationsHandler, AgentIdentitiesHandler],
       providers: [
         { provide: TokensConfig, useValue: config },
         { provide: Clock, useClass: SystemClock },
@@ -51,6 +54,11 @@ export class TokensModule {
         TokensService,
         OrganizationsService,
         BootstrapService,
+        { provide: BusSigningKeys, useFactory: () => BusSigningKeys.load(config.NATS_AUTH_DIR) },
+        AgentIdentitiesRepository,
+        AgentJwtSigner,
+        AgentsAccountPublisher,
+        AgentIdentitiesService,
       ],
     };
   }

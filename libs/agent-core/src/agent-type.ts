@@ -20,6 +20,11 @@ export interface DeploymentInput<C = Record<string, unknown>> {
   config: C;
   /** Container image of the agent (AGENT_IMAGE), e.g. `ghcr.io/acme/rca-agent:0.1.0`. */
   agentImage: string;
+  /**
+   * Pin (`sha256:<hex>`) of the platform's own CA when its listeners use it: the agent fetches the CA
+   * and trusts it only if it matches. Absent when the listeners have publicly trusted certificates.
+   */
+  caPin?: string;
 }
 
 export interface Deployment {

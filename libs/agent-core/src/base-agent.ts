@@ -5,12 +5,18 @@ import { AgentExitCodes, AgentFatalError } from './agent-exit-codes';
 import { Collector } from './agent-type';
 import { CollectorRunner } from './collectors/run-collectors';
 import { defaultHostIdentity } from './host-identity';
+import { AgentStatements, AgentJwt, DomainError, ErrorCodes, signStatement } from '@app/contracts';
+import { KeyPair } from 'nkeys.js';
+import { AgentKeyStore } from './transport/agent-key-store';
 import { AgentSequence } from './transport/agent-sequence';
 import { AgentState, AgentStateStore } from './transport/agent-state-store';
 import { AgentIdentity, AgentWire } from './transport/agent-wire';
 import { HttpAgentWire } from './transport/http-agent-wire';
+import { JwtRenewer } from './transport/jwt-renewer';
 import { NatsAgentWire } from './transport/nats-agent-wire';
 import { enrollWithRetry } from './transport/enrollment';
+import { PlatformClient } from './transport/platform-client';
+import { resolvePlatformCa } from './transport/platform-trust';
 import { DEFAULT_BUFFER_LIMITS, MetricsBufferLimits } from './transport/metrics-buffer';
 import { MetricsPublisher } from './transport/metrics-publisher';
 import { AGENT_VERSION } from './version';
@@ -33,10 +39,14 @@ export interface AgentOptions {
   /** `nats` (default) or `http` (the gateway's intake at `platformUrl`). */
   transport?: 'nats' | 'http';
   natsUrl: string;
-  /** Gateway base URL; required with transport `http`. */
+  /** Gateway base URL: enrollment, JWT renewal, and the intake with transport `http`. */
   platformUrl?: string;
-  /** Needed only until the agent has enrolled once (state.json then holds its credential). */
+  /** Needed only until the agent has enrolled once (state.json and agent.nk then identify it). */
   enrollmentToken?: string;
+  /** CA certificate file to trust for NATS TLS and HTTPS (RCA_CA_FILE). */
+  caFile?: string;
+  /** Pin of the platform CA (`sha256:…`, RCA_CA_PIN): fetched from the platform and checked. */
+  caPin?: string;
   stateDir: string;
   heartbeatIntervalSeconds: number;
   collectIntervalSeconds: number;
@@ -77,6 +87,10 @@ export class BaseAgent {
 
   protected readonly log: Logger;
   private readonly store: AgentStateStore;
+  private readonly keys: AgentKeyStore;
+  private key?: KeyPair;
+  private platform?: PlatformClient;
+  private renewer?: JwtRenewer;
   private readonly runner: CollectorRunner;
   private readonly clock: () => number;
   private readonly random: () => number;
@@ -99,12 +113,16 @@ export class BaseAgent {
     this.random = options.random ?? Math.random;
     this.startedAt = this.clock();
     this.store = new AgentStateStore(options.stateDir);
+    this.keys = new AgentKeyStore(options.stateDir);
     const timeout = options.collectorTimeoutMs ?? collectorTimeoutMs(options.collectIntervalSeconds);
     this.runner = new CollectorRunner(options.collectors, timeout, this.clock);
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
   }
 
-  /** Connects, enrolls (or reuses state.json) and starts both loops. Rejects with AgentFatalError. */
+  /**
+   * Enrolls over HTTP (or reuses state.json and agent.nk), connects as its own NATS user, and starts
+   * both loops and JWT renewal. Rejects with AgentFatalError.
+   */
   async start(): Promise<void> {
     const saved = this.store.load();
     if (saved?.revokedAt) {
@@ -113,18 +131,36 @@ export class BaseAgent {
         `this agent was revoked at ${saved.revokedAt}; delete ${this.store.file} and install with a new enrollment token`,
       );
     }
-    if (!saved && !this.options.enrollmentToken) {
+    const savedKey = this.keys.load();
+    const enrolled = saved && savedKey ? saved : null;
+    if (!enrolled && !this.options.enrollmentToken) {
       throw new AgentFatalError(
         AgentExitCodes.badConfig,
-        `no enrollment token (RCA_TOKEN) and no saved state in ${this.store.file}`,
+        `no enrollment token (RCA_TOKEN) and no saved identity in ${this.options.stateDir}`,
       );
     }
-    this.wire = await this.openWire();
-    this.wire.onReconnect(() => void this.publisher?.resend());
+    if (!this.options.platformUrl) {
+      throw new AgentFatalError(AgentExitCodes.badConfig, 'RCA_PLATFORM_URL is required (enrollment and renewal)');
+    }
+    const ca = await this.trust();
 
-    this.state = saved ?? (await this.enroll(this.options.enrollmentToken!));
-    const { agentId, environment, credential } = this.state;
-    this.identity = { agentId, environment, credential };
+    this.state = enrolled ?? (await this.enroll(this.options.enrollmentToken!));
+    this.key = enrolled ? savedKey! : this.keys.load()!;
+    const { agentId, environment } = this.state;
+    this.identity = { agentId, environment };
+    this.renewer = new JwtRenewer({
+      identity: this.identity,
+      key: this.key,
+      platform: this.platform!,
+      log: this.log,
+      clock: this.clock,
+      random: this.random,
+      current: () => ({ jwt: this.state!.jwt, expiresAt: this.state!.jwtExpiresAt }),
+      save: (jwt: AgentJwt) => this.saveState({ jwt: jwt.jwt, jwtExpiresAt: jwt.expiresAt }),
+      onRevoked: (reason) => void this.revoked(reason),
+    });
+    this.wire = await this.openWire(ca);
+    this.wire.onReconnect(() => void this.publisher?.resend());
     await this.hostIdentity();
     const sequence = new AgentSequence(this.state.seqCeiling, this.clock(), (ceiling) =>
       this.saveState({ seqCeiling: ceiling }),
@@ -144,8 +180,8 @@ export class BaseAgent {
       (error) => this.log.warn({ err: error }, 'ignored an invalid control message'),
     );
     this.log.info(
-      { agentId, environment, reused: !!saved },
-      saved ? 'resumed with saved credential' : 'enrolled',
+      { agentId, environment, reused: !!enrolled, publicKey: this.key.getPublicKey() },
+      enrolled ? 'resumed with saved identity' : 'enrolled',
     );
     this.heartbeatLoop();
     this.collectLoop(this.clock());
@@ -173,28 +209,60 @@ export class BaseAgent {
     return this.host;
   }
 
+  /** A fresh key for every enrollment: only its public half and a proof of possession are sent. */
   private async enroll(token: string): Promise<AgentState> {
     const host = await this.hostIdentity();
+    const key = this.keys.create();
+    const publicKey = key.getPublicKey();
     const request = {
       agentType: this.options.agentType,
       agentVersion: AGENT_VERSION,
       host,
       labels: this.options.labels,
+      identity: { publicKey, proof: signStatement(key, AgentStatements.enroll(publicKey, host.hostId)) },
     };
-    const reply = await enrollWithRetry(this.wire!, token, request, {
+    const reply = await enrollWithRetry(this.platform!, token, request, {
       log: this.log,
       random: this.random,
       stopped: () => !!this.stopping,
     });
     const state: AgentState = {
       agentId: reply.agentId,
-      credential: reply.credential,
       environment: reply.environment,
       organizationId: reply.organizationId,
+      jwt: reply.jwt,
+      jwtExpiresAt: reply.jwtExpiresAt,
       hostId: host.hostId,
     };
     this.store.save(state);
     return state;
+  }
+
+  /** The CA to trust (RCA_CA_FILE, or the platform's own checked against RCA_CA_PIN); retried while unreachable. */
+  private async trust(): Promise<string | undefined> {
+    const timeoutMs = this.options.rpcTimeoutMs ?? 5000;
+    const bootstrap = new PlatformClient({ platformUrl: this.options.platformUrl!, timeoutMs, clock: this.clock });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ca = await resolvePlatformCa({
+          caFile: this.options.caFile,
+          caPin: this.options.caPin,
+          stateDir: this.options.stateDir,
+          client: bootstrap,
+        });
+        this.platform = ca
+          ? new PlatformClient({ platformUrl: this.options.platformUrl!, timeoutMs, ca, clock: this.clock })
+          : bootstrap;
+        return ca;
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === ErrorCodes.UNAVAILABLE))
+          throw new AgentFatalError(AgentExitCodes.badConfig, error instanceof Error ? error.message : String(error));
+        if (this.stopping) throw new AgentFatalError(AgentExitCodes.ok, 'stopped before start completed');
+        const delay = Math.min(1000 * 2 ** attempt, 30_000) * (0.8 + 0.4 * this.random());
+        this.log.warn({ err: error, retryInMs: Math.round(delay) }, 'cannot fetch the platform CA yet; retrying');
+        await sleep(delay);
+      }
+    }
   }
 
   private saveState(patch: Partial<AgentState>): void {
@@ -206,13 +274,26 @@ export class BaseAgent {
     }
   }
 
-  private openWire(): Promise<AgentWire> {
+  private async openWire(ca: string | undefined): Promise<AgentWire> {
     const rpcTimeoutMs = this.options.rpcTimeoutMs ?? 5000;
-    if (this.options.transport === 'http') {
-      return Promise.resolve(new HttpAgentWire(this.options.platformUrl!, rpcTimeoutMs, this.log));
-    }
-    const name = `rca-agent-${this.options.agentType}`;
-    return NatsAgentWire.connect(this.options.natsUrl, name, rpcTimeoutMs, this.log);
+    if (this.options.transport === 'http') return new HttpAgentWire(this.platform!, this.key!, this.log);
+    const renewer = this.renewer!;
+    // A JWT that expired while the agent was down is renewed before the first connect.
+    if (renewer.remainingMs() < 60_000) await renewer.onRefused('the saved JWT has expired');
+    const wire = await NatsAgentWire.connect(
+      this.options.natsUrl,
+      `rca-agent-${this.options.agentType}`,
+      { identity: this.identity!, jwt: () => this.state!.jwt, seed: this.key!.getSeed(), ca },
+      {
+        rpcTimeoutMs,
+        log: this.log,
+        onRefused: (reason) => renewer.onRefused(reason),
+        stopped: () => !!this.stopping,
+      },
+    );
+    wire.onAuthError((reason) => void renewer.onRefused(reason));
+    renewer.start(wire);
+    return wire;
   }
 
   private heartbeatLoop(): void {
@@ -268,7 +349,7 @@ export class BaseAgent {
   private async revoked(reason: string | undefined): Promise<void> {
     this.log.error(
       { reason, exitCode: AgentExitCodes.revoked },
-      "the platform revoked this agent's credential; stopping. Install again with a new enrollment token to re-enroll.",
+      'the platform revoked this agent; stopping. Install again with a new enrollment token to re-enroll.',
     );
     this.saveState({ revokedAt: new Date(this.clock()).toISOString() });
     await this.shutdown(AgentExitCodes.revoked, false);
@@ -278,6 +359,7 @@ export class BaseAgent {
     this.stopping ??= (async () => {
       clearTimeout(this.heartbeatTimer);
       clearTimeout(this.collectTimer);
+      this.renewer?.stop();
       const wire = this.wire;
       if (wire && !wire.isClosed()) {
         if (graceful && this.publisher) {

@@ -11,7 +11,7 @@ import {
 import { RpcClient } from '@app/messaging';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
 // The real token service answers the verifier: the cache is only worth testing against it.
-import { startTokensHarness, TokensHarness } from '../../../apps/tokens/src/tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../../apps/tokens/test/tokens.harness';
 import { CachedTokenVerifier } from './cached-token-verifier';
 
 describe(CachedTokenVerifier.name, () => {

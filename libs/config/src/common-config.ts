@@ -19,9 +19,15 @@ export class CommonConfig {
   @IsString()
   NATS_TOKEN?: string = undefined;
 
+  /** The process's NATS credentials file (operator mode; `npm start` generates one per service). */
   @IsOptional()
   @IsString()
   NATS_CREDS?: string = undefined;
+
+  /** PEM file of the CA that signed the NATS server's certificate (the platform CA under `npm start`). */
+  @IsOptional()
+  @IsString()
+  NATS_CA_FILE?: string = undefined;
 
   @IsString()
   @MinLength(1)

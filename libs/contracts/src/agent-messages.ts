@@ -15,6 +15,7 @@ import {
   ValidateNested,
   IsArray,
 } from 'class-validator';
+import { AgentKeyClaim } from './agent-identity';
 import { AGENT_ID_PATTERN } from './subjects';
 
 /** Bounds that keep one agent from flooding ingestion with a single message. */
@@ -67,17 +68,27 @@ export class EnrollRequest {
   @IsOptional()
   @IsObject()
   labels?: Record<string, string>;
+
+  /** The key pair the agent generated on its host: only the public half, with proof of possession. */
+  @ValidateNested()
+  @Type(() => AgentKeyClaim)
+  identity!: AgentKeyClaim;
 }
 
 export interface EnrollReply {
   agentId: string;
-  credential: string;
+  /** NATS user JWT for the agent's own key: publish its own subjects, subscribe its control subject. */
+  jwt: string;
+  jwtExpiresAt: string;
   organizationId: string;
   environment: string;
   /** Seconds between heartbeats the platform expects (liveness is computed from it). */
   heartbeatIntervalSeconds: number;
   protocolVersion: number;
-  /** True when this host was already registered and got its existing record back. */
+  /**
+   * True when this host was already registered and got its existing record back (it proved it holds
+   * the key on record); a known host without that proof is enrolled as a new agent.
+   */
   reenrolled: boolean;
 }
 

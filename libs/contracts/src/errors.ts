@@ -12,6 +12,10 @@ export const ErrorCodes = {
   TOKEN_REVOKED: 'TOKEN_REVOKED',
   TOKEN_EXHAUSTED: 'TOKEN_EXHAUSTED',
   TOKEN_WRONG_KIND: 'TOKEN_WRONG_KIND',
+  /** The agent's identity was revoked: it must not retry (agents exit 78). */
+  AGENT_REVOKED: 'AGENT_REVOKED',
+  /** A signed agent request whose signature, key or time does not check out. */
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   UNKNOWN_AGENT_TYPE: 'UNKNOWN_AGENT_TYPE',
   INVALID_CONFIG: 'INVALID_CONFIG',
   TIMEOUT: 'TIMEOUT',
@@ -33,6 +37,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   TOKEN_REVOKED: 401,
   TOKEN_EXHAUSTED: 401,
   TOKEN_WRONG_KIND: 401,
+  AGENT_REVOKED: 401,
+  SIGNATURE_INVALID: 401,
   UNKNOWN_AGENT_TYPE: 400,
   INVALID_CONFIG: 400,
   TIMEOUT: 504,
@@ -132,6 +138,17 @@ export class TokenExhaustedError extends DomainError {
 export class TokenWrongKindError extends DomainError {
   constructor(expected: string, actual: string) {
     super(ErrorCodes.TOKEN_WRONG_KIND, `expected a ${expected} token, got ${actual}`);
+  }
+}
+export class AgentRevokedError extends DomainError {
+  constructor(agentId: string) {
+    super(ErrorCodes.AGENT_REVOKED, `agent ${agentId} has been revoked`);
+  }
+}
+/** Deliberately vague about which part failed (key, time or signature): it is an authentication failure. */
+export class SignatureInvalidError extends DomainError {
+  constructor(reason = 'the request signature does not verify') {
+    super(ErrorCodes.SIGNATURE_INVALID, reason);
   }
 }
 export class RateLimitedError extends DomainError {

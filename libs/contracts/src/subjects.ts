@@ -2,7 +2,10 @@
 export const PROTOCOL_VERSION = 1;
 
 export const Subjects = {
-  /** request/reply: agent → provisioning. Enrollment token travels in the `Headers.enrollmentToken` header. */
+  /**
+   * request/reply, platform-internal: the gateway's enrollment intake → provisioning. The enrollment token
+   * travels in the `Headers.enrollmentToken` header. Agents themselves never reach it on the bus.
+   */
   enroll: 'agents.enroll',
   heartbeat: (environment: string, agentId: string) => `agents.${environment}.${agentId}.heartbeat`,
   metrics: (environment: string, agentId: string) => `agents.${environment}.${agentId}.metrics`,
@@ -12,8 +15,15 @@ export const Subjects = {
    * credential is revoked, so an agent that was offline during the revocation learns it at its next heartbeat.
    */
   agentControl: (environment: string, agentId: string) => `agents.${environment}.${agentId}.control`,
+  /**
+   * request/reply, agent → tokens: a fresh user JWT for the key on record. Only the agent itself (its JWT
+   * allows publishing exactly its own subjects) can send it, so the subject is the proof of identity.
+   */
+  agentRenew: (environment: string, agentId: string) => `agents.${environment}.${agentId}.renew`,
   heartbeatWildcard: 'agents.*.*.heartbeat',
   metricsWildcard: 'agents.*.*.metrics',
+  controlWildcard: 'agents.*.*.control',
+  renewWildcard: 'agents.*.*.renew',
   /** Events are facts published to the EVENTS stream: `events.agent.offline`, `events.token.revoked`, … */
   event: (kind: string) => `events.${kind}`,
   eventsWildcard: 'events.>',
@@ -31,6 +41,13 @@ export const Subjects = {
     list: 'tokens.list',
     createOrganization: 'tokens.organizations.create',
     listOrganizations: 'tokens.organizations.list',
+    /** Agent identities: a public key on record per agent, and the user JWTs signed for it. */
+    agents: {
+      issue: 'tokens.agents.issue',
+      renew: 'tokens.agents.renew',
+      revoke: 'tokens.agents.revoke',
+      lookup: 'tokens.agents.lookup',
+    },
   },
   provisioning: {
     types: 'provisioning.types',
@@ -68,10 +85,24 @@ export const Streams = {
   deadLetter: 'DEAD_LETTER',
 } as const;
 
+/** Durable JetStream consumers, each owned by one service (bus permissions are granted per name). */
+export const Consumers = {
+  /** Ingestion's pull consumer on AGENT_METRICS. */
+  metrics: 'ingestion',
+  /** Alerting's consumer of `events.agent.>` on EVENTS. */
+  alerting: 'alerting',
+  /** Provisioning's consumer of liveness events on EVENTS. */
+  agentStatus: 'provisioning-agent-status',
+} as const;
+
+/**
+ * Every connection's reply subjects start with its identity's prefix (`_INBOX_<name>`), and a user may
+ * subscribe only to its own: nobody reads another's replies.
+ */
+export const inboxPrefix = (identity: string) => `_INBOX_${identity}`;
+
 /** NATS header names. Header lookups in nats.js are case-insensitive on read but we write them exactly. */
 export const Headers = {
-  /** Per-agent credential (`rca_ac_…`) on every heartbeat / metrics message. */
-  credential: 'Rca-Credential',
   /** Environment enrollment token (`rca_et_…`) on `agents.enroll`. */
   enrollmentToken: 'Rca-Enrollment-Token',
   /** JetStream de-duplication id: `<agentId>:<seq>`. */
@@ -91,14 +122,18 @@ export const metricsMsgId = (agentId: string, seq: number) => `${agentId}:${seq}
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** What an agent publishes on its own subjects. */
+const AGENT_SUBJECT_KINDS = ['heartbeat', 'metrics', 'renew'] as const;
+export type AgentSubjectKind = (typeof AGENT_SUBJECT_KINDS)[number];
+
 /** Parses `agents.<env>.<agentId>.<kind>`; returns null for anything else. */
 export function parseAgentSubject(
   subject: string,
-): { environment: string; agentId: string; kind: 'heartbeat' | 'metrics' } | null {
+): { environment: string; agentId: string; kind: AgentSubjectKind } | null {
   const parts = subject.split('.');
   if (parts.length !== 4 || parts[0] !== 'agents') return null;
   const [, environment, agentId, kind] = parts;
-  if (kind !== 'heartbeat' && kind !== 'metrics') return null;
+  if (!AGENT_SUBJECT_KINDS.includes(kind as AgentSubjectKind)) return null;
   if (!ENVIRONMENT_NAME_PATTERN.test(environment) || !AGENT_ID_PATTERN.test(agentId)) return null;
-  return { environment, agentId, kind };
+  return { environment, agentId, kind: kind as AgentSubjectKind };
 }

@@ -22,10 +22,13 @@ export function natsMicroserviceOptions(settings: NatsConnectionSettings, queue:
     name,
     token,
     authenticator,
+    tls,
+    inboxPrefix,
     maxReconnectAttempts,
     reconnectTimeWait,
     reconnectJitter,
     waitOnFirstConnect,
+    ignoreAuthErrorAbort,
   } = natsConnectionOptions(settings);
   return {
     transport: Transport.NATS,
@@ -34,10 +37,13 @@ export function natsMicroserviceOptions(settings: NatsConnectionSettings, queue:
       name,
       token,
       authenticator,
+      tls,
+      inboxPrefix,
       maxReconnectAttempts,
       reconnectTimeWait,
       reconnectJitter,
       waitOnFirstConnect,
+      ignoreAuthErrorAbort,
       queue,
     },
   };

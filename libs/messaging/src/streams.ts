@@ -1,4 +1,4 @@
-import { JetStreamManager, RetentionPolicy, StorageType, StreamConfig, NatsError } from 'nats';
+import { DiscardPolicy, JetStreamManager, RetentionPolicy, StorageType, StreamConfig, NatsError } from 'nats';
 import { Streams, Subjects } from '@app/contracts';
 
 const nanos = (seconds: number) => seconds * 1_000_000_000;
@@ -34,8 +34,16 @@ export async function ensureStream(
 
 export interface EventsStreamSettings {
   maxAgeSeconds: number;
+  /** Every stream is bounded (the PLATFORM account requires it); the oldest messages go first. */
+  maxBytes: number;
   replicas: number;
 }
+
+/**
+ * Streams keep what they hold: nobody may delete a message or purge the stream through the API (an
+ * attacker with a foothold could otherwise erase the evidence); age and size limits retire data.
+ */
+const TAMPER_PROOF = { deny_delete: true, deny_purge: true } as const;
 
 /**
  * EVENTS: facts for internal consumers; de-duplicated by event id. Several services publish to it and
@@ -44,7 +52,7 @@ export interface EventsStreamSettings {
  */
 export function ensureEventsStream(
   jsm: JetStreamManager,
-  settings: EventsStreamSettings = { maxAgeSeconds: 7 * 86400, replicas: 1 },
+  settings: EventsStreamSettings = { maxAgeSeconds: 7 * 86400, maxBytes: 1024 ** 3, replicas: 1 },
 ) {
   return ensureStream(
     jsm,
@@ -53,9 +61,12 @@ export function ensureEventsStream(
       subjects: [Subjects.eventsWildcard],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
+      discard: DiscardPolicy.Old,
       max_age: nanos(settings.maxAgeSeconds),
+      max_bytes: settings.maxBytes,
       duplicate_window: nanos(120),
       num_replicas: settings.replicas,
+      ...TAMPER_PROOF,
     },
     { update: false },
   );
@@ -64,7 +75,7 @@ export function ensureEventsStream(
 /** DEAD_LETTER: messages that can never be processed, with the reason in a header. Created when missing, like EVENTS. */
 export function ensureDeadLetterStream(
   jsm: JetStreamManager,
-  settings: EventsStreamSettings = { maxAgeSeconds: 14 * 86400, replicas: 1 },
+  settings: EventsStreamSettings = { maxAgeSeconds: 14 * 86400, maxBytes: 256 * 1024 ** 2, replicas: 1 },
 ) {
   return ensureStream(
     jsm,
@@ -73,8 +84,14 @@ export function ensureDeadLetterStream(
       subjects: [Subjects.deadLetterWildcard],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
+      // Bounded so a flood of garbage cannot fill the disk; the oldest parked messages go first.
+      discard: DiscardPolicy.Old,
       max_age: nanos(settings.maxAgeSeconds),
+      max_bytes: settings.maxBytes,
+      // A parked message is at most one agent message plus its headers.
+      max_msg_size: 2 * 1024 * 1024,
       num_replicas: settings.replicas,
+      ...TAMPER_PROOF,
     },
     { update: false },
   );

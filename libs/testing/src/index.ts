@@ -2,3 +2,5 @@ export * from './nats-server';
 export * from './test-database';
 export * from './wait-for';
 export * from './stored-events';
+export * from './fake-platform';
+export * from './test-agent-key';

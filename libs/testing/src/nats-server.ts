@@ -1,8 +1,22 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect, ConnectionOptions, credsAuthenticator, NatsConnection } from 'nats';
+import { BusAuthority, customPermissions, PlatformIdentity, renderNatsServerConfig } from '@app/nats-auth';
+
+/** A server in operator mode: its key directory, and how to connect as one of its identities. */
+export interface SecuredBus {
+  authority: BusAuthority;
+  /** The platform CA the server's certificate is signed by. */
+  caFile: string;
+  credsFile(identity: PlatformIdentity | 'system'): string;
+  /** nats.js options to connect as that platform identity (creds, CA, its inbox prefix). */
+  options(identity: PlatformIdentity | 'system'): ConnectionOptions;
+  connect(identity: PlatformIdentity | 'system'): Promise<NatsConnection>;
+  /** A PLATFORM user with exactly these permissions (a test observer, an internal consumer). */
+  connectWith(name: string, publish: string[], subscribe: string[]): Promise<NatsConnection>;
+}
 
 export interface NatsServerHandle {
   url: string;
@@ -16,6 +30,8 @@ export interface NatsServerHandle {
   dispose(): Promise<void>;
   /** The server's log so far, for failure messages. */
   log(): string;
+  /** Present when started with `secured: true`. */
+  bus?: SecuredBus;
 }
 
 /**
@@ -23,27 +39,37 @@ export interface NatsServerHandle {
  * (`-p -1`, read back from its ports file: no race on a "free" port), later restarts on the
  * same port so clients can reconnect.
  */
-export async function startNatsServer(options: { binary?: string } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(
+  options: { binary?: string; secured?: boolean } = {},
+): Promise<NatsServerHandle> {
   const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const root = mkdtempSync(join(tmpdir(), 'rca-nats-'));
   const storeDir = join(root, 'js');
   let logText = '';
   let child: ChildProcess | undefined;
   let port = -1;
+  const bus = options.secured ? await securedBus(join(root, 'auth')) : undefined;
 
   const launch = async () => {
     const portsDir = mkdtempSync(join(root, 'ports-'));
-    const args = [
-      '-a',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-js',
-      '-sd',
-      storeDir,
-      '--ports_file_dir',
-      portsDir,
-    ];
+    let args: string[];
+    if (bus) {
+      const configFile = join(root, 'nats-server.conf');
+      writeFileSync(
+        configFile,
+        renderNatsServerConfig(bus.authority, {
+          host: '127.0.0.1',
+          port,
+          storeDir,
+          resolverDir: join(root, 'jwt'),
+          portsFileDir: portsDir,
+          tls: true,
+        }),
+      );
+      args = ['-c', configFile];
+    } else {
+      args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir];
+    }
     const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
@@ -64,7 +90,7 @@ export async function startNatsServer(options: { binary?: string } = {}): Promis
       await new Promise((r) => setTimeout(r, 25));
     }
     if (port < 0) throw new Error(`nats-server did not report its port:\n${logText}`);
-    await waitForJetStream(`nats://127.0.0.1:${port}`, deadline);
+    await waitForJetStream(`nats://127.0.0.1:${port}`, deadline, bus?.options('ingestion'));
   };
 
   const stop = async () => {
@@ -97,14 +123,46 @@ export async function startNatsServer(options: { binary?: string } = {}): Promis
       if (existsSync(root)) rmSync(root, { recursive: true, force: true });
     },
     log: () => logText,
+    bus: bus && {
+      ...bus,
+      connect: (identity) => connect({ servers: `nats://127.0.0.1:${port}`, ...bus.options(identity) }),
+      connectWith: async (name, publish, subscribe) =>
+        connect({
+          servers: `nats://127.0.0.1:${port}`,
+          authenticator: credsAuthenticator(
+            await bus.authority.platformCreds(name, customPermissions(publish, subscribe)),
+          ),
+          tls: { caFile: bus.caFile },
+          inboxPrefix: `_INBOX_${name}`,
+          name,
+        }),
+    },
   };
 }
 
-async function waitForJetStream(url: string, deadline: number): Promise<void> {
+async function securedBus(dir: string): Promise<Omit<SecuredBus, 'connect' | 'connectWith'>> {
+  const authority = await BusAuthority.ensure(dir);
+  const caFile = authority.paths.caCertificate;
+  const credsFile = (identity: string) => authority.paths.creds(identity);
+  const options = (identity: string): ConnectionOptions => ({
+    authenticator: credsAuthenticator(readFileSync(credsFile(identity))),
+    tls: { caFile },
+    inboxPrefix: identity === 'system' ? '_INBOX_account-updates' : `_INBOX_${identity}`,
+    name: identity,
+  });
+  return {
+    authority,
+    caFile,
+    credsFile,
+    options,
+  };
+}
+
+async function waitForJetStream(url: string, deadline: number, auth?: ConnectionOptions): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      const nc = await connect({ servers: url, reconnect: false, timeout: 1000, ...auth });
       try {
         await (await nc.jetstreamManager()).getAccountInfo();
         return;

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Clock, SystemClock } from '@app/clock';
 import { GatewayConfig } from '../config';
 import { AuditController } from '../audit/audit.controller';
 import { ChartRepository } from '../charts/chart-repository';
@@ -9,6 +10,7 @@ import { InstallScripts } from '../install/install-scripts';
 import { IntakeController } from '../intake/intake.controller';
 import { IntakeAuthGuard } from '../intake/intake-auth.guard';
 import { IntakeService } from '../intake/intake.service';
+import { PlatformCa } from '../intake/platform-ca.provider';
 import { AgentMetricsController } from '../metrics/agent-metrics.controller';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
 import { AgentsController } from './agents.controller';
@@ -35,10 +37,12 @@ export class FleetApiModule {
       ],
       providers: [
         { provide: GatewayConfig, useValue: config },
+        { provide: Clock, useClass: SystemClock },
         FleetClient,
         AgentsReader,
         IntakeService,
         IntakeAuthGuard,
+        PlatformCa,
         ChartRepository,
         InstallScripts,
         AgentDownloads,

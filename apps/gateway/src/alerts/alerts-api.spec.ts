@@ -15,7 +15,7 @@ import {
   waitFor,
 } from '@app/testing';
 import { ManualClock, startAlerting, WebhookReceiver } from '../../../alerting/test/alerting-harness';
-import { startTokensHarness, TokensHarness } from '../../../tokens/src/tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../../tokens/test/tokens.harness';
 import { createGatewayApp } from '../app';
 import { GatewayConfig } from '../config';
 

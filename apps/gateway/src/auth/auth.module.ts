@@ -1,20 +1,24 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { CachedTokenVerifier } from '@app/auth';
+import { AgentDirectory, CachedTokenVerifier } from '@app/auth';
 import { NATS_CONNECTION, RpcClient } from '@app/messaging';
 import { ApiKeyGuard } from './api-key.guard';
 
 @Injectable()
 class VerifierStopper implements OnApplicationShutdown {
-  constructor(@Inject(CachedTokenVerifier) private readonly verifier: CachedTokenVerifier) {}
+  constructor(
+    @Inject(CachedTokenVerifier) private readonly verifier: CachedTokenVerifier,
+    @Inject(AgentDirectory) private readonly directory: AgentDirectory,
+  ) {}
   onApplicationShutdown(): void {
     this.verifier.stop();
+    this.directory.stop();
   }
 }
 
 /**
- * One CachedTokenVerifier per gateway process, listening for revocations from start-up.
- * Global so any controller module can use `@UseGuards(ApiKeyGuard)`.
+ * One CachedTokenVerifier (API keys) and one AgentDirectory (agents' keys) per gateway process,
+ * listening for revocations from start-up. Global so any controller module can use `@UseGuards(ApiKeyGuard)`.
  */
 @Global()
 @Module({
@@ -28,9 +32,18 @@ class VerifierStopper implements OnApplicationShutdown {
       },
       inject: [RpcClient, NATS_CONNECTION],
     },
+    {
+      provide: AgentDirectory,
+      useFactory: (rpc: RpcClient, nc: NatsConnection) => {
+        const directory = new AgentDirectory(rpc, nc);
+        directory.start();
+        return directory;
+      },
+      inject: [RpcClient, NATS_CONNECTION],
+    },
     ApiKeyGuard,
     VerifierStopper,
   ],
-  exports: [CachedTokenVerifier, ApiKeyGuard],
+  exports: [CachedTokenVerifier, AgentDirectory, ApiKeyGuard],
 })
 export class AuthModule {}

@@ -9,6 +9,7 @@ import {
   Subjects,
 } from '@app/contracts';
 // The real services in-process: tokens, provisioning, ingestion and this gateway.
+import { TestAgentKey } from '@app/testing';
 import { Platform, startPlatform } from '../../../provisioning/test/platform';
 
 const json = JSONCodec<EventEnvelope<AgentLivenessData>>();
@@ -47,7 +48,12 @@ describe('GET /api/v1/fleet/summary', () => {
     expect(provisioned.status).toBe(201);
     const reply = await platform.rpc.request<EnrollReply, EnrollRequest>(
       Subjects.enroll,
-      { agentType: type, agentVersion: '0.1.0', host: { hostname, hostId: `host-${hostname}`, os: 'linux' } },
+      {
+        agentType: type,
+        agentVersion: '0.1.0',
+        host: { hostname, hostId: `host-${hostname}`, os: 'linux' },
+        identity: new TestAgentKey().claim(`host-${hostname}`),
+      },
       { headers: { [Headers.enrollmentToken]: provisioned.body.enrollment_token } },
     );
     agentIds.push(reply.agentId);
@@ -64,7 +70,7 @@ describe('GET /api/v1/fleet/summary', () => {
       agentId,
       data: { lastSeenAt: Date.now() - 30_000, silentForMs: 30_000 },
     };
-    await platform.nc.jetstream().publish(Subjects.event(EventKinds.agentOffline), json.encode(event));
+    await (await platform.connectAs('ingestion')).jetstream().publish(Subjects.event(EventKinds.agentOffline), json.encode(event));
   };
 
   beforeAll(async () => {

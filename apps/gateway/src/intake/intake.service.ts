@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders, JSONCodec, NatsConnection, NatsError } from 'nats';
 import {
+  AgentIdentityRecord,
+  AgentJwt,
   DomainError,
   EnrollReply,
   EnrollRequest,
@@ -10,18 +12,18 @@ import {
   MetricsBatch,
   metricsMsgId,
   PROTOCOL_VERSION,
+  RenewAgentJwtRequest,
   Subjects,
 } from '@app/contracts';
 import { NATS_CONNECTION, RpcClient } from '@app/messaging';
-import { IntakeCaller } from './intake-auth.guard';
 
 const json = JSONCodec<unknown>();
 
 /**
- * HTTP intake for agents that cannot reach NATS. Nothing here decides anything: enrollment goes
- * to provisioning as the same `agents.enroll` request, heartbeats and metrics are republished on
- * the agent's own subjects with its credential, so ingestion checks and counts them exactly as if
- * the agent had published them itself.
+ * HTTP intake for agents. Nothing here decides anything: enrollment goes to provisioning as the
+ * `agents.enroll` request, renewal to the token service, and heartbeats and metrics an agent signed
+ * are republished on that agent's own subjects, so ingestion counts them exactly as if the agent had
+ * published them itself (only the gateway and the agent may publish there).
  */
 @Injectable()
 export class IntakeService {
@@ -36,24 +38,28 @@ export class IntakeService {
     });
   }
 
-  async heartbeat(caller: IntakeCaller, heartbeat: Heartbeat): Promise<void> {
-    const agent = this.authorize(caller, heartbeat.agentId);
+  renew(request: RenewAgentJwtRequest): Promise<AgentJwt> {
+    return this.rpc.request<AgentJwt, RenewAgentJwtRequest>(Subjects.tokens.agents.renew, request);
+  }
+
+  async heartbeat(agent: AgentIdentityRecord, heartbeat: Heartbeat): Promise<void> {
+    authorize(agent, heartbeat.agentId);
     this.nc.publish(Subjects.heartbeat(agent.environment, agent.agentId), json.encode(heartbeat), {
-      headers: this.headersFor(caller.token),
+      headers: protocolHeaders(),
     });
     // Core NATS publish is buffered; flush so "202" means the server has it.
     await this.nc.flush();
   }
 
   /** Stores the batch in AGENT_METRICS; `duplicate` when JetStream had already seen this `<agentId>:<seq>`. */
-  async metrics(caller: IntakeCaller, batch: MetricsBatch): Promise<{ duplicate: boolean }> {
-    const agent = this.authorize(caller, batch.agentId);
+  async metrics(agent: AgentIdentityRecord, batch: MetricsBatch): Promise<{ duplicate: boolean }> {
+    authorize(agent, batch.agentId);
     try {
       const ack = await this.nc
         .jetstream()
         .publish(Subjects.metrics(agent.environment, agent.agentId), json.encode(batch), {
           msgID: metricsMsgId(agent.agentId, batch.seq),
-          headers: this.headersFor(caller.token),
+          headers: protocolHeaders(),
         });
       return { duplicate: ack.duplicate };
     } catch (error) {
@@ -63,23 +69,17 @@ export class IntakeService {
       throw error;
     }
   }
+}
 
-  /** The verified credential (IntakeAuthGuard) must name the agent the body speaks for. */
-  private authorize(caller: IntakeCaller, agentId: string): { agentId: string; environment: string } {
-    const verified = caller.verified;
-    if (!verified?.agentId || !verified.environment) {
-      throw new DomainError(ErrorCodes.FORBIDDEN, 'credential is not bound to an agent');
-    }
-    if (verified.agentId !== agentId) {
-      throw new DomainError(ErrorCodes.FORBIDDEN, 'agentId does not match the credential');
-    }
-    return { agentId: verified.agentId, environment: verified.environment };
+/** The signing agent may only speak for itself. */
+function authorize(agent: AgentIdentityRecord, bodyAgentId: string): void {
+  if (agent.agentId !== bodyAgentId) {
+    throw new DomainError(ErrorCodes.FORBIDDEN, 'agentId does not match the signing agent');
   }
+}
 
-  private headersFor(credential: string) {
-    const h = natsHeaders();
-    h.set(Headers.credential, credential);
-    h.set(Headers.protocolVersion, String(PROTOCOL_VERSION));
-    return h;
-  }
+function protocolHeaders() {
+  const h = natsHeaders();
+  h.set(Headers.protocolVersion, String(PROTOCOL_VERSION));
+  return h;
 }

@@ -5,7 +5,7 @@ import { CreatedOrganization, EventEnvelope, EventKinds, formatToken, Subjects }
 import { RpcClient } from '@app/messaging';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
 // The real token service in-process (API keys are verified through it), and the parser the dashboard uses.
-import { startTokensHarness, TokensHarness } from '../../../tokens/src/tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../../tokens/test/tokens.harness';
 import { SseFrame, SseParser } from '../../../dashboard/src/api/sse-parser';
 import { createGatewayApp } from '../app';
 import { GatewayConfig } from '../config';

@@ -15,7 +15,7 @@ import {
 } from '@app/testing';
 // The real token service, in-process, with a clock the test moves.
 import { ManualClock } from '@app/clock';
-import { startTokensHarness, TokensHarness } from '../../../tokens/src/tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../../tokens/test/tokens.harness';
 import { createGatewayApp } from '../app';
 import { GatewayConfig } from '../config';
 

@@ -1,35 +1,35 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Msg, NatsConnection, Subscription } from 'nats';
 import { Counter } from 'prom-client';
-import { Headers, parseAgentSubject, Subjects } from '@app/contracts';
+import { parseAgentSubject, Subjects } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
 import {
-  AgentCredentialChecker,
-  CredentialOutcome,
+  AgentIdentityChecker,
+  IdentityOutcome,
   RejectReason,
   RejectReasons,
-} from '../credentials/agent-credential-checker';
+} from '../identity/agent-identity-checker';
 import { LivenessTracker } from '../liveness/liveness-tracker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
-import { RevocationNotifier } from '../revocation/revocation-notifier';
 import { checkHeartbeat } from '../wire/agent-message-checks';
 
 /** Queue group shared by every instance: each heartbeat is handled by exactly one of them. */
 export const HEARTBEAT_QUEUE_GROUP = 'ingestion';
 /**
- * Heartbeats waiting for a token-service answer. Past this, new ones with uncached credentials are
- * dropped (heartbeats are lossy by design) rather than letting a flood of unknown tokens grow memory.
- * Misses share `tokens.verifyMany` requests of up to 500, so this is 20 requests' worth (≈ 10 MB of
- * held messages), enough for a few round trips of 5,000 new agents/s.
+ * Heartbeats waiting for a token-service answer. Past this, new ones from agents not yet in the
+ * directory's cache are dropped (heartbeats are lossy by design) rather than letting a flood grow
+ * memory. Misses share `tokens.agents.lookup` requests of up to 500, so this is 20 requests' worth
+ * (≈ 10 MB of held messages), enough for a few round trips of 5,000 new agents/s.
  */
 const MAX_PENDING_VERIFICATIONS = 10_000;
 
 type AgentSubject = NonNullable<ReturnType<typeof parseAgentSubject>>;
 
 /**
- * One core NATS subscription for every heartbeat. Per message: parse the subject, check the
- * credential (synchronously from the verifier's cache in the common case), check the body,
- * record last-seen in memory. No await per message and no database write.
+ * One core NATS subscription for every heartbeat. Per message: parse the subject (NATS let only
+ * that agent publish there), find the agent's organisation (synchronously from the directory's
+ * cache in the common case), check the body, record last-seen in memory. No await per message and
+ * no database write.
  */
 @Injectable()
 export class HeartbeatSubscriber {
@@ -41,10 +41,9 @@ export class HeartbeatSubscriber {
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    private readonly credentials: AgentCredentialChecker,
+    private readonly identities: AgentIdentityChecker,
     private readonly liveness: LivenessTracker,
     private readonly metrics: IngestionMetrics,
-    private readonly revocations: RevocationNotifier,
   ) {
     this.received = metrics.received.labels('heartbeat');
     this.accepted = metrics.accepted.labels('heartbeat');
@@ -68,11 +67,7 @@ export class HeartbeatSubscriber {
     this.received.inc();
     const subject = parseAgentSubject(msg.subject);
     if (!subject) return this.reject(RejectReasons.invalidSubject);
-    const outcome = this.credentials.check(
-      msg.headers?.get(Headers.credential),
-      subject.environment,
-      subject.agentId,
-    );
+    const outcome = this.identities.check(subject.environment, subject.agentId);
     if (!(outcome instanceof Promise)) return this.accept(msg, subject, outcome);
     if (this.pendingVerifications >= MAX_PENDING_VERIFICATIONS)
       return this.reject(RejectReasons.unverifiable);
@@ -83,12 +78,8 @@ export class HeartbeatSubscriber {
     });
   }
 
-  private accept(msg: Msg, subject: AgentSubject, outcome: CredentialOutcome): void {
-    if (!outcome.ok) {
-      if (outcome.reason === RejectReasons.revoked)
-        this.revocations.notify(subject.environment, subject.agentId);
-      return this.reject(outcome.reason);
-    }
+  private accept(msg: Msg, subject: AgentSubject, outcome: IdentityOutcome): void {
+    if (!outcome.ok) return this.reject(outcome.reason);
     let body: unknown;
     try {
       body = JSON.parse(
@@ -102,7 +93,7 @@ export class HeartbeatSubscriber {
       return this.reject(RejectReasons.invalidPayload);
     this.liveness.recordHeartbeat({
       agentId: subject.agentId,
-      organizationId: outcome.token.organizationId,
+      organizationId: outcome.organizationId,
       environment: subject.environment,
       intervalSeconds: heartbeat.value.intervalSeconds,
     });

@@ -7,8 +7,8 @@ export const METRICS_DEAD_LETTER_SUBJECT = Subjects.deadLetter('metrics');
 
 /**
  * Parks a metrics message that can never be stored on the DEAD_LETTER stream: the original
- * body and headers (minus the credential: a secret has no business in a long-lived stream),
- * the original subject and the reason. The msgID is derived from the AGENT_METRICS sequence,
+ * body and headers, the original subject and the reason (agents carry no secret in headers:
+ * their identity is their NATS connection). The msgID is derived from the AGENT_METRICS sequence,
  * so parking the same message twice stores it once.
  */
 @Injectable()
@@ -22,11 +22,8 @@ export class DeadLetterParker {
   async park(msg: JsMsg, reason: string, detail?: string): Promise<void> {
     const h = natsHeaders();
     for (const [key, values] of msg.headers ?? []) {
-      if (
-        key.toLowerCase() === Headers.credential.toLowerCase() ||
-        key.toLowerCase() === Headers.msgId.toLowerCase()
-      )
-        continue;
+      // A copy must not be dropped as a duplicate of the original by DEAD_LETTER's window.
+      if (key.toLowerCase() === Headers.msgId.toLowerCase()) continue;
       for (const value of values) h.append(key, value);
     }
     h.set(Headers.deadLetterReason, reason);

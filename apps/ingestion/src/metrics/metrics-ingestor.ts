@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
-import { Headers, parseAgentSubject } from '@app/contracts';
+import { parseAgentSubject } from '@app/contracts';
 import {
-  AgentCredentialChecker,
-  CredentialOutcome,
+  AgentIdentityChecker,
+  IdentityOutcome,
   RejectReasons,
-} from '../credentials/agent-credential-checker';
+} from '../identity/agent-identity-checker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { checkMetricsBatch } from '../wire/agent-message-checks';
 import { DeadLetterParker } from './dead-letter';
@@ -34,14 +34,13 @@ type Decoded =
       ok: true;
       environment: string;
       agentId: string;
-      credential?: string;
       body: VerifiedBatch['batch'];
     }
   | { msg: JsMsg; ok: false; reason: string; detail?: string };
 
 /**
  * One fetched batch of metrics messages, top to bottom: decode and check every message →
- * verify credentials (one await for the batch) → write all accepted samples in one
+ * find each agent's organisation (one await for the batch) → write all accepted samples in one
  * transaction → ack. Bad messages are parked on the dead-letter stream and acked; messages
  * that cannot be judged now (token service silent) or stored now (database down) are handed
  * back to JetStream with a delay.
@@ -51,7 +50,7 @@ export class MetricsIngestor {
   private readonly logger = new Logger(MetricsIngestor.name);
 
   constructor(
-    private readonly credentials: AgentCredentialChecker,
+    private readonly identities: AgentIdentityChecker,
     private readonly writer: MetricsWriter,
     private readonly repository: MetricsRepository,
     private readonly deadLetter: DeadLetterParker,
@@ -85,13 +84,13 @@ export class MetricsIngestor {
 
   private verify(d: Decoded): Checked | Promise<Checked> {
     if (!d.ok) return d;
-    const outcome = this.credentials.check(d.credential, d.environment, d.agentId);
-    const judge = (o: CredentialOutcome): Checked =>
+    const outcome = this.identities.check(d.environment, d.agentId);
+    const judge = (o: IdentityOutcome): Checked =>
       o.ok
         ? {
             msg: d.msg,
             ok: true,
-            verified: { batch: d.body, organizationId: o.token.organizationId, environment: d.environment },
+            verified: { batch: d.body, organizationId: o.organizationId, environment: d.environment },
           }
         : { msg: d.msg, ok: false, reason: o.reason };
     return outcome instanceof Promise ? outcome.then(judge) : judge(outcome);
@@ -201,7 +200,6 @@ function decode(msg: JsMsg): Decoded {
     ok: true,
     environment: subject.environment,
     agentId: subject.agentId,
-    credential: msg.headers?.get(Headers.credential) || undefined,
     body: check.value,
   };
 }

@@ -37,6 +37,9 @@ export async function ensureMetricsStream(jsm: JetStreamManager, config: Ingesti
     max_bytes: config.METRICS_STREAM_MAX_BYTES,
     duplicate_window: nanos(config.METRICS_DUPLICATE_WINDOW_SECONDS),
     num_replicas: config.METRICS_STREAM_REPLICAS,
+    // Nobody deletes or purges stored metrics through the API; the limits above retire them.
+    deny_delete: true,
+    deny_purge: true,
   });
   try {
     const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);

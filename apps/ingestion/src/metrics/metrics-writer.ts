@@ -6,7 +6,7 @@ import { SampleRow } from '../database';
 import { AgentsRepository } from '../liveness/agents.repository';
 import { BatchToStore, MetricsRepository, StoreResult } from './metrics.repository';
 
-/** A verified batch: its body and the owner the credential vouched for. */
+/** A verified batch: its body and the agent's organisation. */
 export interface VerifiedBatch {
   batch: MetricsBatch;
   organizationId: string;

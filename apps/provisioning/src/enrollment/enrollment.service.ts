@@ -3,6 +3,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { agentTypes } from '@app/agent-core';
 import {
   AgentRegisteredData,
+  AgentRevokedError,
+  AgentStatements,
+  SignatureInvalidError,
+  verifyStatement,
   DomainError,
   EnrollmentFailedData,
   EnrollReply,
@@ -31,10 +35,16 @@ import { ConcurrencyGate } from './concurrency-gate';
 export const newAgentId = () => `ag_${randomBytes(12).toString('base64url')}`;
 
 /**
- * `agents.enroll`: an agent trades an enrollment token and its host identity for an agent id and
- * its own credential. The same host enrolling again gets its existing record and a fresh
- * credential (the old one is revoked).
+ * `agents.enroll` (through the gateway's intake): an agent trades an enrollment token, its host
+ * identity and the public half of a key it generated for an agent id and a NATS user JWT for that
+ * key. Re-enrolling keeps the agent's record only with a handover signed by its previous key.
  */
+
+/** A record's host slot is the host id itself, or `<hostId>@<agentId>` for later agents of the same host. */
+function isSlotOf(slot: string, hostId: string): boolean {
+  return slot === hostId || slot.startsWith(`${hostId}@`);
+}
+
 @Injectable()
 export class EnrollmentService {
   private readonly logger = new Logger(EnrollmentService.name);
@@ -98,6 +108,13 @@ export class EnrollmentService {
       ]);
     }
     validateLabels(request.labels ?? {});
+    // Proof of possession, like a CSR's self-signature: the key is the caller's.
+    const { publicKey, proof } = request.identity;
+    if (!verifyStatement(publicKey, AgentStatements.enroll(publicKey, request.host.hostId), proof)) {
+      throw new ValidationFailedError([
+        { field: 'identity.proof', reason: 'must be the enrollment statement signed with identity.publicKey' },
+      ]);
+    }
     return token;
   }
 
@@ -105,29 +122,31 @@ export class EnrollmentService {
     if (!verified.environment) {
       throw new DomainError(ErrorCodes.INTERNAL, 'enrollment token has no environment');
     }
-    const { agent, reenrolled } = await this.register(verified, request);
-    const previousCredential = agent.credential_token_id;
-    const credential = await this.tokens.issue({
-      kind: 'agent',
+    const { agent, reenrolled, replacedKey } = await this.register(verified, request);
+    const actor = `enrollment:${verified.tokenId}`;
+    const identity = await this.tokens.issueAgentIdentity({
       organizationId: agent.organization_id,
       environment: agent.environment,
       agentId: agent.id,
+      publicKey: request.identity.publicKey,
       name: request.host.hostname,
-      actor: `enrollment:${verified.tokenId}`,
+      actor,
     });
-    await this.agents.setCredential(agent.organization_id, agent.id, credential.id);
-    if (previousCredential) {
-      await this.tokens.revokeIfActive({
+    await this.agents.setIdentity(agent.organization_id, agent.id, identity.identityId);
+    if (replacedKey && replacedKey !== request.identity.publicKey) {
+      await this.tokens.revokeAgentIdentity({
         organizationId: agent.organization_id,
-        tokenId: previousCredential,
-        actor: `enrollment:${verified.tokenId}`,
-        reason: 're-enrolled',
+        agentId: agent.id,
+        publicKey: replacedKey,
+        actor,
+        reason: 're-enrolled with a new key',
       });
     }
-    await this.recordEnrollment(agent, verified, credential.id, reenrolled);
+    await this.recordEnrollment(agent, verified, identity.identityId, reenrolled);
     return {
       agentId: agent.id,
-      credential: credential.secret,
+      jwt: identity.jwt,
+      jwtExpiresAt: identity.expiresAt,
       organizationId: agent.organization_id,
       environment: agent.environment,
       heartbeatIntervalSeconds: this.config.HEARTBEAT_INTERVAL_SECONDS,
@@ -159,70 +178,94 @@ export class EnrollmentService {
     }
   }
 
-  /** Finds the host's record or creates it; a revoked host stays revoked. */
+  /**
+   * Finds the agent's record or creates one. A known host keeps its record only when the request
+   * carries a handover signed by the key on record (the same agent, with a new key); a host id alone
+   * proves nothing (it can be guessed), so without that the host is enrolled as a new agent and the
+   * existing one is left alone. A revoked host stays revoked.
+   */
   private async register(
     verified: VerifiedToken,
     request: EnrollRequest,
-  ): Promise<{ agent: AgentRow; reenrolled: boolean }> {
+  ): Promise<{ agent: AgentRow; reenrolled: boolean; replacedKey?: string }> {
     const organizationId = verified.organizationId;
     const environment = verified.environment as string;
-    const labels = request.labels ?? {};
-    const existing = await this.agents.findByHost(organizationId, environment, request.host.hostId);
-    if (!existing) {
-      const row: AgentRow = {
-        id: newAgentId(),
-        organization_id: organizationId,
-        environment,
-        type: request.agentType,
-        hostname: request.host.hostname,
-        host_id: request.host.hostId,
-        os: request.host.os,
-        version: request.agentVersion,
-        status: 'pending',
-        labels: JSON.stringify(labels),
-        credential_token_id: null,
-        enrollment_token_id: verified.tokenId,
-        first_seen_at: this.clock.now(),
-        last_seen_at: null,
-        revoked_at: null,
-      };
-      if (await this.agents.insert(row)) return { agent: row, reenrolled: false };
+    const hostId = request.host.hostId;
+    const handover = request.identity.handover;
+    if (handover) {
+      const previous = await this.agents.get(organizationId, handover.agentId);
+      if (previous && previous.environment === environment && isSlotOf(previous.host_id, hostId)) {
+        const replacedKey = await this.checkHandover(previous, request);
+        await this.agents.updateOnReenroll(organizationId, previous.id, {
+          type: request.agentType,
+          hostname: request.host.hostname,
+          os: request.host.os,
+          version: request.agentVersion,
+          labels: request.labels ?? {},
+          enrollmentTokenId: verified.tokenId,
+        });
+        const agent: AgentRow = {
+          ...previous,
+          type: request.agentType,
+          hostname: request.host.hostname,
+          os: request.host.os,
+          version: request.agentVersion,
+          labels: JSON.stringify(request.labels ?? {}),
+        };
+        return { agent, reenrolled: true, replacedKey };
+      }
+      // An agent this environment does not know (e.g. the platform's data was reset): a new agent.
     }
-    // Either registered before, or a concurrent enrollment of the same host inserted it first.
-    const current =
-      existing ?? (await this.agents.findByHost(organizationId, environment, request.host.hostId));
-    if (!current) throw new DomainError(ErrorCodes.INTERNAL, 'agent record vanished during enrollment');
-    if (current.status === 'revoked') {
+    const existing = await this.agents.findByHost(organizationId, environment, hostId);
+    if (existing?.status === 'revoked') {
       throw new DomainError(
         ErrorCodes.FORBIDDEN,
-        `agent ${current.id} for this host was revoked; it cannot enroll again in environment ${environment}`,
+        `agent ${existing.id} for this host was revoked; it cannot enroll again in environment ${environment}`,
       );
     }
-    await this.agents.updateOnReenroll(organizationId, current.id, {
+    const row: AgentRow = {
+      id: newAgentId(),
+      organization_id: organizationId,
+      environment,
       type: request.agentType,
       hostname: request.host.hostname,
+      host_id: hostId,
       os: request.host.os,
       version: request.agentVersion,
-      labels,
-      enrollmentTokenId: verified.tokenId,
-    });
-    return {
-      agent: {
-        ...current,
-        type: request.agentType,
-        hostname: request.host.hostname,
-        os: request.host.os,
-        version: request.agentVersion,
-        labels: JSON.stringify(labels),
-      },
-      reenrolled: true,
+      status: 'pending',
+      labels: JSON.stringify(request.labels ?? {}),
+      identity_id: null,
+      enrollment_token_id: verified.tokenId,
+      first_seen_at: this.clock.now(),
+      last_seen_at: null,
+      revoked_at: null,
     };
+    // The host's slot is taken (an agent enrolled there before, or a racing enrollment just now):
+    // the new agent gets a slot of its own, `<hostId>@<agentId>`.
+    if (!existing && (await this.agents.insert(row))) return { agent: row, reenrolled: false };
+    const ownSlot = { ...row, host_id: `${hostId}@${row.id}`.slice(0, 255) };
+    if (await this.agents.insert(ownSlot)) return { agent: ownSlot, reenrolled: false };
+    throw new DomainError(ErrorCodes.INTERNAL, 'could not register the agent');
+  }
+
+  /** The handover must be signed by the key on record for that agent; returns that key. */
+  private async checkHandover(previous: AgentRow, request: EnrollRequest): Promise<string> {
+    if (previous.status === 'revoked') {
+      throw new DomainError(ErrorCodes.FORBIDDEN, `agent ${previous.id} was revoked; it cannot enroll again`);
+    }
+    const record = await this.tokens.lookupAgent(previous.id);
+    if (!record || record.revoked) throw new AgentRevokedError(previous.id);
+    const statement = AgentStatements.handover(previous.id, request.identity.publicKey);
+    if (!verifyStatement(record.publicKey, statement, request.identity.handover!.signature)) {
+      throw new SignatureInvalidError('the handover is not signed by the key on record for this agent');
+    }
+    return record.publicKey;
   }
 
   private async recordEnrollment(
     agent: AgentRow,
     verified: VerifiedToken,
-    credentialTokenId: string,
+    identityId: string,
     reenrolled: boolean,
   ): Promise<void> {
     const actor = `enrollment:${verified.tokenId}`;
@@ -244,7 +287,7 @@ export class EnrollmentService {
           hostname: agent.hostname,
           hostId: agent.host_id,
           agentType: agent.type,
-          credentialTokenId,
+          identityId,
         },
       },
       {

@@ -53,6 +53,7 @@ export class ProvisioningService {
       environment: environment.name,
       config,
       agentImage: this.config.AGENT_IMAGE,
+      caPin: this.config.platformCaPin,
     });
     await this.audit.record(request.organizationId, {
       actor,

@@ -91,10 +91,10 @@ export class AgentsRepository {
     });
   }
 
-  async setCredential(organizationId: string, agentId: string, credentialTokenId: string): Promise<void> {
+  async setIdentity(organizationId: string, agentId: string, identityId: string): Promise<void> {
     await this.database.db
       .updateTable('agents')
-      .set({ credential_token_id: credentialTokenId })
+      .set({ identity_id: identityId })
       .where('organization_id', '=', organizationId)
       .where('id', '=', agentId)
       .execute();

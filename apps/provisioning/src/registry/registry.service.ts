@@ -61,14 +61,14 @@ export class RegistryService {
   async revoke(organizationId: string, agentId: string, actor: string): Promise<AgentRecord> {
     const agent = await this.require(organizationId, agentId);
     if (agent.status === 'revoked') return toAgentRecord(agent);
-    if (agent.credential_token_id) {
-      await this.tokens.revokeIfActive({
-        organizationId,
-        tokenId: agent.credential_token_id,
-        actor,
-        reason: 'agent revoked',
-      });
-    }
+    // First the agent hears why (it stops with exit code 78 instead of retrying), then its key is
+    // revoked on the bus: nats-server closes its connection and refuses its JWTs from then on.
+    this.nc.publish(
+      Subjects.agentControl(agent.environment, agentId),
+      json.encode({ type: 'revoked', reason: `revoked by ${actor}` }),
+    );
+    await this.nc.flush().catch(() => undefined);
+    await this.tokens.revokeAgentIdentity({ organizationId, agentId, actor, reason: 'agent revoked' });
     const at = this.clock.now();
     await this.audit.record(
       organizationId,
@@ -80,7 +80,7 @@ export class RegistryService {
         details: {
           environment: agent.environment,
           hostname: agent.hostname,
-          credentialTokenId: agent.credential_token_id,
+          identityId: agent.identity_id,
         },
       },
       {
@@ -95,11 +95,6 @@ export class RegistryService {
       },
     );
     this.metrics.revocations.inc();
-    // Fire-and-forget: a connected agent stops at once; an offline one finds out when its credential is refused.
-    this.nc.publish(
-      Subjects.agentControl(agent.environment, agentId),
-      json.encode({ type: 'revoked', reason: `revoked by ${actor}` }),
-    );
     return toAgentRecord({ ...agent, status: 'revoked', revoked_at: at });
   }
 

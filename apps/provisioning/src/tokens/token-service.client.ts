@@ -1,22 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import {
-  DomainError,
-  ErrorCodes,
+  AgentIdentityRecord,
+  IssueAgentIdentityRequest,
   IssuedToken,
   IssueTokenRequest,
-  RevokeTokenRequest,
+  IssuedAgentIdentity,
+  LookupAgentsReply,
+  LookupAgentsRequest,
+  RevokeAgentIdentityReply,
+  RevokeAgentIdentityRequest,
   Subjects,
-  TokenMetadata,
   VerifiedToken,
   VerifyTokenRequest,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
-
-const ALREADY_GONE = new Set<string>([
-  ErrorCodes.NOT_FOUND,
-  ErrorCodes.TOKEN_REVOKED,
-  ErrorCodes.TOKEN_UNKNOWN,
-]);
 
 /** The token service as provisioning uses it: typed calls over NATS request/reply. */
 @Injectable()
@@ -31,17 +28,22 @@ export class TokenServiceClient {
     return this.rpc.request<VerifiedToken, VerifyTokenRequest>(Subjects.tokens.verify, request);
   }
 
-  revoke(request: RevokeTokenRequest): Promise<TokenMetadata> {
-    return this.rpc.request<TokenMetadata, RevokeTokenRequest>(Subjects.tokens.revoke, request);
+  issueAgentIdentity(request: IssueAgentIdentityRequest): Promise<IssuedAgentIdentity> {
+    return this.rpc.request<IssuedAgentIdentity, IssueAgentIdentityRequest>(Subjects.tokens.agents.issue, request);
   }
 
-  /** Revokes a token that should stop working; one already revoked or gone is fine, anything else throws. */
-  async revokeIfActive(request: RevokeTokenRequest): Promise<void> {
-    try {
-      await this.revoke(request);
-    } catch (error) {
-      if (error instanceof DomainError && ALREADY_GONE.has(error.code)) return;
-      throw error;
-    }
+  /** Closes the agent's connections and refuses its JWTs; revoking what is already revoked is a no-op. */
+  revokeAgentIdentity(request: RevokeAgentIdentityRequest): Promise<RevokeAgentIdentityReply> {
+    return this.rpc.request<RevokeAgentIdentityReply, RevokeAgentIdentityRequest>(
+      Subjects.tokens.agents.revoke,
+      request,
+    );
+  }
+
+  async lookupAgent(agentId: string): Promise<AgentIdentityRecord | null> {
+    const reply = await this.rpc.request<LookupAgentsReply, LookupAgentsRequest>(Subjects.tokens.agents.lookup, {
+      agentIds: [agentId],
+    });
+    return reply.agents[0] ?? null;
   }
 }

@@ -12,7 +12,7 @@ import {
 } from '@app/testing';
 import { TokensConfig } from '../config';
 import { migrations } from '../migrations';
-import { startTokensHarness, TokensHarness } from '../tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../test/tokens.harness';
 
 const KEY_LINE = /^Bootstrap API key \(shown once\): (rca_ak_[0-9A-Za-z]{28})$/;
 

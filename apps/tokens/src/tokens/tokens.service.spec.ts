@@ -24,7 +24,7 @@ import {
   testEngines,
 } from '@app/testing';
 import { ManualClock } from '@app/clock';
-import { startTokensHarness, TokensHarness } from '../tokens.harness';
+import { startTokensHarness, TokensHarness } from '../../test/tokens.harness';
 
 const HOUR = 3_600_000;
 

@@ -18,6 +18,7 @@ export function buildDockerRunCommand(input: DeploymentInput<DockerAgentConfig>)
     ...env('RCA_PLATFORM_URL', input.platformUrl),
     ...env('RCA_AGENT_TYPE', 'docker'),
     ...env('RCA_LOG_LEVEL', input.config.log_level),
+    ...(input.caPin ? env('RCA_CA_PIN', input.caPin) : []),
     ...(input.config.docker_host ? env('RCA_DOCKER_HOST', input.config.docker_host) : []),
     quotePosix(input.agentImage),
   ];
@@ -29,7 +30,7 @@ export function buildDockerDeployment(input: DeploymentInput<DockerAgentConfig>)
     commands: [{ platform: 'any', shell: 'sh', command: buildDockerRunCommand(input) }],
     instructions: [
       'Open a shell on the Docker host as a user allowed to run docker (root or the docker group).',
-      'Paste the command: it starts the agent container with read-only access to the Docker socket and a named volume for its state.',
+      'Paste the command: it starts the agent container with read-only access to the Docker socket and a named volume for its state (its key is generated there and never leaves it).',
       'Check that it runs: docker logs rca-agent shows "enrolled" and then one line per collection at debug level.',
       `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
       'To remove it later: docker rm -f rca-agent && docker volume rm rca-agent-state.',

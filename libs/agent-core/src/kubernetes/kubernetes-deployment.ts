@@ -31,6 +31,7 @@ export function buildHelmCommand(input: DeploymentInput<KubernetesAgentConfig>):
     ...helmSetString('agent.platformUrl', input.platformUrl),
     ...helmSetString('agent.environment', input.environment),
     ...helmSetString('agent.logLevel', config.log_level),
+    ...(input.caPin ? helmSetString('agent.caPin', input.caPin) : []),
     ...helmSetString('scope', config.scope),
     // replicas is a validated integer: --set (not --set-string) so the chart receives a number.
     '--set',

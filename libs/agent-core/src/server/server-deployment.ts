@@ -20,6 +20,7 @@ export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfi
     quotePosix(input.platformUrl),
     '--log-level',
     quotePosix(input.config.log_level),
+    ...(input.caPin ? ['--ca-pin', quotePosix(input.caPin)] : []),
   ].join(' ');
 }
 
@@ -36,6 +37,7 @@ export function buildPowerShellInstallCommand(input: DeploymentInput<ServerAgent
     quotePowerShell(input.platformUrl),
     '-LogLevel',
     quotePowerShell(input.config.log_level),
+    ...(input.caPin ? ['-CaPin', quotePowerShell(input.caPin)] : []),
   ].join(' ');
 }
 
@@ -53,7 +55,7 @@ export function buildServerDeployment(input: DeploymentInput<ServerAgentConfig>)
       'Linux or macOS: paste the sh command; the install script downloads the agent, writes its configuration and starts it as a service (systemd on Linux, launchd on macOS).',
       'Windows: open PowerShell with "Run as administrator" and paste the PowerShell command; the agent is installed as a Windows service.',
       `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
-      'The enrollment token is only needed for the first start; the agent keeps its own credential afterwards.',
+      'The enrollment token is only needed for the first start: the agent then has a key of its own (generated on the server, never sent anywhere) and renews its access with it.',
     ],
   };
 }

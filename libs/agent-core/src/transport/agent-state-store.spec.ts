@@ -5,9 +5,10 @@ import { AgentState, AgentStateStore } from './agent-state-store';
 
 const state: AgentState = {
   agentId: 'agt_1',
-  credential: 'rca_ac_x',
   environment: 'prod-1',
   organizationId: 'org_1',
+  jwt: 'eyJ.user.jwt',
+  jwtExpiresAt: '2030-01-01T00:00:00.000Z',
 };
 
 describe(AgentStateStore.name, () => {
@@ -31,5 +32,11 @@ describe(AgentStateStore.name, () => {
   it('refuses an incomplete state file with a message saying how to recover', () => {
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ agentId: 'agt_1' }));
     expect(() => new AgentStateStore(dir).load()).toThrow(/incomplete; delete it to enroll again/);
+  });
+
+  it('treats a state file from before agent keys (a shared-secret credential) as not enrolled', () => {
+    const { jwt: _jwt, jwtExpiresAt: _expiry, ...old } = state;
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...old, credential: 'rca_ac_x' }));
+    expect(new AgentStateStore(dir).load()).toBeNull();
   });
 });

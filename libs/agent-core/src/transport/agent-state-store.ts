@@ -1,12 +1,17 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** What the agent keeps between restarts, in `<stateDir>/state.json` (mode 0600: it holds the credential). */
+/**
+ * What the agent keeps between restarts, in `<stateDir>/state.json` (mode 0600). Its key is in
+ * `agent.nk` beside it (AgentKeyStore); the JWT here is useless without that key.
+ */
 export interface AgentState {
   agentId: string;
-  credential: string;
   environment: string;
   organizationId: string;
+  /** The NATS user JWT the platform signed for the agent's key, and when it expires (ISO). */
+  jwt: string;
+  jwtExpiresAt: string;
   /** Generated once when the host offers no stable machine id. */
   hostId?: string;
   /**
@@ -35,9 +40,11 @@ export class AgentStateStore {
       throw error;
     }
     const parsed = JSON.parse(text) as Partial<AgentState>;
-    if (!parsed.agentId || !parsed.credential || !parsed.environment || !parsed.organizationId) {
+    if (!parsed.agentId || !parsed.environment || !parsed.organizationId) {
       throw new Error(`${this.file} is incomplete; delete it to enroll again`);
     }
+    // Written by an agent before 0.2 (a shared-secret credential, no key): it must enroll again.
+    if (!parsed.jwt) return null;
     return parsed as AgentState;
   }
 

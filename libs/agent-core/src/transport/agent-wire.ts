@@ -1,19 +1,17 @@
-import { AgentControlMessage, EnrollReply, EnrollRequest, Heartbeat } from '@app/contracts';
+import { AgentControlMessage, Heartbeat } from '@app/contracts';
 import { PendingBatch } from './metrics-buffer';
 
+/** The agent as the platform knows it; on NATS these name its own subjects. */
 export interface AgentIdentity {
   agentId: string;
   environment: string;
-  credential: string;
 }
 
 /**
- * How the agent reaches the platform: NATS (the default) or the gateway's HTTP intake
- * (`RCA_TRANSPORT=http`). BaseAgent speaks only this interface.
+ * How the agent's heartbeats and metrics reach the platform: NATS (the default) or the gateway's
+ * HTTP intake (`RCA_TRANSPORT=http`). BaseAgent speaks only this interface.
  */
 export interface AgentWire {
-  /** A refusal arrives as a DomainError with its code; a transport failure as TIMEOUT/UNAVAILABLE. */
-  enroll(token: string, request: EnrollRequest): Promise<EnrollReply>;
   /** Fire-and-forget: a lost heartbeat is replaced by the next one. */
   publishHeartbeat(identity: AgentIdentity, heartbeat: Heartbeat): void;
   /** Resolves once the platform stored the batch; rejects otherwise (the caller keeps it buffered). */

@@ -1,9 +1,9 @@
 import { Logger } from 'pino';
 import { DomainError, EnrollReply, EnrollRequest, ErrorCodes } from '@app/contracts';
 import { AgentExitCodes, AgentFatalError } from '../agent-exit-codes';
-import { AgentWire } from './agent-wire';
+import { PlatformClient } from './platform-client';
 
-/** Refusals no retry can fix: the token itself is bad. */
+/** Refusals no retry can fix: the token itself is bad, or the request is. */
 const FATAL_ENROLL_CODES = new Set<string>([
   ErrorCodes.TOKEN_REVOKED,
   ErrorCodes.TOKEN_EXPIRED,
@@ -13,6 +13,9 @@ const FATAL_ENROLL_CODES = new Set<string>([
   ErrorCodes.TOKEN_WRONG_KIND,
   ErrorCodes.VALIDATION_FAILED,
   ErrorCodes.UNKNOWN_AGENT_TYPE,
+  ErrorCodes.FORBIDDEN,
+  ErrorCodes.AGENT_REVOKED,
+  ErrorCodes.SIGNATURE_INVALID,
 ]);
 /** Retry backoff: doubles from 1 s up to this cap, with ±20 % jitter. */
 const MAX_ENROLL_BACKOFF_MS = 30_000;
@@ -22,18 +25,18 @@ export function enrollBackoffMs(attempt: number, random: () => number): number {
 }
 
 /**
- * Enrolls, retrying transport failures (no responder, timeout) forever with backoff; a refusal of
- * the token is an AgentFatalError (exit 77) because no retry can fix it.
+ * Enrolls over the gateway's intake, retrying transport failures (unreachable, timeout, 5xx) forever
+ * with backoff; a refusal is an AgentFatalError (exit 77) because no retry can fix it.
  */
 export async function enrollWithRetry(
-  transport: AgentWire,
+  platform: Pick<PlatformClient, 'enroll'>,
   token: string,
   request: EnrollRequest,
   options: { log: Logger; random: () => number; stopped: () => boolean },
 ): Promise<EnrollReply> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await transport.enroll(token, request);
+      return await platform.enroll(token, request);
     } catch (error) {
       if (error instanceof DomainError && FATAL_ENROLL_CODES.has(error.code)) {
         throw new AgentFatalError(

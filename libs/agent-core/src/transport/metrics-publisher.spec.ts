@@ -21,7 +21,7 @@ class ScriptedWire implements AgentWire {
   }
 }
 
-const identity: AgentIdentity = { agentId: 'ag_1', environment: 'prod', credential: 'rca_ac_x' };
+const identity: AgentIdentity = { agentId: 'ag_1', environment: 'prod' };
 const tick = () => new Promise((r) => setImmediate(r));
 
 function setup() {

@@ -1,0 +1,173 @@
+import { Consumers, EventKinds, inboxPrefix, Streams, Subjects } from '@app/contracts';
+
+/**
+ * Who may do what on the bus. Every platform process connects as one of these users of the PLATFORM
+ * account; agents connect as their own user of the AGENTS account (`agentPermissions`). The tables
+ * here are the only definition: creds are generated from them and docs/protocol.md shows them.
+ */
+export interface BusPermissions {
+  publish: string[];
+  subscribe: string[];
+  /** May answer the requests it receives (NATS `allow_responses`): services only. */
+  respond: boolean;
+}
+
+/** JetStream API subjects, per stream and consumer: nobody gets STREAM.DELETE, PURGE or MSG.DELETE. */
+const JetStreamApi = {
+  accountInfo: '$JS.API.INFO',
+  streamInfo: (stream: string) => `$JS.API.STREAM.INFO.${stream}`,
+  /** Create or update a stream the service owns or creates when missing. */
+  ownStream: (stream: string) => [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.UPDATE.${stream}`,
+  ],
+  /** Create, read and pull from one named durable consumer, and ack its messages. */
+  durable: (stream: string, consumer: string) => [
+    `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.${consumer}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.${consumer}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${consumer}`,
+    `$JS.API.CONSUMER.UPDATE.${stream}.${consumer}`,
+    `$JS.API.CONSUMER.UPDATE.${stream}.${consumer}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+    `$JS.ACK.${stream}.${consumer}.>`,
+  ],
+  /**
+   * Ephemeral ordered consumers (read a stream from a point): create and read, never delete: they
+   * vanish by themselves when idle, and a delete right would reach the durable consumers too.
+   */
+  ordered: (stream: string) => [
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
+  ],
+};
+
+const event = (kind: string) => Subjects.event(kind);
+
+/** Publishing events: the subject, plus reading/creating EVENTS (every publisher ensures it exists). */
+const eventPublisher = (...kinds: string[]) => [
+  ...kinds.map(event),
+  JetStreamApi.accountInfo,
+  ...JetStreamApi.ownStream(Streams.events),
+];
+const deadLetterPublisher = (source: string) => [
+  Subjects.deadLetter(source),
+  ...JetStreamApi.ownStream(Streams.deadLetter),
+];
+const requestsTo = (...patterns: string[]) => patterns;
+
+export const PLATFORM_IDENTITIES = [
+  'tokens',
+  'provisioning',
+  'ingestion',
+  'alerting',
+  'gateway',
+  'admin',
+] as const;
+export type PlatformIdentity = (typeof PLATFORM_IDENTITIES)[number];
+
+/** The PLATFORM account's users. Each also subscribes to its own inbox (`_INBOX_<name>.>`). */
+export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
+  tokens: {
+    publish: eventPublisher(
+      EventKinds.tokenIssued,
+      EventKinds.tokenRevoked,
+      EventKinds.tokenRotated,
+      EventKinds.organizationCreated,
+    ),
+    subscribe: ['tokens.>', Subjects.renewWildcard],
+    respond: true,
+  },
+  provisioning: {
+    publish: [
+      ...requestsTo('tokens.>'),
+      Subjects.controlWildcard,
+      ...eventPublisher(
+        EventKinds.agentRegistered,
+        EventKinds.agentRevoked,
+        EventKinds.agentEnrollmentFailed,
+        EventKinds.environmentCreated,
+      ),
+      ...JetStreamApi.durable(Streams.events, Consumers.agentStatus),
+    ],
+    subscribe: ['provisioning.>', 'fleet.>', Subjects.enroll],
+    respond: true,
+  },
+  ingestion: {
+    publish: [
+      ...requestsTo(Subjects.tokens.agents.lookup),
+      ...eventPublisher(EventKinds.agentOnline, EventKinds.agentOffline),
+      ...deadLetterPublisher('metrics'),
+      ...JetStreamApi.ownStream(Streams.metrics),
+      ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
+    ],
+    subscribe: [Subjects.heartbeatWildcard, 'metrics.>'],
+    respond: true,
+  },
+  alerting: {
+    publish: [
+      ...requestsTo(Subjects.fleet.get),
+      JetStreamApi.accountInfo,
+      ...JetStreamApi.ownStream(Streams.events),
+      ...JetStreamApi.durable(Streams.events, Consumers.alerting),
+      ...deadLetterPublisher(Consumers.alerting),
+    ],
+    subscribe: ['alerts.>'],
+    respond: true,
+  },
+  gateway: {
+    publish: [
+      ...requestsTo('tokens.>', 'provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>', Subjects.enroll),
+      // The HTTP intake republishes what it verified on the agent's own subjects.
+      Subjects.heartbeatWildcard,
+      Subjects.metricsWildcard,
+      JetStreamApi.accountInfo,
+      JetStreamApi.streamInfo(Streams.events),
+      ...JetStreamApi.ordered(Streams.events),
+    ],
+    // Live events for the dashboard and token-cache invalidation.
+    subscribe: [Subjects.eventsWildcard],
+    respond: false,
+  },
+  /** `npm run admin` and `npm start`'s readiness probes: requests to the services, nothing else. */
+  admin: {
+    publish: requestsTo('tokens.>', 'provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>'),
+    subscribe: [],
+    respond: false,
+  },
+};
+
+/** A user's full allow lists, with its inbox. */
+export function withInbox(identity: string, permissions: BusPermissions): BusPermissions {
+  return { ...permissions, subscribe: [...permissions.subscribe, `${inboxPrefix(identity)}.>`] };
+}
+
+/**
+ * One agent's user in the AGENTS account: publish exactly its own heartbeat, metrics (the JetStream
+ * ack comes back on its inbox) and renew subjects; subscribe to its own control subject and inbox.
+ */
+export function agentPermissions(environment: string, agentId: string): BusPermissions {
+  return {
+    publish: [
+      Subjects.heartbeat(environment, agentId),
+      Subjects.metrics(environment, agentId),
+      Subjects.agentRenew(environment, agentId),
+    ],
+    subscribe: [Subjects.agentControl(environment, agentId), `${inboxPrefix(agentId)}.>`],
+    respond: false,
+  };
+}
+
+/**
+ * Per-agent connection limits: a handful of subscriptions (inbox, control) and payloads no larger
+ * than the biggest metrics batch the agent sends.
+ */
+export const AGENT_USER_LIMITS = { subs: 16, payload: 1024 * 1024, data: -1 } as const;
+
+/** A user for an internal consumer (`npm run admin -- nats-user create`): exactly what was asked for. */
+export function customPermissions(publish: string[], subscribe: string[]): BusPermissions {
+  return { publish, subscribe, respond: false };
+}
