@@ -18,6 +18,8 @@ const moduleNameMapper = {
 const common = { setupFiles: ['reflect-metadata'], transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 module.exports = {
   testTimeout: 60000,
+  // Names each optional tool a test lacked (libs/testing/src/optional-tools.ts) and sums them up at the end.
+  reporters: ['default', '<rootDir>/libs/testing/src/optional-tools.reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },

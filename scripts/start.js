@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm start`: the whole platform on one machine.
+ * `npm start`: the whole platform on one machine. Before it, npm runs `prestart`
+ * (scripts/ensure-installed.js), which installs the dependencies when node_modules is missing or stale.
  *
  *   1. builds if the compiled output is missing or stale (scripts/ensure-built.js);
  *   2. uses the NATS server at NATS_URL, or starts nats-server from PATH (JetStream, store in

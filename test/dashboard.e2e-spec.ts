@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { parse } from 'shell-quote';
 import { ALERT_SIGNATURE_HEADER } from '@app/contracts';
-import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
+import {
+  CHROMIUM_PATH,
+  createTestDatabase,
+  NatsServerHandle,
+  requireTool,
+  startNatsServer,
+  TestDatabase,
+  waitFor,
+} from '@app/testing';
 import { cleanEnv, RunningLauncher, startLauncher } from './support/launcher';
 import { AgentProcess, startAgent } from './support/platform-api';
 
@@ -17,7 +25,6 @@ import { AgentProcess, startAgent } from './support/platform-api';
  * suite's concern; this one is about what a browser sees.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -93,7 +100,7 @@ async function startReceiver(): Promise<{ server: Server; url: string; received:
   return { server, url: `http://127.0.0.1:${port}/hook`, received };
 }
 
-describe('the dashboard in Chromium', () => {
+requireTool('chromium').describe('the dashboard in Chromium', () => {
   let nats: NatsServerHandle;
   let database: TestDatabase;
   let launcher: RunningLauncher;
@@ -151,7 +158,7 @@ describe('the dashboard in Chromium', () => {
     );
     baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
     receiver = await startReceiver();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.setDefaultTimeout(UI_TIMEOUT_MS);

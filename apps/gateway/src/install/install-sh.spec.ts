@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseShell } from 'shell-quote';
 import { agentTypes } from '@app/agent-core';
+import { requireTool } from '@app/testing';
 
 const SCRIPT = join(resolve(__dirname, '..', '..', '..', '..'), 'deploy', 'install', 'install.sh');
 const TOKEN = 'rca_et_AAAAbbbbCCCCdddd1234567abcdef';
 const NATS_URL = 'nats://nats-1.example:4222,nats://nats-2.example:4222';
 const PLATFORM_URL = 'https://rca.example.test';
+const shellcheck = requireTool('shellcheck');
 
 /** The arguments the generated Linux command passes to `sh -s --`, exactly as sh would. */
 function generatedArguments(): string[] {
@@ -43,7 +45,7 @@ describe('deploy/install/install.sh', () => {
   const run = (...args: string[]) =>
     spawnSync('sh', [SCRIPT, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: root } });
 
-  it('is shellcheck-clean POSIX sh', () => {
+  shellcheck.it('is shellcheck-clean POSIX sh', () => {
     const result = spawnSync('shellcheck', ['--shell=sh', '--severity=style', SCRIPT], { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);

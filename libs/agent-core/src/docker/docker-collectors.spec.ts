@@ -1,9 +1,9 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { waitFor } from '@app/testing';
+import { requireTool, waitFor } from '@app/testing';
 import { agentTypes } from '../builtin-agent-types';
 import {
   DockerContainersCollector,
@@ -12,19 +12,14 @@ import {
   dockerClientOptions,
 } from './docker-collectors';
 
-const podmanInstalled = spawnSync('podman', ['--version']).status === 0;
+// podman serves the Docker Engine API here: no Docker daemon is needed.
+const podman = requireTool('podman');
 /** Settings that let podman run as root in a sandbox without overlayfs, systemd or journald. */
 const PODMAN_FLAGS = ['--storage-driver=vfs', '--cgroup-manager=cgroupfs', '--events-backend=file'];
 const IMAGE = 'localhost/rca-agent-test:latest';
 
-if (!podmanInstalled) {
-  console.warn(
-    'docker collectors integration: SKIPPED, podman is not installed (it serves the Docker Engine API here)',
-  );
-}
-
 /** The Docker collectors against a real Docker Engine API: `podman system service` on a temporary socket. */
-(podmanInstalled ? describe : describe.skip)('Docker collectors against a Docker Engine API (podman)', () => {
+podman.describe('Docker collectors against a Docker Engine API (podman)', () => {
   let root: string;
   let socket: string;
   let service: ChildProcess;
