@@ -57,7 +57,7 @@ async function main() {
   ensureBuilt();
   // Compiled code is only loadable after the build: the wire names come from @app/contracts.
   const { Subjects } = require(path.join(REPO_ROOT, 'dist', 'libs', 'contracts', 'src'));
-  const { resolveNats, freePort, portIsFree } = require('./launcher/nats');
+  const { resolveNats, busAuth, freePort, portIsFree } = require('./launcher/nats');
   const { SERVICES, startService, formatLine } = require('./launcher/services');
   const client = require('./launcher/platform-client');
 
@@ -79,6 +79,17 @@ async function main() {
   const port = options.port === 0 ? await freePort() : options.port;
   const localUrl = `http://${probeHost}:${port}`;
   const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
+  // Agents' HTTPS (enrollment, renewal, intake), with the platform CA's certificate.
+  let httpsPort = options.httpsPort;
+  if (httpsPort === undefined) httpsPort = options.port !== 0 && (await portIsFree(3443, probeHost)) ? 3443 : await freePort();
+  const agentPlatformUrl = `https://localhost:${httpsPort}`;
+  const { bus } = nats;
+  const creds = (service) => path.join(bus.authDir, 'creds', `${service}.creds`);
+  // The listener certificate of the key directory (npm start's own, or one made by `nats-auth init`).
+  const certificate = path.join(bus.authDir, 'tls', 'server.pem');
+  const serverTls = fs.existsSync(certificate)
+    ? { TLS_CERT_FILE: certificate, TLS_KEY_FILE: path.join(bus.authDir, 'tls', 'server-key.pem') }
+    : {};
 
   const children = [];
   let stopping = false;
@@ -144,18 +155,26 @@ async function main() {
   const sharedEnv = {
     ...process.env,
     NATS_URL: nats.url,
+    ...(bus.caFile ? { NATS_CA_FILE: bus.caFile, PLATFORM_CA_FILE: bus.caFile } : {}),
     DATA_DIR: options.dataDir,
     PORT: String(port),
     HOST: options.host,
     PUBLIC_URL: publicUrl,
   };
+  // Each service is its own NATS user with only its own permissions (docs/protocol.md).
+  const ownEnv = {
+    tokens: { NATS_AUTH_DIR: bus.authDir },
+    gateway: { ...serverTls, HTTPS_PORT: String(httpsPort) },
+  };
   let metricsPort = options.metricsPortBase;
   for (const service of SERVICES) {
     // Services with their own /metrics get consecutive ports from METRICS_PORT_BASE, or none (0).
-    const env =
-      service === 'gateway'
-        ? sharedEnv
-        : { ...sharedEnv, METRICS_PORT: String(metricsPort === undefined ? 0 : metricsPort++) };
+    const env = {
+      ...sharedEnv,
+      NATS_CREDS: creds(service),
+      ...ownEnv[service],
+      ...(service === 'gateway' ? {} : { METRICS_PORT: String(metricsPort === undefined ? 0 : metricsPort++) }),
+    };
     children.push(startService({ repoRoot: REPO_ROOT, service, env, onLine, onExit }));
   }
 
@@ -164,6 +183,7 @@ async function main() {
     await client.waitForHealth(localUrl, waitOptions);
     await client.waitForResponders(
       nats.url,
+      busAuth(bus.authDir, 'admin', bus.caFile),
       [
         { service: 'tokens', subject: Subjects.tokens.verify },
         { service: 'provisioning', subject: Subjects.provisioning.provision },
@@ -190,7 +210,8 @@ async function main() {
       agentCommand = client.localAgentCommand({
         token: provisioned.enrollmentToken,
         natsUrl: nats.url,
-        platformUrl: publicUrl,
+        platformUrl: agentPlatformUrl,
+        caPin: bus.caPin,
       });
     } catch (error) {
       agentProblem = error.message;
@@ -198,7 +219,7 @@ async function main() {
   }
   if (stopping) return;
 
-  // The admin CLI reaches the token service over NATS: tell it where, unless it is the default.
+  // The admin CLI reaches the token service over NATS as `admin` (its creds are found under DATA_DIR).
   const admin = `${nats.url === DEFAULT_NATS_URL ? '' : `NATS_URL=${nats.url} `}npm run admin --`;
   const lines = [
     '',
@@ -207,7 +228,8 @@ async function main() {
     '',
     ` Dashboard:  ${publicUrl}/`,
     ` API:        ${publicUrl}/api/v1   (OpenAPI docs: ${publicUrl}/docs)`,
-    ` NATS:       ${nats.url}${nats.own ? `   (started by npm start; JetStream store ${path.join(options.dataDir, 'nats')})` : ''}`,
+    ` NATS:       ${nats.url}${nats.own ? `   (started by npm start: operator mode, TLS; keys ${bus.authDir})` : `   (keys ${bus.authDir})`}`,
+    ` Agents:     ${agentPlatformUrl} (HTTPS)${bus.caPin ? `   platform CA pin ${bus.caPin}` : ''}`,
     ` Data:       ${options.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${options.dataDir}`}`,
     '',
   ];
@@ -238,7 +260,7 @@ async function main() {
     );
     lines.push(' then run (from this directory):');
     lines.push(
-      `   ${client.localAgentCommand({ token: '<enrollment_token>', natsUrl: nats.url, platformUrl: publicUrl })}`,
+      `   ${client.localAgentCommand({ token: '<enrollment_token>', natsUrl: nats.url, platformUrl: agentPlatformUrl, caPin: bus.caPin })}`,
     );
   }
   lines.push(

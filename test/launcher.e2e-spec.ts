@@ -1,14 +1,17 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect, credsAuthenticator } from 'nats';
 import { formatToken } from '@app/contracts';
+import { startNatsServer } from '@app/testing';
 import {
   BUILD_TIMEOUT_MS,
   cleanEnv,
   ensureBuilt,
+  REPO_ROOT,
   runLauncherToExit,
   RunningLauncher,
   startLauncher,
@@ -43,9 +46,16 @@ function ownNatsPid(dataDir: string): number | undefined {
   return file ? Number(/_(\d+)\./.exec(file)?.[1]) : undefined;
 }
 
-async function natsAnswers(url: string): Promise<boolean> {
+/** Whether the platform's bus answers at `url`, connecting as `admin` with the keys npm start keeps in `dataDir`. */
+async function natsAnswers(url: string, dataDir: string): Promise<boolean> {
   try {
-    const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+    const nc = await connect({
+      servers: url,
+      reconnect: false,
+      timeout: 1000,
+      authenticator: credsAuthenticator(readFileSync(join(dataDir, 'nats-auth', 'creds', 'admin.creds'))),
+      tls: { caFile: join(dataDir, 'nats-auth', 'tls', 'ca.pem') },
+    });
     await nc.close();
     return true;
   } catch {
@@ -75,7 +85,7 @@ describe('npm start (scripts/start.js)', () => {
     running = await startLauncher(cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0' }));
     const { banner } = running;
     expect(banner.natsUrl).not.toBe(nothingThere);
-    expect(await natsAnswers(banner.natsUrl)).toBe(true);
+    expect(await natsAnswers(banner.natsUrl, dataDir)).toBe(true);
     const natsPid = ownNatsPid(dataDir);
     expect(natsPid).toBeDefined();
     expect((await fetch(`${banner.baseUrl.replace('localhost', '127.0.0.1')}/health`)).status).toBe(200);
@@ -84,7 +94,7 @@ describe('npm start (scripts/start.js)', () => {
     running = undefined;
     expect(code).toBe(0);
     expect(isAlive(natsPid!)).toBe(false);
-    expect(await natsAnswers(banner.natsUrl)).toBe(false);
+    expect(await natsAnswers(banner.natsUrl, dataDir)).toBe(false);
   });
 
   it('prints the bootstrap API key on the first start only; a second start reuses the data', async () => {
@@ -143,7 +153,92 @@ describe('npm start (scripts/start.js)', () => {
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/No NATS server answers at nats:\/\/127\.0\.0\.1:\d+/);
     expect(result.output).toMatch(/install nats-server/);
+    expect(result.output).toMatch(/not on PATH to run a secured one/);
     expect(result.output).toMatch(/set NATS_URL/);
+  });
+
+  it('does not run on a NATS server that lets anonymous clients in, and its own refuses them', async () => {
+    const open = await startNatsServer();
+    try {
+      running = await startLauncher(cleanEnv({ NATS_URL: open.url, DATA_DIR: dataDir, PORT: '0' }));
+      expect(running.output()).toMatch(/lets anonymous clients in: the platform will not run on it/);
+      expect(running.banner.natsUrl).not.toBe(open.url);
+      await expect(
+        connect({
+          servers: running.banner.natsUrl,
+          reconnect: false,
+          timeout: 2000,
+          tls: { caFile: join(dataDir, 'nats-auth', 'tls', 'ca.pem') },
+        }),
+      ).rejects.toThrow(/Authorization/i);
+      // Nothing of the platform reached the open server.
+      const nc = await connect({ servers: open.url });
+      const jsm = await nc.jetstreamManager();
+      expect((await jsm.streams.names().next()).length).toBe(0);
+      await nc.close();
+    } finally {
+      await running?.stop();
+      running = undefined;
+      await open.dispose();
+    }
+  });
+
+  it('runs on a NATS server of your own that holds its keys (NATS_URL with NATS_AUTH_DIR)', async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), 'rca-launcher-external-'));
+    const keys = join(ownDataDir, 'keys');
+    const config = join(ownDataDir, 'nats-server.conf');
+    let server: ChildProcess | undefined;
+    try {
+      // What docs/configuration.md tells an operator to do: generate the keys, run nats-server with them.
+      const init = spawnSync(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'dist/apps/gateway/src/admin.js'),
+          'nats-auth',
+          'init',
+          '--dir',
+          keys,
+          '--config',
+          config,
+          '--port',
+          String(await unusedPort()),
+          '--store-dir',
+          join(ownDataDir, 'js'),
+          '--resolver-dir',
+          join(ownDataDir, 'accounts'),
+        ],
+        { encoding: 'utf8', env: cleanEnv({ DATA_DIR: ownDataDir }) },
+      );
+      expect(init.status).toBe(0);
+      expect(init.stdout).toMatch(/Platform CA pin: sha256:[0-9a-f]{64}/);
+      const port = /listen: "0\.0\.0\.0:(\d+)"/.exec(readFileSync(config, 'utf8'))![1];
+      server = spawn('nats-server', ['-c', config], { stdio: 'ignore' });
+      const url = `tls://127.0.0.1:${port}`;
+      running = await startLauncher(
+        cleanEnv({ NATS_URL: url, NATS_AUTH_DIR: keys, DATA_DIR: ownDataDir, PORT: '0' }),
+      );
+      expect(running.banner.natsUrl).toBe(url);
+      expect(running.output()).toMatch(/Using the NATS server at tls:\/\/127\.0\.0\.1:\d+ with the keys in/);
+      expect(running.banner.apiKey).toMatch(/^rca_ak_/);
+    } finally {
+      await running?.stop();
+      running = undefined;
+      server?.kill('SIGTERM');
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses NATS_AUTH_DIR without a server that accepts those keys, naming the problem', async () => {
+    const result = await runLauncherToExit(
+      cleanEnv({
+        NATS_URL: nothingThere,
+        NATS_AUTH_DIR: join(dataDir, 'nats-auth'),
+        DATA_DIR: dataDir,
+        PORT: '0',
+      }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/Cannot connect to nats:\/\/127\.0\.0\.1:\d+ with the keys in/);
   });
 
   it('stops everything and exits 1 when a service dies', async () => {

@@ -76,7 +76,9 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
 
   const platformEnv = () =>
     cleanEnv({
+      // A NATS server of the operator's own, secured with the platform's keys (docs/configuration.md).
       NATS_URL: nats.url,
+      NATS_AUTH_DIR: nats.bus!.authority.dir,
       DATA_DIR: database.env.DATA_DIR,
       DATABASE_URL: database.env.DATABASE_URL,
       PORT: '0',
@@ -101,10 +103,10 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
 
   beforeAll(async () => {
     ensureBuilt();
-    nats = await startNatsServer();
+    nats = await startNatsServer({ secured: true });
     database = await createTestDatabase(engine, 'platform');
     stateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-agent-'));
-    events = await subscribeEvents(nats.url);
+    events = await subscribeEvents(nats);
     launcher = await startLauncher(platformEnv());
   }, BUILD_TIMEOUT_MS);
 
@@ -130,7 +132,9 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
     expect(agentEnv).toEqual({
       RCA_TOKEN: expect.stringMatching(/^rca_et_[A-Za-z0-9]+$/),
       RCA_NATS_URL: nats.url,
-      RCA_PLATFORM_URL: banner.baseUrl,
+      // Agents reach the platform over HTTPS and trust its CA by the pin.
+      RCA_PLATFORM_URL: expect.stringMatching(/^https:\/\/localhost:\d+$/),
+      RCA_CA_PIN: nats.bus!.authority.caPin(),
       RCA_AGENT_TYPE: 'server',
     });
   });

@@ -39,6 +39,27 @@ function readOptions(env, { repoRoot, isTty }) {
     /** Port for a nats-server the launcher starts itself: NATS_PORT, else 4222 when free, else any. */
     natsPort: env.NATS_PORT ? integer(env, 'NATS_PORT', 4222, 1, 65535) : undefined,
     natsServerBinary: env.NATS_SERVER_BIN || 'nats-server',
+    /** Interface of the nats-server the launcher runs (agents on other hosts connect to it): HOST by default. */
+    natsHost: env.NATS_HOST || env.HOST || '0.0.0.0',
+    /** The bus keys of an external NATS_URL server (`npm run admin -- nats-auth init`). */
+    natsAuthDir: env.NATS_AUTH_DIR || undefined,
+    natsCaFile: env.NATS_CA_FILE || undefined,
+    /** The URL agents get for NATS in generated commands (AGENT_NATS_URL), if not this machine's. */
+    agentNatsUrl: env.AGENT_NATS_URL || undefined,
+    /** HTTPS listener of the gateway for agents; unset: 3443 when free, else any free port. */
+    httpsPort: env.HTTPS_PORT ? integer(env, 'HTTPS_PORT', 3443, 0, 65535) : undefined,
+    /** Host names and addresses the platform certificate must cover (from the URLs agents are given). */
+    tlsHosts: [env.PUBLIC_URL, env.AGENT_NATS_URL]
+      .filter(Boolean)
+      .flatMap((value) => value.split(','))
+      .map((value) => {
+        try {
+          return new URL(value.trim()).hostname.replace(/^\[|\]$/g, '');
+        } catch {
+          return undefined;
+        }
+      })
+      .filter(Boolean),
     dataDir: path.resolve(repoRoot, env.DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY || undefined,

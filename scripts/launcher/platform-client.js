@@ -42,8 +42,8 @@ async function waitForHealth(baseUrl, options) {
  * at once with "no responders"; any reply (even an error about the empty payload) means the
  * service is up. The payload is deliberately invalid so no handler changes anything.
  */
-async function waitForResponders(natsUrl, subjects, options) {
-  const nc = await connect({ servers: natsUrl.split(','), timeout: 2000 });
+async function waitForResponders(natsUrl, auth, subjects, options) {
+  const nc = await connect({ servers: natsUrl.split(','), timeout: 2000, ...auth });
   const codec = StringCodec();
   try {
     for (const { subject, service } of subjects) {
@@ -105,11 +105,12 @@ function shellQuote(value) {
 }
 
 /** The line a developer pastes in a second terminal (from the repository) to run a Server agent. */
-function localAgentCommand({ token, natsUrl, platformUrl }) {
+function localAgentCommand({ token, natsUrl, platformUrl, caPin }) {
   return [
     `RCA_TOKEN=${shellQuote(token)}`,
     `RCA_NATS_URL=${shellQuote(natsUrl)}`,
     `RCA_PLATFORM_URL=${shellQuote(platformUrl)}`,
+    ...(caPin ? [`RCA_CA_PIN=${shellQuote(caPin)}`] : []),
     'RCA_AGENT_TYPE=server',
     'npm run agent',
   ].join(' ');

@@ -1,6 +1,6 @@
-import { connect, NatsConnection, StringCodec } from 'nats';
+import { NatsConnection, StringCodec } from 'nats';
 import { EventEnvelope, Subjects } from '@app/contracts';
-import { storedEvents } from '@app/testing';
+import { NatsServerHandle, storedEvents } from '@app/testing';
 
 /**
  * An independent subscriber on `events.>`, the way an internal service would listen: every
@@ -14,13 +14,16 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
-export async function subscribeEvents(natsUrl: string): Promise<EventLog> {
-  // Quick to reconnect: after a NATS restart the next test's events must not fall in its reconnect wait.
-  const nc: NatsConnection = await connect({
-    servers: natsUrl,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 100,
-  });
+/**
+ * Listens as an internal consumer would: its own user with exactly `events.>` to read and what reading
+ * the EVENTS stream takes (`npm run admin -- nats-user create` makes such a user).
+ */
+export async function subscribeEvents(nats: NatsServerHandle): Promise<EventLog> {
+  const nc: NatsConnection = await nats.bus!.connectWith(
+    'event-log',
+    ['$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS.>', '$JS.API.CONSUMER.INFO.EVENTS.*', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.*'],
+    [Subjects.eventsWildcard],
+  );
   const codec = StringCodec();
   const seen: EventEnvelope[] = [];
   const sub = nc.subscribe(Subjects.eventsWildcard);

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { IsOptional, IsString } from 'class-validator';
 import { Command } from 'commander';
 import { connect, NatsConnection } from 'nats';
 import { CommonConfig, loadConfigOrExit } from '@app/config';
 import { DomainError, formatToken, IssuedToken, NotFoundError } from '@app/contracts';
 import { busSettings, natsConnectionOptions, RpcClient } from '@app/messaging';
 import { TokensClient } from './tokens/tokens.client';
+import { busKeyDirectory, registerBusCommands } from './admin-bus';
 
 /** Where the CLI writes: the terminal in production, arrays in tests. */
 export interface AdminOutput {
@@ -22,9 +26,13 @@ export interface TokensConnection {
  * The operators' CLI (`npm run admin -- …`): organisations and their API keys, through the
  * token service over NATS. Secrets are printed exactly once, when created.
  */
-export function buildAdminProgram(connectTokens: () => Promise<TokensConnection>, io: AdminOutput): Command {
+export function buildAdminProgram(
+  connectTokens: () => Promise<TokensConnection>,
+  io: AdminOutput,
+  keyDirectory: () => string = () => busKeyDirectory({ DATA_DIR: './data' }),
+): Command {
   const program = new Command('admin')
-    .description('Agent Connector administration: organisations and API keys')
+    .description('Agent Connector administration: organisations, API keys and the NATS bus keys')
     .option('--json', 'print JSON instead of text')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError();
@@ -115,15 +123,29 @@ export function buildAdminProgram(connectTokens: () => Promise<TokensConnection>
     .description('print a new well-formed API key without storing it (a value for BOOTSTRAP_API_KEY)')
     .action(() => io.out(formatToken('api_key', randomBytes)));
 
+  registerBusCommands(program, io, keyDirectory);
   return program;
 }
 
-/** A short-lived connection: a CLI should fail fast when NATS is down, not reconnect forever. */
-async function connectTokens(config: CommonConfig): Promise<TokensConnection> {
+/**
+ * A short-lived connection as the `admin` user: a CLI should fail fast when NATS is down, not reconnect
+ * forever. Without NATS_CREDS it uses the creds and CA that `npm start` generated in the key directory.
+ */
+async function connectTokens(config: AdminConfig): Promise<TokensConnection> {
+  const keys = busKeyDirectory(config);
+  const local = (file: string) => (existsSync(join(keys, file)) ? join(keys, file) : undefined);
+  const settings = busSettings(
+    {
+      ...config,
+      NATS_CREDS: config.NATS_CREDS ?? local(join('creds', 'admin.creds')),
+      NATS_CA_FILE: config.NATS_CA_FILE ?? local(join('tls', 'ca.pem')),
+    },
+    'admin',
+  );
   let nc: NatsConnection;
   try {
     nc = await connect({
-      ...natsConnectionOptions(busSettings(config, 'admin')),
+      ...natsConnectionOptions(settings),
       waitOnFirstConnect: false,
       maxReconnectAttempts: 0,
       timeout: 5000,
@@ -136,12 +158,23 @@ async function connectTokens(config: CommonConfig): Promise<TokensConnection> {
   return { tokens: new TokensClient(new RpcClient(nc, config.RPC_TIMEOUT_MS)), close: () => nc.close() };
 }
 
+/** The admin CLI's variables: the common ones and the bus key directory. */
+class AdminConfig extends CommonConfig {
+  @IsOptional()
+  @IsString()
+  NATS_AUTH_DIR?: string = undefined;
+}
+
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(CommonConfig);
-  const program = buildAdminProgram(() => connectTokens(config), {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  });
+  const config = loadConfigOrExit(AdminConfig);
+  const program = buildAdminProgram(
+    () => connectTokens(config),
+    {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    },
+    () => busKeyDirectory(config),
+  );
   await program.parseAsync(process.argv);
 }
 

@@ -63,9 +63,10 @@ export function platformAccountJwt(
   operatorSigningKey: KeyPair,
   jetstream: PlatformJetStreamLimits = DEFAULT_PLATFORM_JETSTREAM,
 ): Promise<string> {
-  const exports: Export[] = AGENT_FACING.map((e) => ({ ...e }));
+  // Not named `exports`: that would shadow CommonJS's own in the compiled module.
+  const agentFacing: Export[] = AGENT_FACING.map((e) => ({ ...e }));
   const claims: Partial<Account> = {
-    exports,
+    exports: agentFacing,
     limits: {
       ...UNLIMITED_CONNECTIONS,
       mem_storage: jetstream.memoryBytes,

@@ -104,7 +104,8 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
     ],
-    subscribe: [Subjects.heartbeatWildcard, 'metrics.>'],
+    // agent.revoked: the agent directory drops the revoked agent at once.
+    subscribe: [Subjects.heartbeatWildcard, 'metrics.>', Subjects.event(EventKinds.agentRevoked)],
     respond: true,
   },
   alerting: {

@@ -135,6 +135,9 @@ export async function startNatsServer(
           tls: { caFile: bus.caFile },
           inboxPrefix: `_INBOX_${name}`,
           name,
+          // Quick to reconnect: after a NATS restart a test's next messages must not fall in a reconnect wait.
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 100,
         }),
     },
   };
