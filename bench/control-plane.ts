@@ -112,7 +112,7 @@ async function platformRuns(ctx: BenchContext, engine: Engine, stormSize: number
         },
       );
       ctx.record(`enrollment storm (${label}) rate`, 'enroll/s', storm.enrolled / storm.seconds, {
-        note: 'each enrollment: verify+consume token, insert agent, issue credential, audit row, agent.registered event',
+        note: 'each enrollment: verify+consume token, check the key proof, insert agent, sign its JWT, audit row, agent.registered event',
       });
       ctx.record(
         `enrollment storm (${label}) enrolled on the first attempt`,

@@ -1,6 +1,6 @@
 import { IngestionStats, Subjects } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
-import { HeartbeatFleet, issueAgentCredentials, SimulatedAgent } from './lib/agent-fleet';
+import { HeartbeatFleet, issueAgentIdentities, SimulatedAgent } from './lib/agent-fleet';
 import { benchConfig, fleetSizes } from './lib/bench-config';
 import { BenchContext, Scenario } from './lib/harness';
 import { startPlatform } from './lib/platform';
@@ -13,7 +13,7 @@ const INTERVAL_MS = 10_000;
 /** Measurement windows are one heartbeat interval long: every agent sends exactly once per window. */
 const WINDOW_MS = INTERVAL_MS;
 const ENVIRONMENT = 'fleet';
-/** Agents joining per 10 s interval while the fleet grows to the next size (≈ 1,000 credential verifications/s). */
+/** Agents joining per 10 s interval while the fleet grows to the next size (≈ 1,000 agent lookups/s). */
 const RAMP_PER_INTERVAL = 10_000;
 /** How long we wait for every agent to be declared offline after the fleet stops (3 missed × 10 s + flush + sweep). */
 const OFFLINE_WAIT_MS = 90_000;
@@ -77,8 +77,8 @@ export const fleetScale: Scenario = {
         `one warm-up interval, then ${windows} 10-second windows are the samples (median/min/max over windows, not over repeated runs); SQLite`,
     );
     ctx.note(
-      'credentials come from tokens.issue (kind agent) rather than agents.enroll: enrolling 100k agents at the measured ' +
-        'enrollment rate would exceed the scenario time bound; ingestion only checks the credential, not the registry row',
+      'identities come from tokens.agents.issue rather than the intake: enrolling 100k agents at the measured ' +
+        'enrollment rate would exceed the scenario time bound; ingestion only looks the agent up, not the registry row',
     );
     const platform = await startPlatform({
       engine: 'sqlite',
@@ -93,9 +93,9 @@ export const fleetScale: Scenario = {
       let agents: SimulatedAgent[] = [];
       for (const size of sizes) {
         if (size > agents.length) {
-          // The running fleet keeps heartbeating while new agents get credentials, as a growing fleet would.
+          // The running fleet keeps heartbeating while new agents get identities, as a growing fleet would.
           const issueStart = performance.now();
-          const added = await issueAgentCredentials(
+          const added = await issueAgentIdentities(
             platform.rpc,
             platform.organizationId,
             ENVIRONMENT,
@@ -103,9 +103,9 @@ export const fleetScale: Scenario = {
             size - agents.length,
           );
           const seconds = (performance.now() - issueStart) / 1000;
-          ctx.log(`issued ${added.length} credentials in ${seconds.toFixed(1)} s`);
+          ctx.log(`issued ${added.length} agent identities in ${seconds.toFixed(1)} s`);
           ctx.record(
-            'tokens.issue (agent credential) rate, 64 in flight',
+            'tokens.agents.issue (agent identity) rate, 64 in flight',
             'tokens/s',
             added.length / seconds,
           );
@@ -132,7 +132,7 @@ export const fleetScale: Scenario = {
 
 /**
  * New agents join at most RAMP_PER_INTERVAL per heartbeat interval, as a real fleet grows:
- * each joining agent's first heartbeat costs ingestion one credential verification. Every
+ * each joining agent's first heartbeat costs ingestion one directory lookup. Every
  * step is measured, so the table shows the fleet size at which ingestion stops keeping up.
  */
 async function rampUp(
@@ -203,7 +203,7 @@ async function holdLevel(
   }
   if (before && warm) {
     ctx.record(`${label}: first interval handled`, '%', share(warm.accepted - before.accepted, warmOffered), {
-      note: 'the interval right after the last agents joined: their credentials may still be in verification',
+      note: 'the interval right after the last agents joined: their lookups may still be in flight',
     });
   }
 
@@ -226,7 +226,7 @@ async function holdLevel(
     ctx.record(`${label}: ingestion CPU`, '%', ingUsage.cpuPercent, { note: '100 % = one core' });
     ctx.record(`${label}: ingestion RSS`, 'MiB', ingUsage.rssMaxBytes / MiB);
     ctx.record(`${label}: tokens CPU`, '%', tok.stop().cpuPercent, {
-      note: "the token service answers ingestion's credential verifications (ingestion caches each answer)",
+      note: "the token service answers ingestion's agent lookups (ingestion caches each answer)",
     });
     ctx.record(`${label}: load generator CPU`, '%', gen.stop().cpuPercent);
     last = end;

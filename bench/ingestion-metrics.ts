@@ -13,16 +13,8 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import {
-  AckPolicy,
-  connect,
-  headers as natsHeaders,
-  JetStreamClient,
-  JSONCodec,
-  NatsConnection,
-  PubAck,
-} from 'nats';
-import { Headers, metricsMsgId, Streams, Subjects } from '@app/contracts';
+import { AckPolicy, connect, JetStreamClient, JSONCodec, NatsConnection, PubAck } from 'nats';
+import { metricsMsgId, Streams, Subjects } from '@app/contracts';
 import { Engine } from '@app/persistence';
 import { createTestDatabase, startNatsServer, testEngines } from '@app/testing';
 import { IngestionMetrics } from '../apps/ingestion/src/observability/ingestion-metrics';
@@ -48,10 +40,9 @@ interface Published {
   subject: string;
   data: Uint8Array;
   msgID: string;
-  credential: string;
 }
 
-function backlog(credentials: string[], subjectOf: (agentId: string) => string): Published[] {
+function backlog(subjectOf: (agentId: string) => string): Published[] {
   return Array.from({ length: BATCHES }, (_, i) => {
     const agent = i % AGENTS;
     const agentId = `m-${String(agent).padStart(5, '0')}`;
@@ -60,7 +51,6 @@ function backlog(credentials: string[], subjectOf: (agentId: string) => string):
       subject: subjectOf(agentId),
       data: json.encode(metricsBody(agentId, seq, SAMPLES_PER_BATCH)),
       msgID: metricsMsgId(agentId, seq),
-      credential: credentials[agent],
     };
   });
 }
@@ -69,9 +59,7 @@ async function publishAll(js: JetStreamClient, messages: Published[]): Promise<n
   const started = process.hrtime.bigint();
   let window: Promise<PubAck>[] = [];
   for (const m of messages) {
-    const h = natsHeaders();
-    h.set(Headers.credential, m.credential);
-    window.push(js.publish(m.subject, m.data, { headers: h, msgID: m.msgID }));
+    window.push(js.publish(m.subject, m.data, { msgID: m.msgID }));
     if (window.length >= PUBLISH_WINDOW) {
       await Promise.all(window);
       window = [];
@@ -88,10 +76,7 @@ async function rawBaseline(
   await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['benchraw.>'] });
   await jsm.consumers.add('BENCH_RAW', { durable_name: 'raw', ack_policy: AckPolicy.Explicit });
   const js = nc.jetstream();
-  const messages = backlog(
-    Array.from({ length: AGENTS }, () => 'rca_ac_baseline'),
-    (id) => `benchraw.${id}`,
-  );
+  const messages = backlog((id) => `benchraw.${id}`);
   const publishPerSecond = await publishAll(js, messages);
   const consumer = await js.consumers.get('BENCH_RAW', 'raw');
   const started = process.hrtime.bigint();
@@ -119,12 +104,10 @@ async function ingestion(url: string, engine: Engine) {
   await (await nc.jetstreamManager()).streams.delete(Streams.metrics).catch(() => false);
   // First start creates AGENT_METRICS and the consumer; stop so the backlog builds up unconsumed.
   await (await startTestIngestion(config)).close();
-  const credentials = Array.from({ length: AGENTS }, (_, i) =>
-    tokens.issue('bench', `m-${String(i).padStart(5, '0')}`),
-  );
+  for (let i = 0; i < AGENTS; i++) tokens.issue('bench', `m-${String(i).padStart(5, '0')}`);
   await publishAll(
     nc.jetstream(),
-    backlog(credentials, (id) => Subjects.metrics('bench', id)),
+    backlog((id) => Subjects.metrics('bench', id)),
   );
   const app = await startTestIngestion(config);
   const metrics = app.get(IngestionMetrics);

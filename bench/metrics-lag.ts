@@ -3,7 +3,7 @@ import { metricsMsgId, Subjects } from '@app/contracts';
 import { Database, Engine, openDatabase } from '@app/persistence';
 import { IngestionDB } from '../apps/ingestion/src/database';
 import { metricsBody } from '../apps/ingestion/test/ingestion-fixtures';
-import { issueAgentCredentials } from './lib/agent-fleet';
+import { issueAgentIdentities } from './lib/agent-fleet';
 import { benchConfig } from './lib/bench-config';
 import { BenchContext, quantile, Scenario } from './lib/harness';
 import { Platform, startPlatform } from './lib/platform';
@@ -197,15 +197,15 @@ async function engineRun(ctx: BenchContext, engine: Engine, rates: number[], sec
   });
   const database = await openDatabase<IngestionDB>({ ...platform.database.options, name: 'ingestion' });
   try {
-    const issued = await issueAgentCredentials(platform.rpc, platform.organizationId, ENVIRONMENT, 0, AGENTS);
-    // The simulated agents' headers carry their credential and protocol version, as the agent sends them.
+    const issued = await issueAgentIdentities(platform.rpc, platform.organizationId, ENVIRONMENT, 0, AGENTS);
+    // The simulated agents' headers carry the protocol version, as the agent sends it.
     const agents: Agent[] = issued.map((a) => ({
       agentId: a.agentId,
       subject: Subjects.metrics(ENVIRONMENT, a.agentId),
       headers: a.headers,
       seq: 0,
     }));
-    // Warm-up, not measured: each agent's first batch costs ingestion a credential verification.
+    // Warm-up, not measured: each agent's first batch costs ingestion a directory lookup.
     const warm: Pending = new Map();
     const js = platform.nc.jetstream();
     let warmFailures = 0;
@@ -265,7 +265,7 @@ export const metricsLag: Scenario = {
     );
     ctx.note(
       'ingestion and tokens are dist/ child processes; publisher and poller share the bench process; ' +
-        'one warm-up batch per agent (credential verification) is not measured',
+        'one warm-up batch per agent (directory lookup) is not measured',
     );
     await ctx.repeat(async () => {
       for (const engine of engines) await engineRun(ctx, engine, rates, config.BENCH_LAG_SECONDS);

@@ -10,7 +10,7 @@ import {
 import { Headers, PROTOCOL_VERSION, Subjects, metricsMsgId } from '@app/contracts';
 import { startNatsServer } from '@app/testing';
 import { BenchContext, Scenario } from './lib/harness';
-import { heartbeat, metricsBatch, SAMPLE_CREDENTIAL, SAMPLES_PER_BATCH } from './lib/payloads';
+import { heartbeat, metricsBatch, SAMPLES_PER_BATCH } from './lib/payloads';
 
 const json = JSONCodec<unknown>();
 
@@ -36,7 +36,7 @@ export const natsCeiling: Scenario = {
       const hb = Buffer.byteLength(JSON.stringify(heartbeat('agent-000001')));
       const mb = Buffer.byteLength(JSON.stringify(metricsBatch('agent-000001', 1)));
       ctx.note(
-        `heartbeat body ${hb} B + credential header; metrics batch ${mb} B (${SAMPLES_PER_BATCH} samples); ` +
+        `heartbeat body ${hb} B + protocol header; metrics batch ${mb} B (${SAMPLES_PER_BATCH} samples); ` +
           `${AGENTS} agent ids over 1 publishing connection`,
       );
       await ctx.repeat(async () => {
@@ -58,7 +58,6 @@ async function corePubSub(ctx: BenchContext, url: string): Promise<void> {
       return { subject: Subjects.heartbeat('prod-1', id), data: json.encode(heartbeat(id)) };
     });
     const hdrs = natsHeaders();
-    hdrs.set(Headers.credential, SAMPLE_CREDENTIAL);
     hdrs.set(Headers.protocolVersion, String(PROTOCOL_VERSION));
 
     let received = 0;
@@ -117,7 +116,7 @@ async function jetStream(ctx: BenchContext, url: string): Promise<void> {
       return { id, subject: Subjects.metrics('prod-1', id), data: json.encode(metricsBatch(id, 1)) };
     });
     const hdrs = natsHeaders();
-    hdrs.set(Headers.credential, SAMPLE_CREDENTIAL);
+    hdrs.set(Headers.protocolVersion, String(PROTOCOL_VERSION));
 
     const start = performance.now();
     let window: Promise<unknown>[] = [];

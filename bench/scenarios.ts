@@ -3,7 +3,6 @@ import { natsCeiling } from './nats-ceiling';
 import { dbCeiling } from './db-ceiling';
 import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
-import { credentialStorm } from './credential-storm';
 import { metricsLag } from './metrics-lag';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
 
@@ -16,6 +15,5 @@ export const SCENARIOS: Scenario[] = [
   metricsLag,
   controlPlane,
   fleetScale,
-  credentialStorm,
   agentFootprint,
 ];

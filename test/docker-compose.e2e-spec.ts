@@ -82,13 +82,45 @@ requireTool('docker-compose').describe('docker-compose.yml', () => {
       expect(service.command).toEqual(['node', `dist/apps/${name}/src/main.js`]);
       expect(service.healthcheck?.test[0]).toBe('CMD');
       expect(service.restart).toBe('unless-stopped');
-      expect(service.environment?.NATS_URL).toBe('nats://nats:4222');
+      // Each service is its own NATS user over TLS with the platform CA (docs/protocol.md).
+      expect(service.environment?.NATS_URL).toBe('tls://nats:4222');
+      expect(service.environment?.NATS_CREDS).toBe(`/nats-auth/creds/${name}.creds`);
+      expect(service.environment?.NATS_CA_FILE).toBe('/nats-auth/tls/ca.pem');
+      const mounts = (service.volumes ?? []).map((v) =>
+        typeof v === 'string'
+          ? v
+          : `${v.source}:${v.target}${(v as { read_only?: boolean }).read_only ? ':ro' : ''}`,
+      );
+      expect(mounts).toEqual(['nats-auth:/nats-auth:ro']);
       expect(service.environment?.DATABASE_URL).toMatch(/^postgres:\/\/rca:[^@]+@postgres:5432\/rca$/);
       expect(service.depends_on).toEqual({
         nats: { condition: 'service_healthy' },
         postgres: { condition: 'service_healthy' },
       });
     }
+  });
+
+  it('secures NATS with the keys a one-shot service generates before it starts (operator mode, TLS)', () => {
+    const keys = resolved.services['nats-keys'];
+    expect(keys.command?.slice(0, 4)).toEqual([
+      'node',
+      'dist/apps/gateway/src/admin.js',
+      'nats-auth',
+      'init',
+    ]);
+    expect(resolved.services.nats.depends_on).toEqual({
+      'nats-keys': { condition: 'service_completed_successfully' },
+    });
+    expect(volumeSources(resolved.services.nats)).toContain('nats-auth');
+    const conf = readFileSync(join(REPO_ROOT, 'deploy', 'nats', 'nats-server.conf'), 'utf8');
+    expect(conf).toMatch(/^include auth\/auth\.conf$/m);
+    expect(resolved.services.tokens.environment?.NATS_AUTH_DIR).toBe('/nats-auth');
+    // Agents get the platform over HTTPS, and the CA pin in their commands.
+    expect(resolved.services.provisioning.environment).toMatchObject({
+      PUBLIC_URL: 'https://localhost:3443',
+      AGENT_NATS_URL: 'tls://localhost:4222',
+      PLATFORM_CA_FILE: '/nats-auth/tls/ca.pem',
+    });
   });
 
   it('runs NATS 2.10+ with JetStream on a volume and fsync before every ack', () => {
@@ -108,7 +140,7 @@ requireTool('docker-compose').describe('docker-compose.yml', () => {
     expect(postgres.healthcheck?.test).toEqual(['CMD', 'pg_isready', '-U', 'rca', '-d', 'rca']);
     expect(volumeSources(postgres)).toContain('postgres-data');
     expect(Object.keys(resolved.volumes)).toEqual(
-      expect.arrayContaining(['nats-data', 'postgres-data', 'agent-state']),
+      expect.arrayContaining(['nats-auth', 'nats-data', 'postgres-data', 'agent-state']),
     );
   });
 
@@ -119,8 +151,9 @@ requireTool('docker-compose').describe('docker-compose.yml', () => {
     expect(agent.build?.dockerfile).toBe('deploy/docker/agent.Dockerfile');
     expect(agent.environment).toMatchObject({
       RCA_TOKEN: 'rca_et_fromtheshell',
-      RCA_NATS_URL: 'nats://nats:4222',
-      RCA_PLATFORM_URL: 'http://gateway:3000',
+      RCA_NATS_URL: 'tls://nats:4222',
+      RCA_PLATFORM_URL: 'https://gateway:3443',
+      RCA_CA_FILE: '/nats-auth/tls/ca.pem',
       RCA_STATE_DIR: '/var/lib/rca-agent',
     });
     expect(volumeSources(agent)).toContain('agent-state');

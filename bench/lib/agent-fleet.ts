@@ -1,5 +1,6 @@
 import { connect, headers as natsHeaders, MsgHdrs, NatsConnection, StringCodec } from 'nats';
-import { Headers, IssuedToken, PROTOCOL_VERSION, Subjects } from '@app/contracts';
+import { createUser } from 'nkeys.js';
+import { Headers, IssuedAgentIdentity, PROTOCOL_VERSION, Subjects } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { heartbeat } from './payloads';
 
@@ -10,16 +11,16 @@ export interface SimulatedAgent {
   headers: MsgHdrs;
 }
 
-/** Concurrent tokens.issue requests while creating credentials. */
+/** Concurrent tokens.agents.issue requests while creating identities. */
 const ISSUE_CONCURRENCY = 64;
 
 /**
- * Agent credentials straight from the token service (`tokens.issue`, kind `agent`) — the
- * same credential rows enrollment creates, without the provisioning registry row, which
- * ingestion never reads. Used when enrolling through `agents.enroll` would take longer
- * than the scenario's time bound.
+ * Agent identities straight from the token service (`tokens.agents.issue`, a fresh key each) — the
+ * same identity rows enrollment creates, without the provisioning registry row, which ingestion never
+ * reads. Used when enrolling through the intake would take longer than the scenario's time bound.
+ * The simulated agents publish from the bench's own connections (allowed every agent subject).
  */
-export async function issueAgentCredentials(
+export async function issueAgentIdentities(
   rpc: RpcClient,
   organizationId: string,
   environment: string,
@@ -32,23 +33,23 @@ export async function issueAgentCredentials(
     while (next < count) {
       const i = next++;
       const agentId = `fleet-${String(fromIndex + i).padStart(7, '0')}`;
-      const issued = await rpc.request<IssuedToken>(Subjects.tokens.issue, {
-        kind: 'agent',
+      await rpc.request<IssuedAgentIdentity>(Subjects.tokens.agents.issue, {
         organizationId,
         environment,
         agentId,
+        publicKey: createUser().getPublicKey(),
+        name: agentId,
         actor: 'bench',
       });
-      agents[i] = simulatedAgent(agentId, environment, issued.secret);
+      agents[i] = simulatedAgent(agentId, environment);
     }
   };
   await Promise.all(Array.from({ length: ISSUE_CONCURRENCY }, worker));
   return agents;
 }
 
-export function simulatedAgent(agentId: string, environment: string, credential: string): SimulatedAgent {
+export function simulatedAgent(agentId: string, environment: string): SimulatedAgent {
   const headers = natsHeaders();
-  headers.set(Headers.credential, credential);
   headers.set(Headers.protocolVersion, String(PROTOCOL_VERSION));
   return { agentId, environment, subject: Subjects.heartbeat(environment, agentId), headers };
 }

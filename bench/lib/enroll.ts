@@ -10,6 +10,7 @@ import {
   Subjects,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
+import { TestAgentKey } from '@app/testing';
 import { quantile } from './harness';
 
 /** An enrollment token for `environment` through the provisioning service (what POST /agent/provision does). */
@@ -27,12 +28,14 @@ export async function provisionToken(
   return result.enrollmentToken;
 }
 
+/** What an agent sends: its host and a key it generated, with the proof (each agent its own key). */
 export function enrollRequest(hostId: string): EnrollRequest {
   return {
     agentType: 'server',
     agentVersion: '0.1.0',
     host: { hostname: `bench-${hostId}`, hostId, os: 'linux', osVersion: 'Debian GNU/Linux 12', arch: 'x64' },
     labels: { bench: 'true' },
+    identity: new TestAgentKey().claim(hostId),
   };
 }
 

@@ -64,6 +64,3 @@ export function metricsBatch(agentId: string, seq: number, collectedAt = Date.no
   }));
   return { agentId, seq, collectedAt, samples };
 }
-
-/** A syntactically valid agent credential for raw-transport baselines (no service checks it there). */
-export const SAMPLE_CREDENTIAL = 'rca_ac_0123456789ABCDEFGHIJKL000000';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
+import { NatsConnection } from 'nats';
+import type { PlatformIdentity } from '@app/nats-auth';
 import { formatToken, Subjects, VerifiedToken } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { Engine } from '@app/persistence';
@@ -45,11 +46,14 @@ const ORDER: ServiceName[] = ['tokens', 'provisioning', 'ingestion', 'gateway'];
  * each service a `node dist/apps/<svc>/src/main.js` child process with LOG_LEVEL=warn.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const nats = await startNatsServer();
+  // Operator mode, as npm start runs it: every service its own user, TLS with the platform CA.
+  const nats = await startNatsServer({ secured: true });
+  const bus = nats.bus!;
   const database = await freshDatabase(options.engine);
   const started: ServiceProcess[] = [];
   const processes: Partial<Record<ServiceName, ServiceProcess>> = {};
-  const nc = await connect({ servers: nats.url, name: 'bench' });
+  // The bench itself may do anything (it stands in for agents, operators and other services).
+  const nc = await bus.connectWith('bench', ['>'], ['>']);
   const rpc = new RpcClient(nc, 30_000);
   const apiKey = formatToken('api_key', randomBytes);
   const stop = async () => {
@@ -63,6 +67,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     for (const name of ORDER.filter((s) => options.services.includes(s))) {
       const env: Record<string, string | undefined> = {
         NATS_URL: nats.url,
+        NATS_CREDS: bus.credsFile(name as PlatformIdentity),
+        NATS_CA_FILE: bus.caFile,
+        ...(name === 'tokens' ? { NATS_AUTH_DIR: bus.authority.dir } : {}),
+        ...(name === 'provisioning' || name === 'gateway' ? { PLATFORM_CA_FILE: bus.caFile } : {}),
         ...database.env,
         // Each service gets its own metrics port so two services never fight over the default.
         METRICS_PORT: String(await freePort()),

@@ -3,7 +3,7 @@
   Installs the rca-agent as a Windows service. Run in an elevated PowerShell:
 
   & ([scriptblock]::Create((Invoke-RestMethod '<platform>/install.ps1'))) -Token 'rca_et_...' `
-      -NatsUrl 'nats://...' -PlatformUrl 'https://...' -LogLevel 'info'
+      -NatsUrl 'nats://...' -PlatformUrl 'https://...' -LogLevel 'info' [-CaPin 'sha256:...']
 
 .DESCRIPTION
   1. Checks for Node.js 20+ and installs the agent with npm (from <PlatformUrl>/downloads/rca-agent.tgz
@@ -20,6 +20,7 @@ param(
   [Parameter(Mandatory = $true)][string]$Token,
   [Parameter(Mandatory = $true)][string]$NatsUrl,
   [string]$PlatformUrl = '',
+  [ValidatePattern('^(|sha256:[0-9a-f]{64})$')][string]$CaPin = '',
   [ValidateSet('debug', 'info', 'warn', 'error')][string]$LogLevel = 'info',
   [string]$Environment = '',
   [string]$Labels = '',
@@ -94,6 +95,7 @@ $envVars = [ordered]@{
   RCA_STATE_DIR  = $StateDir
 }
 if ($PlatformUrl) { $envVars['RCA_PLATFORM_URL'] = $PlatformUrl }
+if ($CaPin) { $envVars['RCA_CA_PIN'] = $CaPin }
 if ($Environment) { $envVars['RCA_ENVIRONMENT'] = $Environment }
 if ($Labels) { $envVars['RCA_LABELS'] = $Labels }
 

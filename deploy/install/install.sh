@@ -2,7 +2,7 @@
 # Installs the rca-agent as a service on Linux (systemd) or macOS (launchd).
 #
 #   curl -fsSL <platform>/install.sh | sudo sh -s -- --token rca_et_... --nats-url nats://... \
-#     --platform-url https://... [--log-level info] [--environment prod-1]
+#     --platform-url https://... [--ca-pin sha256:...] [--log-level info] [--environment prod-1]
 #
 # --dry-run writes every file under --root (default: a new temporary directory) instead of /,
 # and never installs packages or starts services; it prints what it would run.
@@ -15,6 +15,7 @@ token=""
 nats_url=""
 platform_url=""
 log_level="info"
+ca_pin=""
 environment=""
 labels=""
 package=""
@@ -37,7 +38,8 @@ Usage: install.sh --token <rca_et_...> --nats-url <nats://...> [options]
 
   --token <token>         enrollment token (required)
   --nats-url <urls>       NATS URL(s), comma-separated (required)
-  --platform-url <url>    gateway base URL (HTTP intake fallback; default agent package source)
+  --platform-url <url>    gateway base URL: enrollment, identity renewal, HTTP intake (required)
+  --ca-pin <sha256:hex>   pin of the platform's own CA: the agent trusts that CA only if it matches
   --log-level <level>     debug | info | warn | error (default: info)
   --environment <name>    environment name, informational (the token decides)
   --labels <k=v,...>      labels sent at enrollment
@@ -72,6 +74,7 @@ while [ "$#" -gt 0 ]; do
     --nats-url) need_value "$@"; nats_url=$2; shift 2 ;;
     --platform-url) need_value "$@"; platform_url=$2; shift 2 ;;
     --log-level) need_value "$@"; log_level=$2; shift 2 ;;
+    --ca-pin) need_value "$@"; ca_pin=$2; shift 2 ;;
     --environment) need_value "$@"; environment=$2; shift 2 ;;
     --labels) need_value "$@"; labels=$2; shift 2 ;;
     --package) need_value "$@"; package=$2; shift 2 ;;
@@ -85,11 +88,16 @@ done
 
 [ -n "$token" ] || die "--token is required"
 [ -n "$nats_url" ] || die "--nats-url is required"
+[ -n "$platform_url" ] || die "--platform-url is required (the agent enrolls and renews its identity there)"
+case "$ca_pin" in
+  "" | sha256:????????????????????????????????????????????????????????????????) ;;
+  *) die "--ca-pin must be sha256: followed by 64 hex digits" ;;
+esac
 case "$log_level" in
   debug | info | warn | error) ;;
   *) die "--log-level must be debug, info, warn or error" ;;
 esac
-for pair in "token:$token" "nats-url:$nats_url" "platform-url:$platform_url" "environment:$environment" \
+for pair in "token:$token" "nats-url:$nats_url" "platform-url:$platform_url" "ca-pin:$ca_pin" "environment:$environment" \
   "labels:$labels" "package:$package"; do
   check_value "--${pair%%:*}" "${pair#*:}"
 done
@@ -165,7 +173,8 @@ umask 077
   printf '# rca-agent configuration, written by install.sh. Read by the service at start.\n'
   printf "RCA_TOKEN='%s'\n" "$token"
   printf "RCA_NATS_URL='%s'\n" "$nats_url"
-  [ -z "$platform_url" ] || printf "RCA_PLATFORM_URL='%s'\n" "$platform_url"
+  printf "RCA_PLATFORM_URL='%s'\n" "$platform_url"
+  [ -z "$ca_pin" ] || printf "RCA_CA_PIN='%s'\n" "$ca_pin"
   printf "RCA_AGENT_TYPE='server'\n"
   printf "RCA_LOG_LEVEL='%s'\n" "$log_level"
   printf "RCA_STATE_DIR='%s'\n" "$state_dir"
@@ -193,7 +202,7 @@ EnvironmentFile=/etc/rca-agent/agent.env
 ExecStart=$agent_bin
 Restart=always
 RestartSec=5
-# 64 bad config, 77 enrollment token refused, 78 credential revoked: restarting cannot help.
+# 64 bad config, 77 enrollment token refused, 78 agent revoked: restarting cannot help.
 RestartPreventExitStatus=64 77 78
 # No root needed to read host metrics: a throw-away user owning only its state directory.
 DynamicUser=yes

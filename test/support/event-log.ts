@@ -21,7 +21,14 @@ export interface EventLog {
 export async function subscribeEvents(nats: NatsServerHandle): Promise<EventLog> {
   const nc: NatsConnection = await nats.bus!.connectWith(
     'event-log',
-    ['$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS.>', '$JS.API.CONSUMER.INFO.EVENTS.*', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.*'],
+    [
+      '$JS.API.INFO',
+      '$JS.API.STREAM.INFO.EVENTS',
+      '$JS.API.CONSUMER.CREATE.EVENTS',
+      '$JS.API.CONSUMER.CREATE.EVENTS.>',
+      '$JS.API.CONSUMER.INFO.EVENTS.*',
+      '$JS.API.CONSUMER.MSG.NEXT.EVENTS.*',
+    ],
     [Subjects.eventsWildcard],
   );
   const codec = StringCodec();

@@ -77,10 +77,21 @@ class FakeIntake {
     const signed = parseAgentSignatureHeader(req.headers[AGENT_SIGNATURE_HEADER] as string | undefined);
     const route = req.url!.split('/').pop()!;
     const digest = createHash('sha256').update(body).digest('hex');
-    if (!signed || !verifyStatement(this.publicKey, AgentStatements.request('POST', route, signed.signedAt, digest), signed.signature))
+    if (
+      !signed ||
+      !verifyStatement(
+        this.publicKey,
+        AgentStatements.request('POST', route, signed.signedAt, digest),
+        signed.signature,
+      )
+    )
       return reply(401, { statusCode: 401, code: 'SIGNATURE_INVALID', message: 'bad signature' });
     if (this.revoked)
-      return reply(401, { statusCode: 401, code: 'AGENT_REVOKED', message: 'agent agt_http1 has been revoked' });
+      return reply(401, {
+        statusCode: 401,
+        code: 'AGENT_REVOKED',
+        message: 'agent agt_http1 has been revoked',
+      });
     if (req.url === '/api/v1/intake/heartbeat') {
       this.heartbeats.push(validateDto(Heartbeat, JSON.parse(body)));
       return reply(202, { accepted: true });

@@ -121,7 +121,9 @@ describe('the agent process', () => {
     expect(statSync(join(stateDir, 'agent.nk')).mode & 0o777).toBe(0o600);
     const key = fromSeed(Buffer.from(readFileSync(join(stateDir, 'agent.nk'), 'utf8').trim()));
     expect(platform.enrollments[0].request.identity.publicKey).toBe(key.getPublicKey());
-    expect(JSON.stringify(platform.enrollments[0].request)).not.toContain(Buffer.from(key.getSeed()).toString());
+    expect(JSON.stringify(platform.enrollments[0].request)).not.toContain(
+      Buffer.from(key.getSeed()).toString(),
+    );
 
     const heartbeat = await waitFor('a heartbeat', () => platform.heartbeats[0]);
     expect(heartbeat.subject).toBe(`agents.prod-1.${state.agentId}.heartbeat`);
@@ -228,11 +230,13 @@ describe('the agent process', () => {
   it('renews its short-lived JWT over NATS while running, without a gap in its metrics', async () => {
     platform.jwtTtlMs = 8_000;
     const agent = start({ RCA_TOKEN: enrollmentToken() });
-    await waitFor('two renewals over NATS', () => platform.renewals.filter((r) => r.via === 'nats').length >= 2, 30_000).catch(
-      (e) => {
-        throw new Error(`${e}\n${agent.output()}`);
-      },
-    );
+    await waitFor(
+      'two renewals over NATS',
+      () => platform.renewals.filter((r) => r.via === 'nats').length >= 2,
+      30_000,
+    ).catch((e) => {
+      throw new Error(`${e}\n${agent.output()}`);
+    });
     // Past the first JWT's expiry: still connected and publishing.
     await new Promise((r) => setTimeout(r, 2000));
     const stored = await storedBatches(platform);
@@ -254,11 +258,13 @@ describe('the agent process', () => {
     const before = (await storedBatches(platform)).length;
 
     const second = start();
-    await waitFor('a batch after the restart', async () => (await storedBatches(platform)).length > before, 20_000).catch(
-      (e) => {
-        throw new Error(`${e}\n${second.output()}`);
-      },
-    );
+    await waitFor(
+      'a batch after the restart',
+      async () => (await storedBatches(platform)).length > before,
+      20_000,
+    ).catch((e) => {
+      throw new Error(`${e}\n${second.output()}`);
+    });
     expect(platform.renewals.some((r) => r.via === 'http')).toBe(true);
     expect(platform.enrollments).toHaveLength(1);
   });

@@ -10,13 +10,12 @@ const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 };
 const parsed = (argv: string[], env: NodeJS.ProcessEnv = {}) => parse(argv, env).result as AgentCommandLine;
 const token = formatToken('enrollment', randomBytes);
+/** Every running agent needs both: NATS for its traffic, the platform for enrollment and renewal. */
+const reach = { RCA_NATS_URL: 'nats://n:4222', RCA_PLATFORM_URL: 'https://rca.example.com' };
 
 describe('agent command line', () => {
   it('reads RCA_* variables with the contract defaults', () => {
-    const { config, collectIntervalSeconds, typeConfig, once } = parsed([], {
-      RCA_NATS_URL: 'nats://n:4222',
-      RCA_TOKEN: token,
-    });
+    const { config, collectIntervalSeconds, typeConfig, once } = parsed([], { ...reach, RCA_TOKEN: token });
     expect(config).toMatchObject({
       RCA_AGENT_TYPE: 'server',
       RCA_HEARTBEAT_INTERVAL: 10,
@@ -45,7 +44,7 @@ describe('agent command line', () => {
         'debug',
       ],
       {
-        RCA_NATS_URL: 'nats://n:4222',
+        ...reach,
         RCA_AGENT_TYPE: 'docker',
         RCA_NAMESPACE: 'other',
         RCA_LABELS: 'team=sre,zone=eu-1',
@@ -86,7 +85,19 @@ describe('agent command line', () => {
       AgentUsageError,
       /unknown agent type "mainframe"; known types: docker, kubernetes, server/,
     ],
-    [[], {}, AgentUsageError, /RCA_NATS_URL \(--nats-url\) is required/],
+    [
+      [],
+      { RCA_PLATFORM_URL: 'https://rca.example.com' },
+      AgentUsageError,
+      /RCA_NATS_URL \(--nats-url\) is required/,
+    ],
+    [
+      [],
+      { RCA_NATS_URL: 'nats://n:4222' },
+      AgentUsageError,
+      /RCA_PLATFORM_URL \(--platform-url\) is required/,
+    ],
+    [[], { ...reach, RCA_CA_PIN: 'sha256:abc' }, ConfigError, /RCA_CA_PIN: must be sha256: followed by 64/],
     [['--nats-url', 'http://n:4222'], {}, ConfigError, /RCA_NATS_URL: must be one or more nats:\/\/ URLs/],
     [
       ['--heartbeat-interval', '0.5'],
@@ -94,24 +105,14 @@ describe('agent command line', () => {
       ConfigError,
       /RCA_HEARTBEAT_INTERVAL: must be a whole number of seconds/,
     ],
-    [
-      [],
-      { RCA_NATS_URL: 'nats://n', RCA_TOKEN: 'rca_et_wrong' },
-      AgentUsageError,
-      /RCA_TOKEN: not a valid enrollment token/,
-    ],
+    [[], { ...reach, RCA_TOKEN: 'rca_et_wrong' }, AgentUsageError, /RCA_TOKEN: not a valid enrollment token/],
     [
       ['--type', 'docker', '--docker-host', 'ftp://x'],
-      { RCA_NATS_URL: 'nats://n' },
+      reach,
       AgentUsageError,
       /RCA_DOCKER_HOST: docker_host must be/,
     ],
-    [
-      [],
-      { RCA_TRANSPORT: 'http' },
-      AgentUsageError,
-      /RCA_PLATFORM_URL \(--platform-url\) is required with RCA_TRANSPORT=http/,
-    ],
+    [[], { RCA_TRANSPORT: 'http' }, AgentUsageError, /RCA_PLATFORM_URL \(--platform-url\) is required/],
     [[], { RCA_TRANSPORT: 'grpc' }, Error, /RCA_TRANSPORT: must be "nats" or "http"/],
     [['--bogus'], {}, AgentUsageError, /unknown option '--bogus'/],
   ])('refuses %j %j with a message naming the problem', (argv, env, errorClass, message) => {

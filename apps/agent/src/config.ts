@@ -97,7 +97,11 @@ const FLAGS: [flag: string, variable: keyof AgentConfig, description: string][] 
     'RCA_COLLECT_INTERVAL',
     'seconds between collections (default: heartbeat interval)',
   ],
-  ['--state-dir <dir>', 'RCA_STATE_DIR', 'directory of state.json and the agent key agent.nk (default ./data/agent)'],
+  [
+    '--state-dir <dir>',
+    'RCA_STATE_DIR',
+    'directory of state.json and the agent key agent.nk (default ./data/agent)',
+  ],
   ['--log-level <level>', 'RCA_LOG_LEVEL', `${AGENT_LOG_LEVELS.join(', ')} (default info)`],
   ['--labels <pairs>', 'RCA_LABELS', 'key=value,key=value labels sent at enrollment'],
 ];
@@ -173,7 +177,9 @@ export function parseAgentCommandLine(
   }
   if (!once) {
     if (!config.RCA_PLATFORM_URL) {
-      throw new AgentUsageError('RCA_PLATFORM_URL (--platform-url) is required: the agent enrolls and renews its identity there');
+      throw new AgentUsageError(
+        'RCA_PLATFORM_URL (--platform-url) is required: the agent enrolls and renews its identity there',
+      );
     }
     if (config.RCA_TRANSPORT === 'nats' && !config.RCA_NATS_URL) {
       throw new AgentUsageError('RCA_NATS_URL (--nats-url) is required');

@@ -6,11 +6,7 @@ import { AlertingModule } from './alerting.module';
 
 async function main() {
   const config = loadConfigOrExit(AlertingConfig);
-  await bootstrapNatsService(
-    AlertingModule.forRoot(config),
-    busSettings(config, 'alerting'),
-    'alerting',
-  );
+  await bootstrapNatsService(AlertingModule.forRoot(config), busSettings(config, 'alerting'), 'alerting');
 }
 
 void main();

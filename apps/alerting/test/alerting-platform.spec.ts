@@ -21,7 +21,12 @@ describe.each(testEngines())('alerting with the platform (%s)', (engine) => {
   beforeAll(async () => {
     platform = await startPlatform(engine);
     alertingDb = await createTestDatabase(engine, 'alerting');
-    alerting = await startAlerting(platform.nats.url, alertingDb, new ManualClock(Date.now()), platform.nats.bus);
+    alerting = await startAlerting(
+      platform.nats.url,
+      alertingDb,
+      new ManualClock(Date.now()),
+      platform.nats.bus,
+    );
     api = request.agent(platform.baseUrl);
     key = (await platform.createOrganization('alerting-e2e')).apiKey.secret;
   });

@@ -1,7 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { BusAuthority, customPermissions, PLATFORM_IDENTITIES, renderNatsServerConfig } from '@app/nats-auth';
+import {
+  BusAuthority,
+  customPermissions,
+  PLATFORM_IDENTITIES,
+  renderBusAuthConfig,
+  renderNatsServerConfig,
+} from '@app/nats-auth';
 import type { AdminOutput } from './admin';
 
 /** Where the bus keys live: NATS_AUTH_DIR, else what `npm start` generated under DATA_DIR. */
@@ -43,6 +49,14 @@ export function registerBusCommands(program: Command, io: AdminOutput, keyDirect
       [],
     )
     .option('--config <file>', 'also write the nats-server configuration to this file')
+    .option(
+      '--include <file>',
+      'write only the security part (operator, accounts, TLS) to this file, to include in a configuration of your own',
+    )
+    .option(
+      '--tls-dir <dir>',
+      "where the NATS server finds the directory's tls/ files, if not at <dir>/tls (another container)",
+    )
     .option('--port <port>', 'client port in the printed configuration', '4222')
     .option('--store-dir <dir>', 'JetStream store directory in the printed configuration', '/data/jetstream')
     .option('--resolver-dir <dir>', 'account JWT directory in the printed configuration', '/data/accounts')
@@ -53,6 +67,8 @@ export function registerBusCommands(program: Command, io: AdminOutput, keyDirect
           dir?: string;
           host: string[];
           config?: string;
+          include?: string;
+          tlsDir?: string;
           port: string;
           storeDir: string;
           resolverDir: string;
@@ -66,8 +82,20 @@ export function registerBusCommands(program: Command, io: AdminOutput, keyDirect
             storeDir: options.storeDir,
             resolverDir: options.resolverDir,
             tls: true,
+            tlsDir: options.tlsDir,
           });
           if (options.config) writeFileSync(options.config, config, { mode: 0o600 });
+          if (options.include) {
+            const part = renderBusAuthConfig(authority, {
+              resolverDir: options.resolverDir,
+              tls: true,
+              tlsDir: options.tlsDir,
+            });
+            writeFileSync(options.include, part, { mode: 0o644 });
+            io.out(
+              `Security part written to ${options.include} (include it in your nats-server configuration).`,
+            );
+          }
           io.out(`${existed ? 'Refreshed' : 'Created'} the bus keys in ${dir}.`);
           io.out(`Platform CA pin: ${authority.caPin()}`);
           io.out(

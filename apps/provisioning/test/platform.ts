@@ -47,7 +47,9 @@ export async function startPlatform(
   );
   const [tokensDb, provisioningDb, ingestionDb] = databases;
   const common = { LOG_LEVEL: 'warn', NATS_URL: nats.url, NATS_CA_FILE: bus.caFile };
-  const as = (identity: 'provisioning' | 'ingestion' | 'gateway') => ({ NATS_CREDS: bus.credsFile(identity) });
+  const as = (identity: 'provisioning' | 'ingestion' | 'gateway') => ({
+    NATS_CREDS: bus.credsFile(identity),
+  });
   const cleanup = async () => {
     await nats.dispose();
     for (const database of databases) await database.cleanup();
@@ -79,13 +81,15 @@ export async function startPlatform(
       }),
     );
     stoppers.push(() => ingestion.close());
-    const gateway = await createGatewayApp(loadConfig(GatewayConfig, {
+    const gateway = await createGatewayApp(
+      loadConfig(GatewayConfig, {
         ...common,
         ...as('gateway'),
         DEPLOY_DIR,
         PORT: '0',
         PLATFORM_CA_FILE: bus.caFile,
-      }));
+      }),
+    );
     await gateway.listen(0, '127.0.0.1');
     stoppers.push(() => gateway.close());
     // The tests speak to the services as the gateway does.

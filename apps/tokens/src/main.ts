@@ -6,11 +6,7 @@ import { TokensModule } from './tokens.module';
 
 async function main() {
   const config = loadConfigOrExit(TokensConfig);
-  await bootstrapNatsService(
-    TokensModule.forRoot(config),
-    busSettings(config, 'tokens'),
-    'tokens',
-  );
+  await bootstrapNatsService(TokensModule.forRoot(config), busSettings(config, 'tokens'), 'tokens');
 }
 
 void main();

@@ -59,9 +59,17 @@ export const migrations: Migrations = {
         .addColumn('revoked_at', 'bigint')
         .addColumn('revoke_reason', 'text')
         .execute();
-      await db.schema.createIndex('agent_identities_agent').on('agent_identities').column('agent_id').execute();
+      await db.schema
+        .createIndex('agent_identities_agent')
+        .on('agent_identities')
+        .column('agent_id')
+        .execute();
       // The revocation list pushed to NATS is read by this.
-      await db.schema.createIndex('agent_identities_revoked').on('agent_identities').column('revoked_at').execute();
+      await db.schema
+        .createIndex('agent_identities_revoked')
+        .on('agent_identities')
+        .column('revoked_at')
+        .execute();
     },
   },
   // Agents now authenticate with their own key; the shared-secret agent credentials are gone.

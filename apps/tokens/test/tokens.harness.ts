@@ -3,7 +3,13 @@ import { Test } from '@nestjs/testing';
 import { loadConfig } from '@app/config';
 import { connect, NatsConnection } from 'nats';
 import { DomainError, ErrorCodes, Subjects } from '@app/contracts';
-import { busSettings, natsMicroserviceOptions, RpcClient, RpcErrorFilter, RpcValidationPipe } from '@app/messaging';
+import {
+  busSettings,
+  natsMicroserviceOptions,
+  RpcClient,
+  RpcErrorFilter,
+  RpcValidationPipe,
+} from '@app/messaging';
 import { Clock, ManualClock } from '@app/clock';
 import type { SecuredBus } from '@app/testing';
 import { BOOTSTRAP_OUTPUT } from '../src/bootstrap/bootstrap.service';
@@ -49,7 +55,9 @@ export async function startTokensHarness(options: TokensHarnessOptions): Promise
     .overrideProvider(BOOTSTRAP_OUTPUT)
     .useValue((line: string) => output.push(line))
     .compile();
-  const app = moduleRef.createNestMicroservice(natsMicroserviceOptions(busSettings(config, 'tokens'), 'tokens'));
+  const app = moduleRef.createNestMicroservice(
+    natsMicroserviceOptions(busSettings(config, 'tokens'), 'tokens'),
+  );
   app.useGlobalPipes(new RpcValidationPipe());
   app.useGlobalFilters(new RpcErrorFilter());
   await app.listen();

@@ -140,7 +140,10 @@ export class BaseAgent {
       );
     }
     if (!this.options.platformUrl) {
-      throw new AgentFatalError(AgentExitCodes.badConfig, 'RCA_PLATFORM_URL is required (enrollment and renewal)');
+      throw new AgentFatalError(
+        AgentExitCodes.badConfig,
+        'RCA_PLATFORM_URL is required (enrollment and renewal)',
+      );
     }
     const ca = await this.trust();
 
@@ -241,7 +244,11 @@ export class BaseAgent {
   /** The CA to trust (RCA_CA_FILE, or the platform's own checked against RCA_CA_PIN); retried while unreachable. */
   private async trust(): Promise<string | undefined> {
     const timeoutMs = this.options.rpcTimeoutMs ?? 5000;
-    const bootstrap = new PlatformClient({ platformUrl: this.options.platformUrl!, timeoutMs, clock: this.clock });
+    const bootstrap = new PlatformClient({
+      platformUrl: this.options.platformUrl!,
+      timeoutMs,
+      clock: this.clock,
+    });
     for (let attempt = 0; ; attempt++) {
       try {
         const ca = await resolvePlatformCa({
@@ -256,10 +263,16 @@ export class BaseAgent {
         return ca;
       } catch (error) {
         if (!(error instanceof DomainError && error.code === ErrorCodes.UNAVAILABLE))
-          throw new AgentFatalError(AgentExitCodes.badConfig, error instanceof Error ? error.message : String(error));
+          throw new AgentFatalError(
+            AgentExitCodes.badConfig,
+            error instanceof Error ? error.message : String(error),
+          );
         if (this.stopping) throw new AgentFatalError(AgentExitCodes.ok, 'stopped before start completed');
         const delay = Math.min(1000 * 2 ** attempt, 30_000) * (0.8 + 0.4 * this.random());
-        this.log.warn({ err: error, retryInMs: Math.round(delay) }, 'cannot fetch the platform CA yet; retrying');
+        this.log.warn(
+          { err: error, retryInMs: Math.round(delay) },
+          'cannot fetch the platform CA yet; retrying',
+        );
         await sleep(delay);
       }
     }

@@ -18,7 +18,9 @@ export class VerifyBatcher {
       async (tokens) => {
         const request: VerifyManyTokensRequest = { items: tokens.map((token) => ({ token })) };
         const { results } = await rpc.request<VerifyManyTokensReply>(Subjects.tokens.verifyMany, request);
-        return results.map((r) => (r.ok ? r : { ok: false as const, error: DomainError.fromPayload(r.error) }));
+        return results.map((r) =>
+          r.ok ? r : { ok: false as const, error: DomainError.fromPayload(r.error) },
+        );
       },
       VERIFY_MANY_MAX_ITEMS,
       windowMs,

@@ -53,9 +53,14 @@ export function operatorJwt(operator: KeyPair, signingKey: KeyPair, systemAccoun
 }
 
 export function systemAccountJwt(account: KeyPair | string, operatorSigningKey: KeyPair): Promise<string> {
-  return encodeAccount(AccountNames.system, account as KeyPair, { limits: UNLIMITED_CONNECTIONS }, {
-    signer: operatorSigningKey,
-  });
+  return encodeAccount(
+    AccountNames.system,
+    account as KeyPair,
+    { limits: UNLIMITED_CONNECTIONS },
+    {
+      signer: operatorSigningKey,
+    },
+  );
 }
 
 export function platformAccountJwt(
@@ -126,17 +131,11 @@ export function signUserJwt(options: {
   claims: Partial<User>;
   expiresAtMs?: number;
 }): Promise<string> {
-  return encodeUser(
-    options.name,
-    options.user as KeyPair,
-    options.account as KeyPair,
-    options.claims,
-    {
-      algorithm: Algorithms.v2,
-      ...(options.signer ? { signer: options.signer } : {}),
-      ...(options.expiresAtMs ? { exp: seconds(options.expiresAtMs) } : {}),
-    },
-  );
+  return encodeUser(options.name, options.user as KeyPair, options.account as KeyPair, options.claims, {
+    algorithm: Algorithms.v2,
+    ...(options.signer ? { signer: options.signer } : {}),
+    ...(options.expiresAtMs ? { exp: seconds(options.expiresAtMs) } : {}),
+  });
 }
 
 /** The JWT body of one agent's user: its own subjects only, a few subscriptions, plain TCP/TLS. */

@@ -14,7 +14,9 @@ describe('the bus in operator mode', () => {
   beforeAll(async () => {
     nats = await startNatsServer({ secured: true });
     const ingestion = track(await nats.bus!.connect('ingestion'));
-    await (await ingestion.jetstreamManager()).streams.add({
+    await (
+      await ingestion.jetstreamManager()
+    ).streams.add({
       name: Streams.metrics,
       subjects: [Subjects.metricsWildcard],
       max_bytes: 1024 * 1024,
@@ -48,13 +50,15 @@ describe('the bus in operator mode', () => {
   };
 
   it('refuses a client without credentials', async () => {
-    await expect(connect({ servers: nats.url, tls: { caFile: nats.bus!.caFile }, reconnect: false })).rejects.toThrow(
-      /Authorization/i,
-    );
+    await expect(
+      connect({ servers: nats.url, tls: { caFile: nats.bus!.caFile }, reconnect: false }),
+    ).rejects.toThrow(/Authorization/i);
   });
 
   it('refuses a client that does not trust the platform CA', async () => {
-    await expect(connect({ servers: nats.url, ...nats.bus!.options('admin'), tls: {}, reconnect: false })).rejects.toThrow();
+    await expect(
+      connect({ servers: nats.url, ...nats.bus!.options('admin'), tls: {}, reconnect: false }),
+    ).rejects.toThrow();
   });
 
   it("carries an agent's heartbeat to ingestion and acknowledges its metrics from the platform's stream", async () => {
@@ -64,7 +68,9 @@ describe('the bus in operator mode', () => {
     await ingestion.flush();
     const agent = await agentConnection('prod-1', 'ag_one');
     agent.publish(Subjects.heartbeat('prod-1', 'ag_one'), sc.encode('{}'));
-    const ack = await agent.jetstream().publish(Subjects.metrics('prod-1', 'ag_one'), sc.encode('{}'), { msgID: 'ag_one:1' });
+    const ack = await agent
+      .jetstream()
+      .publish(Subjects.metrics('prod-1', 'ag_one'), sc.encode('{}'), { msgID: 'ag_one:1' });
     expect(ack.stream).toBe(Streams.metrics);
     await waitFor('the heartbeat at ingestion', () => heard.includes(Subjects.heartbeat('prod-1', 'ag_one')));
   });
@@ -73,11 +79,15 @@ describe('the bus in operator mode', () => {
     const agent = await agentConnection('prod-1', 'ag_two');
     const errors: string[] = [];
     void (async () => {
-      for await (const status of agent.status()) if (status.type === 'error') errors.push(String(status.data));
+      for await (const status of agent.status())
+        if (status.type === 'error') errors.push(String(status.data));
     })();
     agent.publish(Subjects.heartbeat('prod-1', 'ag_one'), sc.encode('{}'));
     agent.subscribe('>');
     await agent.flush().catch(() => undefined);
-    await waitFor('two permission violations', () => errors.filter((e) => /PERMISSIONS_VIOLATION/.test(e)).length >= 2);
+    await waitFor(
+      'two permission violations',
+      () => errors.filter((e) => /PERMISSIONS_VIOLATION/.test(e)).length >= 2,
+    );
   });
 });

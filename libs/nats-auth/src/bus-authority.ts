@@ -2,14 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fmtCreds } from 'nats-jwt';
-import {
-  createAccount,
-  createOperator,
-  createUser,
-  fromPublic,
-  fromSeed,
-  KeyPair,
-} from 'nkeys.js';
+import { createAccount, createOperator, createUser, fromPublic, fromSeed, KeyPair } from 'nkeys.js';
 import {
   agentsAccountJwt,
   DEFAULT_PLATFORM_JETSTREAM,
@@ -20,12 +13,7 @@ import {
   systemAccountJwt,
   userClaims,
 } from './account-claims';
-import {
-  BusPermissions,
-  PLATFORM_IDENTITIES,
-  PlatformPermissions,
-  withInbox,
-} from './bus-permissions';
+import { BusPermissions, PLATFORM_IDENTITIES, PlatformPermissions, withInbox } from './bus-permissions';
 import {
   certificateHosts,
   certificatePin,
@@ -97,7 +85,9 @@ export class BusAuthority {
   static open(dir: string): BusAuthority {
     const authority = new BusAuthority(dir);
     if (!BusAuthority.exists(dir)) {
-      throw new Error(`${dir} holds no bus keys (accounts.json is missing): run "npm run admin -- nats-auth init"`);
+      throw new Error(
+        `${dir} holds no bus keys (accounts.json is missing): run "npm run admin -- nats-auth init"`,
+      );
     }
     return authority;
   }
@@ -112,7 +102,8 @@ export class BusAuthority {
     dir: string,
     options: { tlsHosts?: string[]; jetstream?: PlatformJetStreamLimits } = {},
   ): Promise<BusAuthority> {
-    for (const sub of ['', 'keys', 'creds', 'accounts', 'tls']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['', 'keys', 'creds', 'accounts', 'tls'])
+      mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
     const authority = new BusAuthority(dir);
     if (!BusAuthority.exists(dir)) await authority.generateKeys();
@@ -200,8 +191,12 @@ export class BusAuthority {
     const keys = this.accountKeys();
     const operatorSigning = this.seed('operator-signing');
     writePublic(this.paths.accountJwt('SYS'), await systemAccountJwt(keys.system, operatorSigning));
-    writePublic(this.paths.accountJwt('PLATFORM'), await platformAccountJwt(keys.platform, operatorSigning, jetstream));
-    for (const identity of PLATFORM_IDENTITIES) await this.writePlatformCreds(identity, PlatformPermissions[identity]);
+    writePublic(
+      this.paths.accountJwt('PLATFORM'),
+      await platformAccountJwt(keys.platform, operatorSigning, jetstream),
+    );
+    for (const identity of PLATFORM_IDENTITIES)
+      await this.writePlatformCreds(identity, PlatformPermissions[identity]);
     // The token service's link to the system account, to push AGENTS account updates.
     const sysUser = createUser();
     const sysJwt = await signUserJwt({
@@ -229,7 +224,10 @@ export class BusAuthority {
       const have = new Set(certificateHosts(readFileSync(p.serverCertificate, 'utf8')));
       if (wanted.every((host) => have.has(host))) return;
     }
-    const ca = { certificate: readFileSync(p.caCertificate, 'utf8'), privateKey: readFileSync(p.caKey, 'utf8') };
+    const ca = {
+      certificate: readFileSync(p.caCertificate, 'utf8'),
+      privateKey: readFileSync(p.caKey, 'utf8'),
+    };
     const server = await issueServerCertificate(ca, wanted);
     writeSecret(p.serverKey, server.privateKey);
     writePublic(p.serverCertificate, server.certificate);

@@ -25,7 +25,11 @@ export interface PemPair {
   privateKey: string;
 }
 
-const serial = () => createHash('sha256').update(webcrypto.getRandomValues(new Uint8Array(16))).digest('hex').slice(0, 32);
+const serial = () =>
+  createHash('sha256')
+    .update(webcrypto.getRandomValues(new Uint8Array(16)))
+    .digest('hex')
+    .slice(0, 32);
 
 async function exportKey(key: WebCryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');

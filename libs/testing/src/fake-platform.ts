@@ -68,7 +68,8 @@ export async function startFakePlatform(
   options: { environment?: string; jwtTtlMs?: number } = {},
 ): Promise<FakePlatform> {
   const bus = nats.bus;
-  if (!bus) throw new Error('the fake platform needs a secured nats-server (startNatsServer({ secured: true }))');
+  if (!bus)
+    throw new Error('the fake platform needs a secured nats-server (startNatsServer({ secured: true }))');
   const environment = options.environment ?? 'prod-1';
   const authority = bus.authority;
   const keys = authority.accountKeys();
@@ -130,7 +131,9 @@ export async function startFakePlatform(
       });
       const system = await bus.connect('system');
       try {
-        await system.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(accountJwt), { timeout: 5000 });
+        await system.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(accountJwt), {
+          timeout: 5000,
+        });
       } finally {
         await system.close();
       }
@@ -144,7 +147,11 @@ export async function startFakePlatform(
 
   nc.subscribe(Subjects.heartbeatWildcard, {
     callback: (_, msg) => {
-      platform.heartbeats.push({ subject: msg.subject, via: 'nats', body: json.decode(msg.data) as Heartbeat });
+      platform.heartbeats.push({
+        subject: msg.subject,
+        via: 'nats',
+        body: json.decode(msg.data) as Heartbeat,
+      });
     },
   });
   nc.subscribe(Subjects.renewWildcard, {
@@ -183,10 +190,21 @@ export async function startFakePlatform(
       const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       const request = JSON.parse(raw.toString()) as EnrollRequest;
       platform.enrollments.push({ token, request });
-      if (!token || platform.refusedTokens.has(token)) return refuse('TOKEN_REVOKED', 'token has been revoked');
+      if (!token || platform.refusedTokens.has(token))
+        return refuse('TOKEN_REVOKED', 'token has been revoked');
       const publicKey = request.identity.publicKey;
-      if (!verifyStatement(publicKey, AgentStatements.enroll(publicKey, request.host.hostId), request.identity.proof))
-        return reply(400, { statusCode: 400, code: 'VALIDATION_FAILED', message: 'identity.proof does not verify' });
+      if (
+        !verifyStatement(
+          publicKey,
+          AgentStatements.enroll(publicKey, request.host.hostId),
+          request.identity.proof,
+        )
+      )
+        return reply(400, {
+          statusCode: 400,
+          code: 'VALIDATION_FAILED',
+          message: 'identity.proof does not verify',
+        });
       const agent = { agentId: `ag_${randomUUID().replace(/-/g, '').slice(0, 16)}`, environment, publicKey };
       agents.set(agent.agentId, agent);
       const signed = await sign(agent);
@@ -203,12 +221,22 @@ export async function startFakePlatform(
       return reply(200, enrolled);
     }
     if (route === 'renew') {
-      const request = JSON.parse(raw.toString()) as { agentId: string; publicKey: string; signedAt: number; signature: string };
+      const request = JSON.parse(raw.toString()) as {
+        agentId: string;
+        publicKey: string;
+        signedAt: number;
+        signature: string;
+      };
       const agent = agents.get(request.agentId);
       const statement = AgentStatements.renew(request.agentId, request.publicKey, request.signedAt);
-      if (!agent || agent.publicKey !== request.publicKey || !verifyStatement(agent.publicKey, statement, request.signature))
+      if (
+        !agent ||
+        agent.publicKey !== request.publicKey ||
+        !verifyStatement(agent.publicKey, statement, request.signature)
+      )
         return refuse('SIGNATURE_INVALID', 'the request signature does not verify');
-      if (revoked.has(agent.publicKey)) return refuse('AGENT_REVOKED', `agent ${agent.agentId} has been revoked`);
+      if (revoked.has(agent.publicKey))
+        return refuse('AGENT_REVOKED', `agent ${agent.agentId} has been revoked`);
       platform.renewals.push({ via: 'http', agentId: agent.agentId });
       return reply(200, await sign(agent));
     }
@@ -216,12 +244,25 @@ export async function startFakePlatform(
     const signed = parseAgentSignatureHeader(req.headers[AGENT_SIGNATURE_HEADER] as string | undefined);
     const agent = signed && agents.get(signed.agentId);
     const digest = createHash('sha256').update(raw).digest('hex');
-    if (!signed || !agent || !verifyStatement(agent.publicKey, AgentStatements.request('POST', route, signed.signedAt, digest), signed.signature))
+    if (
+      !signed ||
+      !agent ||
+      !verifyStatement(
+        agent.publicKey,
+        AgentStatements.request('POST', route, signed.signedAt, digest),
+        signed.signature,
+      )
+    )
       return refuse('SIGNATURE_INVALID', 'the request signature does not verify');
-    if (revoked.has(agent.publicKey)) return refuse('AGENT_REVOKED', `agent ${agent.agentId} has been revoked`);
+    if (revoked.has(agent.publicKey))
+      return refuse('AGENT_REVOKED', `agent ${agent.agentId} has been revoked`);
     const body = JSON.parse(raw.toString()) as { agentId: string; seq?: number };
     if (route === 'heartbeat') {
-      platform.heartbeats.push({ subject: Subjects.heartbeat(agent.environment, agent.agentId), via: 'http', body: body as Heartbeat });
+      platform.heartbeats.push({
+        subject: Subjects.heartbeat(agent.environment, agent.agentId),
+        via: 'http',
+        body: body as Heartbeat,
+      });
       return reply(202, { accepted: true });
     }
     const ack = await nc.jetstream().publish(Subjects.metrics(agent.environment, agent.agentId), raw, {

@@ -82,9 +82,9 @@ export async function startNatsServer(
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) await exited;
       const file = readdirSync(portsDir).find((f) => f.endsWith('.ports'));
-      if (file) {
-        const ports = JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats: string[] };
-        port = Number(new URL(ports.nats[0]).port);
+      const ports = file ? readPortsFile(join(portsDir, file)) : undefined;
+      if (ports) {
+        port = ports;
         break;
       }
       await new Promise((r) => setTimeout(r, 25));
@@ -178,4 +178,14 @@ async function waitForJetStream(url: string, deadline: number, auth?: Connection
     }
   }
   throw new Error(`JetStream at ${url} not ready: ${String(lastError)}`);
+}
+
+/** The client port from a ports file, or undefined while the server is still writing it. */
+function readPortsFile(file: string): number | undefined {
+  try {
+    const ports = JSON.parse(readFileSync(file, 'utf8')) as { nats: string[] };
+    return Number(new URL(ports.nats[0]).port);
+  } catch {
+    return undefined;
+  }
 }

@@ -26,7 +26,10 @@ export class TestAgentKey {
         ? {
             handover: {
               agentId: handoverFrom.agentId,
-              signature: signStatement(handoverFrom.key.key, AgentStatements.handover(handoverFrom.agentId, this.publicKey)),
+              signature: signStatement(
+                handoverFrom.key.key,
+                AgentStatements.handover(handoverFrom.agentId, this.publicKey),
+              ),
             },
           }
         : {}),

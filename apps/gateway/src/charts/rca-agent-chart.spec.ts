@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseShell } from 'shell-quote';
 import { parseAllDocuments } from 'yaml';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { StatefulSet } from 'kubernetes-models/apps/v1';
 import { Secret, ServiceAccount } from 'kubernetes-models/v1';
 import {
   ClusterRole,
@@ -32,8 +32,9 @@ const NATS_URL = 'nats://nats-1.example:4222,nats://nats-2.example:4222';
 const PLATFORM_URL = 'https://rca.example.test';
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
+const CA_PIN = `sha256:${'cd'.repeat(32)}`;
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  Deployment,
+  StatefulSet,
   Secret,
   ServiceAccount,
   Role,
@@ -60,6 +61,7 @@ function provisionCommand(config: Record<string, unknown>): string {
     environment: 'prod-1',
     config,
     agentImage: 'registry.example.test/rca/agent:1.2.3',
+    caPin: CA_PIN,
   }).commands[0].command;
 }
 
@@ -84,9 +86,9 @@ requireTool('unzip').describe('the rca-agent Helm chart', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const render = (command: string, chart = CHART_DIR) => {
+  const render = (command: string, chart = CHART_DIR, extra: string[] = []) => {
     const { release, namespace, sets } = helmArgs(command);
-    const output = helm('template', release, chart, '--namespace', namespace, ...sets);
+    const output = helm('template', release, chart, '--namespace', namespace, ...sets, ...extra);
     return parseAllDocuments(output)
       .map((doc) => doc.toJS() as Manifest | null)
       .filter((m): m is Manifest => m !== null);
@@ -105,15 +107,15 @@ requireTool('unzip').describe('the rca-agent Helm chart', () => {
       expect(() => new Model(manifest as never).validate()).not.toThrow();
     }
     expect(manifests.map((m) => m.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Secret', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRoleBinding', 'StatefulSet', 'Secret', 'ServiceAccount'].sort(),
     );
     const secret = new Secret(manifests.find((m) => m.kind === 'Secret') as never);
     expect(secret.stringData).toEqual({ token: TOKEN });
     expect(secret.metadata?.namespace).toBe('monitoring');
 
-    const deployment = new Deployment(manifests.find((m) => m.kind === 'Deployment') as never);
-    expect(deployment.spec?.replicas).toBe(2);
-    const pod = deployment.spec!.template.spec!;
+    const statefulSet = new StatefulSet(manifests.find((m) => m.kind === 'StatefulSet') as never);
+    expect(statefulSet.spec?.replicas).toBe(2);
+    const pod = statefulSet.spec!.template.spec!;
     const [container] = pod.containers;
     expect(container.image).toBe('registry.example.test/rca/agent:1.2.3');
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
@@ -121,6 +123,7 @@ requireTool('unzip').describe('the rca-agent Helm chart', () => {
       RCA_TOKEN: { secretKeyRef: { name: secret.metadata?.name, key: 'token' } },
       RCA_NATS_URL: NATS_URL,
       RCA_PLATFORM_URL: PLATFORM_URL,
+      RCA_CA_PIN: CA_PIN,
       RCA_AGENT_TYPE: 'kubernetes',
       RCA_ENVIRONMENT: 'prod-1',
       RCA_LOG_LEVEL: 'info',
@@ -134,7 +137,13 @@ requireTool('unzip').describe('the rca-agent Helm chart', () => {
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
     });
-    expect(pod.volumes?.find((v) => v.name === 'state')?.emptyDir).toEqual({});
+    // The agent's key lives on a volume of its own per pod: a restarted pod is the same agent.
+    expect(pod.volumes?.find((v) => v.name === 'state')).toBeUndefined();
+    expect(container.volumeMounts?.find((m) => m.name === 'state')?.mountPath).toBe('/var/lib/rca-agent');
+    expect(statefulSet.spec?.volumeClaimTemplates?.[0]).toMatchObject({
+      metadata: { name: 'state' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '16Mi' } } },
+    });
 
     const role = new ClusterRole(manifests.find((m) => m.kind === 'ClusterRole') as never);
     expect(role.rules?.[0].resources).toEqual(expect.arrayContaining(['nodes', 'pods']));
@@ -145,6 +154,13 @@ requireTool('unzip').describe('the rca-agent Helm chart', () => {
     const kinds = render(provisionCommand({ scope: 'namespace', namespace: 'team-a' })).map((m) => m.kind);
     expect(kinds).toEqual(expect.arrayContaining(['Role', 'RoleBinding']));
     expect(kinds).not.toContain('ClusterRole');
+  });
+
+  it('keeps the state on an emptyDir when persistence is off', () => {
+    const manifests = render(provisionCommand({}), CHART_DIR, ['--set', 'persistence.enabled=false']);
+    const statefulSet = new StatefulSet(manifests.find((m) => m.kind === 'StatefulSet') as never);
+    expect(statefulSet.spec?.volumeClaimTemplates).toBeUndefined();
+    expect(statefulSet.spec!.template.spec!.volumes?.find((v) => v.name === 'state')?.emptyDir).toEqual({});
   });
 
   it('uses an existing Secret instead of creating one', () => {
@@ -192,6 +208,6 @@ requireTool('unzip').describe('the rca-agent Helm chart', () => {
     const file = join(dir, chart.fileName);
     writeFileSync(file, chart.archive);
     expect(helm('show', 'chart', file)).toContain('name: rca-agent');
-    expect(render(provisionCommand({}), file).map((m) => m.kind)).toContain('Deployment');
+    expect(render(provisionCommand({}), file).map((m) => m.kind)).toContain('StatefulSet');
   });
 });

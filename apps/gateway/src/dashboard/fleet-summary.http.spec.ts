@@ -70,7 +70,11 @@ describe('GET /api/v1/fleet/summary', () => {
       agentId,
       data: { lastSeenAt: Date.now() - 30_000, silentForMs: 30_000 },
     };
-    await (await platform.connectAs('ingestion')).jetstream().publish(Subjects.event(EventKinds.agentOffline), json.encode(event));
+    await (
+      await platform.connectAs('ingestion')
+    )
+      .jetstream()
+      .publish(Subjects.event(EventKinds.agentOffline), json.encode(event));
   };
 
   beforeAll(async () => {

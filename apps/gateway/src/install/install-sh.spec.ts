@@ -10,6 +10,7 @@ const SCRIPT = join(resolve(__dirname, '..', '..', '..', '..'), 'deploy', 'insta
 const TOKEN = 'rca_et_AAAAbbbbCCCCdddd1234567abcdef';
 const NATS_URL = 'nats://nats-1.example:4222,nats://nats-2.example:4222';
 const PLATFORM_URL = 'https://rca.example.test';
+const CA_PIN = `sha256:${'ab'.repeat(32)}`;
 const shellcheck = requireTool('shellcheck');
 
 /** The arguments the generated Linux command passes to `sh -s --`, exactly as sh would. */
@@ -21,6 +22,7 @@ function generatedArguments(): string[] {
     environment: 'prod-1',
     config: { log_level: 'debug' },
     agentImage: 'unused',
+    caPin: CA_PIN,
   });
   const words = parseShell(commands.find((c) => c.platform === 'linux')!.command);
   return words.slice(words.indexOf('--') + 1).filter((w): w is string => typeof w === 'string');
@@ -61,6 +63,7 @@ describe('deploy/install/install.sh', () => {
       RCA_TOKEN: TOKEN,
       RCA_NATS_URL: NATS_URL,
       RCA_PLATFORM_URL: PLATFORM_URL,
+      RCA_CA_PIN: CA_PIN,
       RCA_AGENT_TYPE: 'server',
       RCA_LOG_LEVEL: 'debug',
       RCA_STATE_DIR: '/var/lib/rca-agent',
@@ -100,15 +103,21 @@ describe('deploy/install/install.sh', () => {
   });
 
   it.each([
-    ['a missing token', ['--nats-url', NATS_URL], /--token is required/],
+    ['a missing token', ['--nats-url', NATS_URL, '--platform-url', PLATFORM_URL], /--token is required/],
+    ['a missing platform URL', ['--token', TOKEN, '--nats-url', NATS_URL], /--platform-url is required/],
     [
       'a value that could break out of the config file',
-      ['--token', "x'; touch /tmp/pwned; '", '--nats-url', NATS_URL],
+      ['--token', "x'; touch /tmp/pwned; '", '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL],
       /--token contains a quote/,
     ],
     [
+      'a CA pin that is not a SHA-256',
+      ['--token', TOKEN, '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL, '--ca-pin', 'sha256:abc'],
+      /--ca-pin must be sha256:/,
+    ],
+    [
       'an unknown log level',
-      ['--token', TOKEN, '--nats-url', NATS_URL, '--log-level', 'loud'],
+      ['--token', TOKEN, '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL, '--log-level', 'loud'],
       /--log-level must be/,
     ],
     [

@@ -62,20 +62,24 @@ export class IntakeAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const kind = this.reflector.get<'enrollment' | 'agent'>(INTAKE_CALLER_KIND, context.getHandler());
     const request = context.switchToHttp().getRequest<IntakeRequest>();
-    request.intake = kind === 'agent' ? { agent: await this.signedBy(request) } : { token: enrollmentToken(request) };
+    request.intake =
+      kind === 'agent' ? { agent: await this.signedBy(request) } : { token: enrollmentToken(request) };
     return true;
   }
 
   private async signedBy(request: IntakeRequest): Promise<AgentIdentityRecord> {
     const header = request.headers[AGENT_SIGNATURE_HEADER];
     const signed = parseAgentSignatureHeader(typeof header === 'string' ? header : undefined);
-    if (!signed) throw new UnauthenticatedError(`send "${AGENT_SIGNATURE_HEADER}: agent=<id>,t=<ms>,sig=<signature>"`);
+    if (!signed)
+      throw new UnauthenticatedError(`send "${AGENT_SIGNATURE_HEADER}: agent=<id>,t=<ms>,sig=<signature>"`);
     if (Math.abs(this.clock.now() - signed.signedAt) > SIGNATURE_MAX_SKEW_MS) {
       throw new SignatureInvalidError('the signature time is too far from the platform clock');
     }
     const agent = await this.directory.lookup(signed.agentId);
     if (!agent) throw new SignatureInvalidError();
-    const bodySha256 = createHash('sha256').update(request.rawBody ?? Buffer.alloc(0)).digest('hex');
+    const bodySha256 = createHash('sha256')
+      .update(request.rawBody ?? Buffer.alloc(0))
+      .digest('hex');
     const route = request.originalUrl.split('?')[0].split('/').pop() ?? '';
     const statement = AgentStatements.request(request.method, route, signed.signedAt, bodySha256);
     if (!verifyStatement(agent.publicKey, statement, signed.signature)) throw new SignatureInvalidError();
@@ -100,8 +104,10 @@ export function IntakeAuth(kind: 'enrollment' | 'agent') {
 }
 
 /** The caller IntakeAuthGuard authenticated. */
-export const IntakeCallerParam = createParamDecorator((_data: unknown, ctx: ExecutionContext): IntakeCaller => {
-  const request = ctx.switchToHttp().getRequest<IntakeRequest>();
-  if (!request.intake) throw new UnauthenticatedError('this route needs IntakeAuth');
-  return request.intake;
-});
+export const IntakeCallerParam = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): IntakeCaller => {
+    const request = ctx.switchToHttp().getRequest<IntakeRequest>();
+    if (!request.intake) throw new UnauthenticatedError('this route needs IntakeAuth');
+    return request.intake;
+  },
+);

@@ -25,7 +25,8 @@ import { IntakeService } from './intake.service';
 
 const SIGNATURE_DOC = {
   name: AGENT_SIGNATURE_HEADER,
-  description: 'agent=<agent id>,t=<ms since epoch>,sig=<base64url Ed25519 signature of the request statement>',
+  description:
+    'agent=<agent id>,t=<ms since epoch>,sig=<base64url Ed25519 signature of the request statement>',
   required: true,
 };
 
@@ -54,14 +55,18 @@ export class IntakeController {
     description:
       'EnrollRequest: { agentType, agentVersion, host: { hostname, hostId, os }, labels?, identity: { publicKey, proof, handover? } }',
   })
-  @ApiOkResponse({ description: 'EnrollReply: { agentId, jwt, jwtExpiresAt, environment, heartbeatIntervalSeconds, … }' })
+  @ApiOkResponse({
+    description: 'EnrollReply: { agentId, jwt, jwtExpiresAt, environment, heartbeatIntervalSeconds, … }',
+  })
   enroll(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: EnrollRequest) {
     return this.intake.enroll(caller.token as string, body);
   }
 
   @Post('renew')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "A fresh NATS user JWT for the agent's key, proven by a signature (no other credential)" })
+  @ApiOperation({
+    summary: "A fresh NATS user JWT for the agent's key, proven by a signature (no other credential)",
+  })
   @ApiBody({ description: 'RenewAgentJwtRequest: { agentId, publicKey, signedAt, signature }' })
   @ApiOkResponse({ description: 'AgentJwt: { jwt, expiresAt }' })
   renew(@ValidBody() body: RenewAgentJwtRequest) {
@@ -70,7 +75,9 @@ export class IntakeController {
 
   @Get('ca.pem')
   @Header('content-type', 'application/x-pem-file')
-  @ApiOperation({ summary: "The platform CA certificate; agents check it against the pin in their install command" })
+  @ApiOperation({
+    summary: 'The platform CA certificate; agents check it against the pin in their install command',
+  })
   @ApiOkResponse({ description: 'PEM' })
   @ApiNotFoundResponse({ description: 'This platform uses publicly trusted certificates' })
   caCertificate(): string {
@@ -95,7 +102,9 @@ export class IntakeController {
   @HttpCode(HttpStatus.ACCEPTED)
   @IntakeAuth('agent')
   @ApiHeader(SIGNATURE_DOC)
-  @ApiOperation({ summary: "A metrics batch, signed with the agent's key; resending the same seq is harmless" })
+  @ApiOperation({
+    summary: "A metrics batch, signed with the agent's key; resending the same seq is harmless",
+  })
   @ApiBody({ description: 'MetricsBatch, as published on agents.<env>.<agentId>.metrics' })
   @ApiAcceptedResponse({ description: '{ accepted: true, duplicate }' })
   async metrics(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: MetricsBatch) {

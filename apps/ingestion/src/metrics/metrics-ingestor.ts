@@ -1,11 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
 import { parseAgentSubject } from '@app/contracts';
-import {
-  AgentIdentityChecker,
-  IdentityOutcome,
-  RejectReasons,
-} from '../identity/agent-identity-checker';
+import { AgentIdentityChecker, IdentityOutcome, RejectReasons } from '../identity/agent-identity-checker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { checkMetricsBatch } from '../wire/agent-message-checks';
 import { DeadLetterParker } from './dead-letter';

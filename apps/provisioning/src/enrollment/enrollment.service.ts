@@ -112,7 +112,10 @@ export class EnrollmentService {
     const { publicKey, proof } = request.identity;
     if (!verifyStatement(publicKey, AgentStatements.enroll(publicKey, request.host.hostId), proof)) {
       throw new ValidationFailedError([
-        { field: 'identity.proof', reason: 'must be the enrollment statement signed with identity.publicKey' },
+        {
+          field: 'identity.proof',
+          reason: 'must be the enrollment statement signed with identity.publicKey',
+        },
       ]);
     }
     return token;

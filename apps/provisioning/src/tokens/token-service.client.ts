@@ -29,7 +29,10 @@ export class TokenServiceClient {
   }
 
   issueAgentIdentity(request: IssueAgentIdentityRequest): Promise<IssuedAgentIdentity> {
-    return this.rpc.request<IssuedAgentIdentity, IssueAgentIdentityRequest>(Subjects.tokens.agents.issue, request);
+    return this.rpc.request<IssuedAgentIdentity, IssueAgentIdentityRequest>(
+      Subjects.tokens.agents.issue,
+      request,
+    );
   }
 
   /** Closes the agent's connections and refuses its JWTs; revoking what is already revoked is a no-op. */
@@ -41,9 +44,12 @@ export class TokenServiceClient {
   }
 
   async lookupAgent(agentId: string): Promise<AgentIdentityRecord | null> {
-    const reply = await this.rpc.request<LookupAgentsReply, LookupAgentsRequest>(Subjects.tokens.agents.lookup, {
-      agentIds: [agentId],
-    });
+    const reply = await this.rpc.request<LookupAgentsReply, LookupAgentsRequest>(
+      Subjects.tokens.agents.lookup,
+      {
+        agentIds: [agentId],
+      },
+    );
     return reply.agents[0] ?? null;
   }
 }

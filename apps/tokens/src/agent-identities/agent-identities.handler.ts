@@ -44,7 +44,8 @@ export class AgentIdentitiesHandler {
   @MessagePattern(Subjects.renewWildcard)
   renewOnSubject(@Ctx() context: NatsContext): Promise<AgentJwt> {
     const subject = parseAgentSubject(context.getSubject());
-    if (subject?.kind !== 'renew') throw new ValidationFailedError([{ field: 'subject', reason: 'not a renew subject' }]);
+    if (subject?.kind !== 'renew')
+      throw new ValidationFailedError([{ field: 'subject', reason: 'not a renew subject' }]);
     return this.identities.renewOnSubject(subject.environment, subject.agentId);
   }
 }

@@ -46,6 +46,9 @@ export class AgentIdentitiesService {
   async issue(request: IssueAgentIdentityRequest): Promise<IssuedAgentIdentity> {
     if (!(await this.organizations.getById(request.organizationId))) throw new NotFoundError('organization');
     const signed = await this.signer.sign(request);
+    // Strictly after the agent's previous identities, so "newest" is well defined even within one millisecond.
+    const previous = await this.identities.findByAgentIds([request.agentId]);
+    const createdAt = Math.max(this.clock.now(), ...previous.map((row) => Number(row.created_at) + 1));
     const row: AgentIdentityRow = {
       id: newIdentityId(),
       organization_id: request.organizationId,
@@ -53,7 +56,7 @@ export class AgentIdentitiesService {
       agent_id: request.agentId,
       public_key: request.publicKey,
       name: request.name,
-      created_at: this.clock.now(),
+      created_at: createdAt,
       jwt_expires_at: signed.expiresAtMs,
       revoked_at: null,
       revoke_reason: null,

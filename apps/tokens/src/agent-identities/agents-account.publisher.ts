@@ -15,7 +15,10 @@ const REVOCATION_MARGIN_MS = 3600_000;
 export const REVOCATION_PUSH_WAIT_MS = 3000;
 const RETRY_MS = 2000;
 
-const json = JSONCodec<{ data?: { code?: number; message?: string }; error?: { code?: number; description?: string } }>();
+const json = JSONCodec<{
+  data?: { code?: number; message?: string };
+  error?: { code?: number; description?: string };
+}>();
 
 /**
  * Keeps nats-server's copy of the AGENTS account in step with the revocations in the database: the
@@ -106,9 +109,13 @@ export class AgentsAccountPublisher implements OnApplicationBootstrap, OnApplica
       signingKey: this.keys.agentsSigningKey.getPublicKey(),
       revocations,
     });
-    const reply = json.decode((await this.nc!.request(CLAIMS_UPDATE_SUBJECT, new TextEncoder().encode(jwt), { timeout: 5000 })).data);
+    const reply = json.decode(
+      (await this.nc!.request(CLAIMS_UPDATE_SUBJECT, new TextEncoder().encode(jwt), { timeout: 5000 })).data,
+    );
     if (reply.error || reply.data?.code !== 200) {
-      throw new Error(`nats-server refused the account update: ${reply.error?.description ?? reply.data?.message ?? 'no reason'}`);
+      throw new Error(
+        `nats-server refused the account update: ${reply.error?.description ?? reply.data?.message ?? 'no reason'}`,
+      );
     }
     this.logger.log({ revoked: Object.keys(revocations).length }, 'AGENTS account updated on NATS');
   }

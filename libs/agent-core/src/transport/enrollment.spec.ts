@@ -39,7 +39,10 @@ describe('enrollment', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
     let server: Server | undefined;
-    setTimeout(() => void intake(200, { agentId: 'agt_1', environment: 'prod-1' }, port).then((s) => (server = s)), 300);
+    setTimeout(
+      () => void intake(200, { agentId: 'agt_1', environment: 'prod-1' }, port).then((s) => (server = s)),
+      300,
+    );
     try {
       const reply = await enrollWithRetry(
         new PlatformClient({ platformUrl: `http://127.0.0.1:${port}`, timeoutMs: 1000 }),
@@ -54,14 +57,23 @@ describe('enrollment', () => {
   });
 
   it('stops at once with exit code 77 when the token is refused', async () => {
-    const server = await intake(401, { statusCode: 401, code: 'TOKEN_EXPIRED', message: 'token has expired' });
+    const server = await intake(401, {
+      statusCode: 401,
+      code: 'TOKEN_EXPIRED',
+      message: 'token has expired',
+    });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const attempt = enrollWithRetry(new PlatformClient({ platformUrl: url, timeoutMs: 1000 }), 'rca_et_x', request, {
-        log: silent,
-        random: () => 0,
-        stopped: () => false,
-      });
+      const attempt = enrollWithRetry(
+        new PlatformClient({ platformUrl: url, timeoutMs: 1000 }),
+        'rca_et_x',
+        request,
+        {
+          log: silent,
+          random: () => 0,
+          stopped: () => false,
+        },
+      );
       await expect(attempt).rejects.toThrow(AgentFatalError);
       await expect(attempt).rejects.toMatchObject({ exitCode: AgentExitCodes.enrollmentRefused });
       await expect(attempt).rejects.toThrow('enrollment refused (TOKEN_EXPIRED): token has expired');

@@ -66,13 +66,19 @@ describe(HttpAgentWire.name, () => {
     await wire.publishMetrics(identity, { seq: 7, data: new TextEncoder().encode('{"seq":7}') });
     expect(server.seen).toHaveLength(1);
     const [seen] = server.seen;
-    expect(seen).toMatchObject({ url: '/api/v1/intake/metrics', authorization: undefined, body: '{"seq":7}' });
+    expect(seen).toMatchObject({
+      url: '/api/v1/intake/metrics',
+      authorization: undefined,
+      body: '{"seq":7}',
+    });
     const signed = parseAgentSignatureHeader(seen.signature)!;
     expect(signed.agentId).toBe('agt_1');
     const digest = createHash('sha256').update(seen.body).digest('hex');
     const statement = AgentStatements.request('POST', 'metrics', signed.signedAt, digest);
     expect(verifyStatement(key.getPublicKey(), statement, signed.signature)).toBe(true);
-    expect(verifyStatement(key.getPublicKey(), statement.replace(digest, '0'.repeat(64)), signed.signature)).toBe(false);
+    expect(
+      verifyStatement(key.getPublicKey(), statement.replace(digest, '0'.repeat(64)), signed.signature),
+    ).toBe(false);
     await server.close();
   });
 

@@ -1,4 +1,11 @@
-import { connect, headers as natsHeaders, JetStreamClient, JSONCodec, jwtAuthenticator, NatsConnection } from 'nats';
+import {
+  connect,
+  headers as natsHeaders,
+  JetStreamClient,
+  JSONCodec,
+  jwtAuthenticator,
+  NatsConnection,
+} from 'nats';
 import { Logger } from 'pino';
 import {
   AgentControlMessage,
@@ -65,7 +72,12 @@ export class NatsAgentWire implements AgentWire {
     url: string,
     name: string,
     credentials: NatsAgentCredentials,
-    options: { rpcTimeoutMs: number; log: Logger; onRefused: (reason: string) => Promise<void>; stopped: () => boolean },
+    options: {
+      rpcTimeoutMs: number;
+      log: Logger;
+      onRefused: (reason: string) => Promise<void>;
+      stopped: () => boolean;
+    },
   ): Promise<NatsAgentWire> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -80,7 +92,8 @@ export class NatsAgentWire implements AgentWire {
       } catch (error) {
         if (options.stopped()) throw error;
         const reason = error instanceof Error ? error.message : String(error);
-        if (isAuthError(`${(error as { code?: string }).code ?? ''} ${reason}`)) await options.onRefused(reason);
+        if (isAuthError(`${(error as { code?: string }).code ?? ''} ${reason}`))
+          await options.onRefused(reason);
         else options.log.warn({ err: error }, 'cannot reach NATS yet; retrying');
         const delay = Math.min(1000 * 2 ** attempt, 30_000) * (0.8 + 0.4 * Math.random());
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -156,14 +169,17 @@ export class NatsAgentWire implements AgentWire {
         this.log?.warn({ server: status.data }, 'disconnected from NATS; buffering metrics');
       if (status.type === 'reconnect')
         this.log?.info({ server: status.data }, 'reconnected to NATS; resending buffered metrics');
-      if (status.type === 'error' && isAuthError(String(status.data))) this.authErrorHandler?.(String(status.data));
+      if (status.type === 'error' && isAuthError(String(status.data)))
+        this.authErrorHandler?.(String(status.data));
     }
   }
 }
 
 /** nats-server's words for a refused or withdrawn identity. */
 function isAuthError(text: string): boolean {
-  return /AUTHORIZATION_VIOLATION|authorization violation|authentication (expired|revoked)|user authentication/i.test(text);
+  return /AUTHORIZATION_VIOLATION|authorization violation|authentication (expired|revoked)|user authentication/i.test(
+    text,
+  );
 }
 
 function protocolHeaders() {

@@ -63,7 +63,10 @@ export class PlatformClient {
 
   /** POSTs `body` to an intake route, signed by the agent's key (method, route, time, body digest). */
   signedPost<T>(route: string, agentId: string, key: KeyPair, body: string | Uint8Array): Promise<T> {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const bytes =
+      typeof body === 'string'
+        ? Buffer.from(body)
+        : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const signedAt = this.clock();
     const digest = createHash('sha256').update(bytes).digest('hex');
     const signature = signStatement(key, AgentStatements.request('POST', route, signedAt, digest));
@@ -79,7 +82,11 @@ export class PlatformClient {
     return text;
   }
 
-  private async post<T>(route: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<T> {
+  private async post<T>(
+    route: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const url = new URL(route, this.base);
     const { status, text } = await this.send('POST', url, body, {
       'content-type': 'application/json',
@@ -117,7 +124,8 @@ export class PlatformClient {
         url,
         {
           method,
-          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers:
+            body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
           timeout: this.options.timeoutMs,
           ...(url.protocol === 'https:' ? { ca: this.options.ca, rejectUnauthorized: !insecure } : {}),
         },
@@ -129,13 +137,17 @@ export class PlatformClient {
             if (size > MAX_REPLY_BYTES) req.destroy(new Error('reply too large'));
             else chunks.push(chunk);
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
           res.on('error', reject);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no reply within ${this.options.timeoutMs} ms`)));
       req.on('error', (error) =>
-        reject(new DomainError(ErrorCodes.UNAVAILABLE, `${method} ${url.origin}${url.pathname}: ${error.message}`)),
+        reject(
+          new DomainError(ErrorCodes.UNAVAILABLE, `${method} ${url.origin}${url.pathname}: ${error.message}`),
+        ),
       );
       req.end(body);
     });
