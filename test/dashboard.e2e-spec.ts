@@ -57,6 +57,7 @@ const INSTALL_FLAGS: Record<string, string> = {
   '--nats-url': 'RCA_NATS_URL',
   '--platform-url': 'RCA_PLATFORM_URL',
   '--log-level': 'RCA_LOG_LEVEL',
+  '--ca-pin': 'RCA_CA_PIN',
   '--environment': 'RCA_ENVIRONMENT',
   '--labels': 'RCA_LABELS',
 };

@@ -13,7 +13,6 @@ export interface TokenRow {
   kind: TokenKind;
   organization_id: string;
   environment: string | null;
-  agent_id: string | null;
   name: string | null;
   /** sha256 hex of the secret; the secret itself is never stored. */
   hash: string;

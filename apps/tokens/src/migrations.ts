@@ -76,6 +76,7 @@ export const migrations: Migrations = {
   '0004_drop_agent_credentials': {
     up: async (db: Kysely<unknown>) => {
       await sql`delete from tokens where kind = 'agent'`.execute(db);
+      await db.schema.alterTable('tokens').dropColumn('agent_id').execute();
     },
   },
 };

@@ -55,12 +55,13 @@ describe(CachedTokenVerifier.name, () => {
     await nc.flush();
     return verifier;
   };
-  const issueAgentCredential = (agentId: string) =>
+  /** A token to verify, named so the test can tell answers apart. */
+  const issueToken = (name: string) =>
     rpc.request<IssuedToken>(Subjects.tokens.issue, {
-      kind: 'agent',
+      kind: 'enrollment',
       organizationId,
       environment: 'prod-1',
-      agentId,
+      name,
     });
   const refusal = (verifier: CachedTokenVerifier, token: string) =>
     verifier.verify(token).then(
@@ -70,11 +71,11 @@ describe(CachedTokenVerifier.name, () => {
 
   it('answers a repeated check from its cache without asking the token service', async () => {
     const verifier = await newVerifier();
-    const credential = await issueAgentCredential('cached-1');
+    const credential = await issueToken('cached-1');
     expect(verifier.peek(credential.secret)).toBeUndefined();
-    const first = await verifier.verify(credential.secret, 'agent');
+    const first = await verifier.verify(credential.secret, 'enrollment');
     expect(verifier.peek(credential.secret)).toEqual(first);
-    expect(first).toMatchObject({ tokenId: credential.id, environment: 'prod-1', agentId: 'cached-1' });
+    expect(first).toMatchObject({ tokenId: credential.id, environment: 'prod-1', kind: 'enrollment' });
   });
 
   it('after a reconnect re-checks its entries spread over a window, not all at once', async () => {
@@ -82,7 +83,7 @@ describe(CachedTokenVerifier.name, () => {
     const nc = await connect({ servers: nats.url });
     connections.push(nc);
     const verifier = new CachedTokenVerifier(new RpcClient(nc, 5000), nc, { now: () => now });
-    const credentials = await Promise.all(['spread-1', 'spread-2', 'spread-3'].map(issueAgentCredential));
+    const credentials = await Promise.all(['spread-1', 'spread-2', 'spread-3'].map(issueToken));
     for (const c of credentials) await verifier.verify(c.secret);
     const spreads = [0.1, 0.5, 0.9];
     verifier.expireWithin(10_000, () => spreads.shift() ?? 0);
@@ -96,7 +97,7 @@ describe(CachedTokenVerifier.name, () => {
 
   it('refuses a revoked token in every process within a second', async () => {
     const [gateway, ingestion] = [await newVerifier(), await newVerifier()];
-    const credential = await issueAgentCredential('revoked-1');
+    const credential = await issueToken('revoked-1');
     await gateway.verify(credential.secret);
     await ingestion.verify(credential.secret);
 
@@ -119,7 +120,7 @@ describe(CachedTokenVerifier.name, () => {
 
   it('stops accepting a rotated token when its grace period is zero', async () => {
     const verifier = await newVerifier();
-    const credential = await issueAgentCredential('rotated-1');
+    const credential = await issueToken('rotated-1');
     await verifier.verify(credential.secret);
     const rotated = await rpc.request<RotatedToken>(Subjects.tokens.rotate, {
       organizationId,
@@ -139,7 +140,7 @@ describe(CachedTokenVerifier.name, () => {
 
   it('rejects malformed and wrong-kind tokens locally', async () => {
     const verifier = await newVerifier();
-    const credential = await issueAgentCredential('kind-1');
+    const credential = await issueToken('kind-1');
     expect(await refusal(verifier, 'rca_ac_nope')).toBe(ErrorCodes.TOKEN_MALFORMED);
     await expect(verifier.verify(credential.secret, 'api_key')).rejects.toMatchObject({
       code: ErrorCodes.TOKEN_WRONG_KIND,
@@ -148,9 +149,7 @@ describe(CachedTokenVerifier.name, () => {
 
   it('sends concurrent misses as one verifyMany per 500 tokens and gives every caller its own answer', async () => {
     const verifier = await newVerifier();
-    const issued = await Promise.all(
-      Array.from({ length: 1_200 }, (_, i) => issueAgentCredential(`batch-${i}`)),
-    );
+    const issued = await Promise.all(Array.from({ length: 1_200 }, (_, i) => issueToken(`batch-${i}`)));
     const revoked = issued[700];
     await rpc.request(Subjects.tokens.revoke, { organizationId, tokenId: revoked.id });
     const requests = { verify: 0, verifyMany: 0 };
@@ -162,14 +161,14 @@ describe(CachedTokenVerifier.name, () => {
 
     const answers = await Promise.all(
       issued.map((credential) =>
-        verifier.verify(credential.secret, 'agent').then(
-          (token) => token.agentId,
+        verifier.verify(credential.secret, 'enrollment').then(
+          (token) => token.tokenId,
           (error: DomainError) => error.code,
         ),
       ),
     );
 
-    expect(answers).toEqual(issued.map((c) => (c === revoked ? ErrorCodes.TOKEN_REVOKED : c.agentId)));
+    expect(answers).toEqual(issued.map((c) => (c === revoked ? ErrorCodes.TOKEN_REVOKED : c.id)));
     await observer.flush();
     expect(requests).toEqual({ verify: 0, verifyMany: Math.ceil(1_200 / 500) });
   });
@@ -180,7 +179,7 @@ describe(CachedTokenVerifier.name, () => {
     try {
       // No token service listens on this server: the batch request finds no responder.
       const verifier = new CachedTokenVerifier(new RpcClient(nc, 300), nc);
-      const issued = await Promise.all(['lost-1', 'lost-2', 'lost-3'].map(issueAgentCredential));
+      const issued = await Promise.all(['lost-1', 'lost-2', 'lost-3'].map(issueToken));
       const codes = await Promise.all(issued.map((c) => refusal(verifier, c.secret)));
       expect(codes).toEqual([ErrorCodes.UNAVAILABLE, ErrorCodes.UNAVAILABLE, ErrorCodes.UNAVAILABLE]);
       expect(issued.map((c) => verifier.peek(c.secret))).toEqual([undefined, undefined, undefined]);
@@ -194,7 +193,7 @@ describe(CachedTokenVerifier.name, () => {
     const nc = await connect({ servers: nats.url });
     connections.push(nc);
     const verifier = new CachedTokenVerifier(new RpcClient(nc, 5000), nc, { maxEntries: 2 });
-    const issued = await Promise.all(['m1', 'm2', 'm3'].map(issueAgentCredential));
+    const issued = await Promise.all(['m1', 'm2', 'm3'].map(issueToken));
     for (const credential of issued) await verifier.verify(credential.secret);
     expect(verifier.size).toBe(2);
     expect(verifier.peek(issued[0].secret)).toBeUndefined();

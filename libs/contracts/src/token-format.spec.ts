@@ -9,7 +9,7 @@ describe('token format', () => {
   });
 
   it('a single changed character is rejected by the checksum', () => {
-    const token = formatToken('agent', randomBytes);
+    const token = formatToken('enrollment', randomBytes);
     const i = 10;
     const typo = token.slice(0, i) + (token[i] === 'a' ? 'b' : 'a') + token.slice(i + 1);
     expect(parseToken(typo)).toBeNull();
@@ -25,7 +25,8 @@ describe('token format', () => {
   it('draws all 62 characters roughly uniformly', () => {
     const counts = new Map<string, number>();
     for (let i = 0; i < 2000; i++) {
-      for (const c of formatToken('agent', randomBytes).slice(7, 29)) counts.set(c, (counts.get(c) ?? 0) + 1);
+      for (const c of formatToken('enrollment', randomBytes).slice(7, 29))
+        counts.set(c, (counts.get(c) ?? 0) + 1);
     }
     expect(counts.size).toBe(62);
     const values = [...counts.values()];

@@ -18,16 +18,18 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { RpcErrorPayload } from './errors';
-import { AGENT_ID_PATTERN, ENVIRONMENT_NAME_PATTERN } from './subjects';
+import { ENVIRONMENT_NAME_PATTERN } from './subjects';
 
-export const TokenKinds = ['api_key', 'enrollment', 'agent'] as const;
+export const TokenKinds = ['api_key', 'enrollment'] as const;
 export type TokenKind = (typeof TokenKinds)[number];
 
-/** Recognisable prefixes, so secret scanners can find leaked tokens: `rca_ak_…`, `rca_et_…`, `rca_ac_…`. */
+/**
+ * Recognisable prefixes, so secret scanners can find leaked tokens: `rca_ak_…`, `rca_et_…`. (Agents hold no
+ * token after enrollment: their identity is a key of their own, see agent-identity.ts.)
+ */
 export const TOKEN_PREFIXES: Record<TokenKind, string> = {
   api_key: 'rca_ak_',
   enrollment: 'rca_et_',
-  agent: 'rca_ac_',
 };
 
 export const ORGANIZATION_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -40,17 +42,12 @@ export class IssueTokenRequest {
   @MinLength(1)
   organizationId!: string;
 
-  /** Required for enrollment and agent tokens. */
+  /** Required for enrollment tokens. */
   @ValidateIf((o: IssueTokenRequest) => o.kind !== 'api_key' || o.environment !== undefined)
   @Matches(ENVIRONMENT_NAME_PATTERN, {
     message: 'environment must be lowercase letters, digits and dashes (max 63)',
   })
   environment?: string;
-
-  /** Required for agent credentials. */
-  @ValidateIf((o: IssueTokenRequest) => o.kind === 'agent' || o.agentId !== undefined)
-  @Matches(AGENT_ID_PATTERN)
-  agentId?: string;
 
   @IsOptional()
   @IsString()
@@ -82,7 +79,6 @@ export interface TokenMetadata {
   kind: TokenKind;
   organizationId: string;
   environment: string | null;
-  agentId: string | null;
   name: string | null;
   /** The first characters of the secret (prefix + 4), enough to recognise it in a list. */
   hint: string;
@@ -131,7 +127,6 @@ export interface VerifiedToken {
   kind: TokenKind;
   organizationId: string;
   environment: string | null;
-  agentId: string | null;
   expiresAt: string | null;
 }
 
@@ -214,10 +209,6 @@ export class ListTokensRequest {
   @IsOptional()
   @Matches(ENVIRONMENT_NAME_PATTERN)
   environment?: string;
-
-  @IsOptional()
-  @Matches(AGENT_ID_PATTERN)
-  agentId?: string;
 
   @IsOptional()
   @IsBoolean()

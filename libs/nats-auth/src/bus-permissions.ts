@@ -58,6 +58,18 @@ const deadLetterPublisher = (source: string) => [
   ...JetStreamApi.ownStream(Streams.deadLetter),
 ];
 const requestsTo = (...patterns: string[]) => patterns;
+const T = Subjects.tokens;
+/** The token service as the customer API uses it: API keys and enrollment tokens, never agent JWTs. */
+const TOKEN_API = [
+  T.issue,
+  T.verify,
+  T.verifyMany,
+  T.revoke,
+  T.rotate,
+  T.list,
+  T.createOrganization,
+  T.listOrganizations,
+];
 
 export const PLATFORM_IDENTITIES = [
   'tokens',
@@ -83,7 +95,8 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
   },
   provisioning: {
     publish: [
-      ...requestsTo('tokens.>'),
+      // Enrollment tokens (provision), and agents' identities (enroll, re-enroll, revoke).
+      ...requestsTo(T.issue, T.verify, T.agents.issue, T.agents.revoke, T.agents.lookup),
       Subjects.controlWildcard,
       ...eventPublisher(
         EventKinds.agentRegistered,
@@ -121,7 +134,8 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
   },
   gateway: {
     publish: [
-      ...requestsTo('tokens.>', 'provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>', Subjects.enroll),
+      ...requestsTo(...TOKEN_API, T.agents.lookup, T.agents.renew),
+      ...requestsTo('provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>', Subjects.enroll),
       // The HTTP intake republishes what it verified on the agent's own subjects.
       Subjects.heartbeatWildcard,
       Subjects.metricsWildcard,
@@ -135,7 +149,7 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
   },
   /** `npm run admin` and `npm start`'s readiness probes: requests to the services, nothing else. */
   admin: {
-    publish: requestsTo('tokens.>', 'provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>'),
+    publish: requestsTo(...TOKEN_API, 'provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>'),
     subscribe: [],
     respond: false,
   },
@@ -171,4 +185,26 @@ export const AGENT_USER_LIMITS = { subs: 16, payload: 1024 * 1024, data: -1 } as
 /** A user for an internal consumer (`npm run admin -- nats-user create`): exactly what was asked for. */
 export function customPermissions(publish: string[], subscribe: string[]): BusPermissions {
   return { publish, subscribe, respond: false };
+}
+
+/**
+ * The permission tables of docs/protocol.md, rendered from the definitions above (a spec keeps the
+ * document and the code the same).
+ */
+export function permissionsMarkdown(): string {
+  const list = (subjects: string[]) => (subjects.length ? subjects.map((s) => `\`${s}\``).join(', ') : '—');
+  const rows = PLATFORM_IDENTITIES.map((identity) => {
+    const p = withInbox(identity, PlatformPermissions[identity]);
+    return `| \`${identity}\` | ${list(p.publish)} | ${list(p.subscribe)} | ${p.respond ? 'yes' : 'no'} |`;
+  });
+  const agent = agentPermissions('<env>', '<agentId>');
+  return [
+    '| user (PLATFORM account) | may publish | may subscribe | may answer requests it receives |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    '| user (AGENTS account) | may publish | may subscribe | limits |',
+    '|---|---|---|---|',
+    `| each agent, \`<agentId>\` | ${list(agent.publish)} | ${list(agent.subscribe)} | ${AGENT_USER_LIMITS.subs} subscriptions, ${AGENT_USER_LIMITS.payload / 1024} KiB payloads, plain TCP/TLS only |`,
+  ].join('\n');
 }

@@ -78,7 +78,6 @@ export class TokenResponse {
   @ApiProperty({ enum: TokenKinds }) kind!: TokenKind;
   @ApiProperty() organization_id!: string;
   @ApiProperty({ type: String, nullable: true }) environment!: string | null;
-  @ApiProperty({ type: String, nullable: true }) agent_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ example: 'rca_et_AbCd…', description: 'The first characters of the secret.' }) hint!: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
@@ -122,7 +121,6 @@ export function toTokenResponse(token: TokenMetadata): TokenResponse {
     kind: token.kind,
     organization_id: token.organizationId,
     environment: token.environment,
-    agent_id: token.agentId,
     name: token.name,
     hint: token.hint,
     created_at: token.createdAt,

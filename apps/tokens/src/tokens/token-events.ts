@@ -39,7 +39,6 @@ export class TokenEvents {
           kind: EventKinds.tokenIssued,
           organizationId: row.organization_id,
           environment: row.environment,
-          agentId: row.agent_id,
           data: {
             tokenId: row.id,
             kind: row.kind,
@@ -63,7 +62,6 @@ export class TokenEvents {
           kind: EventKinds.tokenRevoked,
           organizationId: row.organization_id,
           environment: row.environment,
-          agentId: row.agent_id,
           data: { tokenId: row.id, kind: row.kind, ...(reason ? { reason } : {}) } satisfies TokenRevokedData,
         },
       ],
@@ -85,7 +83,6 @@ export class TokenEvents {
           kind: EventKinds.tokenRotated,
           organizationId: previous.organization_id,
           environment: previous.environment,
-          agentId: previous.agent_id,
           data: {
             tokenId: previous.id,
             replacedBy: replacement.id,

@@ -12,7 +12,6 @@ export function toTokenMetadata(row: TokenRow): TokenMetadata {
     kind: row.kind,
     organizationId: row.organization_id,
     environment: row.environment,
-    agentId: row.agent_id,
     name: row.name,
     hint: row.hint,
     createdAt: new Date(row.created_at).toISOString(),

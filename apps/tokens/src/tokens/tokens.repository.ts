@@ -10,7 +10,6 @@ export interface TokenScope {
 }
 
 export interface TokenFilter extends TokenScope {
-  agentId?: string;
   includeRevoked: boolean;
 }
 
@@ -66,7 +65,6 @@ export class TokensRepository {
     let query = this.db.selectFrom('tokens').selectAll().where('organization_id', '=', organizationId);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
     if (filter.environment) query = query.where('environment', '=', filter.environment);
-    if (filter.agentId) query = query.where('agent_id', '=', filter.agentId);
     if (!filter.includeRevoked) {
       query = query.where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]));
     }

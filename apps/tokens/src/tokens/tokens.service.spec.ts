@@ -82,7 +82,6 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
       kind: 'enrollment',
       organizationId: organization.id,
       environment: 'prod-1',
-      agentId: null,
       expiresAt,
     });
   });
@@ -108,7 +107,7 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
   });
 
   it('answers unknown for a well-formed token it never issued', async () => {
-    const stranger = formatToken('agent', (n) => Buffer.alloc(n, 7));
+    const stranger = formatToken('enrollment', (n) => Buffer.alloc(n, 7));
     expect(await errorCodeOf(verify(stranger))).toBe(ErrorCodes.TOKEN_UNKNOWN);
   });
 
@@ -178,10 +177,10 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
   it('revokes a token, refuses it afterwards and announces it on the EVENTS stream', async () => {
     const { organization } = await createOrganization();
     const issued = await issue({
-      kind: 'agent',
+      kind: 'enrollment',
       organizationId: organization.id,
       environment: 'prod-1',
-      agentId: 'a1',
+      name: 'laptop installs',
     });
     await verify(issued.secret);
     const revoked = await rpc.request<TokenMetadata>(Subjects.tokens.revoke, {
@@ -201,8 +200,7 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
       kind: 'token.revoked',
       organizationId: organization.id,
       environment: 'prod-1',
-      agentId: 'a1',
-      data: { tokenId: issued.id, kind: 'agent', reason: 'laptop stolen' },
+      data: { tokenId: issued.id, kind: 'enrollment', reason: 'laptop stolen' },
     });
   });
 
@@ -228,8 +226,8 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
 
   it('answers a verifyMany of valid, unknown, revoked, expired, wrong-kind and malformed tokens each as verify would, in order', async () => {
     const { organization, apiKey } = await createOrganization();
-    const agent = (agentId: string, extra: Partial<IssueTokenRequest> = {}) =>
-      issue({ kind: 'agent', organizationId: organization.id, environment: 'prod-1', agentId, ...extra });
+    const agent = (name: string, extra: Partial<IssueTokenRequest> = {}) =>
+      issue({ kind: 'enrollment', organizationId: organization.id, environment: 'prod-1', name, ...extra });
     const [valid, revoked, expiring, old] = await Promise.all([
       agent('many-valid'),
       agent('many-revoked'),
@@ -245,19 +243,21 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
     clock.advance(HOUR);
     const items = [
       { token: valid.secret },
-      { token: formatToken('agent', (n) => Buffer.alloc(n, 9)) },
+      { token: formatToken('enrollment', (n) => Buffer.alloc(n, 9)) },
       { token: revoked.secret },
       { token: expiring.secret },
-      { token: apiKey.secret, expectedKind: 'agent' },
-      { token: 'rca_ac_not-a-token' },
-      { token: old.secret, expectedKind: 'agent' },
+      { token: apiKey.secret, expectedKind: 'enrollment' },
+      { token: 'rca_et_not-a-token' },
+      { token: old.secret, expectedKind: 'enrollment' },
       { token: rotated.token.secret },
       { token: valid.secret },
     ];
 
     const { results } = await rpc.request<VerifyManyTokensReply>(Subjects.tokens.verifyMany, { items });
 
-    expect(results.map((r) => (r.ok ? r.value.agentId : r.error.code))).toEqual([
+    const names = new Map([valid, revoked, expiring, old, rotated.token].map((t) => [t.id, t.name]));
+    names.set(rotated.token.id, 'many-rotated');
+    expect(results.map((r) => (r.ok ? names.get(r.value.tokenId) : r.error.code))).toEqual([
       'many-valid',
       ErrorCodes.TOKEN_UNKNOWN,
       ErrorCodes.TOKEN_REVOKED,
@@ -282,21 +282,21 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
   it('records the last use of the tokens a verifyMany accepted', async () => {
     const { organization } = await createOrganization();
     const issued = await issue({
-      kind: 'agent',
+      kind: 'enrollment',
       organizationId: organization.id,
       environment: 'prod-1',
-      agentId: 'many-used',
+      name: 'many-used',
     });
     await rpc.request(Subjects.tokens.verifyMany, { items: [{ token: issued.secret }] });
     const [listed] = await rpc.request<TokenMetadata[]>(Subjects.tokens.list, {
       organizationId: organization.id,
-      kind: 'agent',
+      kind: 'enrollment',
     });
     expect(listed.lastUsedAt).toBe(new Date(clock.now()).toISOString());
   });
 
   it('refuses a verifyMany of more than 500 tokens, naming the field', async () => {
-    const items = Array.from({ length: 501 }, () => ({ token: formatToken('agent', randomBytes) }));
+    const items = Array.from({ length: 501 }, () => ({ token: formatToken('enrollment', randomBytes) }));
     const error = await rpc.request(Subjects.tokens.verifyMany, { items }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe(ErrorCodes.VALIDATION_FAILED);

@@ -42,7 +42,6 @@ export interface NewTokenFields {
   kind: TokenKind;
   organizationId: string;
   environment?: string | null;
-  agentId?: string | null;
   name?: string | null;
   expiresAt?: number | null;
   maxUses?: number | null;
@@ -77,7 +76,6 @@ export class TokensService {
       kind: fields.kind,
       organization_id: fields.organizationId,
       environment: fields.environment ?? null,
-      agent_id: fields.agentId ?? null,
       name: fields.name ?? null,
       hash: hashToken(secret),
       hint: tokenHint(secret),
@@ -185,7 +183,6 @@ export class TokensService {
       kind: old.kind,
       organizationId: old.organization_id,
       environment: old.environment,
-      agentId: old.agent_id,
       name: old.name,
       expiresAt: old.expires_at,
       maxUses: old.max_uses,
@@ -212,7 +209,6 @@ export class TokensService {
       {
         kind: request.kind,
         environment: request.environment,
-        agentId: request.agentId,
         includeRevoked: request.includeRevoked ?? false,
       },
       this.clock.now(),
@@ -227,9 +223,6 @@ export class TokensService {
     }
     if (request.maxUses !== undefined && request.kind !== 'enrollment') {
       problems.push({ field: 'maxUses', reason: 'only enrollment tokens have a usage limit' });
-    }
-    if (request.agentId !== undefined && request.kind !== 'agent') {
-      problems.push({ field: 'agentId', reason: 'only agent credentials belong to an agent' });
     }
     if (problems.length) throw new ValidationFailedError(problems);
   }
@@ -257,7 +250,6 @@ function usableToken(row: TokenRow | undefined, hash: string, now: number): Veri
     kind: row.kind,
     organizationId: row.organization_id,
     environment: row.environment,
-    agentId: row.agent_id,
     expiresAt: toIso(expiresAt),
   };
 }
