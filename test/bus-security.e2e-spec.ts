@@ -22,7 +22,7 @@ import {
   RunningLauncher,
   startLauncher,
 } from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+import { AgentProcess, Api, apiClient, runAdmin, startAgent } from './support/platform-api';
 
 /**
  * The attacks of issue #13, repeated against the bus `npm start` runs, as (a) a client with no
@@ -364,6 +364,55 @@ describe('the bus holds against a hostile client (npm start, operator mode)', ()
         });
         expect(stream.maxBytes).toBeGreaterThan(0);
       }
+    });
+  });
+
+  describe('an internal consumer (npm run admin -- nats-user create)', () => {
+    it('gets creds that read events and nothing else', async () => {
+      const credsFile = join(dataDir, 'events-reader.creds');
+      const created = await runAdmin(
+        ['nats-user', 'create', 'events-reader', '--subscribe', 'events.>', '--out', credsFile],
+        cleanEnv({ DATA_DIR: dataDir, NATS_URL: natsUrl }),
+      );
+      expect(created.code).toBe(0);
+      expect(created.output).toMatch(/may subscribe \[events\.>\] and publish \[\]/);
+      const reader = await connect({
+        servers: natsUrl,
+        authenticator: credsAuthenticator(readFileSync(credsFile)),
+        tls: { caFile },
+        inboxPrefix: '_INBOX_events-reader',
+      });
+      opened.push(reader);
+      const refusals = watch(reader);
+      const events = reader.subscribe('events.>');
+      await reader.flush();
+      // A fact happens: a new environment.
+      expect(
+        (
+          await api('POST', '/api/v1/agent/provision', {
+            agent_type: 'server',
+            environment_name: 'reader-check',
+          })
+        ).status,
+      ).toBe(201);
+      for await (const message of events) {
+        if (message.subject === Subjects.event('environment.created')) break;
+      }
+      reader.publish(Subjects.event('agent.offline'), sc.encode('{}'));
+      await reader.flush();
+      await waitFor('its publish refused', () => refusals.errors.includes('PERMISSIONS_VIOLATION'));
+      expect(await refusedRequest(reader, Subjects.tokens.listOrganizations)).toMatch(
+        /PERMISSIONS_VIOLATION|Permissions Violation/,
+      );
+    });
+
+    it("refuses the name of a platform identity (its inbox would read that service's replies)", async () => {
+      const refused = await runAdmin(
+        ['nats-user', 'create', 'tokens', '--subscribe', 'events.>'],
+        cleanEnv({ DATA_DIR: dataDir }),
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.output).toMatch(/"tokens" is the name of a platform identity/);
     });
   });
 

@@ -6,7 +6,7 @@ export const AgentExitCodes = {
   badConfig: 64,
   /** EX_NOPERM: the platform refused the enrollment token (revoked, expired, exhausted, malformed, unknown). */
   enrollmentRefused: 77,
-  /** EX_CONFIG: the platform revoked this agent's credential. */
+  /** EX_CONFIG: the platform revoked this agent. */
   revoked: 78,
 } as const;
 

@@ -11,8 +11,8 @@ export const Subjects = {
   metrics: (environment: string, agentId: string) => `agents.${environment}.${agentId}.metrics`,
   /**
    * Core NATS, platform → one agent: `AgentControlMessage` (e.g. `{ "type": "revoked" }`). Published by
-   * provisioning when it revokes the agent, and by ingestion whenever it refuses a message because the
-   * credential is revoked, so an agent that was offline during the revocation learns it at its next heartbeat.
+   * provisioning when it revokes the agent, just before NATS cuts the agent off; an agent that was offline
+   * then learns it from its next connect (refused) and renewal (AGENT_REVOKED).
    */
   agentControl: (environment: string, agentId: string) => `agents.${environment}.${agentId}.control`,
   /**

@@ -111,9 +111,11 @@ export function agentsAccountJwt(
 
 /** The JWT body of a user with these permissions (`resp` only for services that answer requests). */
 export function userClaims(permissions: BusPermissions, limits: Partial<User> = {}): Partial<User> {
+  // NATS reads an empty allow list as "no restriction": nothing allowed has to be said as deny-all.
+  const only = (allow: string[]) => (allow.length ? { allow, deny: [] } : { allow: [], deny: ['>'] });
   return {
-    pub: { allow: permissions.publish, deny: [] },
-    sub: { allow: permissions.subscribe, deny: [] },
+    pub: only(permissions.publish),
+    sub: only(permissions.subscribe),
     ...(permissions.respond ? { resp: { max: 1, ttl: 0 } } : {}),
     ...limits,
   };
