@@ -345,17 +345,20 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       await get(keyA, '/api/v1/agents?status=lost').expect(400);
     });
 
-    it('is a new agent when the same host enrolls again without proof from the key on record', async () => {
-      const res = await api
+    /** machine-1 enrolling again over the HTTP intake with `identity`, as version 0.2.0. */
+    const enrollMachineAgain = (identity: EnrollRequest['identity']) =>
+      api
         .post('/api/v1/intake/enroll')
         .set('authorization', `Bearer ${token}`)
         .send({
           agentType: 'server',
           agentVersion: '0.2.0',
           host: host('machine-1', 'web-1.example'),
-          identity: new TestAgentKey().claim('machine-1'),
-        })
-        .expect(200);
+          identity,
+        });
+
+    it('is a new agent when the same host enrolls again without proof from the key on record', async () => {
+      const res = await enrollMachineAgain(new TestAgentKey().claim('machine-1')).expect(200);
       const stranger = res.body as EnrollReply;
       expect(stranger.agentId).not.toBe(first.agentId);
       expect(stranger.reenrolled).toBe(false);
@@ -371,16 +374,9 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     it('keeps its id when it enrolls again with a handover signed by its key, and its old key is revoked', async () => {
       const oldKey = keys.get(first.agentId)!;
       const newKey = new TestAgentKey();
-      const res = await api
-        .post('/api/v1/intake/enroll')
-        .set('authorization', `Bearer ${token}`)
-        .send({
-          agentType: 'server',
-          agentVersion: '0.2.0',
-          host: host('machine-1', 'web-1.example'),
-          identity: newKey.claim('machine-1', { agentId: first.agentId, key: oldKey }),
-        })
-        .expect(200);
+      const res = await enrollMachineAgain(
+        newKey.claim('machine-1', { agentId: first.agentId, key: oldKey }),
+      ).expect(200);
       const again = res.body as EnrollReply;
       expect(again.agentId).toBe(first.agentId);
       expect(again.reenrolled).toBe(true);
@@ -399,16 +395,9 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
 
     it('refuses a handover that the key on record did not sign', async () => {
       const impostor = new TestAgentKey();
-      const res = await api
-        .post('/api/v1/intake/enroll')
-        .set('authorization', `Bearer ${token}`)
-        .send({
-          agentType: 'server',
-          agentVersion: '0.2.0',
-          host: host('machine-1', 'web-1.example'),
-          identity: new TestAgentKey().claim('machine-1', { agentId: first.agentId, key: impostor }),
-        })
-        .expect(401);
+      const res = await enrollMachineAgain(
+        new TestAgentKey().claim('machine-1', { agentId: first.agentId, key: impostor }),
+      ).expect(401);
       expect(res.body.code).toBe('SIGNATURE_INVALID');
       expect((await lookup(first.agentId))!.publicKey).toBe(keys.get(first.agentId)!.publicKey);
     });

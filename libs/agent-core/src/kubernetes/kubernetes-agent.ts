@@ -4,11 +4,10 @@ import { HostIdentity } from '@app/contracts';
 import { AgentOptions, BaseAgent } from '../base-agent';
 
 /**
- * The "host" of a Kubernetes agent is the cluster: pods come and go (state lives in an emptyDir), so
- * the id is the kube-system namespace's UID, the de-facto cluster id, and a new pod re-enrolls as the
- * same host. Without read access to kube-system (namespace scope) it is the agent's namespace in the
- * current cluster. With `replicas` > 1 each pod is its own agent (its pod name joins the id): pods
- * sharing one identity would each re-enroll and revoke the other's credential.
+ * The "host" of a Kubernetes agent is the cluster: the id is the kube-system namespace's UID, the
+ * de-facto cluster id (the pod's key and identity live on its volume, so a restarted pod is the same
+ * agent). Without read access to kube-system (namespace scope) it is the agent's namespace in the
+ * current cluster. With `replicas` > 1 each pod is its own agent (its pod name joins the id).
  */
 export class KubernetesAgent extends BaseAgent {
   constructor(
