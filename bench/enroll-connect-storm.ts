@@ -37,7 +37,12 @@ interface Enrolled {
   key: TestAgentKey;
 }
 
-async function enrollOne(gatewayUrl: string, token: string, i: number, attempts: { n: number }): Promise<Enrolled> {
+async function enrollOne(
+  gatewayUrl: string,
+  token: string,
+  i: number,
+  attempts: { n: number },
+): Promise<Enrolled> {
   const key = new TestAgentKey();
   const hostId = `storm-${i}`;
   const body = JSON.stringify({
@@ -59,7 +64,8 @@ async function enrollOne(gatewayUrl: string, token: string, i: number, attempts:
         const reply = (await response.json()) as EnrollReply;
         return { agentId: reply.agentId, environment: reply.environment, jwt: reply.jwt, key };
       }
-      if (response.status < 500 && response.status !== 429) throw new Error(`refused: ${await response.text()}`);
+      if (response.status < 500 && response.status !== 429)
+        throw new Error(`refused: ${await response.text()}`);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('refused')) throw error;
     }
@@ -109,7 +115,10 @@ async function main() {
         });
         connections.push(nc);
         connectTimes.push(performance.now() - allEnrolled);
-        nc.publish(Subjects.heartbeat(agent.environment, agent.agentId), json.encode(heartbeatBody(agent.agentId, 10)));
+        nc.publish(
+          Subjects.heartbeat(agent.environment, agent.agentId),
+          json.encode(heartbeatBody(agent.agentId, 10)),
+        );
         await nc.flush();
       }),
     );
@@ -117,7 +126,9 @@ async function main() {
 
     let tracked = 0;
     while (tracked < AGENTS && performance.now() - started < DEADLINE_MS) {
-      const stats = await platform.rpc.request<IngestionStats>(Subjects.ingestionStats, {}).catch(() => undefined);
+      const stats = await platform.rpc
+        .request<IngestionStats>(Subjects.ingestionStats, {})
+        .catch(() => undefined);
       tracked = stats?.agentsTracked ?? tracked;
       if (tracked < AGENTS) await new Promise((r) => setTimeout(r, 100));
     }
