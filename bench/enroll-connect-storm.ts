@@ -3,7 +3,7 @@
  * fresh platform (tokens, provisioning, ingestion, gateway as processes, SQLite, the secured bus). Each
  * does what the real agent does: generate its key, enroll over the gateway's intake (retrying 429/5xx
  * with the agent's backoff), open its own NATS connection with the JWT it got (TLS, nkey challenge)
- * and send one heartbeat. Measured: time until all are enrolled, until all are connected, and until
+ * and heartbeat every 10 s (the agent's default) from then on. Measured: time until all are enrolled, until all are connected, and until
  * ingestion tracks all of them; the per-agent enrollment time (p50/p99); and the services' CPU.
  *
  *   node -r @swc-node/register bench/enroll-connect-storm.ts
@@ -102,8 +102,9 @@ async function main() {
     const allEnrolled = performance.now();
     process.stderr.write(`enrolled ${enrolled.length} in ${((allEnrolled - started) / 1000).toFixed(1)} s\n`);
 
-    // Each agent its own connection, as its own user, over TLS; then one heartbeat.
+    // Each agent its own connection, as its own user, over TLS; then a heartbeat every 10 s (jittered).
     const connectTimes: number[] = [];
+    const beating: NodeJS.Timeout[] = [];
     await Promise.all(
       enrolled.map(async (agent) => {
         const nc = await connect({
@@ -115,11 +116,14 @@ async function main() {
         });
         connections.push(nc);
         connectTimes.push(performance.now() - allEnrolled);
-        nc.publish(
-          Subjects.heartbeat(agent.environment, agent.agentId),
-          json.encode(heartbeatBody(agent.agentId, 10)),
-        );
+        const beat = () =>
+          nc.publish(
+            Subjects.heartbeat(agent.environment, agent.agentId),
+            json.encode(heartbeatBody(agent.agentId, 10)),
+          );
+        beat();
         await nc.flush();
+        beating.push(setInterval(beat, 9000 + Math.random() * 2000));
       }),
     );
     const allConnected = performance.now();
@@ -133,6 +137,7 @@ async function main() {
       if (tracked < AGENTS) await new Promise((r) => setTimeout(r, 100));
     }
     const allOnline = performance.now();
+    for (const timer of beating) clearInterval(timer);
     const cpu = Object.fromEntries(Object.entries(samplers).map(([name, s]) => [name, s.stop().cpuPercent]));
 
     const sortedEnroll = enrollTimes.sort((a, b) => a - b);

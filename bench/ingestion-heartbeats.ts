@@ -2,6 +2,7 @@
  * Heartbeats/s handled by ingestion next to raw nats.js pub→sub of the same payload, same run.
  *
  *   node -r @swc-node/register bench/ingestion-heartbeats.ts
+ *   HEARTBEAT_BENCH_SECURED=1 node -r @swc-node/register bench/ingestion-heartbeats.ts   # operator mode + TLS
  *
  * Loopback only, one nats-server of its own, bounded to well under 2 minutes. Publishers and the
  * consumer (raw subscriber or ingestion) share this process and its 2 cores in both runs.
@@ -96,9 +97,12 @@ async function waitForCount(
   }
 }
 
-async function rawBaseline(url: string): Promise<{ perSecond: number; received: number }> {
-  const publishers = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect({ servers: url })));
-  const consumer = await connect({ servers: url });
+/** How the bench connects: anonymously, or (secured) as a user allowed everything, over TLS. */
+let open: () => Promise<NatsConnection>;
+
+async function rawBaseline(): Promise<{ perSecond: number; received: number }> {
+  const publishers = await Promise.all(Array.from({ length: CONNECTIONS }, () => open()));
+  const consumer = await open();
   let received = 0;
   consumer.subscribe(Subjects.heartbeatWildcard, {
     queue: 'baseline',
@@ -121,13 +125,16 @@ async function rawBaseline(url: string): Promise<{ perSecond: number; received: 
 
 async function ingestion(
   url: string,
+  busEnv: Record<string, string>,
 ): Promise<{ perSecond: number; accepted: number; rejected: Record<string, number> }> {
-  const control = await connect({ servers: url });
+  const control = await open();
   const tokens = await new TestTokenService(control).start();
   const database = await createTestDatabase('sqlite', 'ingestion');
-  const app = await startTestIngestion(ingestionConfig(url, database, { LAST_SEEN_FLUSH_SECONDS: '5' }));
+  const app = await startTestIngestion(
+    ingestionConfig(url, database, { LAST_SEEN_FLUSH_SECONDS: '5', ...busEnv }),
+  );
   const metrics = app.get(IngestionMetrics);
-  const publishers = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect({ servers: url })));
+  const publishers = await Promise.all(Array.from({ length: CONNECTIONS }, () => open()));
   try {
     const agents = makeAgents((agentId) => tokens.issue('bench', agentId));
     // Warm-up: one heartbeat per agent, so each agent is looked up once (batched) and cached;
@@ -179,11 +186,17 @@ function validationCost(): { classValidatorMicros: number; handRolledMicros: num
 }
 
 async function main() {
-  const server = await startNatsServer();
+  const secured = process.env.HEARTBEAT_BENCH_SECURED === '1';
+  const server = await startNatsServer({ secured });
+  const bus = server.bus;
+  open = bus ? () => bus.connectWith('bench', ['>'], ['>']) : () => connect({ servers: server.url });
+  const busEnv: Record<string, string> = bus
+    ? { NATS_CREDS: bus.credsFile('ingestion'), NATS_CA_FILE: bus.caFile }
+    : {};
   try {
     const validation = validationCost();
-    const baseline = await rawBaseline(server.url);
-    const handled = await ingestion(server.url);
+    const baseline = await rawBaseline();
+    const handled = await ingestion(server.url, busEnv);
     const rows = [
       ['raw nats.js pub→sub (parse only)', Math.round(baseline.perSecond), baseline.received],
       ['ingestion (identity + check + last-seen)', Math.round(handled.perSecond), handled.accepted],
@@ -194,7 +207,8 @@ async function main() {
         .join(' ')} (2 cores)`,
     );
     console.log(
-      `Heartbeats: ${MESSAGES} messages, ${AGENTS} agents, ${CONNECTIONS} publishing connections\n`,
+      `Heartbeats: ${MESSAGES} messages, ${AGENTS} agents, ${CONNECTIONS} publishing connections, ` +
+        `${secured ? 'operator mode + TLS' : 'anonymous plain TCP'}\n`,
     );
     console.log('| path | heartbeats/s | handled |');
     console.log('|---|---:|---:|');

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// Ed25519 through Node's crypto for every nkeys.js user of the process (see native-ed25519.ts).
+import './native-ed25519';
 export * from './subjects';
 export * from './errors';
 export * from './validation';
