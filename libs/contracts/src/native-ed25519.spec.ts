@@ -10,7 +10,9 @@ describe('Ed25519 through node:crypto for nkeys.js', () => {
   const reference = nacl.sign.keyPair.fromSeed(seed);
 
   it('signs exactly as tweetnacl does, with the same public key', () => {
-    expect(Buffer.from(key.sign(message))).toEqual(Buffer.from(nacl.sign.detached(message, reference.secretKey)));
+    expect(Buffer.from(key.sign(message))).toEqual(
+      Buffer.from(nacl.sign.detached(message, reference.secretKey)),
+    );
     const publicKey = Codec.decode(Prefix.User, new TextEncoder().encode(key.getPublicKey()));
     expect(Buffer.from(publicKey)).toEqual(Buffer.from(reference.publicKey));
   });

@@ -19,7 +19,11 @@ const CACHE_LIMIT = 10_000;
 const privateKeys = new Map<string, KeyObject>();
 const publicKeys = new Map<string, KeyObject>();
 
-function cached(cache: Map<string, KeyObject>, raw: Uint8Array, build: (der: Buffer) => KeyObject): KeyObject {
+function cached(
+  cache: Map<string, KeyObject>,
+  raw: Uint8Array,
+  build: (der: Buffer) => KeyObject,
+): KeyObject {
   const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
   let key = cache.get(id);
   if (!key) {
