@@ -44,6 +44,17 @@ export class IngestionConfig extends CommonConfig {
   @Max(5)
   METRICS_STREAM_REPLICAS: number = 1;
 
+  /**
+   * Deliveries of one metrics message before JetStream gives up on it and ingestion parks it as
+   * `max_deliveries`. Outages do not count (held messages are not redelivered); crashes with the
+   * message in hand and refused writes do.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  METRICS_MAX_DELIVERIES: number = 20;
+
   /** Window in which JetStream drops a republished `Nats-Msg-Id` (seconds). */
   @Type(() => Number)
   @IsInt()

@@ -6,6 +6,7 @@ import { EventOutbox } from '@app/outbox';
 import { IngestionConfig } from './config';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { LivenessTracker } from './liveness/liveness-tracker';
+import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
@@ -26,6 +27,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly heartbeats: HeartbeatSubscriber,
     private readonly liveness: LivenessTracker,
     private readonly consumer: MetricsConsumer,
+    private readonly exhausted: ExhaustedDeliveryParker,
     private readonly retention: RetentionJob,
     private readonly repository: MetricsRepository,
     private readonly outbox: EventOutbox,
@@ -42,11 +44,13 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     this.liveness.start();
     this.heartbeats.start();
     this.consumer.start();
+    this.exhausted.start();
     this.retention.start();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.heartbeats.stop();
+    this.exhausted.stop();
     await this.consumer.stop();
     await this.liveness.stop();
     await this.outbox.relay();

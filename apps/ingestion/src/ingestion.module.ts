@@ -14,12 +14,14 @@ import { IngestionLifecycle } from './ingestion.lifecycle';
 import { AgentsRepository } from './liveness/agents.repository';
 import { LivenessTracker } from './liveness/liveness-tracker';
 import { DeadLetterParker } from './metrics/dead-letter';
+import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsIngestor } from './metrics/metrics-ingestor';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { MetricsWriter } from './metrics/metrics-writer';
 import { migrations } from './migrations';
 import { IngestionMetrics } from './observability/ingestion-metrics';
+import { RejectedInput } from './observability/rejected-input';
 import { MetricsQueryController } from './query/metrics-query.controller';
 import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
@@ -71,6 +73,11 @@ export class IngestionModule {
           inject: [CachedTokenVerifier],
         },
         eventOutboxProvider(IngestionMetrics),
+        {
+          provide: RejectedInput,
+          useFactory: (metrics: IngestionMetrics, clock: Clock) => new RejectedInput(metrics, clock),
+          inject: [IngestionMetrics, Clock],
+        },
         AgentsRepository,
         LivenessTracker,
         HeartbeatSubscriber,
@@ -78,6 +85,7 @@ export class IngestionModule {
         MetricsRepository,
         MetricsWriter,
         DeadLetterParker,
+        ExhaustedDeliveryParker,
         MetricsIngestor,
         MetricsConsumer,
         RetentionJob,

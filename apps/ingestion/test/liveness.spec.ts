@@ -15,6 +15,7 @@ import {
   testEngines,
   waitFor,
 } from '@app/testing';
+import { ManualClock } from '@app/clock';
 import { IngestionConfig } from '../src/config';
 import { IngestionDB } from '../src/database';
 import { AgentsRepository } from '../src/liveness/agents.repository';
@@ -23,7 +24,6 @@ import { migrations } from '../src/migrations';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
 import {
   ingestionConfig,
-  ManualClock,
   publishHeartbeat,
   recordLivenessEvents,
   startTestIngestion,

@@ -20,6 +20,12 @@ export const Subjects = {
   /** Parked messages, one subject per source: `deadletter.metrics`. */
   deadLetter: (source: string) => `deadletter.${source}`,
   deadLetterWildcard: 'deadletter.>',
+  /**
+   * JetStream's advisory, published when it gives up redelivering a message to a consumer (its
+   * `max_deliver` is spent): the body names the stream sequence (`stream_seq`).
+   */
+  maxDeliveriesAdvisory: (stream: string, consumer: string) =>
+    `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`,
 
   tokens: {
     issue: 'tokens.issue',

@@ -11,6 +11,7 @@ import {
 } from '../credentials/agent-credential-checker';
 import { LivenessTracker } from '../liveness/liveness-tracker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { RejectedInput } from '../observability/rejected-input';
 import { RevocationNotifier } from '../revocation/revocation-notifier';
 import { checkHeartbeat } from '../wire/agent-message-checks';
 
@@ -45,6 +46,7 @@ export class HeartbeatSubscriber {
     private readonly liveness: LivenessTracker,
     private readonly metrics: IngestionMetrics,
     private readonly revocations: RevocationNotifier,
+    private readonly rejected: RejectedInput,
   ) {
     this.received = metrics.received.labels('heartbeat');
     this.accepted = metrics.accepted.labels('heartbeat');
@@ -67,7 +69,7 @@ export class HeartbeatSubscriber {
   handle(msg: Msg): void {
     this.received.inc();
     const subject = parseAgentSubject(msg.subject);
-    if (!subject) return this.reject(RejectReasons.invalidSubject);
+    if (!subject) return this.reject(RejectReasons.invalidSubject, msg.subject);
     const outcome = this.credentials.check(
       msg.headers?.get(Headers.credential),
       subject.environment,
@@ -75,7 +77,7 @@ export class HeartbeatSubscriber {
     );
     if (!(outcome instanceof Promise)) return this.accept(msg, subject, outcome);
     if (this.pendingVerifications >= MAX_PENDING_VERIFICATIONS)
-      return this.reject(RejectReasons.unverifiable);
+      return this.reject(RejectReasons.unverifiable, msg.subject);
     this.pendingVerifications++;
     void outcome.then((result) => {
       this.pendingVerifications--;
@@ -87,7 +89,7 @@ export class HeartbeatSubscriber {
     if (!outcome.ok) {
       if (outcome.reason === RejectReasons.revoked)
         this.revocations.notify(subject.environment, subject.agentId);
-      return this.reject(outcome.reason);
+      return this.reject(outcome.reason, msg.subject);
     }
     let body: unknown;
     try {
@@ -95,11 +97,12 @@ export class HeartbeatSubscriber {
         Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).toString('utf8'),
       );
     } catch {
-      return this.reject(RejectReasons.invalidPayload);
+      return this.reject(RejectReasons.invalidPayload, msg.subject, 'body is not JSON');
     }
     const heartbeat = checkHeartbeat(body);
-    if (!heartbeat.ok || heartbeat.value.agentId !== subject.agentId)
-      return this.reject(RejectReasons.invalidPayload);
+    if (!heartbeat.ok) return this.reject(RejectReasons.invalidPayload, msg.subject, heartbeat.reason);
+    if (heartbeat.value.agentId !== subject.agentId)
+      return this.reject(RejectReasons.invalidPayload, msg.subject, 'body agentId differs from the subject');
     this.liveness.recordHeartbeat({
       agentId: subject.agentId,
       organizationId: outcome.token.organizationId,
@@ -109,7 +112,7 @@ export class HeartbeatSubscriber {
     this.accepted.inc();
   }
 
-  private reject(reason: RejectReason): void {
-    this.metrics.rejected.inc({ kind: 'heartbeat', reason });
+  private reject(reason: RejectReason, subject: string, detail?: string): void {
+    this.rejected.record('heartbeat', reason, { subject, detail });
   }
 }

@@ -40,8 +40,14 @@ export async function ensureMetricsStream(jsm: JetStreamManager, config: Ingesti
   });
   try {
     const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
-    if (info.config.ack_wait !== nanos(ACK_WAIT_SECONDS)) {
-      await jsm.consumers.update(Streams.metrics, METRICS_CONSUMER, { ack_wait: nanos(ACK_WAIT_SECONDS) });
+    if (
+      info.config.ack_wait !== nanos(ACK_WAIT_SECONDS) ||
+      info.config.max_deliver !== config.METRICS_MAX_DELIVERIES
+    ) {
+      await jsm.consumers.update(Streams.metrics, METRICS_CONSUMER, {
+        ack_wait: nanos(ACK_WAIT_SECONDS),
+        max_deliver: config.METRICS_MAX_DELIVERIES,
+      });
     }
   } catch (error) {
     if (!(error instanceof NatsError) || error.api_error?.err_code !== 10014) throw error;
@@ -51,8 +57,9 @@ export async function ensureMetricsStream(jsm: JetStreamManager, config: Ingesti
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ACK_WAIT_SECONDS),
       max_ack_pending: MAX_ACK_PENDING,
-      // Unlimited: poison messages are parked by ingestion itself, and an outage must not exhaust deliveries.
-      max_deliver: -1,
+      // Bounded, so nothing is retried forever: an outage costs no delivery (ingestion holds what it has
+      // in hand), poison is parked after three, and what JetStream gives up on is parked from its advisory.
+      max_deliver: config.METRICS_MAX_DELIVERIES,
     });
   }
 }

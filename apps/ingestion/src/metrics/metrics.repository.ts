@@ -37,6 +37,9 @@ const SQLITE_SAMPLE_CHUNK_ROWS = 5000;
 const POSTGRES_SAMPLE_CHUNK_ROWS = 50_000;
 
 const batchKey = (agentId: string, seq: number) => `${agentId}:${seq}`;
+/** Not a valid agent id (AGENT_ID_PATTERN has no spaces), so the probe row can never meet a real one. */
+const PROBE_AGENT = 'write probe';
+const ROLLBACK = Symbol('rollback the write probe');
 
 @Injectable()
 export class MetricsRepository {
@@ -135,13 +138,27 @@ export class MetricsRepository {
     if (this.database.engine === 'sqlite') await sql`pragma cache_size = -65536`.execute(this.database.db);
   }
 
-  /** Cheap liveness probe: tells "the database is down" from "this batch cannot be stored". */
-  async ping(): Promise<boolean> {
+  /**
+   * Whether the database takes a write right now: one batch key and one sample are written to the
+   * real tables and rolled back. Tells "storage is down or full" (the probe fails too; `select 1`
+   * would still answer on a full disk) from "this batch cannot be stored" (the probe succeeds).
+   */
+  async acceptsWrites(now: number): Promise<boolean> {
     try {
-      await sql`select 1`.execute(this.database.db);
+      await this.database.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('metric_batches')
+          .values({ agent_id: PROBE_AGENT, seq: 0, stored_at: now })
+          .execute();
+        await trx
+          .insertInto('samples')
+          .values({ agent_id: PROBE_AGENT, name: 'probe', tags: '{}', ts: now, value: 0, unit: null })
+          .execute();
+        throw ROLLBACK;
+      });
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      return error === ROLLBACK;
     }
   }
 

@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JSONCodec, NatsConnection, Subscription } from 'nats';
+import { Streams, Subjects } from '@app/contracts';
+import { NATS_CONNECTION } from '@app/messaging';
+import { RejectReasons } from '../credentials/agent-credential-checker';
+import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { DeadLetterParker } from './dead-letter';
+import { METRICS_CONSUMER } from './metrics-stream';
+
+/** One instance handles each advisory, like the heartbeats. */
+const QUEUE_GROUP = 'ingestion';
+
+interface MaxDeliveriesAdvisory {
+  stream_seq: number;
+  deliveries: number;
+}
+
+const json = JSONCodec<MaxDeliveriesAdvisory>();
+
+/**
+ * Parks what JetStream gave up on. The metrics consumer stops redelivering a message after
+ * METRICS_MAX_DELIVERIES deliveries that none ended in an ack (instances died with it in hand, or kept
+ * handing it back), and says so in an advisory; one instance reads the message back by its sequence
+ * and parks it as `max_deliveries`, so nothing is retried forever and nothing vanishes unseen.
+ */
+@Injectable()
+export class ExhaustedDeliveryParker {
+  private readonly logger = new Logger(ExhaustedDeliveryParker.name);
+  private subscription?: Subscription;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly deadLetter: DeadLetterParker,
+    private readonly metrics: IngestionMetrics,
+  ) {}
+
+  start(): void {
+    this.subscription ??= this.nc.subscribe(
+      Subjects.maxDeliveriesAdvisory(Streams.metrics, METRICS_CONSUMER),
+      {
+        queue: QUEUE_GROUP,
+        callback: (err, msg) => {
+          if (!err) void this.park(json.decode(msg.data));
+        },
+      },
+    );
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+
+  private async park(advisory: MaxDeliveriesAdvisory): Promise<void> {
+    try {
+      const jsm = await this.nc.jetstreamManager();
+      const stored = await jsm.streams.getMessage(Streams.metrics, { seq: advisory.stream_seq });
+      await this.deadLetter.park(
+        { subject: stored.subject, data: stored.data, headers: stored.header, seq: stored.seq },
+        RejectReasons.maxDeliveries,
+        `delivered ${advisory.deliveries} times without being stored`,
+      );
+      this.metrics.rejected.inc({ kind: 'metrics', reason: RejectReasons.maxDeliveries });
+      this.metrics.deadLettered.inc();
+    } catch (error) {
+      // Gone already (the stream's limits discarded it) or JetStream unavailable: it stays undelivered until max_age.
+      this.logger.warn(
+        { err: error, streamSeq: advisory.stream_seq },
+        'could not park a metrics message JetStream stopped delivering',
+      );
+    }
+  }
+}
