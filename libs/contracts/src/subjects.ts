@@ -13,6 +13,12 @@ export const Subjects = {
    */
   agentControl: (environment: string, agentId: string) => `agents.${environment}.${agentId}.control`,
   heartbeatWildcard: 'agents.*.*.heartbeat',
+  /**
+   * Ingestion's own probe, published by every instance twice a second and received through the heartbeat
+   * subscription like a heartbeat: an instance that receives none cannot hear agents either. `_probe`
+   * is no valid environment name, so no agent subject can be mistaken for it.
+   */
+  heartbeatProbe: 'agents._probe.ingestion.heartbeat',
   metricsWildcard: 'agents.*.*.metrics',
   /** Events are facts published to the EVENTS stream: `events.agent.offline`, `events.token.revoked`, … */
   event: (kind: string) => `events.${kind}`,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Msg, NatsConnection, Subscription } from 'nats';
 import { Counter } from 'prom-client';
 import { Headers, parseAgentSubject, Subjects } from '@app/contracts';
@@ -9,7 +9,7 @@ import {
   RejectReason,
   RejectReasons,
 } from '../credentials/agent-credential-checker';
-import { LivenessTracker } from '../liveness/liveness-tracker';
+import { HEARTBEAT_PROBE_INTERVAL_MS, LivenessTracker } from '../liveness/liveness-tracker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { RejectedInput } from '../observability/rejected-input';
 import { RevocationNotifier } from '../revocation/revocation-notifier';
@@ -34,7 +34,9 @@ type AgentSubject = NonNullable<ReturnType<typeof parseAgentSubject>>;
  */
 @Injectable()
 export class HeartbeatSubscriber {
+  private readonly logger = new Logger(HeartbeatSubscriber.name);
   private subscription?: Subscription;
+  private probeTimer?: NodeJS.Timeout;
   private pendingVerifications = 0;
   // Label lookups resolved once: the per-message cost is an increment.
   private readonly received: Counter.Internal;
@@ -56,17 +58,31 @@ export class HeartbeatSubscriber {
     this.subscription ??= this.nc.subscribe(Subjects.heartbeatWildcard, {
       queue: HEARTBEAT_QUEUE_GROUP,
       callback: (err, msg) => {
-        if (!err) this.handle(msg);
+        // Refused by the server (permissions): nothing arrives any more, so the tracker stops judging silence.
+        if (err)
+          this.logger.error({ err }, 'heartbeat subscription failed; this instance hears no heartbeats');
+        else this.handle(msg);
       },
     });
+    // Proof that the subscription delivers, independent of the agents (see LivenessTracker).
+    this.probeTimer ??= setInterval(
+      () => this.nc.publish(Subjects.heartbeatProbe),
+      HEARTBEAT_PROBE_INTERVAL_MS,
+    );
   }
 
   stop(): void {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
   }
 
   handle(msg: Msg): void {
+    if (msg.subject === Subjects.heartbeatProbe) {
+      this.liveness.heard();
+      return;
+    }
     this.received.inc();
     const subject = parseAgentSubject(msg.subject);
     if (!subject) return this.reject(RejectReasons.invalidSubject, msg.subject);
@@ -76,8 +92,10 @@ export class HeartbeatSubscriber {
       subject.agentId,
     );
     if (!(outcome instanceof Promise)) return this.accept(msg, subject, outcome);
-    if (this.pendingVerifications >= MAX_PENDING_VERIFICATIONS)
+    if (this.pendingVerifications >= MAX_PENDING_VERIFICATIONS) {
+      this.liveness.couldNotVerify();
       return this.reject(RejectReasons.unverifiable, msg.subject);
+    }
     this.pendingVerifications++;
     void outcome.then((result) => {
       this.pendingVerifications--;
@@ -86,6 +104,10 @@ export class HeartbeatSubscriber {
   }
 
   private accept(msg: Msg, subject: AgentSubject, outcome: CredentialOutcome): void {
+    if (!outcome.ok && outcome.reason === RejectReasons.unverifiable) {
+      this.liveness.couldNotVerify();
+      return this.reject(outcome.reason, msg.subject);
+    }
     if (!outcome.ok) {
       if (outcome.reason === RejectReasons.revoked)
         this.revocations.notify(subject.environment, subject.agentId);
