@@ -203,7 +203,7 @@ postgresOnly('metrics ingestion during a PostgreSQL outage', () => {
     await admin.end();
   });
 
-  it('pauses while the database refuses connections and resumes without loss', async () => {
+  it('holds metrics while the database refuses connections, answers queries with "database unavailable", and resumes without loss', async () => {
     app = await startTestIngestion(ingestionConfig(server.url, database));
     const reader = await openIngestionDatabase(database);
     const credential = tokens.issue('prod-1', 'agent-a');
@@ -215,6 +215,16 @@ postgresOnly('metrics ingestion during a PostgreSQL outage', () => {
     const dbName = new URL(database.options.databaseUrl!).pathname.slice(1);
     await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [dbName]);
+    await expect(
+      new RpcClient(nc).request(Subjects.metricsQuery, {
+        organizationId: 'org-1',
+        agentId: 'agent-a',
+        name: 'cpu.usage',
+        from: 0,
+        to: 60_000,
+        stepSeconds: 60,
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, message: 'database unavailable' });
     for (let seq = 51; seq <= 150; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq);
     const metrics = app.get(IngestionMetrics);
     await waitFor('a failed commit', async () => (await metrics.total(metrics.storageFailures)) > 0);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { AgentLivenessData, EventKinds } from '@app/contracts';
+import { AgentLivenessData, EventKinds, isDependencyUnavailable } from '@app/contracts';
 import { ConnectionState, NATS_CONNECTION } from '@app/messaging';
 import { EventOutbox, OutboxEvent } from '@app/outbox';
 import { Clock } from '@app/clock';
@@ -130,7 +130,8 @@ export class LivenessTracker {
         this.metrics.agentsOnline.set(counts.online);
         this.metrics.agentsTracked.set(counts.tracked);
       } catch (error) {
-        this.logger.warn({ err: error }, 'liveness round failed; retrying next round');
+        if (!isDependencyUnavailable(error))
+          this.logger.warn({ err: error }, 'liveness round failed; retrying next round');
       } finally {
         this.ticking = undefined;
       }
