@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { TokenLookupMode, TokenLookupModes } from '@app/auth';
 import { CommonConfig } from '@app/config';
 
@@ -32,11 +32,15 @@ export class IngestionConfig extends CommonConfig {
   @Min(60)
   METRICS_STREAM_MAX_AGE_SECONDS: number = 86400;
 
-  /** Size cap of AGENT_METRICS in bytes; -1 = unlimited (age still applies). */
+  /**
+   * Size cap of AGENT_METRICS in bytes; -1 = unlimited (age still applies). Unset: 8 GiB, or half of
+   * what JetStream can still reserve when that is less (a small disk); see ensureMetricsStream.
+   */
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(-1)
-  METRICS_STREAM_MAX_BYTES: number = 8 * 1024 ** 3;
+  METRICS_STREAM_MAX_BYTES?: number = undefined;
 
   @Type(() => Number)
   @IsInt()

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
 import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
@@ -20,6 +20,8 @@ import { RetentionJob } from './retention/retention-job';
  */
 @Injectable()
 export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(IngestionLifecycle.name);
+
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly config: IngestionConfig,
@@ -37,7 +39,12 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     const jsm = await this.nc.jetstreamManager();
     await ensureEventsStream(jsm);
     await ensureDeadLetterStream(jsm);
-    await ensureMetricsStream(jsm, this.config);
+    const stream = await ensureMetricsStream(jsm, this.config);
+    if (stream.reservable !== undefined)
+      this.logger.warn(
+        { maxBytes: stream.maxBytes, reservableBytes: stream.reservable },
+        'AGENT_METRICS sized to half of what JetStream can reserve (less than the 8 GiB default; METRICS_STREAM_MAX_BYTES unset)',
+      );
     await this.repository.tuneForIngestion();
     this.verifier.start();
     this.outbox.start();

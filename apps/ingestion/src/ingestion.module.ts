@@ -1,10 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { CachedTokenVerifier } from '@app/auth';
-import { DatabaseModule } from '@app/persistence';
+import { Streams } from '@app/contracts';
+import { Database, DATABASE, DatabaseModule } from '@app/persistence';
 import { NATS_CONNECTION, NatsModule, RpcClient } from '@app/messaging';
 import { eventOutboxProvider } from '@app/outbox';
-import { healthServerProvider, structuredLogging } from '@app/observability';
+import {
+  allChecks,
+  HealthServer,
+  jetStreamCheck,
+  natsAndDatabaseChecks,
+  structuredLogging,
+} from '@app/observability';
 import { Clock, SystemClock } from '@app/clock';
 import { IngestionConfig } from './config';
 import { AgentCredentialChecker } from './credentials/agent-credential-checker';
@@ -57,7 +64,26 @@ export class IngestionModule {
           provide: IngestionMetrics,
           useFactory: () => new IngestionMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        healthServerProvider(IngestionMetrics, config.METRICS_PORT),
+        {
+          // Healthy while NATS, the database, JetStream (AGENT_METRICS) and the heartbeat subscription all work.
+          provide: HealthServer,
+          useFactory: (
+            metrics: IngestionMetrics,
+            nc: NatsConnection,
+            database: Database<unknown>,
+            liveness: LivenessTracker,
+          ) =>
+            new HealthServer(
+              config.METRICS_PORT,
+              metrics.registry,
+              allChecks(
+                natsAndDatabaseChecks(nc, database.db),
+                jetStreamCheck(nc, Streams.metrics),
+                async () => (liveness.hearing ? [] : ['heartbeats']),
+              ),
+            ),
+          inject: [IngestionMetrics, NATS_CONNECTION, DATABASE, LivenessTracker],
+        },
         {
           provide: CachedTokenVerifier,
           useFactory: (rpc: RpcClient, nc: NatsConnection) =>

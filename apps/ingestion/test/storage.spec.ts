@@ -99,6 +99,7 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
   let tokens: TestTokenService;
   let database: TestDatabase;
   let app: INestMicroservice;
+  let credential: string;
   /** An hour ago, on a minute boundary: inside the window of timestamps ingestion accepts. */
   const t0 = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
 
@@ -108,7 +109,7 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
     tokens = await new TestTokenService(nc).start();
     database = await createTestDatabase(engine, 'ingestion');
     app = await startTestIngestion(ingestionConfig(server.url, database));
-    const credential = tokens.issue('prod-1', 'agent-a', 'org-1');
+    credential = tokens.issue('prod-1', 'agent-a', 'org-1');
     // Two samples per 60 s bucket for core 0 and core 1, three buckets.
     for (let seq = 0; seq < 6; seq++) {
       await publishMetrics(nc, 'prod-1', 'agent-a', credential, seq, {
@@ -174,6 +175,26 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
     const error = await query('org-1', { stepSeconds: 1, to: t0 + 86_400_000 }).catch((e) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect(error.code).toBe(ErrorCodes.VALIDATION_FAILED);
+  });
+
+  it("says when the metric's newest sample is older than the agent's offline threshold, instead of a silent empty answer", async () => {
+    // Nothing in the last minute: an empty 200 would look like an idle host, not missing data.
+    const recent = await query('org-1', { from: Date.now() - 60_000, to: Date.now() });
+    expect(recent).toMatchObject({ series: [], stale: true, newestSampleAt: t0 + 150_000 });
+
+    await publishMetrics(nc, 'prod-1', 'agent-a', credential, 6, {
+      body: {
+        agentId: 'agent-a',
+        seq: 6,
+        collectedAt: Date.now(),
+        samples: [{ name: 'cpu.usage', value: 1 }],
+      },
+    });
+    const fresh = await waitFor('the fresh sample stored', async () => {
+      const result = await query('org-1');
+      return result.newestSampleAt! > t0 + 150_000 && result;
+    });
+    expect(fresh.stale).toBe(false);
   });
 });
 

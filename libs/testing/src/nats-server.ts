@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
@@ -10,8 +10,11 @@ export interface NatsServerHandle {
   storeDir: string;
   /** Stops the server (SIGTERM, then SIGKILL); the store dir is kept for restart(). */
   stop(): Promise<void>;
-  /** Starts it again on the same port with the same JetStream store. */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port with the same JetStream store; `{ jetstream: false }` without
+   * JetStream, as a server whose JetStream gave up (a full disk) looks to its clients.
+   */
+  restart(options?: { jetstream?: boolean }): Promise<void>;
   /** Stops it and deletes its store. */
   dispose(): Promise<void>;
   /** The server's log so far, for failure messages. */
@@ -23,27 +26,33 @@ export interface NatsServerHandle {
  * (`-p -1`, read back from its ports file: no race on a "free" port), later restarts on the
  * same port so clients can reconnect.
  */
-export async function startNatsServer(options: { binary?: string } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(
+  options: {
+    binary?: string;
+    /** JetStream's file storage limit (its `max_file_store`), as on a small disk; default: 75 % of the free disk. */
+    maxFileStoreBytes?: number;
+  } = {},
+): Promise<NatsServerHandle> {
   const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const root = mkdtempSync(join(tmpdir(), 'rca-nats-'));
   const storeDir = join(root, 'js');
   let logText = '';
   let child: ChildProcess | undefined;
   let port = -1;
+  let jetstream = true;
 
   const launch = async () => {
     const portsDir = mkdtempSync(join(root, 'ports-'));
-    const args = [
-      '-a',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-js',
-      '-sd',
-      storeDir,
-      '--ports_file_dir',
-      portsDir,
-    ];
+    const args = ['-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', portsDir];
+    if (jetstream && options.maxFileStoreBytes !== undefined) {
+      // The limit exists only in a config file, which then names the store too (-sd beside it is refused).
+      const config = join(root, 'nats-server.conf');
+      writeFileSync(
+        config,
+        `jetstream { store_dir: "${storeDir}", max_file_store: ${options.maxFileStoreBytes} }\n`,
+      );
+      args.push('-c', config);
+    } else if (jetstream) args.push('-js', '-sd', storeDir);
     const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
@@ -64,7 +73,7 @@ export async function startNatsServer(options: { binary?: string } = {}): Promis
       await new Promise((r) => setTimeout(r, 25));
     }
     if (port < 0) throw new Error(`nats-server did not report its port:\n${logText}`);
-    await waitForJetStream(`nats://127.0.0.1:${port}`, deadline);
+    if (jetstream) await waitForJetStream(`nats://127.0.0.1:${port}`, deadline);
   };
 
   const stop = async () => {
@@ -88,8 +97,9 @@ export async function startNatsServer(options: { binary?: string } = {}): Promis
     },
     storeDir,
     stop,
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       await stop();
+      jetstream = restartOptions.jetstream ?? true;
       await launch();
     },
     dispose: async () => {

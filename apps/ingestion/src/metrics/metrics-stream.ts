@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -6,7 +7,9 @@ import {
   NatsError,
   RetentionPolicy,
   StorageType,
+  StreamConfig,
 } from 'nats';
+import { ConfigError } from '@app/config';
 import { Streams, Subjects } from '@app/contracts';
 import { ensureStream } from '@app/messaging';
 import { IngestionConfig } from '../config';
@@ -21,12 +24,35 @@ export const METRICS_CONSUMER = 'ingestion';
 const ACK_WAIT_SECONDS = 10;
 /** Bounds messages out at once across all instances (each instance holds up to two batches of BATCH_MAX_MESSAGES). */
 const MAX_ACK_PENDING = 20_000;
+/** AGENT_METRICS's size when METRICS_STREAM_MAX_BYTES is unset and JetStream can reserve it. */
+export const METRICS_STREAM_DEFAULT_BYTES = 8 * 1024 ** 3;
+/** Less than this holds minutes of a large fleet's metrics through an outage: start-up fails instead. */
+const METRICS_STREAM_MIN_BYTES = 64 * 1024 ** 2;
+/** JetStream's answer to a stream whose max_bytes it cannot reserve. */
+const INSUFFICIENT_STORAGE = 10047;
 
 const nanos = (seconds: number) => seconds * 1_000_000_000;
+const MiB = 1024 ** 2;
 
-/** AGENT_METRICS belongs to ingestion: created or updated at every start-up with the configured limits. */
-export async function ensureMetricsStream(jsm: JetStreamManager, config: IngestionConfig): Promise<void> {
-  await ensureStream(jsm, {
+export interface MetricsStreamSize {
+  maxBytes: number;
+  /** Set when the default did not fit: what JetStream could still reserve, of which the stream took half. */
+  reservable?: number;
+}
+
+/**
+ * AGENT_METRICS belongs to ingestion: created or updated at every start-up with the configured limits.
+ * Its max_bytes is reserved by JetStream up front, out of nats-server's `max_file_store` (by default
+ * 75 % of the disk that was free when it started). METRICS_STREAM_MAX_BYTES set: exactly that, or
+ * start-up fails with a ConfigError naming the setting. Unset: 8 GiB, or, on a disk too small for it,
+ * half of what JetStream can still reserve (the rest stays for EVENTS and DEAD_LETTER); an existing
+ * stream keeps the size it has.
+ */
+export async function ensureMetricsStream(
+  jsm: JetStreamManager,
+  config: IngestionConfig,
+): Promise<MetricsStreamSize> {
+  const stream: Partial<StreamConfig> & { name: string } = {
     name: Streams.metrics,
     subjects: [Subjects.metricsWildcard],
     retention: RetentionPolicy.Limits,
@@ -34,10 +60,101 @@ export async function ensureMetricsStream(jsm: JetStreamManager, config: Ingesti
     // When full, the oldest unconsumed metrics go first: an outage longer than the limits loses the oldest data, bounded.
     discard: DiscardPolicy.Old,
     max_age: nanos(config.METRICS_STREAM_MAX_AGE_SECONDS),
-    max_bytes: config.METRICS_STREAM_MAX_BYTES,
     duplicate_window: nanos(config.METRICS_DUPLICATE_WINDOW_SECONDS),
     num_replicas: config.METRICS_STREAM_REPLICAS,
-  });
+  };
+  const size =
+    config.METRICS_STREAM_MAX_BYTES === undefined
+      ? await fitStream(jsm, stream)
+      : await sizedStream(jsm, stream, config.METRICS_STREAM_MAX_BYTES);
+  await ensureConsumer(jsm, config);
+  return size;
+}
+
+async function sizedStream(
+  jsm: JetStreamManager,
+  stream: Partial<StreamConfig> & { name: string },
+  maxBytes: number,
+): Promise<MetricsStreamSize> {
+  try {
+    await ensureStream(jsm, { ...stream, max_bytes: maxBytes });
+    return { maxBytes };
+  } catch (error) {
+    if (!isInsufficientStorage(error)) throw error;
+    throw new ConfigError([
+      {
+        variable: 'METRICS_STREAM_MAX_BYTES',
+        reason:
+          `JetStream cannot reserve ${maxBytes} bytes for ${Streams.metrics} on this server (its max_file_store, ` +
+          `by default 75 % of the disk free when nats-server started, is too small): set it lower, or leave it ` +
+          `unset to size the stream from what JetStream has`,
+      },
+    ]);
+  }
+}
+
+async function fitStream(
+  jsm: JetStreamManager,
+  stream: Partial<StreamConfig> & { name: string },
+): Promise<MetricsStreamSize> {
+  try {
+    await ensureStream(jsm, { ...stream, max_bytes: METRICS_STREAM_DEFAULT_BYTES });
+    return { maxBytes: METRICS_STREAM_DEFAULT_BYTES };
+  } catch (error) {
+    if (!isInsufficientStorage(error)) throw error;
+  }
+  const existing = await jsm.streams.info(stream.name).catch(() => undefined);
+  if (existing) {
+    // Its reservation is already held: keep it rather than shrink a stream that may hold an outage's backlog.
+    await ensureStream(jsm, { ...stream, max_bytes: existing.config.max_bytes });
+    return { maxBytes: existing.config.max_bytes };
+  }
+  const reservable = await largestReservation(jsm);
+  const maxBytes = Math.floor(reservable / 2 / MiB) * MiB;
+  if (maxBytes < METRICS_STREAM_MIN_BYTES)
+    throw new ConfigError([
+      {
+        variable: 'METRICS_STREAM_MAX_BYTES',
+        reason:
+          `unset, and JetStream can reserve only ${Math.round(reservable / MiB)} MiB on this server, less than ` +
+          `the ${(2 * METRICS_STREAM_MIN_BYTES) / MiB} MiB ${Streams.metrics} needs to take half of it: ` +
+          `give nats-server more disk (its max_file_store) or set METRICS_STREAM_MAX_BYTES explicitly`,
+      },
+    ]);
+  await ensureStream(jsm, { ...stream, max_bytes: maxBytes });
+  return { maxBytes, reservable };
+}
+
+/**
+ * The largest max_bytes JetStream will reserve now, to within METRICS_STREAM_MIN_BYTES: it says only
+ * yes or no, so scratch streams (on a subject nobody publishes to) are created and deleted, halving
+ * the interval each time; a dozen requests at start-up, only when the default did not fit.
+ */
+async function largestReservation(jsm: JetStreamManager): Promise<number> {
+  const id = randomBytes(4).toString('hex');
+  const name = `${Streams.metrics}_SIZE_PROBE_${id}`;
+  let fits = 0;
+  let refused = METRICS_STREAM_DEFAULT_BYTES;
+  while (refused - fits > METRICS_STREAM_MIN_BYTES / 2) {
+    const size = Math.floor((fits + refused) / 2);
+    try {
+      await jsm.streams.add({
+        name,
+        subjects: [`_rca.size-probe.${id}`],
+        storage: StorageType.File,
+        max_bytes: size,
+      });
+      await jsm.streams.delete(name);
+      fits = size;
+    } catch (error) {
+      if (!isInsufficientStorage(error)) throw error;
+      refused = size;
+    }
+  }
+  return fits;
+}
+
+async function ensureConsumer(jsm: JetStreamManager, config: IngestionConfig): Promise<void> {
   try {
     const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
     if (
@@ -62,4 +179,8 @@ export async function ensureMetricsStream(jsm: JetStreamManager, config: Ingesti
       max_deliver: config.METRICS_MAX_DELIVERIES,
     });
   }
+}
+
+function isInsufficientStorage(error: unknown): boolean {
+  return error instanceof NatsError && error.api_error?.err_code === INSUFFICIENT_STORAGE;
 }

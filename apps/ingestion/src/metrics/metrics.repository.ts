@@ -197,6 +197,17 @@ export class MetricsRepository {
     }));
   }
 
+  /** ts of the newest stored sample of one agent's metric (one index lookup), or null. */
+  async newestSampleAt(agentId: string, name: string): Promise<number | null> {
+    const row = await this.database.db
+      .selectFrom('samples')
+      .select((eb) => eb.fn.max('ts').as('newest'))
+      .where('agent_id', '=', agentId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row?.newest === null || row?.newest === undefined ? null : Number(row.newest);
+  }
+
   /**
    * Deletes up to `limit` samples older than `cutoff`. Rows are scanned in physical order
    * (rowid / ctid), which is roughly insertion order, so old rows are found first without an
