@@ -5,6 +5,7 @@ import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
 import { credentialStorm } from './credential-storm';
 import { metricsLag } from './metrics-lag';
+import { ingestionSoak } from './ingestion-soak';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
 
 /** Every scenario, in the order `npm run bench` runs them (baselines first). */
@@ -18,4 +19,5 @@ export const SCENARIOS: Scenario[] = [
   fleetScale,
   credentialStorm,
   agentFootprint,
+  ingestionSoak,
 ];

@@ -45,7 +45,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
         { maxBytes: stream.maxBytes, reservableBytes: stream.reservable },
         'AGENT_METRICS sized to half of what JetStream can reserve (less than the 8 GiB default; METRICS_STREAM_MAX_BYTES unset)',
       );
-    await this.repository.tuneForIngestion();
+    await this.repository.tuneForIngestion(this.config.SQLITE_CACHE_MIB);
     this.verifier.start();
     this.outbox.start();
     this.liveness.start();
