@@ -14,7 +14,7 @@ import {
 import { IngestionDB } from '../src/database';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
 import { MetricsConsumer } from '../src/metrics/metrics-consumer';
-import { METRICS_CONSUMER } from '../src/metrics/metrics-stream';
+import { ensureMetricsStream, METRICS_CONSUMER } from '../src/metrics/metrics-stream';
 import {
   countRows,
   ingestionConfig,
@@ -230,13 +230,16 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   });
 
   it('parks a message JetStream stopped delivering after METRICS_MAX_DELIVERIES deliveries without an ack', async () => {
-    const app = await startTestIngestion(
-      ingestionConfig(server.url, database, { METRICS_MAX_DELIVERIES: '2' }),
-    );
+    const config = ingestionConfig(server.url, database, { METRICS_MAX_DELIVERIES: '2' });
+    const app = await startTestIngestion(config);
     apps.push(app);
     // Instances that take the message and never acknowledge it (they die with it in hand) are
     // played by this test's fetches; the running instance only listens for JetStream's advisory.
     await app.get(MetricsConsumer).stop();
+    // Its last pull may still be open on the server and would swallow the message: a fresh consumer has none.
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.delete(Streams.metrics, METRICS_CONSUMER);
+    await ensureMetricsStream(jsm, config);
     await publishMetrics(nc, 'prod-1', 'agent-a', tokens.issue('prod-1', 'agent-a'), 1);
     const consumer = await nc.jetstream().consumers.get(Streams.metrics, METRICS_CONSUMER);
     for (let delivery = 1; delivery <= 2; delivery++) {

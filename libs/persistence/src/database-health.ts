@@ -1,13 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
-  CompiledQuery,
-  DatabaseConnection,
-  Dialect,
-  Driver,
-  Kysely,
-  QueryCompiler,
-  TransactionSettings,
-} from 'kysely';
+import { CompiledQuery, DatabaseConnection, Dialect, Driver, Kysely, TransactionSettings } from 'kysely';
 import { DependencyUnavailableError } from '@app/contracts';
 
 /** How long the probe behind a failed query may take before the database counts as unavailable. */
@@ -100,10 +92,19 @@ export function withHealth(dialect: Dialect, health: DatabaseHealth): Dialect {
 }
 
 class HealthTrackingDriver implements Driver {
+  // Only what the wrapped driver supports: Kysely refuses savepoints for a driver without them.
+  readonly savepoint?: Driver['savepoint'];
+  readonly rollbackToSavepoint?: Driver['rollbackToSavepoint'];
+  readonly releaseSavepoint?: Driver['releaseSavepoint'];
+
   constructor(
     private readonly inner: Driver,
     private readonly health: DatabaseHealth,
-  ) {}
+  ) {
+    this.savepoint = inner.savepoint?.bind(inner);
+    this.rollbackToSavepoint = inner.rollbackToSavepoint?.bind(inner);
+    this.releaseSavepoint = inner.releaseSavepoint?.bind(inner);
+  }
 
   init(): Promise<void> {
     return this.inner.init();
@@ -129,26 +130,6 @@ class HealthTrackingDriver implements Driver {
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     return this.inner.rollbackTransaction(connection);
-  }
-
-  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await this.inner.savepoint?.(connection, name, compile);
-  }
-
-  async rollbackToSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ) {
-    await this.inner.rollbackToSavepoint?.(connection, name, compile);
-  }
-
-  async releaseSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ) {
-    await this.inner.releaseSavepoint?.(connection, name, compile);
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {

@@ -81,7 +81,7 @@ export class LivenessTracker {
     this.pending.set(agent.agentId, { ...agent, lastSeenAt: now });
   }
 
-  /** Something reached the heartbeat subscription: a heartbeat, judged either way, or a probe. */
+  /** Something reached the heartbeat subscription: an accepted heartbeat, or a probe. */
   heard(): number {
     const now = this.clock.now();
     if (now - this.lastHeardAt > DEAF_AFTER_MS) {
@@ -97,7 +97,7 @@ export class LivenessTracker {
     this.observeFrom(this.clock.now());
   }
 
-  /** False while nothing, not even a probe, has reached the heartbeat subscription for DEAF_AFTER_MS. */
+  /** False while the NATS link is down, or nothing (not even a probe) reached the heartbeat subscription for DEAF_AFTER_MS. */
   get hearing(): boolean {
     return this.clock.now() - this.lastHeardAt <= DEAF_AFTER_MS && this.link.isConnected;
   }
@@ -170,9 +170,8 @@ export class LivenessTracker {
    */
   async sweep(asOf = this.clock.now()): Promise<number> {
     if (!this.hearing) return 0;
-    const now = asOf;
     const offline = await this.agents.markSilentOffline(
-      now,
+      asOf,
       this.config.LIVENESS_MISSED_HEARTBEATS,
       this.observingSince,
       (trx, transitions) =>
@@ -181,7 +180,7 @@ export class LivenessTracker {
           transitions.map((t) =>
             livenessEvent(EventKinds.agentOffline, t, {
               lastSeenAt: t.lastSeenAt,
-              silentForMs: now - t.lastSeenAt,
+              silentForMs: asOf - t.lastSeenAt,
             }),
           ),
         ),

@@ -4,6 +4,7 @@ import { Streams, Subjects } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
 import { RejectReasons } from '../credentials/agent-credential-checker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { RejectedInput } from '../observability/rejected-input';
 import { DeadLetterParker } from './dead-letter';
 import { METRICS_CONSUMER } from './metrics-stream';
 
@@ -32,6 +33,7 @@ export class ExhaustedDeliveryParker {
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly deadLetter: DeadLetterParker,
     private readonly metrics: IngestionMetrics,
+    private readonly rejected: RejectedInput,
   ) {}
 
   start(): void {
@@ -40,7 +42,7 @@ export class ExhaustedDeliveryParker {
       {
         queue: QUEUE_GROUP,
         callback: (err, msg) => {
-          if (!err) void this.park(json.decode(msg.data));
+          if (!err) void this.park(msg.data);
         },
       },
     );
@@ -51,21 +53,24 @@ export class ExhaustedDeliveryParker {
     this.subscription = undefined;
   }
 
-  private async park(advisory: MaxDeliveriesAdvisory): Promise<void> {
+  private async park(data: Uint8Array): Promise<void> {
+    let advisory: MaxDeliveriesAdvisory | undefined;
     try {
+      advisory = json.decode(data);
       const jsm = await this.nc.jetstreamManager();
       const stored = await jsm.streams.getMessage(Streams.metrics, { seq: advisory.stream_seq });
+      const detail = `delivered ${advisory.deliveries} times without being stored`;
       await this.deadLetter.park(
         { subject: stored.subject, data: stored.data, headers: stored.header, seq: stored.seq },
         RejectReasons.maxDeliveries,
-        `delivered ${advisory.deliveries} times without being stored`,
+        detail,
       );
-      this.metrics.rejected.inc({ kind: 'metrics', reason: RejectReasons.maxDeliveries });
+      this.rejected.record('metrics', RejectReasons.maxDeliveries, { subject: stored.subject, detail });
       this.metrics.deadLettered.inc();
     } catch (error) {
       // Gone already (the stream's limits discarded it) or JetStream unavailable: it stays undelivered until max_age.
       this.logger.warn(
-        { err: error, streamSeq: advisory.stream_seq },
+        { err: error, streamSeq: advisory?.stream_seq },
         'could not park a metrics message JetStream stopped delivering',
       );
     }
