@@ -260,6 +260,15 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     });
   });
 
+  it('stops at once when told to stop while it is still opening its pull', async () => {
+    const consumer = (await start()).get(MetricsConsumer);
+    await consumer.stop();
+    consumer.start();
+    const startedAt = Date.now();
+    await consumer.stop();
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+  });
+
   it('parks metrics from a credential the token service does not know', async () => {
     await start();
     const stranger = new TestTokenService(nc);

@@ -92,6 +92,8 @@ export class MetricsConsumer {
       try {
         const consumer = await this.nc.jetstream().consumers.get(Streams.metrics, METRICS_CONSUMER);
         this.messages = await consumer.consume({ max_messages: PREFETCH_MESSAGES, expires: PULL_EXPIRES_MS });
+        // stop() came while the pull was being opened: it found nothing to stop, so stop here.
+        if (this.stopping) break;
         void this.reportStatus(this.messages);
         await this.drain(this.messages);
       } catch (error) {
