@@ -17,8 +17,6 @@ export const RejectReasons = {
   unverifiable: 'unverifiable',
   /** Metrics only: the database refused this batch repeatedly while accepting others. */
   storageRejected: 'storage_rejected',
-  /** Metrics only: JetStream delivered it METRICS_MAX_DELIVERIES times and none ended in an ack. */
-  maxDeliveries: 'max_deliveries',
 } as const;
 export type RejectReason = (typeof RejectReasons)[keyof typeof RejectReasons];
 

@@ -2,11 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JSONCodec, NatsConnection, Subscription } from 'nats';
 import { Streams, Subjects } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
-import { RejectReasons } from '../credentials/agent-credential-checker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { RejectedInput } from '../observability/rejected-input';
 import { DeadLetterParker } from './dead-letter';
 import { METRICS_CONSUMER } from './metrics-stream';
+
+/**
+ * Dead-letter reason (and `ingestion_rejected_total` label) of a message JetStream delivered
+ * METRICS_MAX_DELIVERIES times without an ack. Beside RejectReasons, which judge a message's content.
+ */
+export const MAX_DELIVERIES_REASON = 'max_deliveries';
 
 /** One instance handles each advisory, like the heartbeats. */
 const QUEUE_GROUP = 'ingestion';
@@ -62,10 +67,10 @@ export class ExhaustedDeliveryParker {
       const detail = `delivered ${advisory.deliveries} times without being stored`;
       await this.deadLetter.park(
         { subject: stored.subject, data: stored.data, headers: stored.header, seq: stored.seq },
-        RejectReasons.maxDeliveries,
+        MAX_DELIVERIES_REASON,
         detail,
       );
-      this.rejected.record('metrics', RejectReasons.maxDeliveries, { subject: stored.subject, detail });
+      this.rejected.record('metrics', MAX_DELIVERIES_REASON, { subject: stored.subject, detail });
       this.metrics.deadLettered.inc();
     } catch (error) {
       // Gone already (the stream's limits discarded it) or JetStream unavailable: it stays undelivered until max_age.
