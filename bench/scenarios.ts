@@ -4,6 +4,7 @@ import { dbCeiling } from './db-ceiling';
 import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
 import { metricsLag } from './metrics-lag';
+import { ingestionSoak } from './ingestion-soak';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
 
 /** Every scenario, in the order `npm run bench` runs them (baselines first). */
@@ -16,4 +17,5 @@ export const SCENARIOS: Scenario[] = [
   controlPlane,
   fleetScale,
   agentFootprint,
+  ingestionSoak,
 ];

@@ -51,6 +51,20 @@ export class BenchConfig {
   @Min(5)
   @Max(300)
   BENCH_LAG_SECONDS: number = 10;
+
+  /** Minutes the ingestion-soak scenario runs (20 agents at 1 s). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(240)
+  BENCH_SOAK_MINUTES: number = 15;
+
+  /** SQLITE_CACHE_MIB given to ingestion in the soak; unset = ingestion's default. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  BENCH_SOAK_SQLITE_CACHE_MIB?: number = undefined;
 }
 
 let loaded: BenchConfig | undefined;

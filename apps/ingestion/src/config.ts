@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { CommonConfig } from '@app/config';
 
 /** Environment variables read by the ingestion service. */
@@ -31,17 +31,32 @@ export class IngestionConfig extends CommonConfig {
   @Min(60)
   METRICS_STREAM_MAX_AGE_SECONDS: number = 86400;
 
-  /** Size cap of AGENT_METRICS in bytes; -1 = unlimited (age still applies). */
+  /**
+   * Size cap of AGENT_METRICS in bytes; -1 = unlimited (age still applies). Unset: 8 GiB, or half of
+   * what JetStream can still reserve when that is less (a small disk); see ensureMetricsStream.
+   */
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(-1)
-  METRICS_STREAM_MAX_BYTES: number = 8 * 1024 ** 3;
+  METRICS_STREAM_MAX_BYTES?: number = undefined;
 
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(5)
   METRICS_STREAM_REPLICAS: number = 1;
+
+  /**
+   * Deliveries of one metrics message before JetStream gives up on it and ingestion parks it as
+   * `max_deliveries`. Outages do not count (held messages are not redelivered); crashes with the
+   * message in hand and refused writes do.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  METRICS_MAX_DELIVERIES: number = 20;
 
   /** Window in which JetStream drops a republished `Nats-Msg-Id` (seconds). */
   @Type(() => Number)
@@ -72,6 +87,16 @@ export class IngestionConfig extends CommonConfig {
   @Min(1)
   @Max(86400)
   AGENT_CACHE_TTL_SECONDS: number = 600;
+
+  /**
+   * SQLite only: page cache of ingestion's connection, in MiB. The cache fills as the tables grow, so
+   * RSS rises by this much in the first minutes and then stays flat; more cache = faster inserts.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(4096)
+  SQLITE_CACHE_MIB: number = 64;
 
   /** Prometheus `/metrics` and `/health` port of this service; 0 disables it. */
   @Type(() => Number)

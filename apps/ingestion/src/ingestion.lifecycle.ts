@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { AgentDirectory } from '@app/auth';
 import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
@@ -6,6 +6,7 @@ import { EventOutbox } from '@app/outbox';
 import { IngestionConfig } from './config';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { LivenessTracker } from './liveness/liveness-tracker';
+import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
@@ -19,6 +20,8 @@ import { RetentionJob } from './retention/retention-job';
  */
 @Injectable()
 export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(IngestionLifecycle.name);
+
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly config: IngestionConfig,
@@ -26,6 +29,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly heartbeats: HeartbeatSubscriber,
     private readonly liveness: LivenessTracker,
     private readonly consumer: MetricsConsumer,
+    private readonly exhausted: ExhaustedDeliveryParker,
     private readonly retention: RetentionJob,
     private readonly repository: MetricsRepository,
     private readonly outbox: EventOutbox,
@@ -35,18 +39,25 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     const jsm = await this.nc.jetstreamManager();
     await ensureEventsStream(jsm);
     await ensureDeadLetterStream(jsm);
-    await ensureMetricsStream(jsm, this.config);
-    await this.repository.tuneForIngestion();
+    const stream = await ensureMetricsStream(jsm, this.config);
+    if (stream.reservable !== undefined)
+      this.logger.warn(
+        { maxBytes: stream.maxBytes, reservableBytes: stream.reservable },
+        'AGENT_METRICS sized to half of what JetStream can reserve (less than the 8 GiB default; METRICS_STREAM_MAX_BYTES unset)',
+      );
+    await this.repository.tuneForIngestion(this.config.SQLITE_CACHE_MIB);
     this.directory.start();
     this.outbox.start();
     this.liveness.start();
     this.heartbeats.start();
     this.consumer.start();
+    this.exhausted.start();
     this.retention.start();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.heartbeats.stop();
+    this.exhausted.stop();
     await this.consumer.stop();
     await this.liveness.stop();
     await this.outbox.relay();

@@ -1,10 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { AgentDirectory } from '@app/auth';
-import { DatabaseModule } from '@app/persistence';
+import { Streams } from '@app/contracts';
+import { Database, DATABASE, DatabaseModule } from '@app/persistence';
 import { NATS_CONNECTION, NatsModule, RpcClient, busSettings } from '@app/messaging';
 import { eventOutboxProvider } from '@app/outbox';
-import { healthServerProvider, structuredLogging } from '@app/observability';
+import {
+  allChecks,
+  HealthServer,
+  jetStreamCheck,
+  natsAndDatabaseChecks,
+  structuredLogging,
+} from '@app/observability';
 import { Clock, SystemClock } from '@app/clock';
 import { IngestionConfig } from './config';
 import { AgentIdentityChecker } from './identity/agent-identity-checker';
@@ -13,12 +20,14 @@ import { IngestionLifecycle } from './ingestion.lifecycle';
 import { AgentsRepository } from './liveness/agents.repository';
 import { LivenessTracker } from './liveness/liveness-tracker';
 import { DeadLetterParker } from './metrics/dead-letter';
+import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsIngestor } from './metrics/metrics-ingestor';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { MetricsWriter } from './metrics/metrics-writer';
 import { migrations } from './migrations';
 import { IngestionMetrics } from './observability/ingestion-metrics';
+import { RejectedInput } from './observability/rejected-input';
 import { MetricsQueryController } from './query/metrics-query.controller';
 import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
@@ -51,7 +60,26 @@ export class IngestionModule {
           provide: IngestionMetrics,
           useFactory: () => new IngestionMetrics({ defaultMetrics: config.METRICS_PORT > 0 }),
         },
-        healthServerProvider(IngestionMetrics, config.METRICS_PORT),
+        {
+          // Healthy while NATS, the database, JetStream (AGENT_METRICS) and the heartbeat subscription all work.
+          provide: HealthServer,
+          useFactory: (
+            metrics: IngestionMetrics,
+            nc: NatsConnection,
+            database: Database<unknown>,
+            liveness: LivenessTracker,
+          ) =>
+            new HealthServer(
+              config.METRICS_PORT,
+              metrics.registry,
+              allChecks(
+                natsAndDatabaseChecks(nc, database.db),
+                jetStreamCheck(nc, Streams.metrics),
+                async () => (liveness.hearing ? [] : ['heartbeats']),
+              ),
+            ),
+          inject: [IngestionMetrics, NATS_CONNECTION, DATABASE, LivenessTracker],
+        },
         {
           provide: AgentDirectory,
           useFactory: (rpc: RpcClient, nc: NatsConnection) =>
@@ -64,12 +92,18 @@ export class IngestionModule {
           inject: [AgentDirectory],
         },
         eventOutboxProvider(IngestionMetrics),
+        {
+          provide: RejectedInput,
+          useFactory: (metrics: IngestionMetrics, clock: Clock) => new RejectedInput(metrics, clock),
+          inject: [IngestionMetrics, Clock],
+        },
         AgentsRepository,
         LivenessTracker,
         HeartbeatSubscriber,
         MetricsRepository,
         MetricsWriter,
         DeadLetterParker,
+        ExhaustedDeliveryParker,
         MetricsIngestor,
         MetricsConsumer,
         RetentionJob,

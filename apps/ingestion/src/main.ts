@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@app/config';
+import { exitOnConfigError, loadConfigOrExit } from '@app/config';
 import { startIngestion } from './app';
 import { IngestionConfig } from './config';
 
 async function main() {
-  await startIngestion(loadConfigOrExit(IngestionConfig));
+  await startIngestion(loadConfigOrExit(IngestionConfig)).catch(exitOnConfigError);
 }
 
 void main();

@@ -127,11 +127,14 @@ export function publishHeartbeat(
   nc.publish(Subjects.heartbeat(environment, agentId), json.encode(heartbeatBody(agentId, intervalSeconds)));
 }
 
+/** A day ago: test batches are a second apart from here, inside the window of timestamps ingestion accepts. */
+const METRICS_EPOCH = Date.now() - 86_400_000;
+
 export function metricsBody(agentId: string, seq: number, samples = 3) {
   return {
     agentId,
     seq,
-    collectedAt: 1_700_000_000_000 + seq * 10_000,
+    collectedAt: METRICS_EPOCH + seq * 1000,
     samples: Array.from({ length: samples }, (_, i) => ({
       name: 'cpu.usage',
       value: seq + i / 10,
@@ -207,16 +210,4 @@ export function recordLivenessEvents(nc: NatsConnection): { events: EventEnvelop
     }),
   );
   return { events, stop: () => subs.forEach((s) => s.unsubscribe()) };
-}
-
-export class ManualClock extends Clock {
-  constructor(private t = 1_700_000_000_000) {
-    super();
-  }
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
 }

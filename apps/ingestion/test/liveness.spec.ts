@@ -14,6 +14,7 @@ import {
   testEngines,
   waitFor,
 } from '@app/testing';
+import { ManualClock } from '@app/clock';
 import { IngestionConfig } from '../src/config';
 import { IngestionDB } from '../src/database';
 import { AgentsRepository } from '../src/liveness/agents.repository';
@@ -22,7 +23,6 @@ import { migrations } from '../src/migrations';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
 import {
   ingestionConfig,
-  ManualClock,
   publishHeartbeat,
   recordLivenessEvents,
   startTestIngestion,
@@ -30,6 +30,20 @@ import {
 } from './ingestion-fixtures';
 
 const agent = { agentId: 'agent-a', organizationId: 'org-1', environment: 'prod-1', intervalSeconds: 10 };
+
+/**
+ * `ms` pass while the trackers keep hearing: the probe every instance publishes reaches its
+ * heartbeat subscription (twice a second in a running instance; every second here).
+ */
+const kindsOf = (recorder: ReturnType<typeof recordLivenessEvents>) =>
+  recorder.events.map((e) => `${e.kind} ${e.agentId}`);
+
+function hearFor(clock: ManualClock, ms: number, ...trackers: LivenessTracker[]): void {
+  for (let passed = 0; passed < ms; passed += 1000) {
+    clock.advance(Math.min(1000, ms - passed));
+    for (const tracker of trackers) tracker.heard();
+  }
+}
 
 describe.each(testEngines())('liveness on %s', (engine) => {
   let server: NatsServerHandle;
@@ -52,7 +66,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
       nc,
     );
   };
-  const kinds = () => recorder.events.map((e) => `${e.kind} ${e.agentId}`);
+  const kinds = () => kindsOf(recorder);
   const statusOf = async (agentId: string) =>
     (
       await opened[0].db
@@ -84,12 +98,12 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     const tracker = await newTracker(clock);
     tracker.recordHeartbeat(agent);
     await tracker.tick();
-    clock.advance(29_000);
+    hearFor(clock, 29_000, tracker);
     await tracker.tick();
     await nc.flush();
     expect(kinds()).toEqual(['agent.online agent-a']);
 
-    clock.advance(2_000);
+    hearFor(clock, 2_000, tracker);
     await tracker.tick();
     await tracker.tick();
     await waitFor('offline event', () => recorder.events.length === 2);
@@ -111,15 +125,56 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     await server.restart();
     await waitFor('the reconnect to be seen', () => ConnectionState.of(nc).isConnected, 10_000);
     // The agent's last heartbeat is 2 min old, but nobody could have heard one meanwhile.
-    clock.advance(29_000);
+    tracker.heard();
+    hearFor(clock, 29_000, tracker);
     await tracker.tick();
     expect(await statusOf(agent.agentId)).toBe('online');
 
-    clock.advance(2_000);
+    hearFor(clock, 2_000, tracker);
     await tracker.tick();
     expect(await statusOf(agent.agentId)).toBe('offline');
     await waitFor('offline event', () => recorder.events.length === 2);
     expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+  });
+
+  it('while nothing reaches its heartbeat subscription, not even its probe, silence is not judged; it counts from when hearing resumes', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    // A minute of total silence: the subscription is blocked, or the whole fleet stopped; no telling which.
+    clock.advance(60_000);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('online');
+
+    // Probes arrive again; the agent does not: offline a full threshold after hearing resumed.
+    tracker.heard();
+    hearFor(clock, 29_000, tracker);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('online');
+    hearFor(clock, 2_000, tracker);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('offline');
+    await waitFor('offline event', () => recorder.events.length === 2);
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+  });
+
+  it('while heartbeats arrive that cannot be verified, their silence is not judged', async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    // The token service stops answering: the agent keeps sending, unverifiable, for a minute.
+    for (let s = 0; s < 60; s++) {
+      hearFor(clock, 1000, tracker);
+      tracker.couldNotVerify();
+      await tracker.tick();
+    }
+    expect(await statusOf(agent.agentId)).toBe('online');
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+    await nc.flush();
+    expect(kinds()).toEqual(['agent.online agent-a']);
   });
 
   it('announces a transition committed while NATS was down once it is back, exactly once', async () => {
@@ -144,7 +199,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     const tracker = await newTracker(clock);
     tracker.recordHeartbeat(agent);
     await tracker.tick();
-    clock.advance(60_000);
+    hearFor(clock, 60_000, tracker);
     await tracker.tick();
     tracker.recordHeartbeat(agent);
     await tracker.tick();
@@ -158,7 +213,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     tracker.recordHeartbeat({ ...agent, agentId: 'fast', intervalSeconds: 1 });
     tracker.recordHeartbeat({ ...agent, agentId: 'slow', intervalSeconds: 60 });
     await tracker.tick();
-    clock.advance(5_000);
+    hearFor(clock, 5_000, tracker);
     await tracker.tick();
     await waitFor('offline event', () => recorder.events.length === 3);
     await nc.flush();
@@ -172,7 +227,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     a.recordHeartbeat(agent);
     b.recordHeartbeat(agent);
     await Promise.all([a.tick(), b.tick()]);
-    clock.advance(31_000);
+    hearFor(clock, 31_000, a, b);
     await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
     await nc.flush();
     await new Promise((r) => setTimeout(r, 100));
@@ -199,13 +254,111 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     a.recordHeartbeat(agent);
     await a.tick();
     b.recordHeartbeat(agent);
-    clock.advance(31_000);
+    hearFor(clock, 31_000, a, b);
     // a sweeps first; b's flush carries a heartbeat seen 31 s ago.
     await a.tick();
     await b.tick();
     await nc.flush();
     await new Promise((r) => setTimeout(r, 100));
     expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+  });
+});
+
+const postgresOnly = testEngines().includes('postgres') ? describe : describe.skip;
+
+postgresOnly('liveness while PostgreSQL stalls', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let database: TestDatabase;
+  let opened: Database<IngestionDB>[];
+  let recorder: ReturnType<typeof recordLivenessEvents>;
+
+  beforeEach(async () => {
+    opened = [];
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    await ensureEventsStream(await nc.jetstreamManager());
+    database = await createTestDatabase('postgres', 'ingestion');
+    recorder = recordLivenessEvents(nc);
+  });
+
+  afterEach(async () => {
+    recorder.stop();
+    for (const db of opened) await db.close();
+    await nc.close();
+    await server.dispose();
+    await database.cleanup();
+  });
+
+  const open = async () => {
+    const db = await openDatabase<IngestionDB>(database.options);
+    opened.push(db);
+    await migrateToLatest(db.db, migrations);
+    return db;
+  };
+
+  /** An operator's session holds an exclusive lock on `agents` until `release()`: every write to it waits. */
+  const lockAgents = async (db: Database<IngestionDB>) => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.db.transaction().execute(async (trx) => {
+      await sql`lock table agents in access exclusive mode`.execute(trx);
+      locked();
+      await released;
+    });
+    await isLocked;
+    return async () => {
+      release();
+      await holder;
+    };
+  };
+
+  it('heartbeats heard while a flush waits 40 s on the database make nobody offline; silence counts from when writing resumed', async () => {
+    const clock = new ManualClock();
+    const db = await open();
+    const tracker = new LivenessTracker(
+      new AgentsRepository(db),
+      new EventOutbox(db.db, new EventPublisher(nc), nc),
+      clock,
+      loadConfig(IngestionConfig, { LIVENESS_MISSED_HEARTBEATS: '3' }),
+      new IngestionMetrics(),
+      nc,
+    );
+    const operator = await open();
+    tracker.recordHeartbeat(agent);
+    await tracker.tick();
+
+    hearFor(clock, 1000, tracker);
+    tracker.recordHeartbeat(agent);
+    const release = await lockAgents(operator);
+    const stalled = tracker.tick();
+    await waitFor('the flush to wait on the lock', async () => {
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_locks where not granted`.execute(operator.db);
+      return rows[0].n > 0;
+    });
+    // The agent keeps heartbeating while the flush waits.
+    for (let s = 0; s < 40; s++) {
+      hearFor(clock, 1000, tracker);
+      tracker.recordHeartbeat(agent);
+    }
+    await release();
+    await stalled;
+    await tracker.tick();
+    await nc.flush();
+    expect(kindsOf(recorder)).toEqual(['agent.online agent-a']);
+
+    // Then the agent stops: offline once, a full threshold after its last heartbeat.
+    hearFor(clock, 29_000, tracker);
+    await tracker.tick();
+    expect(kindsOf(recorder)).toEqual(['agent.online agent-a']);
+    hearFor(clock, 2_000, tracker);
+    await tracker.tick();
+    await waitFor('offline event', () => recorder.events.length === 2);
+    expect(recorder.events[1].data).toMatchObject({ silentForMs: 31_000 });
   });
 });
 
@@ -235,8 +388,8 @@ describe.each(testEngines())('liveness with running instances on %s', (engine) =
     await database.cleanup();
   });
 
-  const start = async () => {
-    const app = await startTestIngestion(ingestionConfig(server.url, database));
+  const start = async (env: Record<string, string> = {}) => {
+    const app = await startTestIngestion(ingestionConfig(server.url, database, env));
     apps.push(app);
   };
   const stats = () => new RpcClient(nc).request<IngestionStats>(Subjects.ingestionStats, {});
@@ -267,6 +420,27 @@ describe.each(testEngines())('liveness with running instances on %s', (engine) =
       environment: 'prod-1',
       agentId: 'agent-a',
     });
+  });
+
+  it('an agent heartbeating while the token service is silent is not called offline', async () => {
+    await start({ AGENT_CACHE_TTL_SECONDS: '1' });
+    tokens.issue('prod-1', 'agent-a');
+    // 2 s interval × 3 missed = offline 6 s after the last heartbeat that counted.
+    const heartbeatFor = async (ms: number) => {
+      for (const end = Date.now() + ms; Date.now() < end;) {
+        publishHeartbeat(nc, 'prod-1', 'agent-a', 2);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await heartbeatFor(1000);
+    await waitFor('online event', () => recorder.events.length === 1);
+    tokens.stop();
+    // The cached answer expires after a second; from then on every heartbeat is unverifiable.
+    await heartbeatFor(10_000);
+    expect((await stats()).rejectedByReason.unverifiable).toBeGreaterThan(0);
+    await tokens.start();
+    await heartbeatFor(2000);
+    expect(recorder.events.map((e) => e.kind)).toEqual([EventKinds.agentOnline]);
   });
 
   it('a heartbeat for an agent that is unknown, elsewhere or malformed changes nothing and is counted by reason', async () => {

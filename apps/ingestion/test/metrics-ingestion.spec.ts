@@ -1,4 +1,5 @@
 import { INestMicroservice } from '@nestjs/common';
+import { sql } from 'kysely';
 import { connect, NatsConnection } from 'nats';
 import { Streams } from '@app/contracts';
 import { Database } from '@app/persistence';
@@ -12,7 +13,8 @@ import {
 } from '@app/testing';
 import { IngestionDB } from '../src/database';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
-import { METRICS_CONSUMER } from '../src/metrics/metrics-stream';
+import { MetricsConsumer } from '../src/metrics/metrics-consumer';
+import { ensureMetricsStream, METRICS_CONSUMER } from '../src/metrics/metrics-stream';
 import {
   countRows,
   ingestionConfig,
@@ -23,6 +25,31 @@ import {
   startTestIngestion,
   TestTokenService,
 } from './ingestion-fixtures';
+
+/**
+ * An operator's trigger that makes the database refuse samples of one value: a fault that passes
+ * every wire check (what the database refuses for reasons of its own).
+ */
+async function refuseSamplesValued(database: Database<IngestionDB>, value: number): Promise<void> {
+  if (database.engine === 'postgres') {
+    await sql
+      .raw(
+        `create function refuse_sample() returns trigger language plpgsql as $$ begin ` +
+          `if new.value = ${value} then raise exception 'sample refused by the test'; end if; return new; end $$`,
+      )
+      .execute(database.db);
+    await sql`create trigger refuse_sample before insert on samples for each row execute function refuse_sample()`.execute(
+      database.db,
+    );
+  } else {
+    await sql
+      .raw(
+        `create trigger refuse_sample before insert on samples when new.value = ${value} ` +
+          `begin select raise(abort, 'sample refused by the test'); end`,
+      )
+      .execute(database.db);
+  }
+}
 
 describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   let server: NatsServerHandle;
@@ -96,7 +123,12 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     await publishMetrics(nc, 'prod-1', 'agent-a', 1);
     await publishMetrics(nc, 'prod-1', 'agent-a', 2, { body: '{not json' });
     await publishMetrics(nc, 'prod-1', 'agent-a', 3, {
-      body: { agentId: 'agent-a', seq: 3, collectedAt: 1, samples: [{ name: 'cpu', value: 'high' }] },
+      body: {
+        agentId: 'agent-a',
+        seq: 3,
+        collectedAt: Date.now(),
+        samples: [{ name: 'cpu', value: 'high' }],
+      },
     });
     // The body speaks for another agent than the subject.
     await publishMetrics(nc, 'prod-1', 'agent-a', 4, { body: metricsBody('agent-b', 4) });
@@ -114,6 +146,120 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     expect(parked.find((p) => p.detail.includes('samples[0].value'))).toBeDefined();
     await waitFor('good batches stored', async () => (await countRows(reader, 'metric_batches')) === 2);
     expect(await countRows(reader, 'samples')).toBe(6);
+  });
+
+  it('parks values that SQLite would store as floats and PostgreSQL refuses, and stores the rest', async () => {
+    await start();
+    reader = await openIngestionDatabase(database);
+    tokens.issue('prod-1', 'agent-a');
+    const body = (seq: number) => metricsBody('agent-a', seq);
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1, {
+      body: { ...body(1), samples: [{ name: 'cpu', value: 1, ts: 1e300 }] },
+    });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 2, {
+      body: { ...body(2), collectedAt: Date.now() + 0.5 },
+    });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 3, { body: { ...body(3), seq: 2 ** 63 } });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 4);
+
+    const parked = await waitFor('three parked messages', async () => {
+      const all = await readDeadLetters(nc);
+      return all.length === 3 && all;
+    });
+    expect(parked.map((p) => p.reason)).toEqual(['invalid_payload', 'invalid_payload', 'invalid_payload']);
+    expect(parked.map((p) => p.detail.split(' ')[0]).sort()).toEqual(['collectedAt', 'samples[0].ts', 'seq']);
+    await waitFor('the good batch stored', async () => (await countRows(reader, 'metric_batches')) === 1);
+    expect(await countRows(reader, 'samples')).toBe(3);
+  });
+
+  it('parks batches the database refuses after three deliveries, however many arrive together, while good ones flow', async () => {
+    await start();
+    reader = await openIngestionDatabase(database);
+    await refuseSamplesValued(reader, 666);
+    tokens.issue('prod-1', 'agent-a');
+    const poison = (seq: number) => ({
+      ...metricsBody('agent-a', seq),
+      samples: [{ name: 'cpu', value: 666 }],
+    });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1, { body: poison(1) });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 2, { body: poison(2) });
+    await publishMetrics(nc, 'prod-1', 'agent-a', 3);
+
+    const parked = await waitFor(
+      'both refused batches parked',
+      async () => {
+        const all = await readDeadLetters(nc);
+        return all.length === 2 && all;
+      },
+      20_000,
+    );
+    expect(parked.map((p) => p.reason)).toEqual(['storage_rejected', 'storage_rejected']);
+    expect(await countRows(reader, 'metric_batches')).toBe(1);
+    const info = await (await nc.jetstreamManager()).consumers.info(Streams.metrics, METRICS_CONSUMER);
+    expect(info.num_ack_pending + info.num_pending).toBe(0);
+  });
+
+  it('holds metrics while the database takes no writes, without parking or redelivering them, and stores them after', async () => {
+    await start();
+    reader = await openIngestionDatabase(database);
+    tokens.issue('prod-1', 'agent-a');
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
+    await waitFor('first batch stored', async () => (await countRows(reader, 'metric_batches')) === 1);
+
+    // Storage gone from under the service (as a full disk refuses every write) while `select 1` still answers.
+    await sql`alter table samples rename to samples_away`.execute(reader.db);
+    for (let seq = 2; seq <= 30; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
+    const metrics = apps[0].get(IngestionMetrics);
+    await waitFor('a refused commit', async () => (await metrics.total(metrics.storageFailures)) > 0);
+    // Longer than the 10 s ack wait: a message left unacknowledged that long would be redelivered.
+    await new Promise((r) => setTimeout(r, 12_000));
+    await sql`alter table samples_away rename to samples`.execute(reader.db);
+
+    await waitFor('all 30 batches', async () => (await countRows(reader, 'metric_batches')) === 30, 40_000);
+    expect(await countRows(reader, 'samples')).toBe(90);
+    expect(await readDeadLetters(nc)).toEqual([]);
+    const info = await (await nc.jetstreamManager()).consumers.info(Streams.metrics, METRICS_CONSUMER);
+    expect(info.num_redelivered).toBe(0);
+  });
+
+  it('parks a message JetStream stopped delivering after METRICS_MAX_DELIVERIES deliveries without an ack', async () => {
+    const config = ingestionConfig(server.url, database, { METRICS_MAX_DELIVERIES: '2' });
+    const app = await startTestIngestion(config);
+    apps.push(app);
+    // Instances that take the message and never acknowledge it (they die with it in hand) are
+    // played by this test's fetches; the running instance only listens for JetStream's advisory.
+    await app.get(MetricsConsumer).stop();
+    // Its last pull may still be open on the server and would swallow the message: a fresh consumer has none.
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.delete(Streams.metrics, METRICS_CONSUMER);
+    await ensureMetricsStream(jsm, config);
+    tokens.issue('prod-1', 'agent-a');
+    await publishMetrics(nc, 'prod-1', 'agent-a', 1);
+    const consumer = await nc.jetstream().consumers.get(Streams.metrics, METRICS_CONSUMER);
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const msg = await consumer.next({ expires: 5000 });
+      expect(msg?.info.deliveryCount).toBe(delivery);
+      msg!.nak();
+    }
+    // The next pull finds the message spent: JetStream skips it and announces it.
+    expect(await consumer.next({ expires: 2000 })).toBeNull();
+    const parked = await waitFor('the exhausted message parked', async () => {
+      const all = await readDeadLetters(nc);
+      return all.length === 1 && all;
+    });
+    expect(parked[0]).toMatchObject({
+      reason: 'max_deliveries',
+      originalSubject: 'agents.prod-1.agent-a.metrics',
+    });
+  });
+
+  it('stops at once when told to stop while it is still opening its pull', async () => {
+    const consumer = (await start()).get(MetricsConsumer);
+    await consumer.stop();
+    consumer.start();
+    const startedAt = Date.now();
+    await consumer.stop();
+    expect(Date.now() - startedAt).toBeLessThan(2000);
   });
 
   it('parks metrics of an agent the token service never enrolled', async () => {

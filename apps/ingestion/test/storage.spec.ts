@@ -8,12 +8,12 @@ import { Database, migrateToLatest, openDatabase } from '@app/persistence';
 import {
   createTestDatabase,
   NatsServerHandle,
-  requireTool,
   startNatsServer,
   TestDatabase,
   testEngines,
   waitFor,
 } from '@app/testing';
+import { ManualClock } from '@app/clock';
 import { IngestionConfig } from '../src/config';
 import { IngestionDB } from '../src/database';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
@@ -23,7 +23,6 @@ import { RetentionJob } from '../src/retention/retention-job';
 import {
   countRows,
   ingestionConfig,
-  ManualClock,
   openIngestionDatabase,
   publishMetrics,
   startTestIngestion,
@@ -100,6 +99,8 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
   let tokens: TestTokenService;
   let database: TestDatabase;
   let app: INestMicroservice;
+  /** An hour ago, on a minute boundary: inside the window of timestamps ingestion accepts. */
+  const t0 = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -108,7 +109,6 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
     database = await createTestDatabase(engine, 'ingestion');
     app = await startTestIngestion(ingestionConfig(server.url, database));
     tokens.issue('prod-1', 'agent-a', 'org-1');
-    const t0 = 1_700_000_000_000;
     // Two samples per 60 s bucket for core 0 and core 1, three buckets.
     for (let seq = 0; seq < 6; seq++) {
       await publishMetrics(nc, 'prod-1', 'agent-a', seq, {
@@ -141,8 +141,8 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
       organizationId,
       agentId: 'agent-a',
       name: 'cpu.usage',
-      from: 1_700_000_000_000,
-      to: 1_700_000_180_000,
+      from: t0,
+      to: t0 + 180_000,
       stepSeconds: 60,
       ...extra,
     });
@@ -154,7 +154,7 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
     expect(core0.unit).toBe('percent');
     expect(core0.tags).toEqual({ core: '0', host: 'h' });
     expect(core0.points).toEqual([
-      { ts: 1_700_000_000_000 - (1_700_000_000_000 % 60_000), avg: 0.5, min: 0, max: 1, last: 1, count: 2 },
+      { ts: t0, avg: 0.5, min: 0, max: 1, last: 1, count: 2 },
       expect.objectContaining({ count: 2 }),
       expect.objectContaining({ count: 2 }),
     ]);
@@ -171,15 +171,35 @@ describe.each(testEngines())('metrics.query on %s', (engine) => {
   });
 
   it('refuses a step that would produce too many buckets', async () => {
-    const error = await query('org-1', { stepSeconds: 1, to: 1_700_000_000_000 + 86_400_000 }).catch(
-      (e) => e,
-    );
+    const error = await query('org-1', { stepSeconds: 1, to: t0 + 86_400_000 }).catch((e) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect(error.code).toBe(ErrorCodes.VALIDATION_FAILED);
   });
+
+  it("says when the metric's newest sample is older than the agent's offline threshold, instead of a silent empty answer", async () => {
+    // Nothing in the last minute: an empty 200 would look like an idle host, not missing data.
+    const recent = await query('org-1', { from: Date.now() - 60_000, to: Date.now() });
+    expect(recent).toMatchObject({ series: [], stale: true, newestSampleAt: t0 + 150_000 });
+
+    await publishMetrics(nc, 'prod-1', 'agent-a', 6, {
+      body: {
+        agentId: 'agent-a',
+        seq: 6,
+        collectedAt: Date.now(),
+        samples: [{ name: 'cpu.usage', value: 1 }],
+      },
+    });
+    const fresh = await waitFor('the fresh sample stored', async () => {
+      const result = await query('org-1');
+      return result.newestSampleAt! > t0 + 150_000 && result;
+    });
+    expect(fresh.stale).toBe(false);
+  });
 });
 
-requireTool('postgresql').describe('metrics ingestion during a PostgreSQL outage', () => {
+const postgresOnly = testEngines().includes('postgres') ? describe : describe.skip;
+
+postgresOnly('metrics ingestion during a PostgreSQL outage', () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
   let tokens: TestTokenService;
@@ -203,7 +223,7 @@ requireTool('postgresql').describe('metrics ingestion during a PostgreSQL outage
     await admin.end();
   });
 
-  it('pauses while the database refuses connections and resumes without loss', async () => {
+  it('holds metrics while the database refuses connections, answers queries with "database unavailable", and resumes without loss', async () => {
     app = await startTestIngestion(ingestionConfig(server.url, database));
     const reader = await openIngestionDatabase(database);
     tokens.issue('prod-1', 'agent-a');
@@ -215,6 +235,16 @@ requireTool('postgresql').describe('metrics ingestion during a PostgreSQL outage
     const dbName = new URL(database.options.databaseUrl!).pathname.slice(1);
     await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [dbName]);
+    await expect(
+      new RpcClient(nc).request(Subjects.metricsQuery, {
+        organizationId: 'org-1',
+        agentId: 'agent-a',
+        name: 'cpu.usage',
+        from: 0,
+        to: 60_000,
+        stepSeconds: 60,
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, message: 'database unavailable' });
     for (let seq = 51; seq <= 150; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     const metrics = app.get(IngestionMetrics);
     await waitFor('a failed commit', async () => (await metrics.total(metrics.storageFailures)) > 0);

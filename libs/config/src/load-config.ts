@@ -35,6 +35,16 @@ export function loadConfig<T extends object>(
   return instance;
 }
 
+/**
+ * For `main.ts`, around start-up: a ConfigError found only once the service meets its dependencies
+ * (a setting the NATS server cannot honour) is printed plainly with exit 1; anything else is rethrown.
+ */
+export function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
 /** For `main.ts`: print a config error plainly and exit 1 instead of a stack trace. */
 export function loadConfigOrExit<T extends object>(
   cls: ClassConstructor<T>,

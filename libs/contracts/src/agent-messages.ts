@@ -14,6 +14,7 @@ import {
   MinLength,
   ValidateNested,
   IsArray,
+  Max,
 } from 'class-validator';
 import { AgentKeyClaim } from './agent-identity';
 import { AGENT_ID_PATTERN } from './subjects';
@@ -22,6 +23,15 @@ import { AGENT_ID_PATTERN } from './subjects';
 export const MAX_SAMPLES_PER_BATCH = 5000;
 export const MAX_TAGS_PER_SAMPLE = 16;
 export const METRIC_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_.:]{0,199}$/;
+/** Longest heartbeat interval an agent may announce (the agent's own bound for RCA_HEARTBEAT_INTERVAL). */
+export const MAX_HEARTBEAT_INTERVAL_SECONDS = 3600;
+/**
+ * Sample timestamps (`collectedAt`, `ts`) ingestion accepts, relative to its own clock: an agent may
+ * have buffered a month of batches (1,000 at a long interval), and a clock a day ahead is already
+ * wrong. Outside the window a batch is parked as `invalid_payload`, never stored: a timestamp of
+ * 1e300 would be stored as a float by SQLite and refused by PostgreSQL's bigint.
+ */
+export const SAMPLE_TIME_WINDOW = { pastMs: 30 * 86_400_000, aheadMs: 86_400_000 } as const;
 
 export class HostIdentity {
   @IsString()
@@ -147,6 +157,7 @@ export class Heartbeat {
 
   @IsNumber()
   @Min(1)
+  @Max(MAX_HEARTBEAT_INTERVAL_SECONDS)
   intervalSeconds!: number;
 
   @IsIn(['running', 'stopping'])
@@ -188,9 +199,14 @@ export class MetricSample {
   @IsObject()
   tags?: Record<string, string>;
 
-  /** Milliseconds since the epoch; defaults to the batch's `collectedAt`. */
+  /**
+   * Milliseconds since the epoch, a whole number within SAMPLE_TIME_WINDOW of ingestion's clock;
+   * defaults to the batch's `collectedAt`.
+   */
   @IsOptional()
-  @IsNumber()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   ts?: number;
 }
 
@@ -199,11 +215,16 @@ export class MetricsBatch {
   @Matches(AGENT_ID_PATTERN)
   agentId!: string;
 
+  /** Per agent, increasing; a safe integer (both databases store it as a 64-bit integer). */
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   seq!: number;
 
-  @IsNumber()
+  /** Milliseconds since the epoch, a whole number within SAMPLE_TIME_WINDOW of ingestion's clock. */
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   collectedAt!: number;
 
   @IsArray()

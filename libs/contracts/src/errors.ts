@@ -20,6 +20,8 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'INVALID_CONFIG',
   TIMEOUT: 'TIMEOUT',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** A service answered, but something it depends on (its database) cannot serve: the message names it. */
+  DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -43,6 +45,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   INVALID_CONFIG: 400,
   TIMEOUT: 504,
   UNAVAILABLE: 503,
+  DEPENDENCY_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -162,6 +165,24 @@ export class UnknownAgentTypeError extends DomainError {
       { field: 'agent_type', reason: `must be one of: ${known.join(', ')}` },
     ]);
   }
+}
+
+/** The service is up but `dependency` (e.g. `database`) is not: "database unavailable". */
+export class DependencyUnavailableError extends DomainError {
+  constructor(
+    readonly dependency: string,
+    override readonly cause?: unknown,
+  ) {
+    super(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${dependency} unavailable`);
+  }
+}
+
+/**
+ * True for a DEPENDENCY_UNAVAILABLE failure, local or received over RPC: the outage is logged once
+ * where it is detected (its DatabaseHealth), so loops and callers that meet it again need not log it.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCodes.DEPENDENCY_UNAVAILABLE;
 }
 
 export function isRpcErrorPayload(value: unknown): value is RpcErrorPayload {

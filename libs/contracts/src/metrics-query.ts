@@ -73,6 +73,14 @@ export interface MetricsQueryResult {
   to: number;
   stepSeconds: number;
   series: MetricSeries[];
+  /** ms since epoch of the newest stored sample of this metric for this agent, whatever the range; null: none. */
+  newestSampleAt: number | null;
+  /**
+   * True when that sample is older than the agent's offline threshold (LIVENESS_MISSED_HEARTBEATS × its
+   * interval), or there is none: the agent is silent, or its metrics are not being stored (JetStream or
+   * the database down). The series may then lack recent data, however empty or complete it looks.
+   */
+  stale: boolean;
 }
 
 export interface IngestionStats {

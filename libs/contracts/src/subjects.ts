@@ -21,6 +21,12 @@ export const Subjects = {
    */
   agentRenew: (environment: string, agentId: string) => `agents.${environment}.${agentId}.renew`,
   heartbeatWildcard: 'agents.*.*.heartbeat',
+  /**
+   * Ingestion's own probe, published by every instance twice a second and received through the heartbeat
+   * subscription like a heartbeat: an instance that receives none cannot hear agents either. `_probe`
+   * is no valid environment name, so no agent subject can be mistaken for it.
+   */
+  heartbeatProbe: 'agents._probe.ingestion.heartbeat',
   metricsWildcard: 'agents.*.*.metrics',
   controlWildcard: 'agents.*.*.control',
   renewWildcard: 'agents.*.*.renew',
@@ -30,6 +36,12 @@ export const Subjects = {
   /** Parked messages, one subject per source: `deadletter.metrics`. */
   deadLetter: (source: string) => `deadletter.${source}`,
   deadLetterWildcard: 'deadletter.>',
+  /**
+   * JetStream's advisory, published when it gives up redelivering a message to a consumer (its
+   * `max_deliver` is spent): the body names the stream sequence (`stream_seq`).
+   */
+  maxDeliveriesAdvisory: (stream: string, consumer: string) =>
+    `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`,
 
   tokens: {
     issue: 'tokens.issue',
@@ -81,6 +93,8 @@ export const Subjects = {
 
 export const Streams = {
   metrics: 'AGENT_METRICS',
+  /** Ingestion's scratch stream, created and deleted again to learn what JetStream can reserve. */
+  metricsSizeProbe: 'AGENT_METRICS_SIZE_PROBE',
   events: 'EVENTS',
   deadLetter: 'DEAD_LETTER',
 } as const;

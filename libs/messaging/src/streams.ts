@@ -52,7 +52,7 @@ const TAMPER_PROOF = { deny_delete: true, deny_purge: true } as const;
  */
 export function ensureEventsStream(
   jsm: JetStreamManager,
-  settings: EventsStreamSettings = { maxAgeSeconds: 7 * 86400, maxBytes: 1024 ** 3, replicas: 1 },
+  settings: EventsStreamSettings = { maxAgeSeconds: 7 * 86400, maxBytes: 512 * 1024 ** 2, replicas: 1 },
 ) {
   return ensureStream(
     jsm,
@@ -75,7 +75,7 @@ export function ensureEventsStream(
 /** DEAD_LETTER: messages that can never be processed, with the reason in a header. Created when missing, like EVENTS. */
 export function ensureDeadLetterStream(
   jsm: JetStreamManager,
-  settings: EventsStreamSettings = { maxAgeSeconds: 14 * 86400, maxBytes: 256 * 1024 ** 2, replicas: 1 },
+  settings: EventsStreamSettings = { maxAgeSeconds: 14 * 86400, maxBytes: 128 * 1024 ** 2, replicas: 1 },
 ) {
   return ensureStream(
     jsm,

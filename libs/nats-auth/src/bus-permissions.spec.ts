@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Streams } from '@app/contracts';
 import { userClaims } from './account-claims';
 import {
   agentPermissions,
@@ -18,13 +19,13 @@ describe('bus permissions', () => {
     expect(shown).toBe(permissionsMarkdown());
   });
 
-  it('grant no user a wildcard over everything, a stream deletion or a purge', () => {
+  it('grant no user a wildcard over everything, a purge, or the deletion of a stream that holds data', () => {
     for (const identity of PLATFORM_IDENTITIES) {
       const { publish, subscribe } = PlatformPermissions[identity];
       expect([...publish, ...subscribe]).not.toContain('>');
       expect(
         publish.filter((s) => /\$JS\.API\.(STREAM\.(DELETE|PURGE|MSG\.DELETE)|CONSUMER\.DELETE)/.test(s)),
-      ).toEqual([]);
+      ).toEqual(identity === 'ingestion' ? [`$JS.API.STREAM.DELETE.${Streams.metricsSizeProbe}`] : []);
       expect(publish.filter((s) => s.startsWith('_INBOX'))).toEqual([]);
     }
   });

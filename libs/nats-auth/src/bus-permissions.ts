@@ -12,10 +12,17 @@ export interface BusPermissions {
   respond: boolean;
 }
 
-/** JetStream API subjects, per stream and consumer: nobody gets STREAM.DELETE, PURGE or MSG.DELETE. */
+/**
+ * JetStream API subjects, per stream and consumer: nobody gets PURGE or MSG.DELETE, and STREAM.DELETE only
+ * for ingestion's scratch stream.
+ */
 const JetStreamApi = {
   accountInfo: '$JS.API.INFO',
   streamInfo: (stream: string) => `$JS.API.STREAM.INFO.${stream}`,
+  /** Read one stored message back by its sequence. */
+  messageGet: (stream: string) => `$JS.API.STREAM.MSG.GET.${stream}`,
+  /** A scratch stream the service creates and deletes again (the one STREAM.DELETE granted, by exact name). */
+  scratchStream: (stream: string) => [`$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.DELETE.${stream}`],
   /** Create or update a stream the service owns or creates when missing. */
   ownStream: (stream: string) => [
     `$JS.API.STREAM.INFO.${stream}`,
@@ -116,9 +123,20 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       ...deadLetterPublisher('metrics'),
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
+      // Parks what JetStream gave up delivering (read back by the advisory's sequence).
+      JetStreamApi.messageGet(Streams.metrics),
+      // Sizing AGENT_METRICS on a small disk: how much JetStream can still reserve.
+      ...JetStreamApi.scratchStream(Streams.metricsSizeProbe),
+      // Proof that its heartbeat subscription delivers (see Liveness in docs/protocol.md).
+      Subjects.heartbeatProbe,
     ],
     // agent.revoked: the agent directory drops the revoked agent at once.
-    subscribe: [Subjects.heartbeatWildcard, 'metrics.>', Subjects.event(EventKinds.agentRevoked)],
+    subscribe: [
+      Subjects.heartbeatWildcard,
+      'metrics.>',
+      Subjects.event(EventKinds.agentRevoked),
+      Subjects.maxDeliveriesAdvisory(Streams.metrics, Consumers.metrics),
+    ],
     respond: true,
   },
   alerting: {

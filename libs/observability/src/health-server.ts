@@ -8,8 +8,14 @@ import { Database, DATABASE } from '@app/persistence';
 import { startMetricsServer } from './metrics-server';
 import { ServiceMetrics } from './service-metrics';
 
+/** Names the failing dependencies; empty = healthy. */
+export type HealthCheck = () => Promise<string[]>;
+
+/** How long the JetStream check waits for an answer. */
+const JETSTREAM_CHECK_TIMEOUT_MS = 2000;
+
 /** The failing dependencies of a service that needs NATS and its database (empty = healthy). */
-export function natsAndDatabaseChecks(nc: NatsConnection, db: Kysely<unknown>): () => Promise<string[]> {
+export function natsAndDatabaseChecks(nc: NatsConnection, db: Kysely<unknown>): HealthCheck {
   return async () => {
     const failing = nc.isClosed() ? ['nats'] : [];
     try {
@@ -19,6 +25,28 @@ export function natsAndDatabaseChecks(nc: NatsConnection, db: Kysely<unknown>): 
     }
     return failing;
   };
+}
+
+/**
+ * `jetstream` failing unless JetStream answers for `stream`. NATS itself may be up while its JetStream
+ * is not: nats-server turns JetStream off when its disk fills, and until it is restarted nothing is
+ * stored; this is what makes that visible.
+ */
+export function jetStreamCheck(nc: NatsConnection, stream: string): HealthCheck {
+  return async () => {
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: JETSTREAM_CHECK_TIMEOUT_MS });
+      await jsm.streams.info(stream);
+      return [];
+    } catch {
+      return ['jetstream'];
+    }
+  };
+}
+
+/** Every check's failures, the checks run at once. */
+export function allChecks(...checks: HealthCheck[]): HealthCheck {
+  return async () => (await Promise.all(checks.map((check) => check()))).flat();
 }
 
 /**
@@ -32,7 +60,7 @@ export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly port: number,
     private readonly registry: Registry,
-    private readonly checks: () => Promise<string[]>,
+    private readonly checks: HealthCheck,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

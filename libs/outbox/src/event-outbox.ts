@@ -3,7 +3,7 @@ import { Kysely } from 'kysely';
 import { NatsConnection } from 'nats';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
-import { EventEnvelope, EventKind } from '@app/contracts';
+import { EventEnvelope, EventKind, isDependencyUnavailable } from '@app/contracts';
 import { ConnectionState, EventPublisher, NATS_CONNECTION, NewEvent } from '@app/messaging';
 import { Database, DATABASE } from '@app/persistence';
 
@@ -241,8 +241,8 @@ export class EventOutbox {
         })),
       );
     } catch (error) {
-      // The database itself: the rows stay, a later round tries again.
-      this.logger.warn({ err: error }, 'outbox round failed');
+      // The database itself: the rows stay, a later round tries again (an outage is logged once, by its health).
+      if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'outbox round failed');
       return 0;
     }
   }
@@ -262,7 +262,8 @@ export class EventOutbox {
         true,
       );
     } catch (error) {
-      this.logger.warn({ err: error }, 'outbox publish failed; the relay will retry');
+      if (!isDependencyUnavailable(error))
+        this.logger.warn({ err: error }, 'outbox publish failed; the relay will retry');
     }
   }
 
@@ -330,7 +331,8 @@ export class EventOutbox {
       await this.db.deleteFrom('event_outbox').where('id', 'in', ids).execute();
     } catch (error) {
       // Left in the table: after their lease the relay publishes them again (stored once by the stream).
-      this.logger.warn({ err: error }, 'could not delete published outbox rows');
+      if (!isDependencyUnavailable(error))
+        this.logger.warn({ err: error }, 'could not delete published outbox rows');
     }
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool, types } from 'pg';
+import { DatabaseHealth, withHealth } from './database-health';
 
 // int8 columns hold millisecond timestamps and counters well inside 2^53: read them as numbers.
 types.setTypeParser(20, (value) => Number(value));
@@ -26,6 +27,8 @@ export interface Database<DB> {
   location: string;
   /** PostgreSQL schema holding the service's tables; undefined on SQLite. */
   schema?: string;
+  /** Whether the database serves, from the queries' own outcomes; its failures become "database unavailable". */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
 
@@ -46,8 +49,9 @@ function openSqlite<DB>(dataDir: string, name: string): Database<DB> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, engine: 'sqlite', location: file, close: () => db.destroy() };
+  const health = new DatabaseHealth(file, async () => void sqlite.prepare('select 1').get());
+  const db = new Kysely<DB>({ dialect: withHealth(new SqliteDialect({ database: sqlite }), health) });
+  return { db, engine: 'sqlite', location: file, health, close: () => db.destroy() };
 }
 
 async function openPostgres<DB>(url: string, schema: string, max: number): Promise<Database<DB>> {
@@ -67,7 +71,9 @@ async function openPostgres<DB>(url: string, schema: string, max: number): Promi
   // without this one, a connection killed by the server is an unhandled 'error' event that ends
   // the process. The failing query still rejects and the pool discards the client.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const location = `postgres schema ${schema}`;
+  const health = new DatabaseHealth(location, async () => void (await pool.query('select 1')));
+  const db = new Kysely<DB>({ dialect: withHealth(new PostgresDialect({ pool }), health) });
   await sql`select 1`.execute(db);
-  return { db, engine: 'postgres', location: `postgres schema ${schema}`, schema, close: () => db.destroy() };
+  return { db, engine: 'postgres', location, schema, health, close: () => db.destroy() };
 }

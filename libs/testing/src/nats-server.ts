@@ -24,8 +24,11 @@ export interface NatsServerHandle {
   storeDir: string;
   /** Stops the server (SIGTERM, then SIGKILL); the store dir is kept for restart(). */
   stop(): Promise<void>;
-  /** Starts it again on the same port with the same JetStream store. */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port with the same JetStream store; `{ jetstream: false }` without
+   * JetStream, as a server whose JetStream gave up (a full disk) looks to its clients.
+   */
+  restart(options?: { jetstream?: boolean }): Promise<void>;
   /** Stops it and deletes its store. */
   dispose(): Promise<void>;
   /** The server's log so far, for failure messages. */
@@ -40,7 +43,13 @@ export interface NatsServerHandle {
  * same port so clients can reconnect.
  */
 export async function startNatsServer(
-  options: { binary?: string; secured?: boolean } = {},
+  options: {
+    binary?: string;
+    /** Operator (JWT) mode with TLS and the platform's accounts, as `npm start` runs it (`handle.bus`). */
+    secured?: boolean;
+    /** JetStream's file storage limit (its `max_file_store`), as on a small disk; default: 75 % of the free disk. */
+    maxFileStoreBytes?: number;
+  } = {},
 ): Promise<NatsServerHandle> {
   const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const root = mkdtempSync(join(tmpdir(), 'rca-nats-'));
@@ -49,6 +58,7 @@ export async function startNatsServer(
   let child: ChildProcess | undefined;
   let port = -1;
   const bus = options.secured ? await securedBus(join(root, 'auth')) : undefined;
+  let jetstream = true;
 
   const launch = async () => {
     const portsDir = mkdtempSync(join(root, 'ports-'));
@@ -64,11 +74,21 @@ export async function startNatsServer(
           resolverDir: join(root, 'jwt'),
           portsFileDir: portsDir,
           tls: true,
+          maxFileStoreBytes: options.maxFileStoreBytes,
         }),
       );
       args = ['-c', configFile];
     } else {
-      args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir];
+      args = ['-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', portsDir];
+      if (jetstream && options.maxFileStoreBytes !== undefined) {
+        // The limit exists only in a config file, which then names the store too (-sd beside it is refused).
+        const config = join(root, 'nats-server.conf');
+        writeFileSync(
+          config,
+          `jetstream { store_dir: "${storeDir}", max_file_store: ${options.maxFileStoreBytes} }\n`,
+        );
+        args.push('-c', config);
+      } else if (jetstream) args.push('-js', '-sd', storeDir);
     }
     const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
@@ -90,7 +110,7 @@ export async function startNatsServer(
       await new Promise((r) => setTimeout(r, 25));
     }
     if (port < 0) throw new Error(`nats-server did not report its port:\n${logText}`);
-    await waitForJetStream(`nats://127.0.0.1:${port}`, deadline, bus?.options('ingestion'));
+    if (jetstream) await waitForJetStream(`nats://127.0.0.1:${port}`, deadline, bus?.options('ingestion'));
   };
 
   const stop = async () => {
@@ -114,8 +134,9 @@ export async function startNatsServer(
     },
     storeDir,
     stop,
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       await stop();
+      jetstream = restartOptions.jetstream ?? true;
       await launch();
     },
     dispose: async () => {

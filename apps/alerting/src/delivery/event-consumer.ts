@@ -9,7 +9,14 @@ import {
   JSONCodec,
   NatsConnection,
 } from 'nats';
-import { EventEnvelope, EventKinds, Headers, Streams, Subjects } from '@app/contracts';
+import {
+  EventEnvelope,
+  EventKinds,
+  Headers,
+  isDependencyUnavailable,
+  Streams,
+  Subjects,
+} from '@app/contracts';
 import {
   ensureDeadLetterStream,
   ensureEventsStream,
@@ -100,7 +107,7 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         }
       } catch (error) {
         if (this.stopped) break;
-        this.logger.warn({ err: error }, 'event fetch failed; retrying');
+        if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'event fetch failed; retrying');
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       }
     }

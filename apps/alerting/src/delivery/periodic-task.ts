@@ -1,3 +1,4 @@
+import { isDependencyUnavailable } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 
 /**
@@ -33,9 +34,11 @@ export class PeriodicTask {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.work()
-        .catch((err: unknown) =>
-          this.logger.error({ err, task: this.name }, `${this.name} failed; retrying next tick`),
-        )
+        .catch((err: unknown) => {
+          // A database outage is logged once by the database's health, not every tick.
+          if (!isDependencyUnavailable(err))
+            this.logger.error({ err, task: this.name }, `${this.name} failed; retrying next tick`);
+        })
         .finally(() => {
           this.running = undefined;
           this.schedule();

@@ -105,6 +105,10 @@ export interface MetricsQueryResult {
   to: number;
   step_seconds: number;
   series: MetricSeries[];
+  /** Newest stored sample of this metric (ms since epoch), whatever the range; null: none yet. */
+  newest_sample_at: number | null;
+  /** The newest sample is older than the agent's offline threshold: recent data may be missing. */
+  stale: boolean;
 }
 
 export interface TokenMetadata {

@@ -277,11 +277,18 @@ function MetricChart({
     );
   return (
     <TimeSeriesChart
-      title={metric.name}
+      title={query.data.stale ? `${metric.name} — ${staleNote(query.data.newest_sample_at)}` : metric.name}
       series={query.data.series}
       unit={query.data.series[0]?.unit ?? metric.unit}
       from={query.data.from}
       to={query.data.to}
     />
   );
+}
+
+/** Said under a chart whose newest sample is older than expected, so an outage never looks like a flat line. */
+function staleNote(newestSampleAt: number | null): string {
+  return newestSampleAt === null
+    ? 'no samples stored'
+    : `no new samples since ${new Date(newestSampleAt).toLocaleString()}`;
 }

@@ -7,6 +7,7 @@ import {
   DomainError,
   Environment,
   IngestionStats,
+  isDependencyUnavailable,
   ListAgentsRequest,
   OrganizationScopedRequest,
   Page,
@@ -102,7 +103,7 @@ export class FleetSummaryService {
       return { stats: await this.rpc.request<IngestionStats>(Subjects.ingestionStats, {}), error: null };
     } catch (error) {
       const message = error instanceof DomainError ? `${error.code}: ${error.message}` : String(error);
-      this.logger.warn({ err: error }, 'ingestion stats unavailable');
+      if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'ingestion stats unavailable');
       return { stats: null, error: message };
     }
   }

@@ -1,5 +1,11 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import { DomainError, ErrorCodes, TokenRevokedError, ValidationFailedError } from '@app/contracts';
+import {
+  DependencyUnavailableError,
+  DomainError,
+  ErrorCodes,
+  TokenRevokedError,
+  ValidationFailedError,
+} from '@app/contracts';
 import { toHttpError } from './domain-error.filter';
 
 describe(toHttpError.name, () => {
@@ -24,6 +30,15 @@ describe(toHttpError.name, () => {
     expect(toHttpError(new DomainError(ErrorCodes.TIMEOUT, 'tokens.list: no reply in time'))).toMatchObject({
       statusCode: 504,
       code: ErrorCodes.TIMEOUT,
+    });
+  });
+
+  it('answers 503 naming the database when a service reports its database unavailable over RPC', () => {
+    const overTheWire = DomainError.fromPayload(new DependencyUnavailableError('database').toPayload());
+    expect(toHttpError(overTheWire)).toEqual({
+      statusCode: 503,
+      code: ErrorCodes.DEPENDENCY_UNAVAILABLE,
+      message: 'database unavailable',
     });
   });
 

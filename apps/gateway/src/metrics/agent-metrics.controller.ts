@@ -20,7 +20,9 @@ export class AgentMetricsController {
   @Get()
   @ApiOperation({ summary: 'One metric of one agent, bucketed (avg/min/max/last/count per step)' })
   @ApiOkResponse({
-    description: '{ agent_id, name, from, to, step_seconds, series: [{ tags, unit, points }] }',
+    description:
+      '{ agent_id, name, from, to, step_seconds, series: [{ tags, unit, points }], newest_sample_at, stale }: ' +
+      'stale = the newest stored sample is older than the agent’s offline threshold (recent data may be missing)',
   })
   @ApiNotFoundResponse({ description: 'No such agent in this organisation' })
   async query(

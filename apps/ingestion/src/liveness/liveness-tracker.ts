@@ -1,12 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { AgentLivenessData, EventKinds } from '@app/contracts';
+import { AgentLivenessData, EventKinds, isDependencyUnavailable } from '@app/contracts';
 import { ConnectionState, NATS_CONNECTION } from '@app/messaging';
 import { EventOutbox, OutboxEvent } from '@app/outbox';
 import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { AgentsRepository, LivenessTransition, SeenAgent } from './agents.repository';
+
+/**
+ * Nothing at all on the heartbeat subscription for this long, though every instance publishes a probe
+ * (Subjects.heartbeatProbe) every HEARTBEAT_PROBE_INTERVAL_MS: the instance is not hearing. Ten probes'
+ * worth, so the queue group handing probes to other instances practically never makes one look deaf
+ * (each instance receives about two a second, whatever their number).
+ */
+export const HEARTBEAT_PROBE_INTERVAL_MS = 500;
+const DEAF_AFTER_MS = 10 * HEARTBEAT_PROBE_INTERVAL_MS;
 
 /**
  * Online/offline per agent, agreed by every ingestion instance.
@@ -23,10 +32,17 @@ import { AgentsRepository, LivenessTransition, SeenAgent } from './agents.reposi
  * stream's duplicate window. Instance clocks are assumed
  * NTP-synchronised; the flush interval must stay well below the offline threshold.
  *
- * An instance that cannot receive heartbeats cannot judge silence: while its NATS link is down it
- * does not sweep, and after it (re)connects an agent must be silent for a whole threshold counted
- * from then. So a NATS outage (or a platform restart) is not reported as the whole fleet going
- * offline, and no offline event is lost to a publish attempted with no link.
+ * An instance judges only silence it could have heard, and counts silence from the moment it
+ * could hear again:
+ * - while its NATS link is down, and a threshold after it is back (a NATS outage or a restart);
+ * - while nothing reaches its heartbeat subscription, not even the probe every instance publishes
+ *   twice a second (`heard()`): a blocked subscription looks exactly like a fleet gone silent;
+ * - while heartbeats arrive that it cannot verify (the token service does not answer);
+ * - when last-seen could not be written for longer than half the offline threshold (the database
+ *   stalled, refused or was full): what the other instances heard meanwhile may not be written yet.
+ * And a sweep judges as of the moment its round's flush began: everything this instance heard before
+ * then is in the database, what it heard during a slow flush is not yet. So no outage of NATS, the
+ * database or the token service is reported as the fleet going offline.
  */
 @Injectable()
 export class LivenessTracker {
@@ -37,6 +53,12 @@ export class LivenessTracker {
   private readonly link: ConnectionState;
   /** Since when this instance has been receiving heartbeats without interruption. */
   private observingSince: number;
+  /** Last time anything reached the heartbeat subscription (a heartbeat or a probe). */
+  private lastHeardAt: number;
+  /** Start of the first flush attempt not yet succeeded (undefined while flushes succeed). */
+  private unwrittenSince?: number;
+  /** Last-seen unwritten for longer than this: the other instances' writes may be missing too. */
+  private readonly writeGapMs: number;
 
   constructor(
     private readonly agents: AgentsRepository,
@@ -46,14 +68,38 @@ export class LivenessTracker {
     private readonly metrics: IngestionMetrics,
     @Inject(NATS_CONNECTION) nc: NatsConnection,
   ) {
-    this.observingSince = clock.now();
+    this.observingSince = this.lastHeardAt = clock.now();
+    this.writeGapMs =
+      (config.LIVENESS_MISSED_HEARTBEATS * config.DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000) / 2;
     this.link = ConnectionState.of(nc);
-    this.link.onReconnect(() => (this.observingSince = this.clock.now()));
+    this.link.onReconnect(() => this.observeFrom(this.clock.now()));
   }
 
   /** Hot path: a map write, no I/O. */
   recordHeartbeat(agent: Omit<SeenAgent, 'lastSeenAt'>): void {
-    this.pending.set(agent.agentId, { ...agent, lastSeenAt: this.clock.now() });
+    const now = this.heard();
+    this.pending.set(agent.agentId, { ...agent, lastSeenAt: now });
+  }
+
+  /** Something reached the heartbeat subscription: an accepted heartbeat, or a probe. */
+  heard(): number {
+    const now = this.clock.now();
+    if (now - this.lastHeardAt > DEAF_AFTER_MS) {
+      this.logger.log({ deafForMs: now - this.lastHeardAt }, 'heartbeats reach this instance again');
+      this.observeFrom(now);
+    }
+    this.lastHeardAt = now;
+    return now;
+  }
+
+  /** A heartbeat arrived whose agent could not be looked up: that agent may be talking unheard. */
+  couldNotVerify(): void {
+    this.observeFrom(this.clock.now());
+  }
+
+  /** False while the NATS link is down, or nothing (not even a probe) reached the heartbeat subscription for DEAF_AFTER_MS. */
+  get hearing(): boolean {
+    return this.clock.now() - this.lastHeardAt <= DEAF_AFTER_MS && this.link.isConnected;
   }
 
   start(): void {
@@ -74,14 +120,18 @@ export class LivenessTracker {
   tick(): Promise<void> {
     this.ticking ??= (async () => {
       try {
+        const startedAt = this.clock.now();
+        this.unwrittenSince ??= startedAt;
         await this.flush();
-        await this.sweep();
+        this.wrote();
+        await this.sweep(startedAt);
         await this.outbox.relay();
         const counts = await this.agents.countByStatus();
         this.metrics.agentsOnline.set(counts.online);
         this.metrics.agentsTracked.set(counts.tracked);
       } catch (error) {
-        this.logger.warn({ err: error }, 'liveness round failed; retrying next round');
+        if (!isDependencyUnavailable(error))
+          this.logger.warn({ err: error }, 'liveness round failed; retrying next round');
       } finally {
         this.ticking = undefined;
       }
@@ -114,12 +164,14 @@ export class LivenessTracker {
     return online.length;
   }
 
-  /** Marks silent agents offline; resolves with how many. */
-  async sweep(): Promise<number> {
-    if (!this.link.isConnected) return 0;
-    const now = this.clock.now();
+  /**
+   * Marks agents offline that were silent as of `asOf` (the start of this round's flush: all this
+   * instance heard before it is written); resolves with how many.
+   */
+  async sweep(asOf = this.clock.now()): Promise<number> {
+    if (!this.hearing) return 0;
     const offline = await this.agents.markSilentOffline(
-      now,
+      asOf,
       this.config.LIVENESS_MISSED_HEARTBEATS,
       this.observingSince,
       (trx, transitions) =>
@@ -128,12 +180,34 @@ export class LivenessTracker {
           transitions.map((t) =>
             livenessEvent(EventKinds.agentOffline, t, {
               lastSeenAt: t.lastSeenAt,
-              silentForMs: now - t.lastSeenAt,
+              silentForMs: asOf - t.lastSeenAt,
             }),
           ),
         ),
     );
     return offline.length;
+  }
+
+  /** Silence is counted from `at` at the earliest. */
+  private observeFrom(at: number): void {
+    this.observingSince = Math.max(this.observingSince, at);
+  }
+
+  /**
+   * A flush succeeded. If last-seen had been unwritable longer than half the offline threshold (one
+   * stalled flush, or failing ones), other instances were blocked as well and may not have written
+   * what they heard yet: silence is counted from now.
+   */
+  private wrote(): void {
+    const now = this.clock.now();
+    const unwrittenFor = now - (this.unwrittenSince ?? now);
+    this.unwrittenSince = undefined;
+    if (unwrittenFor <= this.writeGapMs) return;
+    this.logger.warn(
+      { unwrittenForMs: unwrittenFor },
+      'last-seen could not be written for a while (database stalled or unavailable); silence is counted from now',
+    );
+    this.observeFrom(now);
   }
 }
 

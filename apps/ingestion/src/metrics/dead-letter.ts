@@ -1,9 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { headers as natsHeaders, JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { Headers, Subjects } from '@app/contracts';
+import { headers as natsHeaders, JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
+import { Headers, Streams, Subjects } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
 
 export const METRICS_DEAD_LETTER_SUBJECT = Subjects.deadLetter('metrics');
+
+/** A metrics message as parking needs it: delivered (`JsMsg`) or read back from the stream by sequence. */
+export interface ParkableMessage {
+  subject: string;
+  data: Uint8Array;
+  headers?: MsgHdrs;
+  /** Its AGENT_METRICS sequence. */
+  seq: number;
+}
 
 /**
  * Parks a metrics message that can never be stored on the DEAD_LETTER stream: the original
@@ -19,7 +28,7 @@ export class DeadLetterParker {
     this.js = nc.jetstream();
   }
 
-  async park(msg: JsMsg, reason: string, detail?: string): Promise<void> {
+  async park(msg: ParkableMessage, reason: string, detail?: string): Promise<void> {
     const h = natsHeaders();
     for (const [key, values] of msg.headers ?? []) {
       // A copy must not be dropped as a duplicate of the original by DEAD_LETTER's window.
@@ -31,7 +40,7 @@ export class DeadLetterParker {
     if (detail) h.set(Headers.deadLetterDetail, detail.slice(0, 500));
     await this.js.publish(METRICS_DEAD_LETTER_SUBJECT, msg.data, {
       headers: h,
-      msgID: `metrics:${msg.info.stream}:${msg.seq}`,
+      msgID: `metrics:${Streams.metrics}:${msg.seq}`,
     });
   }
 }

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConsumerEvents, ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { Streams } from '@app/contracts';
+import { Clock } from '@app/clock';
 import { NATS_CONNECTION } from '@app/messaging';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
 import { METRICS_CONSUMER } from './metrics-stream';
-import { MetricsIngestor } from './metrics-ingestor';
+import { IngestOutcome, MetricsIngestor } from './metrics-ingestor';
 
 /**
  * Up to 500 messages per batch: at 10k batches/s that is ~50 ms of traffic, enough to amortise
@@ -22,17 +23,24 @@ const PREFETCH_MESSAGES = 2 * BATCH_MAX_MESSAGES;
  * restart or a pull lost in flight costs seconds, not a redelivery.
  */
 const PULL_EXPIRES_MS = 10_000;
-/** Pause after a storage or consumer failure: doubles from 1 s up to 30 s, reset by the next success. */
+/** Pause while messages are held or after a consumer failure: doubles from 1 s up to 30 s, reset by the next success. */
 const PAUSE_MIN_MS = 1000;
 const PAUSE_MAX_MS = 30_000;
 const LAG_REFRESH_MS = 5000;
+/**
+ * Messages in hand longer than this (a slow or stalled commit, an outage) are told to JetStream to be
+ * in progress: within the consumer's 10 s ack wait, so a stall never turns into redeliveries, each of
+ * which would count towards METRICS_MAX_DELIVERIES.
+ */
+const IN_PROGRESS_EVERY_MS = 4000;
 
 const batchEnd = Symbol('batch end');
 
 /**
  * The metrics loop: take what has arrived (up to a batch) → ingest it (validate, write once, ack)
  * → repeat. Messages come from one long-lived nats.js `consume()`, which keeps a pull open and
- * refills it as messages are processed.
+ * refills it as messages are processed. While the database or the token service is unavailable,
+ * the messages in hand are kept (in progress) and retried after a pause, and nothing more is pulled.
  */
 @Injectable()
 export class MetricsConsumer {
@@ -48,6 +56,7 @@ export class MetricsConsumer {
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly ingestor: MetricsIngestor,
     private readonly metrics: IngestionMetrics,
+    @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   start(): void {
@@ -83,6 +92,8 @@ export class MetricsConsumer {
       try {
         const consumer = await this.nc.jetstream().consumers.get(Streams.metrics, METRICS_CONSUMER);
         this.messages = await consumer.consume({ max_messages: PREFETCH_MESSAGES, expires: PULL_EXPIRES_MS });
+        // stop() came while the pull was being opened: it found nothing to stop, so stop here.
+        if (this.stopping) break;
         void this.reportStatus(this.messages);
         await this.drain(this.messages);
       } catch (error) {
@@ -96,16 +107,45 @@ export class MetricsConsumer {
     }
   }
 
-  /** Ingests batches from one consume() until it ends (stop(), or the consumer or stream is gone). */
+  /** Ingests batches from one consume() until it ends (stop(), the consumer or stream is gone, or messages are held). */
   private async drain(messages: ConsumerMessages): Promise<void> {
     const batches = new BatchTaker(messages[Symbol.asyncIterator]());
     for (let batch = await batches.take(); batch.length; batch = await batches.take()) {
-      const { pause } = await this.ingestor.ingest(batch);
+      const outcome = await inProgressWhile(batch, () => this.ingestor.ingest(batch));
+      if (outcome.held.length) {
+        // Pull nothing more while these wait: prefetched messages would sit out their ack wait and come back as redeliveries.
+        messages.stop();
+        await this.retryHeld(outcome);
+        return;
+      }
+      this.pauseMs = PAUSE_MIN_MS;
       if (this.stopping) return;
-      if (pause) await this.pause();
-      else this.pauseMs = PAUSE_MIN_MS;
     }
     if (!this.stopping) throw new Error('the metrics consumer stopped delivering');
+  }
+
+  /**
+   * Keeps messages that could not be judged or stored (token service or database unavailable) in hand
+   * and offers them again after a growing pause, until they are done: an outage costs them no
+   * delivery. Logged once when it starts and once when it ends, not per attempt.
+   */
+  private async retryHeld(first: IngestOutcome): Promise<void> {
+    let held = first.held;
+    const since = this.clock.now();
+    this.logger.warn(
+      { messages: held.length, err: first.storageError },
+      'metrics held: the database or the token service is unavailable; consumption paused until they answer',
+    );
+    while (held.length) {
+      await inProgressWhile(held, () => this.pause());
+      if (this.stopping) {
+        // Another instance (or the next start) takes them now rather than after the ack wait.
+        for (const msg of held) msg.nak();
+        return;
+      }
+      ({ held } = await inProgressWhile(held, () => this.ingestor.retry(held)));
+    }
+    this.logger.log({ pausedMs: this.clock.now() - since }, 'metrics consumption resumed');
   }
 
   private async reportStatus(messages: ConsumerMessages): Promise<void> {
@@ -168,6 +208,16 @@ export class BatchTaker {
     // A finished iterator keeps answering done; only a message is consumed.
     if (!result.done) this.next = undefined;
     return result;
+  }
+}
+
+/** Runs `work` while telling JetStream every IN_PROGRESS_EVERY_MS that `messages` are still being worked on. */
+async function inProgressWhile<T>(messages: JsMsg[], work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => messages.forEach((msg) => msg.working()), IN_PROGRESS_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
 

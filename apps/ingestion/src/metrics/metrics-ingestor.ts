@@ -1,29 +1,38 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
+import { Clock } from '@app/clock';
 import { parseAgentSubject } from '@app/contracts';
 import { AgentIdentityChecker, IdentityOutcome, RejectReasons } from '../identity/agent-identity-checker';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { RejectedInput } from '../observability/rejected-input';
 import { checkMetricsBatch } from '../wire/agent-message-checks';
 import { DeadLetterParker } from './dead-letter';
 import { MetricsRepository } from './metrics.repository';
 import { MetricsWriter, VerifiedBatch } from './metrics-writer';
 
-/** Redelivery delay when the token service cannot answer or storage failed. */
+/** Redelivery delay of a batch the database refused while accepting others (it may be a transient error). */
 export const RETRY_DELAY_MS = 2000;
 /**
- * A message that fails to store on its own while the database answers pings is retried this
+ * A message that fails to store on its own while the database accepts a probe write is retried this
  * many deliveries before it is parked as `storage_rejected` (a transient error gets its chances).
  */
 const STORAGE_ATTEMPTS_BEFORE_PARKING = 3;
 
 export interface IngestOutcome {
-  /** Storage or the token service is unreachable: the caller pauses before fetching again. */
-  pause: boolean;
+  /**
+   * Messages that cannot be judged or stored now: the token service did not answer, or the database
+   * does not take writes. They are still in hand, neither acked nor nak'ed: the caller keeps them
+   * (a redelivery would count towards max deliveries for an outage that is not theirs) and offers
+   * them again after a pause.
+   */
+  held: JsMsg[];
+  /** Why storage refused them, when it did (for the one log line of the outage). */
+  storageError?: unknown;
 }
 
-type Checked =
-  | { msg: JsMsg; ok: true; verified: VerifiedBatch }
-  | { msg: JsMsg; ok: false; reason: string; detail?: string };
+type Accepted = { msg: JsMsg; ok: true; verified: VerifiedBatch };
+type Refused = { msg: JsMsg; ok: false; reason: string; detail?: string };
+type Checked = Accepted | Refused;
 type Decoded =
   | {
       msg: JsMsg;
@@ -32,14 +41,14 @@ type Decoded =
       agentId: string;
       body: VerifiedBatch['batch'];
     }
-  | { msg: JsMsg; ok: false; reason: string; detail?: string };
+  | Refused;
 
 /**
  * One fetched batch of metrics messages, top to bottom: decode and check every message →
  * find each agent's organisation (one await for the batch) → write all accepted samples in one
  * transaction → ack. Bad messages are parked on the dead-letter stream and acked; messages
- * that cannot be judged now (token service silent) or stored now (database down) are handed
- * back to JetStream with a delay.
+ * that cannot be judged now (token service silent) or stored now (database down or full) are
+ * handed back to the caller, still in hand.
  */
 @Injectable()
 export class MetricsIngestor {
@@ -51,31 +60,37 @@ export class MetricsIngestor {
     private readonly repository: MetricsRepository,
     private readonly deadLetter: DeadLetterParker,
     private readonly metrics: IngestionMetrics,
+    private readonly rejected: RejectedInput,
+    @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async ingest(messages: JsMsg[]): Promise<IngestOutcome> {
+  /** A freshly fetched batch. */
+  ingest(messages: JsMsg[]): Promise<IngestOutcome> {
     this.metrics.received.inc({ kind: 'metrics' }, messages.length);
     this.metrics.batchMessages.observe(messages.length);
+    return this.retry(messages);
+  }
 
-    const decoded = messages.map(decode);
+  /** Messages held from an earlier attempt (or a fresh batch, counted by `ingest`). */
+  async retry(messages: JsMsg[]): Promise<IngestOutcome> {
+    const now = this.clock.now();
+    const decoded = messages.map((msg) => decode(msg, now));
     const checked = await Promise.all(decoded.map((d) => this.verify(d)));
 
-    const accepted: Extract<Checked, { ok: true }>[] = [];
-    const parked: Extract<Checked, { ok: false }>[] = [];
-    let unverifiable = 0;
+    const accepted: Accepted[] = [];
+    const parked: Refused[] = [];
+    const held: JsMsg[] = [];
     for (const c of checked) {
       if (c.ok) accepted.push(c);
-      else if (c.reason === RejectReasons.unverifiable) {
-        unverifiable++;
-        this.metrics.rejected.inc({ kind: 'metrics', reason: c.reason });
-        c.msg.nak(RETRY_DELAY_MS);
-      } else parked.push(c);
+      else if (c.reason === RejectReasons.unverifiable) held.push(c.msg);
+      else parked.push(c);
     }
+    if (held.length) this.rejected.record('metrics', RejectReasons.unverifiable, {}, held.length);
 
     await this.park(parked);
-    const stored = accepted.length ? await this.store(accepted) : { pause: false };
-    // Every message waiting on a silent token service: fetching more now would only hand them back.
-    return { pause: stored.pause || (unverifiable > 0 && !accepted.length && !parked.length) };
+    if (!accepted.length) return { held };
+    const stored = await this.store(accepted, now);
+    return { held: held.concat(stored.held), storageError: stored.storageError };
   }
 
   private verify(d: Decoded): Checked | Promise<Checked> {
@@ -92,7 +107,8 @@ export class MetricsIngestor {
     return outcome instanceof Promise ? outcome.then(judge) : judge(outcome);
   }
 
-  private async store(accepted: Extract<Checked, { ok: true }>[]): Promise<IngestOutcome> {
+  /** Writes and acks; resolves with the messages to hold because the database takes no writes. */
+  private async store(accepted: Accepted[], now: number): Promise<IngestOutcome> {
     const stopTimer = this.metrics.commitSeconds.startTimer();
     try {
       const result = await this.writer.writeBatch(accepted.map((a) => a.verified));
@@ -103,24 +119,23 @@ export class MetricsIngestor {
       this.metrics.samplesStored.inc(result.samples);
       this.metrics.batchesStored.inc(result.stored.size);
       this.metrics.duplicateBatches.inc(accepted.length - result.stored.size);
-      return { pause: false };
+      return { held: [] };
     } catch (error) {
       this.metrics.storageFailures.inc();
-      if (!(await this.repository.ping())) {
-        this.logger.warn(
-          { err: error, messages: accepted.length },
-          'database unavailable; pausing metrics consumption',
-        );
-        for (const a of accepted) a.msg.nak(RETRY_DELAY_MS);
-        return { pause: true };
-      }
-      // The database answers, so something in this batch may be unstorable: try message by message.
-      return this.storeOneByOne(accepted);
+      // A probe write tells an unavailable or full database (hold everything) from a batch it refuses.
+      if (!(await this.repository.acceptsWrites(now)))
+        return { held: accepted.map((a) => a.msg), storageError: error };
+      await this.storeOneByOne(accepted);
+      return { held: [] };
     }
   }
 
-  private async storeOneByOne(accepted: Extract<Checked, { ok: true }>[]): Promise<IngestOutcome> {
-    const failed: { a: Extract<Checked, { ok: true }>; error: unknown }[] = [];
+  /**
+   * The database takes writes but refused the batch: find the messages it refuses. Each is
+   * handed back for another delivery, and parked on its STORAGE_ATTEMPTS_BEFORE_PARKING-th:
+   * however many of them arrive together, none loops forever.
+   */
+  private async storeOneByOne(accepted: Accepted[]): Promise<void> {
     for (const a of accepted) {
       try {
         const result = await this.writer.writeBatch([a.verified]);
@@ -129,35 +144,21 @@ export class MetricsIngestor {
         this.metrics.samplesStored.inc(result.samples);
         this.metrics.batchesStored.inc(result.stored.size);
       } catch (error) {
-        failed.push({ a, error });
+        if (a.msg.info.deliveryCount < STORAGE_ATTEMPTS_BEFORE_PARKING) a.msg.nak(RETRY_DELAY_MS);
+        else
+          await this.park([
+            { msg: a.msg, ok: false, reason: RejectReasons.storageRejected, detail: String(error) },
+          ]);
       }
     }
-    // Nothing at all could be written although the database answers pings (a schema or permission
-    // fault): that is an outage of storage, not a set of poison messages.
-    if (accepted.length > 1 && failed.length === accepted.length) {
-      this.logger.warn({ err: failed[0].error }, 'no batch can be stored; pausing metrics consumption');
-      for (const { a } of failed) a.msg.nak(RETRY_DELAY_MS);
-      return { pause: true };
-    }
-    for (const { a, error } of failed) {
-      if (a.msg.info.redeliveryCount < STORAGE_ATTEMPTS_BEFORE_PARKING) {
-        a.msg.nak(RETRY_DELAY_MS);
-        continue;
-      }
-      this.logger.error({ err: error, subject: a.msg.subject }, 'metrics batch cannot be stored; parking it');
-      await this.park([
-        { msg: a.msg, ok: false, reason: RejectReasons.storageRejected, detail: String(error) },
-      ]);
-    }
-    return { pause: false };
   }
 
   /** Dead-letters then acks; a message whose parking failed is handed back, never dropped. */
-  private async park(parked: Extract<Checked, { ok: false }>[]): Promise<void> {
+  private async park(parked: Refused[]): Promise<void> {
     if (!parked.length) return;
     await Promise.all(
       parked.map(async (p) => {
-        this.metrics.rejected.inc({ kind: 'metrics', reason: p.reason });
+        this.rejected.record('metrics', p.reason, { subject: p.msg.subject, detail: p.detail });
         try {
           await this.deadLetter.park(p.msg, p.reason, p.detail);
           p.msg.ack();
@@ -171,7 +172,7 @@ export class MetricsIngestor {
   }
 }
 
-function decode(msg: JsMsg): Decoded {
+function decode(msg: JsMsg, now: number): Decoded {
   const subject = parseAgentSubject(msg.subject);
   if (!subject) return { msg, ok: false, reason: RejectReasons.invalidSubject };
   let body: unknown;
@@ -182,7 +183,7 @@ function decode(msg: JsMsg): Decoded {
   } catch {
     return { msg, ok: false, reason: RejectReasons.invalidPayload, detail: 'body is not JSON' };
   }
-  const check = checkMetricsBatch(body);
+  const check = checkMetricsBatch(body, now);
   if (!check.ok) return { msg, ok: false, reason: RejectReasons.invalidPayload, detail: check.reason };
   if (check.value.agentId !== subject.agentId)
     return {

@@ -37,6 +37,9 @@ const SQLITE_SAMPLE_CHUNK_ROWS = 5000;
 const POSTGRES_SAMPLE_CHUNK_ROWS = 50_000;
 
 const batchKey = (agentId: string, seq: number) => `${agentId}:${seq}`;
+/** Not a valid agent id (AGENT_ID_PATTERN has no spaces), so the probe row can never meet a real one. */
+const PROBE_AGENT = 'write probe';
+const ROLLBACK = Symbol('rollback the write probe');
 
 @Injectable()
 export class MetricsRepository {
@@ -127,21 +130,37 @@ export class MetricsRepository {
   }
 
   /**
-   * SQLite only: a 64 MiB page cache for this connection. Every sample also lands in the
-   * (agent_id, name, ts) index at a spot spread over all series; with SQLite's 2 MiB default most
-   * of those pages miss the cache (measured: ~25 % more rows/s at 64 MiB).
+   * SQLite only: a page cache of `mib` MiB for this connection (SQLITE_CACHE_MIB). Every sample also
+   * lands in the (agent_id, name, ts) index at a spot spread over all series; with SQLite's 2 MiB
+   * default most of those pages miss the cache (measured: ~25 % more rows/s at 64 MiB). The cache
+   * fills as the tables grow, so the process's RSS rises by up to this much in its first minutes.
    */
-  async tuneForIngestion(): Promise<void> {
-    if (this.database.engine === 'sqlite') await sql`pragma cache_size = -65536`.execute(this.database.db);
+  async tuneForIngestion(mib: number): Promise<void> {
+    if (this.database.engine === 'sqlite')
+      await sql.raw(`pragma cache_size = -${Math.trunc(mib * 1024)}`).execute(this.database.db);
   }
 
-  /** Cheap liveness probe: tells "the database is down" from "this batch cannot be stored". */
-  async ping(): Promise<boolean> {
+  /**
+   * Whether the database takes a write right now: one batch key and one sample are written to the
+   * real tables and rolled back. Tells "storage is down or full" (the probe fails too; `select 1`
+   * would still answer on a full disk) from "this batch cannot be stored" (the probe succeeds).
+   */
+  async acceptsWrites(now: number): Promise<boolean> {
     try {
-      await sql`select 1`.execute(this.database.db);
+      await this.database.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('metric_batches')
+          .values({ agent_id: PROBE_AGENT, seq: 0, stored_at: now })
+          .execute();
+        await trx
+          .insertInto('samples')
+          .values({ agent_id: PROBE_AGENT, name: 'probe', tags: '{}', ts: now, value: 0, unit: null })
+          .execute();
+        throw ROLLBACK;
+      });
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      return error === ROLLBACK;
     }
   }
 
@@ -178,6 +197,17 @@ export class MetricsRepository {
       last: Number(r.last),
       count: Number(r.count),
     }));
+  }
+
+  /** ts of the newest stored sample of one agent's metric (one index lookup), or null. */
+  async newestSampleAt(agentId: string, name: string): Promise<number | null> {
+    const row = await this.database.db
+      .selectFrom('samples')
+      .select((eb) => eb.fn.max('ts').as('newest'))
+      .where('agent_id', '=', agentId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row?.newest === null || row?.newest === undefined ? null : Number(row.newest);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '@app/clock';
 import {
   AgentsLastSeenRequest,
   AgentsLastSeenResult,
@@ -10,6 +11,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '@app/contracts';
+import { IngestionConfig } from '../config';
 import { AgentsRepository } from '../liveness/agents.repository';
 import { MetricsConsumer } from '../metrics/metrics-consumer';
 import { MetricsRepository } from '../metrics/metrics.repository';
@@ -23,6 +25,8 @@ export class MetricsQueryService {
     private readonly samples: MetricsRepository,
     private readonly consumer: MetricsConsumer,
     private readonly metrics: IngestionMetrics,
+    private readonly config: IngestionConfig,
+    @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   async query(request: MetricsQueryRequest): Promise<MetricsQueryResult> {
@@ -34,7 +38,8 @@ export class MetricsQueryService {
         { field: 'stepSeconds', reason: `too small for this range: at most ${MAX_QUERY_BUCKETS} buckets` },
       ]);
     const filter = request.tag ? parseTagFilter(request.tag) : undefined;
-    if (!(await this.agents.find(organizationId, agentId))) throw new NotFoundError(`agent ${agentId}`);
+    const agent = await this.agents.find(organizationId, agentId);
+    if (!agent) throw new NotFoundError(`agent ${agentId}`);
 
     const series = new Map<string, MetricSeries>();
     for (const row of await this.samples.bucketed(agentId, name, from, to, stepMs)) {
@@ -53,7 +58,10 @@ export class MetricsQueryService {
         count: row.count,
       });
     }
-    return { agentId, name, from, to, stepSeconds, series: [...series.values()] };
+    const newestSampleAt = await this.samples.newestSampleAt(agentId, name);
+    const expectedWithinMs = this.config.LIVENESS_MISSED_HEARTBEATS * agent.interval_seconds * 1000;
+    const stale = newestSampleAt === null || this.clock.now() - newestSampleAt > expectedWithinMs;
+    return { agentId, name, from, to, stepSeconds, series: [...series.values()], newestSampleAt, stale };
   }
 
   async lastSeen(request: AgentsLastSeenRequest): Promise<AgentsLastSeenResult> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/clock';
+import { isDependencyUnavailable } from '@app/contracts';
 import { IngestionConfig } from '../config';
 import { MetricsRepository } from '../metrics/metrics.repository';
 
@@ -26,7 +27,9 @@ export class RetentionJob {
   start(): void {
     this.timer ??= setInterval(
       () =>
-        void this.run().catch((error: unknown) => this.logger.warn({ err: error }, 'retention run failed')),
+        void this.run().catch((error: unknown) => {
+          if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'retention run failed');
+        }),
       this.config.METRICS_RETENTION_INTERVAL_SECONDS * 1000,
     );
   }

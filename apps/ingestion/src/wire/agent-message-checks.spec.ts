@@ -21,6 +21,10 @@ const heartbeat = () => ({
   dropped: 0,
 });
 
+/** Ingestion's clock in these tests: the batch below was collected at this moment. */
+const NOW = 1_700_000_000_000;
+const DAY = 86_400_000;
+
 const batch = () => ({
   agentId: 'agent-1',
   seq: 7,
@@ -42,6 +46,9 @@ const heartbeatMutations: Mutation[] = [
   ['a 65-character agent type', (v) => (v.agentType = 'x'.repeat(65))],
   ['a negative uptime', (v) => (v.uptimeSeconds = -1)],
   ['an interval below one second', (v) => (v.intervalSeconds = 0.5)],
+  ['a fractional interval', (v) => (v.intervalSeconds = 2.5)],
+  ['an interval above an hour', (v) => (v.intervalSeconds = 3601)],
+  ['an interval of 1e308 (infinite once multiplied by the missed count)', (v) => (v.intervalSeconds = 1e308)],
   ['an unknown state', (v) => (v.state = 'sleeping')],
   ['a host without hostname', (v) => delete (v.host as Record<string, unknown>).hostname],
   ['an unknown host field', (v) => ((v.host as Record<string, unknown>).kernel = '6')],
@@ -59,6 +66,14 @@ const batchMutations: Mutation[] = [
   ['an empty sample list', (v) => (v.samples = [])],
   ['a negative seq', (v) => (v.seq = -1)],
   ['a fractional seq', (v) => (v.seq = 1.5)],
+  ['a seq of 2^53 − 1', (v) => (v.seq = Number.MAX_SAFE_INTEGER)],
+  ['a seq beyond 2^53', (v) => (v.seq = 2 ** 60)],
+  ['a fractional collectedAt', (v) => (v.collectedAt = NOW + 0.5)],
+  ['a collectedAt of 1e300', (v) => (v.collectedAt = 1e300)],
+  ['a collectedAt as a string', (v) => (v.collectedAt = String(NOW))],
+  ['a sample ts of 1e300', (v) => ((v.samples![1] as Record<string, unknown>).ts = 1e300)],
+  ['a fractional sample ts', (v) => ((v.samples![1] as Record<string, unknown>).ts = NOW + 0.25)],
+  ['a negative sample ts', (v) => ((v.samples![1] as Record<string, unknown>).ts = -1)],
   ['an unknown field', (v) => (v.extra = true)],
   ['samples that is not an array', (v) => Object.assign(v, { samples: {} })],
   ['a metric name starting with a digit', (v) => ((v.samples![0] as Record<string, unknown>).name = '1cpu')],
@@ -95,13 +110,31 @@ describe('agent message checks', () => {
         return false;
       }
     })();
-    expect(checkMetricsBatch(value).ok).toBe(dtoAccepts);
+    expect(checkMetricsBatch(value, NOW).ok).toBe(dtoAccepts);
+  });
+
+  it.each([
+    ['collectedAt 31 days old', (v: ReturnType<typeof batch>) => (v.collectedAt = NOW - 31 * DAY)],
+    ['collectedAt two days ahead', (v: ReturnType<typeof batch>) => (v.collectedAt = NOW + 2 * DAY)],
+    ['a sample ts 31 days old', (v: ReturnType<typeof batch>) => (v.samples[1].ts = NOW - 31 * DAY)],
+    ['a sample ts two days ahead', (v: ReturnType<typeof batch>) => (v.samples[1].ts = NOW + 2 * DAY)],
+  ])('rejects %s, outside the window around ingestion’s clock', (_, mutate) => {
+    const value = batch();
+    mutate(value);
+    expect(checkMetricsBatch(value, NOW)).toMatchObject({ ok: false });
+  });
+
+  it('accepts timestamps at both edges of the window', () => {
+    const value = batch();
+    value.collectedAt = NOW - 30 * DAY;
+    value.samples[1].ts = NOW + DAY;
+    expect(checkMetricsBatch(value, NOW).ok).toBe(true);
   });
 
   it('rejects tag values that are not strings, which the declared type forbids', () => {
     const value = batch();
     value.samples[0].tags = { core: 0 as unknown as string };
-    expect(checkMetricsBatch(value)).toEqual({
+    expect(checkMetricsBatch(value, NOW)).toEqual({
       ok: false,
       reason: 'samples[0].tags.core must be a string of ≤ 1000 characters',
     });
@@ -116,9 +149,9 @@ describe('agent message checks', () => {
   it('rejects a NUL character in a stored string, which PostgreSQL text cannot hold', () => {
     const value = batch();
     value.samples[0].tags = { core: 'a\u0000b' };
-    expect(checkMetricsBatch(value).ok).toBe(false);
+    expect(checkMetricsBatch(value, NOW).ok).toBe(false);
     value.samples[0].tags = { core: '0' };
     value.samples[0].unit = '%\u0000';
-    expect(checkMetricsBatch(value).ok).toBe(false);
+    expect(checkMetricsBatch(value, NOW).ok).toBe(false);
   });
 });

@@ -2,9 +2,11 @@ import {
   AGENT_ID_PATTERN,
   Heartbeat,
   MAX_SAMPLES_PER_BATCH,
+  MAX_HEARTBEAT_INTERVAL_SECONDS,
   MAX_TAGS_PER_SAMPLE,
   METRIC_NAME_PATTERN,
   MetricsBatch,
+  SAMPLE_TIME_WINDOW,
 } from '@app/contracts';
 
 /**
@@ -12,8 +14,10 @@ import {
  * (same fields, bounds and "no unknown property" rule; the spec checks they agree). Measured on this machine:
  * class-validator takes ~54 µs per heartbeat and ~530 µs per 50-sample batch, i.e. half a core for 10k
  * heartbeats/s and several cores for their metrics; these checks take about a microsecond per object.
- * Tags are additionally held to their declared type (at most MAX_TAGS_PER_SAMPLE string values) and stored
- * strings may not contain NUL, which PostgreSQL text refuses.
+ * Tags are additionally held to their declared type (at most MAX_TAGS_PER_SAMPLE string values), stored
+ * strings may not contain NUL, which PostgreSQL text refuses, and timestamps must lie within
+ * SAMPLE_TIME_WINDOW of `now` (ingestion's clock). What passes is stored alike by SQLite and PostgreSQL:
+ * whole numbers within 2^53 where the column is a bigint, finite doubles where it is a double.
  */
 export type CheckResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -41,6 +45,13 @@ const SAMPLE_FIELDS = new Set(['name', 'value', 'unit', 'tags', 'ts']);
 const isObject = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+/** A bigint column on both engines: PostgreSQL refuses a fraction or a value past 2^63, SQLite would store a float. */
+const isSafeCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isTimestampNear = (v: unknown, now: number): v is number =>
+  Number.isSafeInteger(v) &&
+  (v as number) >= now - SAMPLE_TIME_WINDOW.pastMs &&
+  (v as number) <= now + SAMPLE_TIME_WINDOW.aheadMs;
+const TIME_WINDOW_TEXT = `a whole number of ms, at most ${SAMPLE_TIME_WINDOW.pastMs / 86_400_000} days old and ${SAMPLE_TIME_WINDOW.aheadMs / 3_600_000} h ahead`;
 const isText = (v: unknown, min: number, max: number): v is string =>
   typeof v === 'string' && v.length >= min && v.length <= max;
 /** PostgreSQL text cannot hold NUL; a stored string with one would fail its whole batch forever. */
@@ -99,6 +110,9 @@ export function checkHeartbeat(value: unknown): CheckResult<Heartbeat> {
     (!isNumber(value.intervalSeconds) || value.intervalSeconds < 1
       ? 'intervalSeconds must be ≥ 1'
       : undefined) ??
+    ((value.intervalSeconds as number) > MAX_HEARTBEAT_INTERVAL_SECONDS
+      ? `intervalSeconds must be ≤ ${MAX_HEARTBEAT_INTERVAL_SECONDS}`
+      : undefined) ??
     (value.state !== 'running' && value.state !== 'stopping'
       ? 'state must be running or stopping'
       : undefined) ??
@@ -109,7 +123,7 @@ export function checkHeartbeat(value: unknown): CheckResult<Heartbeat> {
   return reason ? { ok: false, reason } : { ok: true, value: value as unknown as Heartbeat };
 }
 
-function checkSample(s: unknown, i: number): string | undefined {
+function checkSample(s: unknown, i: number, now: number): string | undefined {
   if (!isObject(s)) return `samples[${i}] must be an object`;
   const extra = unknownField(s, SAMPLE_FIELDS);
   if (extra) return `samples[${i}].${extra} is not allowed`;
@@ -117,7 +131,7 @@ function checkSample(s: unknown, i: number): string | undefined {
   if (!isNumber(s.value)) return `samples[${i}].value must be a finite number`;
   if (!absent(s.unit) && !isStorableText(s.unit, 32))
     return `samples[${i}].unit must be at most 32 characters`;
-  if (!absent(s.ts) && !isNumber(s.ts)) return `samples[${i}].ts must be a number`;
+  if (!absent(s.ts) && !isTimestampNear(s.ts, now)) return `samples[${i}].ts must be ${TIME_WINDOW_TEXT}`;
   if (!absent(s.tags)) {
     if (!isObject(s.tags)) return `samples[${i}].tags must be an object`;
     let count = 0;
@@ -132,18 +146,20 @@ function checkSample(s: unknown, i: number): string | undefined {
   return undefined;
 }
 
-export function checkMetricsBatch(value: unknown): CheckResult<MetricsBatch> {
+/** `now`: ingestion's clock, the centre of SAMPLE_TIME_WINDOW. */
+export function checkMetricsBatch(value: unknown, now: number): CheckResult<MetricsBatch> {
   if (!isObject(value)) return { ok: false, reason: 'body must be a JSON object' };
   const extra = unknownField(value, BATCH_FIELDS);
   if (extra) return { ok: false, reason: `${extra} is not allowed` };
   if (typeof value.agentId !== 'string' || !AGENT_ID_PATTERN.test(value.agentId))
     return { ok: false, reason: 'agentId is not a valid agent id' };
-  if (!isCount(value.seq)) return { ok: false, reason: 'seq must be an integer ≥ 0' };
-  if (!isNumber(value.collectedAt)) return { ok: false, reason: 'collectedAt must be a number' };
+  if (!isSafeCount(value.seq)) return { ok: false, reason: 'seq must be an integer from 0 to 2^53 − 1' };
+  if (!isTimestampNear(value.collectedAt, now))
+    return { ok: false, reason: `collectedAt must be ${TIME_WINDOW_TEXT}` };
   if (!Array.isArray(value.samples) || value.samples.length > MAX_SAMPLES_PER_BATCH)
     return { ok: false, reason: `samples must be an array of at most ${MAX_SAMPLES_PER_BATCH}` };
   for (let i = 0; i < value.samples.length; i++) {
-    const reason = checkSample(value.samples[i], i);
+    const reason = checkSample(value.samples[i], i, now);
     if (reason) return { ok: false, reason };
   }
   return { ok: true, value: value as unknown as MetricsBatch };

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, ConsumerMessages, DeliverPolicy, JSONCodec, JsMsg, NatsConnection } from 'nats';
-import { AgentLivenessData, EventEnvelope, EventKinds, Streams, Subjects } from '@app/contracts';
+import {
+  AgentLivenessData,
+  EventEnvelope,
+  EventKinds,
+  isDependencyUnavailable,
+  Streams,
+  Subjects,
+} from '@app/contracts';
 import { ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
 import { RegistryService } from './registry.service';
 
@@ -77,7 +84,8 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
       await this.registry.applyLiveness(event.organizationId, event.agentId, status, event.data.lastSeenAt);
       message.ack();
     } catch (error) {
-      this.logger.error({ err: error, id: event.id }, 'could not apply liveness event; will retry');
+      if (!isDependencyUnavailable(error))
+        this.logger.error({ err: error, id: event.id }, 'could not apply liveness event; will retry');
       message.nak(RETRY_DELAY_MS);
     }
   }
