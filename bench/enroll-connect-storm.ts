@@ -28,7 +28,23 @@ const AGENTS = Number(process.env.STORM_AGENTS ?? 2000);
 /** The agent's own request timeout; a storm that is not done by then is reported as such. */
 const REQUEST_TIMEOUT_MS = 5000;
 const DEADLINE_MS = 180_000;
+/**
+ * Connections being opened at once. Agents are separate hosts; this one process does every TLS client
+ * handshake (≈3.5 ms of CPU each in Node), and thousands at once would outlast nats-server's TLS
+ * timeout on the bench's side alone.
+ */
+const CONNECT_CONCURRENCY = Number(process.env.STORM_CONNECT_CONCURRENCY ?? 200);
+
+async function inBatches<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
 const json = JSONCodec<unknown>();
+let stopping = false;
 
 interface Enrolled {
   agentId: string;
@@ -105,27 +121,34 @@ async function main() {
     // Each agent its own connection, as its own user, over TLS; then a heartbeat every 10 s (jittered).
     const connectTimes: number[] = [];
     const beating: NodeJS.Timeout[] = [];
-    await Promise.all(
-      enrolled.map(async (agent) => {
-        const nc = await connect({
-          servers: platform.nats.url,
-          authenticator: jwtAuthenticator(agent.jwt, agent.key.key.getSeed()),
-          tls: { caFile: platform.nats.bus!.caFile },
-          inboxPrefix: inboxPrefix(agent.agentId),
-          timeout: 20_000,
-        });
-        connections.push(nc);
-        connectTimes.push(performance.now() - allEnrolled);
-        const beat = () =>
+    // Connections the server closed during the run, and why (a storm must not cost agents their link).
+    const closed = { n: 0, reasons: new Set<string>() };
+    await inBatches(enrolled, CONNECT_CONCURRENCY, async (agent) => {
+      const nc = await connect({
+        servers: platform.nats.url,
+        authenticator: jwtAuthenticator(agent.jwt, agent.key.key.getSeed()),
+        tls: { caFile: platform.nats.bus!.caFile },
+        inboxPrefix: inboxPrefix(agent.agentId),
+        timeout: 20_000,
+      });
+      connections.push(nc);
+      connectTimes.push(performance.now() - allEnrolled);
+      void nc.closed().then((error) => {
+        if (stopping) return;
+        closed.n++;
+        closed.reasons.add(error?.message ?? 'closed by the server');
+      });
+      const beat = () => {
+        if (!nc.isClosed())
           nc.publish(
             Subjects.heartbeat(agent.environment, agent.agentId),
             json.encode(heartbeatBody(agent.agentId, 10)),
           );
-        beat();
-        await nc.flush();
-        beating.push(setInterval(beat, 9000 + Math.random() * 2000));
-      }),
-    );
+      };
+      beat();
+      await nc.flush();
+      beating.push(setInterval(beat, 9000 + Math.random() * 2000));
+    });
     const allConnected = performance.now();
 
     let tracked = 0;
@@ -155,16 +178,28 @@ async function main() {
       connectP50Ms: quantile(sortedConnect, 0.5),
       connectP99Ms: quantile(sortedConnect, 0.99),
       secondsToAllOnline: (allOnline - started) / 1000,
+      connectionsClosed: closed.n,
+      closeReasons: [...closed.reasons],
       cpuPercent: cpu,
       loadavg: loadavg(),
     };
     console.log(JSON.stringify(result, null, 2));
+    if (closed.n > 0) {
+      const serverErrors = platform.nats
+        .log()
+        .split('\n')
+        .filter((line) => /\[(ERR|WRN)\]/.test(line));
+      process.stderr.write(
+        `nats-server errors and warnings (${serverErrors.length}):\n${serverErrors.slice(0, 20).join('\n')}\n`,
+      );
+    }
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(
       join(RESULTS_DIR, `enroll-connect-storm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
       JSON.stringify(result, null, 2),
     );
   } finally {
+    stopping = true;
     await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
     await platform.stop();
   }

@@ -27,13 +27,6 @@ export class BenchConfig {
   @Max(600)
   BENCH_FLEET_SECONDS: number = 60;
 
-  /** Brand-new agents whose first heartbeats arrive within one interval in the credential-storm scenario. */
-  @Type(() => Number)
-  @IsInt()
-  @Min(1000)
-  @Max(200_000)
-  BENCH_STORM_AGENTS: number = 30_000;
-
   /** Agents enrolling at once in the enrollment storm. */
   @Type(() => Number)
   @IsInt()

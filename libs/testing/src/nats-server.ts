@@ -21,6 +21,8 @@ export interface SecuredBus {
 export interface NatsServerHandle {
   url: string;
   port: number;
+  /** The running server's process id (CPU figures in benchmarks); undefined while stopped. */
+  pid: number | undefined;
   storeDir: string;
   /** Stops the server (SIGTERM, then SIGKILL); the store dir is kept for restart(). */
   stop(): Promise<void>;
@@ -131,6 +133,9 @@ export async function startNatsServer(
     },
     get port() {
       return port;
+    },
+    get pid() {
+      return child?.pid;
     },
     storeDir,
     stop,
