@@ -67,6 +67,18 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     );
   };
   const kinds = () => kindsOf(recorder);
+  /** Hearing resumes now; the agent stays silent: online for 29 s more (the 30 s threshold), then offline. */
+  const expectOfflineAThresholdAfterHearingResumes = async (clock: ManualClock, tracker: LivenessTracker) => {
+    tracker.heard();
+    hearFor(clock, 29_000, tracker);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('online');
+    hearFor(clock, 2_000, tracker);
+    await tracker.tick();
+    expect(await statusOf(agent.agentId)).toBe('offline');
+    await waitFor('offline event', () => recorder.events.length === 2);
+    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+  };
   const statusOf = async (agentId: string) =>
     (
       await opened[0].db
@@ -125,16 +137,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     await server.restart();
     await waitFor('the reconnect to be seen', () => ConnectionState.of(nc).isConnected, 10_000);
     // The agent's last heartbeat is 2 min old, but nobody could have heard one meanwhile.
-    tracker.heard();
-    hearFor(clock, 29_000, tracker);
-    await tracker.tick();
-    expect(await statusOf(agent.agentId)).toBe('online');
-
-    hearFor(clock, 2_000, tracker);
-    await tracker.tick();
-    expect(await statusOf(agent.agentId)).toBe('offline');
-    await waitFor('offline event', () => recorder.events.length === 2);
-    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+    await expectOfflineAThresholdAfterHearingResumes(clock, tracker);
   });
 
   it('while nothing reaches its heartbeat subscription, not even its probe, silence is not judged; it counts from when hearing resumes', async () => {
@@ -148,15 +151,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     expect(await statusOf(agent.agentId)).toBe('online');
 
     // Probes arrive again; the agent does not: offline a full threshold after hearing resumed.
-    tracker.heard();
-    hearFor(clock, 29_000, tracker);
-    await tracker.tick();
-    expect(await statusOf(agent.agentId)).toBe('online');
-    hearFor(clock, 2_000, tracker);
-    await tracker.tick();
-    expect(await statusOf(agent.agentId)).toBe('offline');
-    await waitFor('offline event', () => recorder.events.length === 2);
-    expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a']);
+    await expectOfflineAThresholdAfterHearingResumes(clock, tracker);
   });
 
   it('while heartbeats arrive that cannot be verified, their silence is not judged', async () => {
