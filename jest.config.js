@@ -18,6 +18,9 @@ const moduleNameMapper = {
 const common = { setupFiles: ['reflect-metadata'], transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 module.exports = {
   testTimeout: 60000,
+  // A leaked handle (say, a NATS client still reconnecting to a test's stopped server) must not hold the
+  // run until CI's time limit, as it once did: Jest still prints a warning when it has to force the exit.
+  forceExit: true,
   // Names each optional tool a test lacked (libs/testing/src/optional-tools.ts) and sums them up at the end.
   reporters: ['default', '<rootDir>/libs/testing/src/optional-tools.reporter.js'],
   projects: [

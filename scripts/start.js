@@ -12,8 +12,10 @@
  *   4. waits until the gateway is healthy and every service answers, then prints the URLs, the
  *      bootstrap API key (first start only) and a command that starts a local Server agent.
  *
- * Ctrl-C / SIGTERM stops the services, then its own nats-server. If a service dies the rest
- * are stopped and the exit code is 1. Options are environment variables (README, "Configuration").
+ * Ctrl-C / SIGTERM stops the services, then its own nats-server. A service or nats-server that dies
+ * is restarted with backoff (scripts/launcher/supervisor.js); only one that keeps failing, or refuses
+ * its configuration, stops the platform (exit code 1) with its last lines. Options are environment
+ * variables (README, "Configuration").
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -57,7 +59,8 @@ async function main() {
   ensureBuilt();
   // Compiled code is only loadable after the build: the wire names come from @app/contracts.
   const { Subjects } = require(path.join(REPO_ROOT, 'dist', 'libs', 'contracts', 'src'));
-  const { resolveNats, busAuth, freePort, portIsFree } = require('./launcher/nats');
+  const { resolveNats, busAuth, freePort, portIsFree, tail } = require('./launcher/nats');
+  const { supervise } = require('./launcher/supervisor');
   const { SERVICES, startService, formatLine } = require('./launcher/services');
   const client = require('./launcher/platform-client');
 
@@ -91,7 +94,9 @@ async function main() {
     ? { TLS_CERT_FILE: certificate, TLS_KEY_FILE: path.join(bus.authDir, 'tls', 'server-key.pem') }
     : {};
 
-  const children = [];
+  /** One supervisor per child: services and, when the launcher runs it, nats-server. */
+  const supervisors = [];
+  let natsSupervisor;
   let stopping = false;
   let bootstrapKey;
 
@@ -100,10 +105,11 @@ async function main() {
     stopping = true;
     if (reason) sayError(reason);
     say('npm start: stopping services…');
-    await Promise.all(children.map((child) => child.stop(options.shutdownTimeoutMs)));
-    if (nats.own) {
+    const services = supervisors.filter((s) => s.name !== 'nats-server');
+    await Promise.all(services.map((s) => s.stop(options.shutdownTimeoutMs)));
+    if (natsSupervisor) {
       say('npm start: stopping nats-server…');
-      await nats.own.stop(options.shutdownTimeoutMs);
+      await natsSupervisor.stop(options.shutdownTimeoutMs);
     }
     say('npm start: stopped.');
     process.exit(exitCode);
@@ -115,40 +121,53 @@ async function main() {
     if (interrupts > 1) {
       // A second Ctrl-C means "now": no more waiting for graceful shutdown.
       sayError(`${signal} again: killing everything`);
-      for (const child of children) child.kill();
-      if (nats.own) void nats.own.stop(0);
+      for (const supervisor of supervisors) supervisor.kill();
       process.exit(130);
     }
     void stopAll(0);
   };
-  if (nats.own) {
-    nats.own.onExit((code, signal) => {
-      if (!stopping) {
-        void stopAll(
-          1,
-          `nats-server exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); stopping the platform`,
-        );
-      }
-    });
-  }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const colour = Boolean(process.stdout.isTTY) && options.colour;
+  const supervisorLog = (level, line) => (level === 'info' ? say(`npm start: ${line}`) : sayError(line));
+  const giveUp = (reason, lastLines) =>
+    void stopAll(1, lastLines ? `${reason}. Its last lines:\n${lastLines}` : reason);
+
+  if (nats.own) {
+    let first = nats.own;
+    natsSupervisor = supervise({
+      name: 'nats-server',
+      // The server resolveNats started is adopted; restarts start it again on the same port.
+      start: async () => {
+        if (!first) return nats.restartOwn();
+        const adopted = first;
+        first = undefined;
+        return adopted;
+      },
+      log: supervisorLog,
+      onGiveUp: giveUp,
+      lastLines: () => tail(nats.own.logFile, 10),
+      policy: options.restartPolicy,
+    });
+    supervisors.push(natsSupervisor);
+    await natsSupervisor.begin();
+  }
+
+  /** The last lines each service printed, for the message when it keeps failing. */
+  const recentLines = new Map();
   const onLine = (service, line, stream) => {
     const match = service === 'tokens' ? BOOTSTRAP_KEY_LINE.exec(line) : null;
     if (match) bootstrapKey = match[1];
+    // The bootstrap key is shown once: never again in a failure message.
+    const recent = recentLines.get(service) ?? [];
+    if (!match) recent.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
+    if (recent.length > 10) recent.shift();
+    recentLines.set(service, recent);
     const out = formatLine(service, line, stream, options.logFormat, colour, options.quietBoot);
     if (out === null) return;
     (stream === 'stderr' && options.logFormat === 'pretty' ? process.stderr : process.stdout).write(
       `${out}\n`,
-    );
-  };
-  const onExit = (service, code, signal) => {
-    if (stopping) return;
-    void stopAll(
-      1,
-      `${service} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); stopping the platform`,
     );
   };
 
@@ -175,7 +194,16 @@ async function main() {
       ...ownEnv[service],
       ...(service === 'gateway' ? {} : { METRICS_PORT: String(metricsPort === undefined ? 0 : metricsPort++) }),
     };
-    children.push(startService({ repoRoot: REPO_ROOT, service, env, onLine, onExit }));
+    const supervisor = supervise({
+      name: service,
+      start: async () => startService({ repoRoot: REPO_ROOT, service, env, onLine }),
+      log: supervisorLog,
+      onGiveUp: giveUp,
+      lastLines: () => (recentLines.get(service) ?? []).join('\n'),
+      policy: options.restartPolicy,
+    });
+    supervisors.push(supervisor);
+    await supervisor.begin();
   }
 
   const waitOptions = { deadline: Date.now() + options.startupTimeoutMs, abort: () => stopping };

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, credsAuthenticator } from 'nats';
-import { formatToken } from '@app/contracts';
+import { formatToken, Subjects } from '@app/contracts';
 import { startNatsServer } from '@app/testing';
 import {
   BUILD_TIMEOUT_MS,
@@ -16,6 +16,20 @@ import {
   RunningLauncher,
   startLauncher,
 } from './support/launcher';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the launcher's own plain-JavaScript helpers */
+const { busAuth } = require('../scripts/launcher/nats') as {
+  busAuth: (authDir: string, identity: string, caFile: string) => object;
+};
+const { waitForResponders } = require('../scripts/launcher/platform-client') as {
+  waitForResponders: (
+    url: string,
+    auth: object,
+    responders: { service: string; subject: string }[],
+    options: { deadline: number; abort: () => boolean },
+  ) => Promise<void>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A TCP port with nothing listening on it: the "NATS_URL points at nothing" case. */
 function unusedPort(): Promise<number> {
@@ -63,6 +77,36 @@ async function natsAnswers(url: string, dataDir: string): Promise<boolean> {
   }
 }
 
+/** The pid of one service that the launcher `launcherPid` runs (`node dist/apps/<service>/src/main.js`). */
+function servicePid(launcherPid: number, service: string): number {
+  const listing = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(launcherPid)], { encoding: 'utf8' });
+  const line = listing.stdout.split('\n').find((l) => l.includes(join('apps', service, 'src', 'main.js')));
+  if (!line) throw new Error(`no ${service} process under ${launcherPid}:\n${listing.stdout}`);
+  return Number(line.trim().split(/\s+/)[0]);
+}
+
+async function waitForCondition(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function waitForOutput(launcher: RunningLauncher, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  return waitForCondition(
+    `npm start to print ${pattern}`,
+    async () => pattern.test(launcher.output()),
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- npm start output ---\n${launcher.output().slice(-6000)}`);
+  });
+}
+
 describe('npm start (scripts/start.js)', () => {
   let dataDir: string;
   let nothingThere: string;
@@ -108,13 +152,50 @@ describe('npm start (scripts/start.js)', () => {
     running = undefined;
   });
 
-  it('stops the services and exits 1 when its own nats-server dies', async () => {
-    running = await startLauncher(cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0' }));
-    process.kill(ownNatsPid(dataDir)!, 'SIGKILL');
-    expect(await running.exited()).toBe(1);
-    expect(running.output()).toMatch(/nats-server exited unexpectedly \(signal SIGKILL\)/);
-    expect(running.output()).toMatch(/npm start: stopped\./);
-    running = undefined;
+  it('restarts a service or its own nats-server killed with SIGKILL; the API answers again', async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), 'rca-launcher-restart-'));
+    const key = formatToken('api_key', randomBytes);
+    try {
+      running = await startLauncher(
+        cleanEnv({ NATS_URL: nothingThere, DATA_DIR: ownDataDir, PORT: '0', BOOTSTRAP_API_KEY: key }),
+      );
+      const base = running.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
+      const agentsAnswer = async () =>
+        (
+          await fetch(`${base}/api/v1/agents`, { headers: { authorization: `Bearer ${key}` } }).catch(
+            () => undefined,
+          )
+        )?.status === 200;
+
+      const ingestion = servicePid(running.pid, 'ingestion');
+      process.kill(ingestion, 'SIGKILL');
+      await waitForOutput(running, /ingestion restarted \(pid (\d+); restart 1 since npm start\)/);
+      expect(running.output()).toMatch(
+        /ingestion exited unexpectedly \(signal SIGKILL\) after [\d.]+ s; restarting in/,
+      );
+      const restarted = servicePid(running.pid, 'ingestion');
+      expect(restarted).not.toBe(ingestion);
+      // The new instance answers its RPCs on the bus (what the banner waits for at start-up).
+      await waitForResponders(
+        running.banner.natsUrl,
+        busAuth(join(ownDataDir, 'nats-auth'), 'admin', join(ownDataDir, 'nats-auth', 'tls', 'ca.pem')),
+        [{ service: 'ingestion', subject: Subjects.metricsQuery }],
+        { deadline: Date.now() + 30_000, abort: () => false },
+      );
+
+      const nats = ownNatsPid(ownDataDir)!;
+      process.kill(nats, 'SIGKILL');
+      await waitForOutput(running, /nats-server restarted \(pid (\d+)/);
+      // Same URL: services (and agents) reconnect to what they were given.
+      expect(await natsAnswers(running.banner.natsUrl, ownDataDir)).toBe(true);
+      expect(ownNatsPid(ownDataDir)).not.toBe(nats);
+      await waitForCondition('the API to answer through the restarted bus', agentsAnswer, 30_000);
+
+      expect(await running.stop()).toBe(0);
+      running = undefined;
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
   });
 
   it('with BOOTSTRAP_API_KEY set it creates that key, does not print it, and still prints an agent command', async () => {
@@ -241,16 +322,17 @@ describe('npm start (scripts/start.js)', () => {
     expect(result.output).toMatch(/Cannot connect to nats:\/\/127\.0\.0\.1:\d+ with the keys in/);
   });
 
-  it('stops everything and exits 1 when a service dies', async () => {
-    // RPC_TIMEOUT_MS below its minimum makes every service refuse its configuration and exit.
+  it('stops everything and exits 1, naming the service and its last lines, when a service refuses its configuration', async () => {
+    // RPC_TIMEOUT_MS below its minimum makes every service refuse its configuration (exit code 78):
+    // restarting cannot help, so the launcher does not.
     const result = await runLauncherToExit(
       cleanEnv({ NATS_URL: nothingThere, DATA_DIR: dataDir, PORT: '0', RPC_TIMEOUT_MS: '1' }),
     );
     expect(result.code).toBe(1);
     expect(result.output).toMatch(
-      /(tokens|provisioning|ingestion|alerting|gateway) exited unexpectedly \(code 1\)/,
+      /(tokens|provisioning|ingestion|alerting|gateway) refused its configuration \(exit code 78\); stopping the platform\. Its last lines:\n[^]*RPC_TIMEOUT_MS/,
     );
-    expect(result.output).toMatch(/RPC_TIMEOUT_MS/);
+    expect(result.output).not.toMatch(/restarted \(pid/);
     const natsPid = ownNatsPid(dataDir);
     expect(natsPid === undefined || !isAlive(natsPid)).toBe(true);
   });

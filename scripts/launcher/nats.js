@@ -100,6 +100,19 @@ function readPortsFile(file) {
   }
 }
 
+/** Ports files of servers that are gone (killed before they could remove theirs): tools would find a dead pid. */
+function removeStalePortsFiles(dir) {
+  for (const file of fs.readdirSync(dir)) {
+    const pid = /^nats-server_(\d+)\.ports$/.exec(file)?.[1];
+    if (!pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch {
+      fs.rmSync(path.join(dir, file), { force: true });
+    }
+  }
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Connection options for a platform identity of the bus key directory (its creds, the CA, its inbox). */
@@ -141,6 +154,7 @@ async function startOwnNatsServer({ binary, dataDir, port, host = '0.0.0.0', tls
     { mode: 0o600 },
   );
   const caFile = authority.paths.caCertificate;
+  removeStalePortsFiles(portsDir);
   const child = spawn(binary, ['-c', configFile, '-l', logFile], { stdio: 'ignore', detached: true });
   let exit;
   child.once('exit', (code, signal) => (exit = { code, signal }));
@@ -192,6 +206,9 @@ async function startOwnNatsServer({ binary, dataDir, port, host = '0.0.0.0', tls
       await gone;
       clearTimeout(timer);
     },
+    kill() {
+      if (!exit) child.kill('SIGKILL');
+    },
   };
 }
 
@@ -227,15 +244,12 @@ async function resolveNats(options, log) {
   log(
     `Starting ${binary} in operator mode with TLS (keys ${path.join(options.dataDir, 'nats-auth')}, JetStream store ${path.join(options.dataDir, 'nats')})`,
   );
-  const own = await startOwnNatsServer({
-    binary,
-    dataDir: options.dataDir,
-    port,
-    host: options.natsHost,
-    tlsHosts: options.tlsHosts,
-  });
+  const settings = { binary, dataDir: options.dataDir, port, host: options.natsHost, tlsHosts: options.tlsHosts };
+  const own = await startOwnNatsServer(settings);
   log(`Started nats-server (pid ${own.pid}) at ${own.url}; log: ${own.logFile}`);
-  return { url: own.url, own, bus: own.bus };
+  // A restart takes the same port, so services and agents reconnect to the URL they were given.
+  const restartOwn = () => startOwnNatsServer({ ...settings, port: Number(new URL(own.url).port) });
+  return { url: own.url, own, restartOwn, bus: own.bus };
 }
 
 /** NATS_URL with NATS_AUTH_DIR: a server run elsewhere that trusts the keys in that directory. */
@@ -258,4 +272,4 @@ async function useExternalNats(options, log) {
   return { url: options.natsUrl, own: null, bus: { authDir, caFile, caPin } };
 }
 
-module.exports = { resolveNats, probeNats, busAuth, findExecutable, portIsFree, freePort };
+module.exports = { resolveNats, probeNats, busAuth, findExecutable, portIsFree, freePort, tail };

@@ -76,6 +76,14 @@ function readOptions(env, { repoRoot, isTty }) {
      * service binds it, and the platform is watched through the gateway's /health anyway.
      */
     metricsPortBase: env.METRICS_PORT_BASE ? integer(env, 'METRICS_PORT_BASE', 9464, 1, 65000) : undefined,
+    /**
+     * How the launcher restarts a child that dies (scripts/launcher/supervisor.js): at most
+     * RESTART_LIMIT restarts within RESTART_WINDOW_SECONDS, else the platform stops; 0 never restarts.
+     */
+    restartPolicy: {
+      maxRestarts: integer(env, 'RESTART_LIMIT', 5, 0, 1000),
+      windowMs: integer(env, 'RESTART_WINDOW_SECONDS', 300, 1, 86_400) * 1000,
+    },
     /** The environment the printed agent command enrolls into. */
     agentEnvironment: env.DEV_AGENT_ENVIRONMENT || 'dev',
   };

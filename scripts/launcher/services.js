@@ -64,9 +64,9 @@ function formatLine(service, line, stream, format, colour, quiet = false) {
 
 /**
  * Spawns `node dist/apps/<service>/src/main.js`. Each output line goes to `onLine(service,
- * line, stream)`; `onExit(service, code, signal)` fires once when the process ends.
+ * line, stream)`; listeners given to `onExit(listener)` hear `(code, signal)` once when it ends.
  */
-function startService({ repoRoot, service, env, onLine, onExit }) {
+function startService({ repoRoot, service, env, onLine }) {
   const child = spawn(process.execPath, [mainFile(repoRoot, service)], {
     cwd: repoRoot,
     env,
@@ -77,37 +77,38 @@ function startService({ repoRoot, service, env, onLine, onExit }) {
       .createInterface({ input: child[stream], crlfDelay: Infinity })
       .on('line', (line) => onLine(service, line, stream));
   }
-  let exited = false;
+  let exit;
   const exitedPromise = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
-      exited = true;
-      onExit(service, code, signal);
-      resolve();
+      exit = { code, signal };
+      resolve(exit);
     });
     child.once('error', (error) => {
-      if (exited) return;
-      exited = true;
+      if (exit) return;
+      exit = { code: null, signal: null };
       onLine(service, `could not start: ${error.message}`, 'stderr');
-      onExit(service, null, null);
-      resolve();
+      resolve(exit);
     });
   });
   return {
     service,
     pid: child.pid,
-    isRunning: () => !exited,
+    isRunning: () => !exit,
+    onExit(listener) {
+      void exitedPromise.then(({ code, signal }) => listener(code, signal));
+    },
     /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process is gone. */
     async stop(timeoutMs) {
-      if (exited) return;
+      if (exit) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => {
-        if (!exited) child.kill('SIGKILL');
+        if (!exit) child.kill('SIGKILL');
       }, timeoutMs);
       await exitedPromise;
       clearTimeout(timer);
     },
     kill: () => {
-      if (!exited) child.kill('SIGKILL');
+      if (!exit) child.kill('SIGKILL');
     },
   };
 }

@@ -36,16 +36,22 @@ export function loadConfig<T extends object>(
 }
 
 /**
+ * sysexits' EX_CONFIG: a service with an invalid configuration exits with this, so a supervisor
+ * (`npm start`, systemd's RestartPreventExitStatus) knows restarting it cannot help.
+ */
+export const CONFIG_ERROR_EXIT_CODE = 78;
+
+/**
  * For `main.ts`, around start-up: a ConfigError found only once the service meets its dependencies
- * (a setting the NATS server cannot honour) is printed plainly with exit 1; anything else is rethrown.
+ * (a setting the NATS server cannot honour) is printed plainly with exit code 78; anything else is rethrown.
  */
 export function exitOnConfigError(error: unknown): never {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`${error.message}\n`);
-  process.exit(1);
+  process.exit(CONFIG_ERROR_EXIT_CODE);
 }
 
-/** For `main.ts`: print a config error plainly and exit 1 instead of a stack trace. */
+/** For `main.ts`: print a config error plainly and exit 78 instead of a stack trace. */
 export function loadConfigOrExit<T extends object>(
   cls: ClassConstructor<T>,
   env: NodeJS.ProcessEnv = process.env,
@@ -55,7 +61,7 @@ export function loadConfigOrExit<T extends object>(
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(1);
+      process.exit(CONFIG_ERROR_EXIT_CODE);
     }
     throw error;
   }
