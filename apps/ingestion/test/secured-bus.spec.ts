@@ -28,6 +28,7 @@ describe('ingestion on the secured bus', () => {
   let tokens: TestTokenService;
   let gateway: NatsConnection;
   let operator: NatsConnection;
+  let tokensConnection: NatsConnection | undefined;
   let app: INestMicroservice | undefined;
   const clock = new ManualClock(Date.now());
 
@@ -36,7 +37,8 @@ describe('ingestion on the secured bus', () => {
     server = await startNatsServer({ secured: true, maxFileStoreBytes: GiB });
     const bus = server.bus!;
     database = await createTestDatabase('sqlite', 'ingestion');
-    tokens = await new TestTokenService(await bus.connect('tokens')).start();
+    tokensConnection = await bus.connect('tokens');
+    tokens = await new TestTokenService(tokensConnection).start();
     // Agents' messages come through the gateway's rights (it republishes the HTTP intake's).
     gateway = await bus.connect('gateway');
     // Plays the instances that die with a message in hand, and reads the dead letters.
@@ -54,6 +56,7 @@ describe('ingestion on the secured bus', () => {
   afterAll(async () => {
     await app?.close();
     tokens?.stop();
+    await tokensConnection?.close();
     await gateway?.close();
     await operator?.close();
     await database?.cleanup();

@@ -21,6 +21,13 @@ export async function bootstrapNatsService(
   app.useGlobalPipes(new RpcValidationPipe());
   app.useGlobalFilters(new RpcErrorFilter());
   app.enableShutdownHooks();
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (error) {
+    // A start-up that fails halfway (a setting the server refuses) must not leave its NATS connections
+    // reconnecting forever in a process that goes on (a test run, an embedding host).
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
