@@ -91,7 +91,7 @@ export class IngestionModule {
           useFactory: (directory: AgentDirectory) => new AgentIdentityChecker(directory),
           inject: [AgentDirectory],
         },
-        eventOutboxProvider(IngestionMetrics),
+        eventOutboxProvider('ingestion', IngestionMetrics),
         {
           provide: RejectedInput,
           useFactory: (metrics: IngestionMetrics, clock: Clock) => new RejectedInput(metrics, clock),

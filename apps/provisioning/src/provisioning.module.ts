@@ -50,7 +50,7 @@ export class ProvisioningModule {
         },
         healthServerProvider(ProvisioningMetrics, config.METRICS_PORT),
         TokenServiceClient,
-        eventOutboxProvider(ProvisioningMetrics),
+        eventOutboxProvider('provisioning', ProvisioningMetrics),
         EventOutboxRelay,
         AuditRepository,
         AuditService,

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
 import {
   AgentRecord,
+  Consumers,
   DomainError,
   EnrollReply,
   EnrollRequest,
@@ -20,6 +21,7 @@ import {
   LookupAgentsReply,
 } from '@app/contracts';
 import { EventPublisher } from '@app/messaging';
+import { JSONCodec } from 'nats';
 import { decode } from 'nats-jwt';
 import { certificatePin } from '@app/nats-auth';
 import { storedEvents, TestAgentKey, testEngines, waitFor } from '@app/testing';
@@ -638,6 +640,57 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     await waitFor('online again', async () => (await status()) === 'online');
     const seen = ((await get(keyA, `/api/v1/agents/${agent.agentId}`)).body as Json).last_seen_at;
     expect(seen).toBe(new Date(9_000).toISOString());
+  });
+
+  it('parks a liveness event it can never apply on DEAD_LETTER with the reason, and goes on', async () => {
+    const res = await provision(keyA, { agent_type: 'server', environment_name: 'poison' }).expect(201);
+    const agent = await enroll(res.body.enrollment_token, {
+      agentType: 'server',
+      agentVersion: '0.1.0',
+      host: host('poison-1'),
+    });
+    // What only ingestion may publish, malformed: no lastSeenAt.
+    const ingestion = await platform.connectAs('ingestion');
+    const js = ingestion.jetstream();
+    const codec = JSONCodec();
+    const broken = {
+      id: 'broken-1',
+      kind: EventKinds.agentOnline,
+      organizationId: orgA,
+      agentId: agent.agentId,
+      occurredAt: new Date().toISOString(),
+      data: {},
+    };
+    await js.publish(Subjects.event(EventKinds.agentOnline), codec.encode(broken));
+    await new EventPublisher(ingestion).publish({
+      kind: EventKinds.agentOnline,
+      organizationId: orgA,
+      environment: 'poison',
+      agentId: agent.agentId,
+      data: { lastSeenAt: 2_000 },
+    });
+    const status = async () => ((await get(keyA, `/api/v1/agents/${agent.agentId}`)).body as Json).status;
+    await waitFor('the valid event behind it applied', async () => (await status()) === 'online');
+
+    const reader = await platform.nats.bus!.connectWith(
+      'dead-letter-reader',
+      ['$JS.API.>'],
+      ['_INBOX_dead-letter-reader.>'],
+    );
+    try {
+      const parked = await (
+        await reader.jetstreamManager()
+      ).streams.getMessage(Streams.deadLetter, {
+        last_by_subj: Subjects.deadLetter(Consumers.agentStatus),
+      });
+      expect(parked.header.get(Headers.deadLetterReason)).toBe(
+        'liveness event without agentId, organizationId or data.lastSeenAt',
+      );
+      expect(parked.header.get(Headers.deadLetterSubject)).toBe(Subjects.event(EventKinds.agentOnline));
+      expect(codec.decode(parked.data)).toEqual(broken);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('refuses enrollment with a bad token by code, and rate-limits one token', async () => {

@@ -46,7 +46,7 @@ export class TokensModule {
         { provide: BOOTSTRAP_OUTPUT, useValue: stdoutBootstrapOutput },
         TokenSecrets,
         Transactions,
-        eventOutboxProvider(),
+        eventOutboxProvider('tokens'),
         EventOutboxRelay,
         TokensRepository,
         OrganizationsRepository,

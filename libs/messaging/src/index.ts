@@ -6,3 +6,4 @@ export * from './streams';
 export * from './nats.module';
 export * from './bootstrap';
 export * from './connection-state';
+export * from './dead-letter';

@@ -60,8 +60,9 @@ const eventPublisher = (...kinds: string[]) => [
   JetStreamApi.accountInfo,
   ...JetStreamApi.ownStream(Streams.events),
 ];
-const deadLetterPublisher = (source: string) => [
-  Subjects.deadLetter(source),
+/** Parking on DEAD_LETTER under `deadletter.<source>` for each source, plus creating the stream when missing. */
+const deadLetterPublisher = (...sources: string[]) => [
+  ...sources.map((source) => Subjects.deadLetter(source)),
   ...JetStreamApi.ownStream(Streams.deadLetter),
 ];
 const requestsTo = (...patterns: string[]) => patterns;
@@ -91,12 +92,15 @@ export type PlatformIdentity = (typeof PLATFORM_IDENTITIES)[number];
 /** The PLATFORM account's users. Each also subscribes to its own inbox (`_INBOX_<name>.>`). */
 export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
   tokens: {
-    publish: eventPublisher(
-      EventKinds.tokenIssued,
-      EventKinds.tokenRevoked,
-      EventKinds.tokenRotated,
-      EventKinds.organizationCreated,
-    ),
+    publish: [
+      ...eventPublisher(
+        EventKinds.tokenIssued,
+        EventKinds.tokenRevoked,
+        EventKinds.tokenRotated,
+        EventKinds.organizationCreated,
+      ),
+      ...deadLetterPublisher('outbox.tokens'),
+    ],
     subscribe: ['tokens.>', Subjects.renewWildcard],
     respond: true,
   },
@@ -112,6 +116,7 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
         EventKinds.environmentCreated,
       ),
       ...JetStreamApi.durable(Streams.events, Consumers.agentStatus),
+      ...deadLetterPublisher(Consumers.agentStatus, 'outbox.provisioning'),
     ],
     subscribe: ['provisioning.>', 'fleet.>', Subjects.enroll],
     respond: true,
@@ -120,7 +125,7 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
     publish: [
       ...requestsTo(Subjects.tokens.agents.lookup),
       ...eventPublisher(EventKinds.agentOnline, EventKinds.agentOffline),
-      ...deadLetterPublisher('metrics'),
+      ...deadLetterPublisher('metrics', 'outbox.ingestion'),
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
       // Parks what JetStream gave up delivering (read back by the advisory's sequence).

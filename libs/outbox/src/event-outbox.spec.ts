@@ -1,7 +1,7 @@
 import { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { connect, NatsConnection, JSONCodec } from 'nats';
-import { EventEnvelope, EventKinds, Subjects } from '@app/contracts';
+import { connect, NatsConnection, JSONCodec, Subscription } from 'nats';
+import { EventEnvelope, EventKinds, Headers, Streams, Subjects } from '@app/contracts';
 import { ensureEventsStream, EventPublisher } from '@app/messaging';
 import { Database, openDatabase } from '@app/persistence';
 import {
@@ -34,6 +34,7 @@ describe.each(testEngines())('the event outbox on %s', (engine) => {
   let database: TestDatabase;
   let handles: Database<TestDB>[];
   let seen: EventEnvelope[];
+  let seenSubscription: Subscription;
 
   const open = async () => {
     const handle = await openDatabase<TestDB>(database.options);
@@ -55,7 +56,9 @@ describe.each(testEngines())('the event outbox on %s', (engine) => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     await ensureEventsStream(await nc.jetstreamManager());
-    nc.subscribe(Subjects.eventsWildcard, { callback: (_e, msg) => seen.push(json.decode(msg.data)) });
+    seenSubscription = nc.subscribe(Subjects.eventsWildcard, {
+      callback: (_e, msg) => seen.push(json.decode(msg.data)),
+    });
     database = await createTestDatabase(engine, 'outbox');
     const first = await open();
     await createEventOutboxTable(first.db as Kysely<unknown>);
@@ -121,7 +124,13 @@ describe.each(testEngines())('the event outbox on %s', (engine) => {
     expect(await outbox.relay()).toBe(0);
     expect(await outbox.pending()).toBe(2);
     await server.restart();
-    await waitFor('both events after the restart', () => seen.length === 2, 15_000);
+    // The reconnect starts a round at once; polling (as in a service) retries if JetStream was not ready yet.
+    outbox.start();
+    try {
+      await waitFor('both events after the restart', () => seen.length === 2, 15_000);
+    } finally {
+      await outbox.stop();
+    }
     expect(seen.map((e) => e.id)).toEqual(['during-1', 'during-2']);
     expect(await outbox.pending()).toBe(0);
   });
@@ -159,5 +168,115 @@ describe.each(testEngines())('the event outbox on %s', (engine) => {
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toHaveLength(50);
     expect(new Set(seen.map((e) => e.id)).size).toBe(50);
+  });
+
+  describe('a row that can never be published', () => {
+    let now: number;
+    const parkingOutbox = (handle: Database<TestDB>, maxAttempts = 2) =>
+      new EventOutbox(handle.db, new EventPublisher(nc), nc, {
+        service: 'test',
+        maxAttempts,
+        now: () => now,
+      });
+    /** Bigger than the server's max_payload (1 MiB): NATS refuses it whatever happens. */
+    const oversized = (id: string): OutboxEvent => ({ ...event(id), data: { blob: 'x'.repeat(1_100_000) } });
+    const parked = async () => {
+      const jsm = await nc.jetstreamManager();
+      const info = await jsm.streams.info(Streams.deadLetter).catch(() => undefined);
+      if (!info) return [];
+      const letters = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(Streams.deadLetter, { seq });
+        letters.push({
+          subject: m.subject,
+          reason: m.header.get(Headers.deadLetterReason),
+          detail: m.header.get(Headers.deadLetterDetail),
+          msgId: m.header.get(Headers.msgId),
+          data: m.data,
+        });
+      }
+      return letters;
+    };
+
+    beforeEach(() => (now = Date.now()));
+
+    it('is parked once it is out of attempts and the row behind it goes out; the rest keep their order', async () => {
+      const [handle] = handles;
+      const outbox = parkingOutbox(handle);
+      const registry = new Registry();
+      outbox.registerMetrics(registry);
+      await handle.db.transaction().execute((trx) => outbox.add(trx, [oversized('poison')]));
+      now += 1;
+      await write(outbox, handle.db, 'behind-1');
+      now += 1;
+      await write(outbox, handle.db, 'behind-2');
+
+      // First failure: everything waits behind it (it might be an outage).
+      expect(await outbox.relay()).toBe(0);
+      expect(await outbox.pending()).toBe(3);
+      now += 60_000;
+      // Out of attempts, and the next row publishes: poison, parked.
+      expect(await outbox.relay()).toBe(2);
+      await nc.flush();
+      expect(seen.map((e) => e.id)).toEqual(['behind-1', 'behind-2']);
+      expect(await outbox.pending()).toBe(0);
+      const letters = await parked();
+      expect(letters).toHaveLength(1);
+      expect(letters[0].subject).toBe(Subjects.deadLetter('outbox.test'));
+      expect(letters[0].reason).toMatch(/^not publishable after 2 attempts: .*MAX_PAYLOAD_EXCEEDED/);
+      // Too big to park whole: its head, saying so, under its event id.
+      expect(letters[0].msgId).toBe('outbox:poison');
+      expect(letters[0].detail).toMatch(/^body truncated to \d+ of 1100\d{3} bytes$/);
+      expect(new TextDecoder().decode(letters[0].data)).toMatch(/^\{"id":"poison","kind":"agent.offline"/);
+      expect(await registry.metrics()).toMatch(/^events_outbox_parked_total 1$/m);
+    });
+
+    it('is not parked while nothing can be published (an outage, not poison)', async () => {
+      const [handle] = handles;
+      const outbox = parkingOutbox(handle, 1);
+      await write(outbox, handle.db, 'first');
+      await write(outbox, handle.db, 'second');
+      const jsm = await nc.jetstreamManager();
+      // Every publish fails at once: no stream stores events.>, and no test subscriber answers either.
+      seenSubscription.unsubscribe();
+      await jsm.streams.delete(Streams.events);
+      for (let round = 0; round < 3; round++) {
+        now += 60_000;
+        expect(await outbox.relay()).toBe(0);
+      }
+      expect(await outbox.pending()).toBe(2);
+      expect(await parked()).toEqual([]);
+      await ensureEventsStream(jsm);
+      now += 60_000;
+      expect(await outbox.relay()).toBe(2);
+      const stored = [1, 2].map(
+        async (seq) => json.decode((await jsm.streams.getMessage(Streams.events, { seq })).data).id,
+      );
+      expect(await Promise.all(stored)).toEqual(['first', 'second']);
+    });
+
+    it('is parked at once when its stored text is not a JSON event', async () => {
+      const [handle] = handles;
+      const outbox = parkingOutbox(handle);
+      await handle.db
+        .insertInto('event_outbox')
+        .values({
+          id: 'garbled',
+          payload: '{"kind": trunc',
+          created_at: now,
+          attempts: 0,
+          next_attempt_at: now,
+        })
+        .execute();
+      now += 1;
+      await write(outbox, handle.db, 'fine');
+      expect(await outbox.relay()).toBe(1);
+      await nc.flush();
+      expect(seen.map((e) => e.id)).toEqual(['fine']);
+      const letters = await parked();
+      expect(letters.map((l) => l.reason)).toEqual(['outbox row is not a JSON event']);
+      expect(new TextDecoder().decode(letters[0].data)).toBe('{"kind": trunc');
+      expect(await outbox.pending()).toBe(0);
+    });
   });
 });

@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Kysely } from 'kysely';
 import { NatsConnection } from 'nats';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { Gauge, Registry } from 'prom-client';
-import { EventEnvelope, EventKind, isDependencyUnavailable } from '@app/contracts';
-import { ConnectionState, EventPublisher, NATS_CONNECTION, NewEvent } from '@app/messaging';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { EventEnvelope, EventKind, isDependencyUnavailable, Subjects } from '@app/contracts';
+import {
+  ConnectionState,
+  ensureDeadLetterStream,
+  EventPublisher,
+  NATS_CONNECTION,
+  NewEvent,
+  parkOnDeadLetter,
+} from '@app/messaging';
 import { Database, DATABASE } from '@app/persistence';
 
 /** One event waiting to be published; `payload` is the whole envelope as JSON. */
@@ -47,7 +54,22 @@ export interface EventOutboxOptions {
   batchSize?: number;
   /** How long a claimed row is left to its claimer (default CLAIM_LEASE_MS). */
   claimLeaseMs?: number;
+  /**
+   * Where a row that can never be published is parked: `deadletter.outbox.<service>`. Without it
+   * such a row is retried for ever (and holds nothing back: the rows behind it still go out).
+   */
+  service?: string;
+  /** Failed publishes of one row before it may be parked (default MAX_ATTEMPTS). */
+  maxAttempts?: number;
   now?: () => number;
+}
+
+/** A row as a round handles it: its event, or only its text when that is not JSON. */
+interface OutboxRow {
+  id: string;
+  payload: string;
+  envelope?: EventEnvelope;
+  attempts: number;
 }
 
 /**
@@ -60,6 +82,8 @@ const DELETE_BATCH_MS = 100;
 /** Retry delay after a failed publish: doubles from 500 ms up to 30 s. */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/** ~2 minutes of backoff: 0.5, 1, 2, … 30 s. */
+const MAX_ATTEMPTS = 10;
 
 export type OutboxEvent = NewEvent<Record<string, unknown>> & { kind: EventKind };
 
@@ -71,6 +95,11 @@ export type OutboxEvent = NewEvent<Record<string, unknown>> & { kind: EventKind 
  * a NATS outage leaves behind is published by a later round, of this instance or another. A row
  * is claimed before it is published, so instances do not race to publish it; should it still go
  * out twice (its claimer died after publishing), the EVENTS duplicate window stores it once.
+ *
+ * A row that can never be published (poison: not JSON, a subject or size NATS refuses) must not hold
+ * back every event behind it: once it has failed `maxAttempts` times and the row after it publishes
+ * in the same round — proof that NATS and EVENTS are fine — it is parked on
+ * `deadletter.outbox.<service>` with the reason and removed (`events_outbox_parked_total`).
  */
 export class EventOutbox {
   private readonly logger = new Logger(EventOutbox.name);
@@ -78,6 +107,10 @@ export class EventOutbox {
   private readonly pollMs: number;
   private readonly batchSize: number;
   private readonly claimLeaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly service?: string;
+  private readonly nc: NatsConnection;
+  private parkedMetric?: Counter;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private round?: Promise<number>;
@@ -100,6 +133,9 @@ export class EventOutbox {
     this.pollMs = options.pollMs ?? 1000;
     this.batchSize = options.batchSize ?? 200;
     this.claimLeaseMs = options.claimLeaseMs ?? CLAIM_LEASE_MS;
+    this.maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
+    this.service = options.service;
+    this.nc = nc;
     this.now = options.now ?? Date.now;
     this.link = ConnectionState.of(nc);
     this.link.onReconnect(() => void this.relay());
@@ -197,6 +233,11 @@ export class EventOutbox {
         this.set(await pending());
       },
     });
+    this.parkedMetric = new Counter({
+      name: 'events_outbox_parked_total',
+      help: 'Outbox events that could never be published, parked on DEAD_LETTER (deadletter.outbox.<service>)',
+      registers: [registry],
+    });
   }
 
   /** Events not yet published (a gauge, and for tests). */
@@ -233,13 +274,7 @@ export class EventOutbox {
         .returningAll()
         .execute();
       const due = claimed.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-      return await this.publishRows(
-        due.map((row) => ({
-          id: row.id,
-          envelope: JSON.parse(row.payload) as EventEnvelope,
-          attempts: row.attempts,
-        })),
-      );
+      return await this.publishRows(due.map((row) => ({ ...row, envelope: parseEnvelope(row.payload) })));
     } catch (error) {
       // The database itself: the rows stay, a later round tries again (an outage is logged once, by its health).
       if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'outbox round failed');
@@ -258,7 +293,12 @@ export class EventOutbox {
         return;
       }
       await this.publishRows(
-        envelopes.map((envelope) => ({ id: envelope.id, envelope, attempts: 0 })),
+        envelopes.map((envelope) => ({
+          id: envelope.id,
+          payload: JSON.stringify(envelope),
+          envelope,
+          attempts: 0,
+        })),
         true,
       );
     } catch (error) {
@@ -269,26 +309,49 @@ export class EventOutbox {
 
   /**
    * Publishes rows this instance holds, in order; deletes the published ones in one statement and,
-   * at the first failure, hands that row and the rest back to the relay with a backoff.
+   * at the first failure, hands that row and the rest back to the relay with a backoff. A row out
+   * of attempts is skipped once: if the next one publishes, it is poison and parked.
    */
-  private async publishRows(
-    rows: { id: string; envelope: EventEnvelope; attempts: number }[],
-    deferDelete = false,
-  ): Promise<number> {
+  private async publishRows(rows: OutboxRow[], deferDelete = false): Promise<number> {
     const published: string[] = [];
+    const done = new Set<string>();
+    let suspect: { index: number; error: unknown } | undefined;
     let failedAt = -1;
     for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (!row.envelope) {
+        // Never publishable; parked at once (or, with nowhere to park it, left behind the others).
+        if (await this.park(row, 'outbox row is not a JSON event')) done.add(row.id);
+        continue;
+      }
       try {
-        await this.publisher.publish(rows[i].envelope as OutboxEvent);
-        published.push(rows[i].id);
+        await this.publisher.publish(row.envelope as OutboxEvent);
+        published.push(row.id);
+        done.add(row.id);
+        if (suspect) {
+          const poison = rows[suspect.index];
+          if (
+            await this.park(
+              poison,
+              `not publishable after ${poison.attempts + 1} attempts: ${describe(suspect.error)}`,
+            )
+          )
+            done.add(poison.id);
+          suspect = undefined;
+        }
       } catch (error) {
+        if (!suspect && this.service && row.attempts + 1 >= this.maxAttempts && i + 1 < rows.length) {
+          suspect = { index: i, error };
+          continue;
+        }
         if (!this.failing)
-          this.logger.warn({ err: error, eventId: rows[i].id }, 'event publish failed; kept in the outbox');
+          this.logger.warn({ err: error, eventId: row.id }, 'event publish failed; kept in the outbox');
         this.failing = true;
-        failedAt = i;
+        failedAt = suspect ? suspect.index : i;
         break;
       }
     }
+    if (suspect && failedAt < 0) failedAt = suspect.index;
     if (published.length) {
       if (deferDelete) this.deleteSoon(published);
       else await this.db.deleteFrom('event_outbox').where('id', 'in', published).execute();
@@ -304,11 +367,59 @@ export class EventOutbox {
         .where('id', '=', rows[failedAt].id)
         .execute();
       await this.release(
-        rows.slice(failedAt).map((r) => r.id),
+        rows
+          .slice(failedAt)
+          .map((r) => r.id)
+          .filter((id) => !done.has(id)),
         delay,
       );
     }
     return published.length;
+  }
+
+  /** Parks a row on DEAD_LETTER and deletes it; false (row kept) when that is not possible now. */
+  private async park(row: OutboxRow, reason: string): Promise<boolean> {
+    if (!this.service) return false;
+    const source = `outbox.${this.service}`;
+    let data = new TextEncoder().encode(row.payload);
+    let detail: string | undefined;
+    // Too big for NATS is a reason to park, and the copy must fit: keep its head.
+    const room = Math.max(1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 16 * 1024);
+    if (data.length > room) {
+      detail = `body truncated to ${room} of ${data.length} bytes`;
+      data = data.subarray(0, room);
+    }
+    const letter = {
+      subject: row.envelope ? Subjects.event(String(row.envelope.kind)) : Subjects.event('unknown'),
+      data,
+      reason,
+      detail,
+      msgId: `outbox:${row.id}`,
+    };
+    const js = this.nc.jetstream();
+    try {
+      try {
+        await parkOnDeadLetter(js, source, letter);
+      } catch (error) {
+        // The first service to park anything may find DEAD_LETTER not created yet (nobody answers its subject).
+        if ((error as { code?: string }).code !== '503') throw error;
+        await ensureDeadLetterStream(await this.nc.jetstreamManager());
+        await parkOnDeadLetter(js, source, letter);
+      }
+      await this.db.deleteFrom('event_outbox').where('id', '=', row.id).execute();
+    } catch (error) {
+      this.logger.warn(
+        { err: error, eventId: row.id, reason },
+        'could not park an unpublishable outbox event',
+      );
+      return false;
+    }
+    this.parkedMetric?.inc();
+    this.logger.warn(
+      { eventId: row.id, reason, subject: Subjects.deadLetter(source) },
+      'unpublishable event parked on the dead-letter stream',
+    );
+    return true;
   }
 
   /**
@@ -347,12 +458,29 @@ export class EventOutbox {
   }
 }
 
+function parseEnvelope(payload: string): EventEnvelope | undefined {
+  try {
+    const value = JSON.parse(payload) as unknown;
+    return value && typeof value === 'object' && typeof (value as EventEnvelope).kind === 'string'
+      ? (value as EventEnvelope)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
 /**
  * Nest provider of the service's outbox, on its database (DATABASE) and NATS connection, with its
- * gauge on the service's metrics registry when given. Not started: the service starts it once its
- * streams exist and stops it after its last write.
+ * metrics on the service's registry when given; unpublishable rows are parked under
+ * `deadletter.outbox.<service>`. Not started: the service starts it once its streams exist and
+ * stops it after its last write.
  */
 export function eventOutboxProvider(
+  service: string,
   metrics?: abstract new (...args: never[]) => { registry: Registry },
 ): Provider {
   return {
@@ -363,7 +491,7 @@ export function eventOutboxProvider(
       nc: NatsConnection,
       serviceMetrics?: { registry: Registry },
     ) => {
-      const outbox = new EventOutbox(database.db, publisher, nc);
+      const outbox = new EventOutbox(database.db, publisher, nc, { service });
       if (serviceMetrics) outbox.registerMetrics(serviceMetrics.registry);
       return outbox;
     },

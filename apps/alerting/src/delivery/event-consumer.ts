@@ -3,25 +3,18 @@ import {
   AckPolicy,
   ConsumerMessages,
   DeliverPolicy,
-  headers as natsHeaders,
   JetStreamManager,
   JsMsg,
   JSONCodec,
   NatsConnection,
 } from 'nats';
-import {
-  EventEnvelope,
-  EventKinds,
-  Headers,
-  isDependencyUnavailable,
-  Streams,
-  Subjects,
-} from '@app/contracts';
+import { EventEnvelope, EventKinds, isDependencyUnavailable, Streams, Subjects } from '@app/contracts';
 import {
   ensureDeadLetterStream,
   ensureEventsStream,
   isJetStreamNotFound,
   NATS_CONNECTION,
+  parkOnDeadLetter,
 } from '@app/messaging';
 import { AgentEvent, AlertEvaluator } from '../alerts/alert-evaluator';
 import { AlertingMetrics } from '../health/alerting-metrics';
@@ -145,10 +138,11 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async park(msg: JsMsg, reason: string): Promise<void> {
-    const hdrs = natsHeaders();
-    hdrs.set(Headers.deadLetterReason, reason.slice(0, 500));
-    hdrs.set(Headers.deadLetterSubject, msg.subject);
-    await this.nc.jetstream().publish(Subjects.deadLetter(ALERTING_CONSUMER), msg.data, { headers: hdrs });
+    await parkOnDeadLetter(this.nc.jetstream(), ALERTING_CONSUMER, {
+      subject: msg.subject,
+      data: msg.data,
+      reason,
+    });
     this.logger.warn({ subject: msg.subject, reason }, 'event parked on the dead-letter stream');
     msg.term(reason);
     this.metrics.eventsHandled.inc({ outcome: 'parked' });

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { headers as natsHeaders, JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
-import { Headers, Streams, Subjects } from '@app/contracts';
-import { NATS_CONNECTION } from '@app/messaging';
+import { JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
+import { Streams, Subjects } from '@app/contracts';
+import { NATS_CONNECTION, parkOnDeadLetter } from '@app/messaging';
 
-export const METRICS_DEAD_LETTER_SUBJECT = Subjects.deadLetter('metrics');
+const METRICS_DEAD_LETTER_SOURCE = 'metrics';
+export const METRICS_DEAD_LETTER_SUBJECT = Subjects.deadLetter(METRICS_DEAD_LETTER_SOURCE);
 
 /** A metrics message as parking needs it: delivered (`JsMsg`) or read back from the stream by sequence. */
 export interface ParkableMessage {
@@ -28,19 +29,14 @@ export class DeadLetterParker {
     this.js = nc.jetstream();
   }
 
-  async park(msg: ParkableMessage, reason: string, detail?: string): Promise<void> {
-    const h = natsHeaders();
-    for (const [key, values] of msg.headers ?? []) {
-      // A copy must not be dropped as a duplicate of the original by DEAD_LETTER's window.
-      if (key.toLowerCase() === Headers.msgId.toLowerCase()) continue;
-      for (const value of values) h.append(key, value);
-    }
-    h.set(Headers.deadLetterReason, reason);
-    h.set(Headers.deadLetterSubject, msg.subject);
-    if (detail) h.set(Headers.deadLetterDetail, detail.slice(0, 500));
-    await this.js.publish(METRICS_DEAD_LETTER_SUBJECT, msg.data, {
-      headers: h,
-      msgID: `metrics:${Streams.metrics}:${msg.seq}`,
+  park(msg: ParkableMessage, reason: string, detail?: string): Promise<void> {
+    return parkOnDeadLetter(this.js, METRICS_DEAD_LETTER_SOURCE, {
+      subject: msg.subject,
+      data: msg.data,
+      headers: msg.headers,
+      reason,
+      detail,
+      msgId: `metrics:${Streams.metrics}:${msg.seq}`,
     });
   }
 }

@@ -2,26 +2,39 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { AckPolicy, ConsumerMessages, DeliverPolicy, JSONCodec, JsMsg, NatsConnection } from 'nats';
 import {
   AgentLivenessData,
+  Consumers,
   EventEnvelope,
   EventKinds,
   isDependencyUnavailable,
   Streams,
   Subjects,
 } from '@app/contracts';
-import { ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
+import {
+  ensureDeadLetterStream,
+  ensureEventsStream,
+  NATS_CONNECTION,
+  parkOnDeadLetter,
+} from '@app/messaging';
 import { RegistryService } from './registry.service';
 
 /** Shared by every provisioning instance, so each event is applied once across them. */
-export const AGENT_STATUS_CONSUMER = 'provisioning-agent-status';
-/** A database hiccup is retried this often before the event is given up (status then follows the next one). */
+export const AGENT_STATUS_CONSUMER = Consumers.agentStatus;
+/**
+ * An event failing this many deliveries for a reason other than an outage is parked on DEAD_LETTER.
+ * The consumer itself redelivers without limit: a database outage is waited out, however long.
+ */
 const MAX_DELIVERIES = 5;
+/** Retry delay after a failure: 2 s doubling up to 30 s. */
 const RETRY_DELAY_MS = 2000;
+const RETRY_DELAY_MAX_MS = 30_000;
 
 const json = JSONCodec<EventEnvelope<AgentLivenessData>>();
 
 /**
  * Keeps the registry's status in step with ingestion's liveness: a durable JetStream consumer on
- * `events.agent.*`, applying `agent.online` / `agent.offline` and acking after the write.
+ * `events.agent.*`, applying `agent.online` / `agent.offline` and acking after the write. An event
+ * that cannot be applied (malformed, or failing on its last delivery) is parked on
+ * `deadletter.provisioning-agent-status` with the reason, not dropped.
  */
 @Injectable()
 export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,13 +50,15 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     await ensureEventsStream(jsm);
+    await ensureDeadLetterStream(jsm);
     await jsm.consumers.add(Streams.events, {
       durable_name: AGENT_STATUS_CONSUMER,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       // agent.registered / agent.revoked also match; they are acked and skipped.
       filter_subject: Subjects.event('agent.*'),
-      max_deliver: MAX_DELIVERIES,
+      // Unbounded (this also updates a consumer made with the old bound of 5, which dropped events).
+      max_deliver: -1,
     });
     const consumer = await this.nc.jetstream().consumers.get(Streams.events, AGENT_STATUS_CONSUMER);
     this.messages = await consumer.consume({ max_messages: 100 });
@@ -62,9 +77,8 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
     let event: EventEnvelope<AgentLivenessData>;
     try {
       event = json.decode(message.data);
-    } catch (error) {
-      this.logger.warn({ err: error, subject: message.subject }, 'unparsable event dropped');
-      message.term();
+    } catch {
+      await this.park(message, 'event is not JSON');
       return;
     }
     if (event.kind !== EventKinds.agentOnline && event.kind !== EventKinds.agentOffline) {
@@ -72,11 +86,7 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
       return;
     }
     if (!event.agentId || !event.organizationId || typeof event.data?.lastSeenAt !== 'number') {
-      this.logger.warn(
-        { id: event.id, kind: event.kind },
-        'liveness event without agent, organisation or lastSeenAt dropped',
-      );
-      message.term();
+      await this.park(message, 'liveness event without agentId, organizationId or data.lastSeenAt');
       return;
     }
     try {
@@ -84,8 +94,34 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
       await this.registry.applyLiveness(event.organizationId, event.agentId, status, event.data.lastSeenAt);
       message.ack();
     } catch (error) {
-      if (!isDependencyUnavailable(error))
+      const deliveries = message.info.deliveryCount;
+      const outage = isDependencyUnavailable(error);
+      if (!outage && deliveries >= MAX_DELIVERIES) {
+        await this.park(message, `could not apply after ${deliveries} deliveries: ${String(error)}`);
+        return;
+      }
+      if (!outage)
         this.logger.error({ err: error, id: event.id }, 'could not apply liveness event; will retry');
+      message.nak(Math.min(RETRY_DELAY_MS * 2 ** (deliveries - 1), RETRY_DELAY_MAX_MS));
+    }
+  }
+
+  private async park(message: JsMsg, reason: string): Promise<void> {
+    try {
+      await parkOnDeadLetter(this.nc.jetstream(), AGENT_STATUS_CONSUMER, {
+        subject: message.subject,
+        data: message.data,
+        reason,
+        msgId: `${AGENT_STATUS_CONSUMER}:${message.seq}`,
+      });
+      this.logger.warn(
+        { subject: message.subject, seq: message.seq, reason },
+        'event parked on the dead-letter stream',
+      );
+      message.term();
+    } catch (error) {
+      // JetStream itself failing: redelivered while deliveries remain.
+      this.logger.error({ err: error, seq: message.seq, reason }, 'could not park event; will retry');
       message.nak(RETRY_DELAY_MS);
     }
   }
