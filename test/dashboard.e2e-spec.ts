@@ -1,11 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { parse } from 'shell-quote';
-import { ALERT_SIGNATURE_HEADER } from '@app/contracts';
+import { ALERT_SIGNATURE_HEADER, verifyWebhook } from '@app/contracts';
 import {
   CHROMIUM_PATH,
   createTestDatabase,
@@ -312,8 +311,8 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WATCH_MS));
       expect(receiver.received).toHaveLength(1);
       const [notification] = receiver.received;
-      const expected = `sha256=${createHmac('sha256', channelSecret).update(notification.body).digest('hex')}`;
-      expect(notification.headers[ALERT_SIGNATURE_HEADER.toLowerCase()]).toBe(expected);
+      const signature = String(notification.headers[ALERT_SIGNATURE_HEADER.toLowerCase()]);
+      expect(verifyWebhook(channelSecret, signature, notification.body)).toMatchObject({ ok: true });
       const body = JSON.parse(notification.body) as {
         transition: string;
         alert: { agent_id: string; kind: string };

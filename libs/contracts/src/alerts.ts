@@ -43,7 +43,7 @@ export type AlertTransition = 'firing' | 'resolved';
 /** `key=value`, the same label filter the fleet list takes. */
 export const LABEL_SELECTOR_PATTERN = /^[A-Za-z0-9_./-]{1,100}=[^\s=]{0,200}$/;
 
-/** Header carrying `sha256=<hex>`: HMAC-SHA256 of the raw body with the channel secret. */
+/** Header carrying `t=<unix seconds>,v1=<hex>`: see webhook-signature.ts. */
 export const ALERT_SIGNATURE_HEADER = 'X-Rca-Signature';
 /** Header carrying the delivery id: the same on every retry, so a receiver can drop a repeat. */
 export const ALERT_DELIVERY_HEADER = 'X-Rca-Delivery';

@@ -14,3 +14,4 @@ export * from './provisioning';
 export * from './metrics-query';
 export * from './token-format';
 export * from './alerts';
+export * from './webhook-signature';

@@ -1,10 +1,4 @@
-import { createHmac } from 'node:crypto';
 import { Alert, AlertChannelType, AlertTransition, AlertWebhookBody } from '@app/contracts';
-
-/** `sha256=<hex>`: HMAC-SHA256 of the exact bytes sent, keyed with the channel secret. */
-export function signBody(secret: string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex')}`;
-}
 
 /** One line a person reads first: in Slack, in a pager, in a log. */
 export function notificationText(alert: Alert, transition: AlertTransition): string {

@@ -19,6 +19,17 @@ describe('DestinationPolicy', () => {
     'fe80::1',
     '::ffff:10.0.0.1',
     '::ffff:127.0.0.1',
+    // IPv4-compatible (deprecated), NAT64 and 6to4/Teredo forms of private or loopback IPv4 hosts.
+    '::10.0.0.1',
+    '::7f00:1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b::10.0.0.1',
+    '64:ff9b:1::a00:1',
+    '2002:a00:1::1',
+    '2002:7f00:1::',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    '2001:db8::1',
+    '100::1',
   ])('refuses %s', (address) => {
     expect(policy.refusal(address)).toMatch(/private, loopback or reserved/);
   });

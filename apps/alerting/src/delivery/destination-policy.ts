@@ -2,7 +2,8 @@ import { BlockList, isIP } from 'node:net';
 
 /**
  * Networks a webhook may not reach unless an operator allows them: loopback, private, link-local
- * (cloud metadata at 169.254.169.254), shared/CGNAT, benchmark, multicast and reserved ranges.
+ * (cloud metadata at 169.254.169.254), shared/CGNAT, benchmark, multicast and reserved ranges, and
+ * IPv6 prefixes that embed an IPv4 address (IPv4-compatible, NAT64, 6to4, Teredo).
  * A tenant's webhook URL is untrusted input; without this, alerting would POST into the
  * platform's own network on the tenant's behalf (SSRF).
  */
@@ -18,8 +19,17 @@ const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
   ['198.18.0.0', 15, 'ipv4'],
   ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['::1', 128, 'ipv6'],
+  // ::/96 holds :: and ::1 and the deprecated IPv4-compatible addresses (::10.0.0.1 is 10.0.0.1 to some stacks).
+  ['::', 96, 'ipv6'],
+  // Addresses that carry an IPv4 address a gateway translates or tunnels to: NAT64 (well-known and
+  // local-use prefixes), 6to4 and Teredo. Any of them can reach a private IPv4 host.
+  ['64:ff9b::', 96, 'ipv6'],
+  ['64:ff9b:1::', 48, 'ipv6'],
+  ['2002::', 16, 'ipv6'],
+  ['2001::', 32, 'ipv6'],
+  // Discard-only and documentation prefixes: never a real receiver.
+  ['100::', 64, 'ipv6'],
+  ['2001:db8::', 32, 'ipv6'],
   ['fc00::', 7, 'ipv6'],
   ['fe80::', 10, 'ipv6'],
   ['ff00::', 8, 'ipv6'],

@@ -2,9 +2,9 @@ import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { LookupFunction } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
-import { ALERT_DELIVERY_HEADER, ALERT_SIGNATURE_HEADER } from '@app/contracts';
-import { signBody } from '../channels/notification-format';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Clock, SystemClock } from '@app/clock';
+import { ALERT_DELIVERY_HEADER, ALERT_SIGNATURE_HEADER, signWebhook } from '@app/contracts';
 import { DestinationPolicy } from './destination-policy';
 
 export interface SendResult {
@@ -29,7 +29,10 @@ class RefusedDestination extends Error {}
  */
 @Injectable()
 export class WebhookSender {
-  constructor(@Inject(DestinationPolicy) private readonly policy: DestinationPolicy) {}
+  constructor(
+    @Inject(DestinationPolicy) private readonly policy: DestinationPolicy,
+    @Optional() @Inject(Clock) private readonly clock: Clock = new SystemClock(),
+  ) {}
 
   async send(
     url: string,
@@ -47,7 +50,8 @@ export class WebhookSender {
       const response = await this.post(url, rawBody, timeoutMs, {
         'content-type': 'application/json',
         'user-agent': 'rca-alerting/1',
-        [ALERT_SIGNATURE_HEADER]: signBody(secret, rawBody),
+        // Signed at sending time: every retry carries a fresh timestamp.
+        [ALERT_SIGNATURE_HEADER]: signWebhook(secret, rawBody, Math.floor(this.clock.now() / 1000)),
         [ALERT_DELIVERY_HEADER]: deliveryId,
       });
       const ok = response.status >= 200 && response.status < 300;

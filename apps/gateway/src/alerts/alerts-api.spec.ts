@@ -1,10 +1,15 @@
 import { resolve } from 'node:path';
-import { createHmac } from 'node:crypto';
 import { INestApplication, INestMicroservice } from '@nestjs/common';
 import request from 'supertest';
 import { connect, NatsConnection } from 'nats';
 import { loadConfig } from '@app/config';
-import { CreatedOrganization, CreateOrganizationRequest, EventKinds, Subjects } from '@app/contracts';
+import {
+  CreatedOrganization,
+  CreateOrganizationRequest,
+  EventKinds,
+  Subjects,
+  verifyWebhook,
+} from '@app/contracts';
 import { EventPublisher, RpcClient } from '@app/messaging';
 import {
   createTestDatabase,
@@ -175,9 +180,11 @@ describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
     });
     await waitFor('the webhook', () => receiver.requests.length === 1);
     const { rawBody, headers } = receiver.requests[0];
-    expect(headers['x-rca-signature']).toBe(
-      `sha256=${createHmac('sha256', channel.body.secret).update(rawBody).digest('hex')}`,
-    );
+    expect(
+      verifyWebhook(channel.body.secret, String(headers['x-rca-signature']), rawBody, {
+        nowSeconds: Math.floor(clock.now() / 1000),
+      }),
+    ).toMatchObject({ ok: true });
     const log = await waitFor('the delivery log', async () => {
       const res = await http.get('/api/v1/alerts/deliveries').set(as(keyA));
       return res.body.items[0]?.status === 'delivered' && res.body;
