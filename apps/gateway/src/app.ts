@@ -1,22 +1,34 @@
 import { readFileSync } from 'node:fs';
+import { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json } from 'express';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
+
+const INTAKE_BODY_LIMIT = '8mb';
 
 /** Builds the HTTP app (used by main.ts and by tests, which listen on port 0). */
 export async function createGatewayApp(config: GatewayConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bufferLogs: true,
-    // Agents sign their intake requests over the exact bytes they sent.
-    rawBody: true,
+    // Agents sign their intake requests over the exact bytes they sent (kept by the intake's parser below).
   });
-  // The HTTP intake carries whole metrics batches (up to MAX_SAMPLES_PER_BATCH samples); Express's default is 100 kB.
-  app.useBodyParser('json', { limit: '8mb' });
+  // Body limits per route, before anything parses: the HTTP intake carries whole metrics batches (up to
+  // MAX_SAMPLES_PER_BATCH samples, with the bytes kept for the agent's signature); every other route takes
+  // small JSON. Beyond the limit: 413 without reading the rest.
+  app.use(
+    '/api/v1/intake',
+    json({
+      limit: INTAKE_BODY_LIMIT,
+      verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buffer) => (req.rawBody = buffer),
+    }),
+  );
+  app.useBodyParser('json', { limit: config.API_BODY_LIMIT_KB * 1024 });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

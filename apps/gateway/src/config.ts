@@ -48,4 +48,29 @@ export class GatewayConfig extends CommonConfig {
   @Min(0)
   @Max(65535)
   HTTPS_PORT: number = 3443;
+
+  /** API requests per minute from one client address (all keys, and none); 429 with Retry-After beyond. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: number = 1200;
+
+  /** API requests per minute with one API key, from anywhere. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_KEY_PER_MINUTE: number = 600;
+
+  /** Failed authentications per minute from one address before it waits a minute (no key is looked up meanwhile). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_FAILED_AUTH_PER_MINUTE: number = 20;
+
+  /** Largest JSON body of an API request, in KiB (the agents' intake has its own 8 MiB); larger: 413. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(8192)
+  API_BODY_LIMIT_KB: number = 256;
 }

@@ -6,6 +6,7 @@ import { structuredLogging } from '@app/observability';
 import { GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { AuthModule } from './auth/auth.module';
+import { RateLimitModule } from './http/rate-limit/rate-limit.module';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { TokensRoutesModule } from './tokens/tokens-routes.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -25,6 +26,7 @@ export class GatewayModule {
           ...busSettings(config, 'gateway'),
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
+        RateLimitModule.forRoot(config),
         AuthModule,
         TokensRoutesModule,
         LiveModule,

@@ -9,7 +9,15 @@ import {
   TokenMetadata,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
-import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
+import {
+  createTestDatabase,
+  CuttableLink,
+  NatsServerHandle,
+  startNatsServer,
+  storedEvents,
+  TestDatabase,
+  waitFor,
+} from '@app/testing';
 // The real token service answers the verifier: the cache is only worth testing against it.
 import { startTokensHarness, TokensHarness } from '../../../apps/tokens/test/tokens.harness';
 import { CachedTokenVerifier } from './cached-token-verifier';
@@ -116,6 +124,58 @@ describe(CachedTokenVerifier.name, () => {
       20,
     );
     expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+
+  it('applies a revocation it missed while disconnected from EVENTS as soon as it is back, not after a cache lifetime', async () => {
+    // Its link to NATS runs through a forwarder the test cuts; its clock stands still, so no entry
+    // expires by itself: only reading the missed event from the stream can refuse the token.
+    const link = await CuttableLink.open(() => nats.port);
+    const nc = await connect({
+      servers: `nats://127.0.0.1:${link.port}`,
+      reconnectTimeWait: 100,
+      maxReconnectAttempts: -1,
+    });
+    connections.push(nc);
+    const now = Date.now();
+    const verifier = new CachedTokenVerifier(new RpcClient(nc, 5000), nc, { now: () => now });
+    verifier.start();
+    verifiers.push(verifier);
+    try {
+      await verifier.reading;
+      const credential = await issueToken('missed-1');
+      await verifier.verify(credential.secret);
+
+      link.cutOff();
+      await rpc.request<TokenMetadata>(Subjects.tokens.revoke, { organizationId, tokenId: credential.id });
+      // Stored in EVENTS while the verifier could hear nothing.
+      await waitFor('the revocation stored', async () =>
+        (await storedEvents(admin, 'token.revoked')).some(
+          (e) => (e.data as { tokenId?: string }).tokenId === credential.id,
+        ),
+      );
+      expect(verifier.peek(credential.secret)).toMatchObject({ tokenId: credential.id });
+
+      link.heal();
+      const backAt = await waitFor(
+        'the reconnect',
+        async () =>
+          !nc.isClosed() &&
+          (await nc.flush().then(
+            () => Date.now(),
+            () => 0,
+          )),
+      );
+      await waitFor(
+        'the missed revocation applied',
+        async () => (await refusal(verifier, credential.secret)) === ErrorCodes.TOKEN_REVOKED,
+        5000,
+        20,
+      );
+      expect(Date.now() - backAt).toBeLessThan(1000);
+    } finally {
+      verifier.stop();
+      await link.close();
+    }
   });
 
   it('stops accepting a rotated token when its grace period is zero', async () => {

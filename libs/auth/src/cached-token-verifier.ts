@@ -1,9 +1,10 @@
-import { NatsConnection, JSONCodec, Subscription } from 'nats';
+import { ConsumerMessages, DeliverPolicy, NatsConnection, JSONCodec, Subscription } from 'nats';
 import {
   DomainError,
   ErrorCodes,
   EventEnvelope,
   EventKinds,
+  Streams,
   Subjects,
   TokenKind,
   TokenMalformedError,
@@ -39,6 +40,8 @@ type Entry = { until: number; tokenId?: string } & (
 
 /** Window over which entries are re-checked after a reconnect (see the class comment). */
 export const RECONNECT_REVALIDATION_SPREAD_MS = 10_000;
+/** Retry delay of the EVENTS reader while the stream or JetStream is not there. */
+const FOLLOW_RETRY_MS = 2_000;
 
 /** Both events name the token in `data.tokenId`. */
 const json = JSONCodec<EventEnvelope<{ tokenId: string }>>();
@@ -52,10 +55,12 @@ const CACHEABLE = new Set<string>([
 /**
  * Verifies tokens through the token service with a per-process cache. A `token.revoked`
  * event removes the token's entries in every process that listens (within milliseconds), and
- * a `token.rotated` event drops them so the next check learns the shortened expiry. After a
- * NATS reconnect events may have been missed, so every entry expires within
- * RECONNECT_REVALIDATION_SPREAD_MS, at a random moment: dropping the whole cache at once would send
- * the entire fleet's credentials to the token service in the same second. Misses are not sent one
+ * a `token.rotated` event drops them so the next check learns the shortened expiry. The events
+ * are heard twice over: live on core NATS, and durably from the EVENTS stream through an ordered
+ * consumer that resumes after the last sequence it saw, so an event missed during a disconnect is
+ * applied as soon as the link is back. As a last resort after a reconnect every entry also expires
+ * within RECONNECT_REVALIDATION_SPREAD_MS, at a random moment: dropping the whole cache at once would
+ * send the entire fleet's credentials to the token service in the same second. Misses are not sent one
  * by one either: concurrent ones share a `tokens.verifyMany` (VerifyBatcher), so thousands of new
  * credentials arriving at once cost the token service a few requests and queries, not thousands.
  */
@@ -71,6 +76,13 @@ export class CachedTokenVerifier {
   private readonly recentlyChanged = new Map<string, { at: number; revoked: boolean }>();
   private subscriptions: Subscription[] = [];
   private watchingStatus = false;
+  private following?: { stop(): void; done: Promise<void> };
+  private readingResolve?: () => void;
+  /** Resolves once the EVENTS reader runs (its consumer exists): tests, and callers that must not miss a revocation. */
+  readonly reading = new Promise<void>((resolve) => (this.readingResolve = resolve));
+  /** Stream sequence of the last token event read from EVENTS: where a new reader resumes. */
+  private lastSeq = 0;
+  private readonly revokedListeners = new Set<(tokenId: string) => void>();
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
@@ -96,6 +108,7 @@ export class CachedTokenVerifier {
       this.listen(EventKinds.tokenRevoked, (tokenId) => this.invalidate(tokenId)),
       this.listen(EventKinds.tokenRotated, (tokenId) => this.forget(tokenId, false)),
     ];
+    this.follow();
     if (this.watchingStatus) return;
     this.watchingStatus = true;
     void (async () => {
@@ -108,6 +121,14 @@ export class CachedTokenVerifier {
   stop(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
+    this.following?.stop();
+    this.following = undefined;
+  }
+
+  /** `listener(tokenId)` whenever a token is revoked (e.g. to close what was opened with it); returns an unsubscribe. */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
   }
 
   /** Shortens every entry's life to a random moment within `spreadMs` from now. */
@@ -146,6 +167,7 @@ export class CachedTokenVerifier {
   /** The token was revoked: forget it, and refuse any lookup that raced the revocation. */
   invalidate(tokenId: string): void {
     this.forget(tokenId, true);
+    for (const listener of this.revokedListeners) listener(tokenId);
   }
 
   clear(): void {
@@ -160,18 +182,73 @@ export class CachedTokenVerifier {
   private listen(kind: string, onToken: (tokenId: string) => void): Subscription {
     return this.nc.subscribe(Subjects.event(kind), {
       callback: (err, msg) => {
-        if (err) return;
-        let tokenId: unknown;
-        try {
-          tokenId = json.decode(msg.data).data?.tokenId;
-        } catch {
-          tokenId = undefined;
-        }
-        // An event that cannot name its token: drop everything rather than keep a revoked one.
-        if (typeof tokenId === 'string') onToken(tokenId);
-        else this.clear();
+        if (!err) this.apply(msg.data, onToken);
       },
     });
+  }
+
+  private apply(data: Uint8Array, onToken: (tokenId: string) => void): void {
+    let tokenId: unknown;
+    try {
+      tokenId = json.decode(data).data?.tokenId;
+    } catch {
+      tokenId = undefined;
+    }
+    // An event that cannot name its token: drop everything rather than keep a revoked one.
+    if (typeof tokenId === 'string') onToken(tokenId);
+    else this.clear();
+  }
+
+  /**
+   * Reads `events.token.*` from EVENTS with an ordered consumer (new events at first, then from the
+   * last sequence seen), until stop(). Without the stream (not created yet, JetStream down) it tries
+   * again every FOLLOW_RETRY_MS; the core subscription covers live events meanwhile.
+   */
+  private follow(): void {
+    if (this.following) return;
+    let stopped = false;
+    let messages: ConsumerMessages | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let wake: (() => void) | undefined;
+    const done = (async () => {
+      while (!stopped) {
+        try {
+          const consumer = await this.nc.jetstream().consumers.get(Streams.events, {
+            filterSubjects: Subjects.event('token.*'),
+            ...(this.lastSeq
+              ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 }
+              : { deliver_policy: DeliverPolicy.New }),
+          });
+          messages = await consumer.consume({ max_messages: 256 });
+          if (stopped) break;
+          this.readingResolve?.();
+          for await (const message of messages) {
+            this.lastSeq = message.seq;
+            if (message.subject === Subjects.event(EventKinds.tokenRevoked))
+              this.apply(message.data, (tokenId) => this.invalidate(tokenId));
+            else if (message.subject === Subjects.event(EventKinds.tokenRotated))
+              this.apply(message.data, (tokenId) => this.forget(tokenId, false));
+          }
+        } catch {
+          // EVENTS not there yet, or JetStream unavailable: try again below.
+        }
+        if (stopped || this.nc.isClosed()) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, FOLLOW_RETRY_MS);
+        });
+      }
+      await messages?.close().catch(() => undefined);
+    })();
+    this.following = {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+        wake?.();
+        messages?.stop();
+      },
+      done,
+    };
   }
 
   private forget(tokenId: string, revoked: boolean): void {

@@ -100,6 +100,12 @@ export const Streams = {
 } as const;
 
 /** Durable JetStream consumers, each owned by one service (bus permissions are granted per name). */
+/** NATS key-value buckets (streams KV_<name>). */
+export const Buckets = {
+  /** The gateway's API rate-limit counters, shared by its instances. */
+  rateLimits: 'RATE_LIMITS',
+} as const;
+
 export const Consumers = {
   /** Ingestion's pull consumer on AGENT_METRICS. */
   metrics: 'ingestion',

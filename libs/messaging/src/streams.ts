@@ -43,7 +43,7 @@ export interface EventsStreamSettings {
  * Streams keep what they hold: nobody may delete a message or purge the stream through the API (an
  * attacker with a foothold could otherwise erase the evidence); age and size limits retire data.
  */
-const TAMPER_PROOF = { deny_delete: true, deny_purge: true } as const;
+export const TAMPER_PROOF = { deny_delete: true, deny_purge: true } as const;
 
 /**
  * EVENTS: facts for internal consumers; de-duplicated by event id. Several services publish to it and

@@ -1,4 +1,4 @@
-import { Consumers, EventKinds, inboxPrefix, Streams, Subjects } from '@app/contracts';
+import { Buckets, Consumers, EventKinds, inboxPrefix, Streams, Subjects } from '@app/contracts';
 
 /**
  * Who may do what on the bus. Every platform process connects as one of these users of the PLATFORM
@@ -39,6 +39,15 @@ const JetStreamApi = {
     `$JS.API.CONSUMER.UPDATE.${stream}.${consumer}.>`,
     `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
     `$JS.ACK.${stream}.${consumer}.>`,
+  ],
+  /** A key-value bucket the service owns: create it, read (direct get) and write its keys. */
+  kv: (bucket: string) => [
+    `$JS.API.STREAM.INFO.KV_${bucket}`,
+    `$JS.API.STREAM.CREATE.KV_${bucket}`,
+    `$JS.API.STREAM.MSG.GET.KV_${bucket}`,
+    `$JS.API.DIRECT.GET.KV_${bucket}`,
+    `$JS.API.DIRECT.GET.KV_${bucket}.>`,
+    `$KV.${bucket}.>`,
   ],
   /**
    * Ephemeral ordered consumers (read a stream from a point): create and read, never delete: they
@@ -165,6 +174,8 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       JetStreamApi.accountInfo,
       JetStreamApi.streamInfo(Streams.events),
       ...JetStreamApi.ordered(Streams.events),
+      // API rate-limit counters shared by every gateway instance.
+      ...JetStreamApi.kv(Buckets.rateLimits),
     ],
     // Live events for the dashboard and token-cache invalidation.
     subscribe: [Subjects.eventsWildcard],

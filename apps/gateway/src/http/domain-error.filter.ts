@@ -43,6 +43,25 @@ export function toHttpError(exception: unknown): HttpErrorBody {
       message: exception.message,
     };
   }
+  // Express's body parser (http-errors): 413 entity.too.large, 400 entity.parse.failed, 415 … with `expose`.
+  const parserError = exception as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (
+    parserError &&
+    typeof parserError.status === 'number' &&
+    parserError.status >= 400 &&
+    parserError.status < 500 &&
+    parserError.expose === true
+  ) {
+    const statusCode = parserError.status;
+    return {
+      statusCode,
+      code: CODE_BY_STATUS[statusCode] ?? ErrorCodes.VALIDATION_FAILED,
+      message:
+        statusCode === HttpStatus.PAYLOAD_TOO_LARGE
+          ? 'request body too large'
+          : String(parserError.message ?? 'bad request body'),
+    };
+  }
   return {
     statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
     code: ErrorCodes.INTERNAL,

@@ -1,6 +1,7 @@
 import { Controller, MessageEvent, Sse } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
+import { CachedTokenVerifier } from '@app/auth';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { EventHub } from './event-hub';
@@ -12,7 +13,10 @@ export const KEEPALIVE_INTERVAL_MS = 20_000;
 @ApiTags('events')
 @Controller('api/v1/events')
 export class EventsStreamController {
-  constructor(private readonly hub: EventHub) {}
+  constructor(
+    private readonly hub: EventHub,
+    private readonly verifier: CachedTokenVerifier,
+  ) {}
 
   /**
    * Thin: the hub does the fan-out; this turns the caller's events into SSE frames. The key
@@ -27,7 +31,8 @@ export class EventsStreamController {
     description:
       'Each EVENTS fact (agent.registered, agent.online, agent.offline, agent.revoked, token.*) is sent as an SSE ' +
       'frame whose `event:` is the kind and whose `data:` is the snake_case envelope. A `ready` frame opens the ' +
-      `stream and a \`ping\` frame follows every ${KEEPALIVE_INTERVAL_MS / 1000} s. Events published while ` +
+      `stream and a \`ping\` frame follows every ${KEEPALIVE_INTERVAL_MS / 1000} s; revoking the stream's API key ends it ` +
+      'with a `revoked` frame. Events published while ' +
       'disconnected are not replayed: reload the lists over HTTP after reconnecting.',
   })
   @ApiOkResponse({ description: 'text/event-stream' })
@@ -51,12 +56,22 @@ export class EventsStreamController {
         for (const frame of early) subscriber.next(frame);
         early = undefined;
       });
+      // A stream lives as long as its key: revoking the key ends it (a last `revoked` frame says why).
+      const stopWatchingKey = this.verifier.onRevoked((tokenId) => {
+        if (tokenId !== auth.apiKeyId || subscriber.closed) return;
+        subscriber.next({
+          type: 'revoked',
+          data: { code: 'TOKEN_REVOKED', message: 'the API key of this stream was revoked' },
+        });
+        subscriber.complete();
+      });
       const keepalive = setInterval(
         () => subscriber.next({ type: 'ping', data: { at: Date.now() } }),
         KEEPALIVE_INTERVAL_MS,
       );
       return () => {
         clearInterval(keepalive);
+        stopWatchingKey();
         stop();
       };
     });

@@ -1,7 +1,15 @@
 import { INestApplication } from '@nestjs/common';
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import { loadConfig } from '@app/config';
-import { CreatedOrganization, EventEnvelope, EventKinds, formatToken, Subjects } from '@app/contracts';
+import {
+  CreatedOrganization,
+  EventEnvelope,
+  EventKinds,
+  formatToken,
+  IssuedToken,
+  Subjects,
+  TokenMetadata,
+} from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
 // The real token service in-process (API keys are verified through it), and the parser the dashboard uses.
@@ -68,7 +76,7 @@ describe('GET /api/v1/events/stream', () => {
     const created = await rpc.request<CreatedOrganization>(Subjects.tokens.createOrganization, {
       name: `live-${++orgCount}`,
     });
-    return { id: created.organization.id, key: created.apiKey.secret };
+    return { id: created.organization.id, key: created.apiKey.secret, keyId: created.apiKey.id };
   };
 
   const open = async (headers: Record<string, string>): Promise<OpenStream> => {
@@ -161,6 +169,34 @@ describe('GET /api/v1/events/stream', () => {
       expect(stream.seen.some((f) => f.data.includes('ag_theirs'))).toBe(false);
     } finally {
       stream.close();
+    }
+  });
+
+  it('ends a stream with a `revoked` frame when its API key is revoked; streams of other keys go on', async () => {
+    const org = await newOrganization();
+    const other = await rpc.request<IssuedToken>(Subjects.tokens.issue, {
+      kind: 'api_key',
+      organizationId: org.id,
+      name: 'second key',
+    });
+    const doomed = await open({ Authorization: `Bearer ${org.key}` });
+    const staying = await open({ Authorization: `Bearer ${other.secret}` });
+    try {
+      await doomed.next((f) => f.event === 'ready');
+      await staying.next((f) => f.event === 'ready');
+      await rpc.request<TokenMetadata>(Subjects.tokens.revoke, {
+        organizationId: org.id,
+        tokenId: org.keyId,
+      });
+      const last = await doomed.next((f) => f.event === 'revoked');
+      expect(JSON.parse(last.data)).toMatchObject({ code: 'TOKEN_REVOKED' });
+      await waitFor('the revoked stream to end', () => doomed.ended);
+      publish(org.id, 'ag_after');
+      await staying.next((f) => f.event === EventKinds.agentOffline);
+      expect(staying.ended).toBe(false);
+    } finally {
+      doomed.close();
+      staying.close();
     }
   });
 
