@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
+import { requireJsonBodies } from './http/json-body.middleware';
 
 /** Builds the HTTP app (used by main.ts and by tests, which listen on port 0). */
 export async function createGatewayApp(config: GatewayConfig): Promise<INestApplication> {
@@ -17,6 +18,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
   });
   // The HTTP intake carries whole metrics batches (up to MAX_SAMPLES_PER_BATCH samples); Express's default is 100 kB.
   app.useBodyParser('json', { limit: '8mb' });
+  app.use('/api', requireJsonBodies);
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

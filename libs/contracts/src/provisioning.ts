@@ -24,6 +24,8 @@ export interface ConfigFieldSchema {
   default?: string | number | boolean;
   enum?: string[];
   pattern?: string;
+  /** The pattern in words, as the server's error says it: "must be <this>". */
+  patternDescription?: string;
   minimum?: number;
   maximum?: number;
 }
@@ -107,6 +109,20 @@ export class OrganizationScopedRequest {
   @IsString()
   @MinLength(1)
   organizationId!: string;
+}
+
+/** `provisioning.environments.ensure`: the environment by name, created when missing. */
+export class EnsureEnvironmentRequest extends OrganizationScopedRequest {
+  @Matches(ENVIRONMENT_NAME_PATTERN, {
+    message:
+      'environment must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)',
+  })
+  name!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
 }
 
 /** A list request of one organisation: its id plus `limit` / `offset`. */

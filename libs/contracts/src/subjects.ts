@@ -65,6 +65,11 @@ export const Subjects = {
     types: 'provisioning.types',
     provision: 'provisioning.provision',
     environments: 'provisioning.environments.list',
+    /**
+     * The environment, created visibly (listed, audited, `environment.created`) when the organisation has
+     * none by that name: every way of issuing an enrollment token goes through it first.
+     */
+    ensureEnvironment: 'provisioning.environments.ensure',
   },
   fleet: {
     list: 'fleet.agents.list',

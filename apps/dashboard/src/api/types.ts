@@ -46,6 +46,8 @@ export interface ConfigField {
   default?: string | number | boolean;
   enum?: string[];
   pattern?: string;
+  /** The pattern in the server's words: "must be <this>". */
+  pattern_description?: string;
   minimum?: number;
   maximum?: number;
 }

@@ -98,7 +98,7 @@ function ProvisionForm({
     const found = validateConfig(type.config, values);
     if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
       found.environment_name =
-        'environment must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)';
+        'environment_name must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)';
     }
     setErrors(found);
     setServerError(null);
@@ -152,7 +152,7 @@ function ProvisionForm({
           ))}
         </datalist>
         <p id="help-environment_name" className="muted">
-          An existing environment or a new one (created on first use): lowercase letters, digits and dashes.
+          An existing environment or a new one (created with its first token, then listed everywhere): lowercase letters, digits and dashes.
         </p>
         {errors.environment_name && (
           <p id="error-environment_name" className="field-error">

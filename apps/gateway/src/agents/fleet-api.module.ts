@@ -12,6 +12,7 @@ import { IntakeAuthGuard } from '../intake/intake-auth.guard';
 import { IntakeService } from '../intake/intake.service';
 import { PlatformCa } from '../intake/platform-ca.provider';
 import { AgentMetricsController } from '../metrics/agent-metrics.controller';
+import { AgentMetricsService } from '../metrics/agent-metrics.service';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
@@ -40,6 +41,7 @@ export class FleetApiModule {
         { provide: Clock, useClass: SystemClock },
         FleetClient,
         AgentsReader,
+        AgentMetricsService,
         IntakeService,
         IntakeAuthGuard,
         PlatformCa,

@@ -92,7 +92,7 @@ describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
       .set(as(keyA))
       .send({ name: 'offline', kind: 'agent_offline', channel_ids: ['x'] });
     expect(missing.status).toBe(400);
-    expect(fieldsOf(missing.body)).toEqual(['offline_seconds']);
+    expect(missing.body.errors).toEqual([{ field: 'offline_seconds', reason: 'required' }]);
 
     const wrong = await http
       .post('/api/v1/alerts/rules')
