@@ -31,6 +31,8 @@ export interface Deployment {
   commands: DeploymentCommand[];
   /** Ordered, human steps, shown with the command. */
   instructions: string[];
+  /** What may stop the command from working where it runs (loopback URLs seen from a container or pod). */
+  warnings?: string[];
 }
 
 /** A source of samples. May throw or hang: the runtime times it out and reports the failure. */

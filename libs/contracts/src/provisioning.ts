@@ -92,6 +92,11 @@ export interface ProvisionResult {
   command: string;
   commands: DeploymentCommand[];
   instructions: string[];
+  /**
+   * What may stop the command from working where it runs, e.g. loopback platform URLs seen from a
+   * container or a pod ("set PUBLIC_URL and AGENT_NATS_URL"). Empty when nothing is known to be wrong.
+   */
+  warnings: string[];
   enrollmentToken: string;
   tokenId: string;
   expiresAt: string | null;

@@ -79,6 +79,8 @@ export interface ProvisionResult {
   command: string;
   commands: DeploymentCommand[];
   instructions: string[];
+  /** What may stop the command from working where it runs (loopback URLs from a container or pod). */
+  warnings?: string[];
   enrollment_token: string;
   token_id: string;
   expires_at: string | null;

@@ -152,7 +152,8 @@ function ProvisionForm({
           ))}
         </datalist>
         <p id="help-environment_name" className="muted">
-          An existing environment or a new one (created with its first token, then listed everywhere): lowercase letters, digits and dashes.
+          An existing environment or a new one (created with its first token, then listed everywhere):
+          lowercase letters, digits and dashes.
         </p>
         {errors.environment_name && (
           <p id="error-environment_name" className="field-error">
@@ -253,6 +254,15 @@ function InstallInstructions({ result }: { result: ProvisionResult }) {
   return (
     <section aria-labelledby="install-title" className="panel">
       <h2 id="install-title">Install it in {result.environment}</h2>
+      {(result.warnings ?? []).length > 0 && (
+        <div className="warning" role="alert" data-testid="command-warnings">
+          {(result.warnings ?? []).map((warning) => (
+            <p key={warning}>
+              <strong>Check before you paste:</strong> {warning}
+            </p>
+          ))}
+        </div>
+      )}
       {commands.length > 1 && (
         <div role="tablist" aria-label="Operating system" className="segmented">
           {commands.map((c, i) => (

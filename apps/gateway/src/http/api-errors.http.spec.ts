@@ -149,4 +149,23 @@ describe('HTTP API errors', () => {
     const environments = (await call('GET', '/api/v1/environments')).body as unknown as { name: string }[];
     expect(environments.map((e) => e.name)).not.toContain('no-such-env');
   });
+
+  it('warns in the provision answer when the commands carry loopback URLs a container or pod cannot reach', async () => {
+    // The test platform's NATS is on 127.0.0.1, as npm start's is by default.
+    const docker = await post('/api/v1/agent/provision', {
+      agent_type: 'docker',
+      environment_name: 'errors-1',
+    });
+    expect(docker.status).toBe(201);
+    const dockerBody = docker.body as unknown as { command: string; warnings: string[] };
+    expect(dockerBody.command).toContain('--network host');
+    expect(dockerBody.warnings.join(' ')).toContain('set PUBLIC_URL and AGENT_NATS_URL');
+    const helm = await post('/api/v1/agent/provision', {
+      agent_type: 'kubernetes',
+      environment_name: 'errors-1',
+    });
+    expect((helm.body as unknown as { warnings: string[] }).warnings.join(' ')).toMatch(
+      /pod cannot reach.*Set PUBLIC_URL and AGENT_NATS_URL/,
+    );
+  });
 });
