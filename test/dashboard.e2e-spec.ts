@@ -232,6 +232,18 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       expect(installCommand).toContain(enrollmentToken);
     }));
 
+  it('keeps the command and its one-time token across a reload in the middle of the wizard', () =>
+    step(async () => {
+      await page.reload();
+      await page.getByRole('tab', { name: /Linux/ }).click();
+      expect((await page.getByTestId('enrollment-token').textContent())!.trim()).toBe(enrollmentToken);
+      expect((await page.getByTestId('install-command').textContent())!.trim()).toBe(installCommand);
+      // The launcher's URLs are loopback: the wizard says what that means for where the command can run.
+      expect(await page.getByTestId('command-warnings').textContent()).toContain(
+        'PUBLIC_URL and AGENT_NATS_URL',
+      );
+    }));
+
   it('sets up an offline alert to a webhook over the API', () =>
     step(async () => {
       const channel = await api<{ id: string; secret: string }>('POST', '/api/v1/alerts/channels', {

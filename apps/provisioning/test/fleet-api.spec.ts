@@ -135,7 +135,11 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       config: { log_level: 'debug', docker_host: 'tcp://10.0.0.5:2375' },
     }).expect(201);
     const body = res.body as Json;
-    expect(body).toMatchObject({ agent_type: 'docker', environment: 'prod-1', expires_at: null });
+    expect(body).toMatchObject({ agent_type: 'docker', environment: 'prod-1' });
+    // A wizard's token is not valid for ever: ENROLLMENT_TOKEN_TTL_HOURS, 24 h by default.
+    const ttlHours = (Date.parse(body.expires_at as string) - Date.now()) / 3_600_000;
+    expect(ttlHours).toBeGreaterThan(23.9);
+    expect(ttlHours).toBeLessThanOrEqual(24);
     expect(body.enrollment_token).toMatch(/^rca_et_/);
     expect(body.token_id).toEqual(expect.any(String));
     expect(body.instructions.length).toBeGreaterThan(1);
