@@ -349,17 +349,12 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       await get(keyA, '/api/v1/agents?status=lost').expect(400);
     });
 
-    /** machine-1 enrolling again over the HTTP intake with `identity`, as version 0.2.0. */
-    const enrollMachineAgain = (identity: EnrollRequest['identity']) =>
-      api
-        .post('/api/v1/intake/enroll')
-        .set('authorization', `Bearer ${token}`)
-        .send({
-          agentType: 'server',
-          agentVersion: '0.2.0',
-          host: host('machine-1', 'web-1.example'),
-          identity,
-        });
+    it('is found by its id or a part of it, whatever the case', async () => {
+      const ids = async (query: string) =>
+        ((await get(keyA, `/api/v1/agents?${query}`).expect(200)).body as Json).items.map((a: Json) => a.id);
+      expect(await ids(`search=${first.agentId}`)).toEqual([first.agentId]);
+      expect(await ids(`search=${first.agentId.slice(3, 12).toUpperCase()}`)).toEqual([first.agentId]);
+    });
 
     it('is a new agent when the same host enrolls again without proof from the key on record', async () => {
       const res = await enrollMachineAgain(new TestAgentKey().claim('machine-1')).expect(200);
@@ -405,6 +400,32 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       expect(res.body.code).toBe('SIGNATURE_INVALID');
       expect((await lookup(first.agentId))!.publicKey).toBe(keys.get(first.agentId)!.publicKey);
     });
+
+    it('sorts by a column either way, and refuses an unknown one naming `sort`', async () => {
+      // Two records of machine-1 by now (the re-enrollment without proof made a second agent).
+      const ids = async (sort: string) =>
+        ((await get(keyA, `/api/v1/agents?sort=${sort}`).expect(200)).body as Json).items.map(
+          (a: Json) => a.id as string,
+        );
+      const ascending = await ids('id');
+      expect(ascending.length).toBeGreaterThan(1);
+      expect(ascending).toEqual([...ascending].sort());
+      expect(await ids('-id')).toEqual([...ascending].reverse());
+      const refused = (await get(keyA, '/api/v1/agents?sort=colour').expect(400)).body as Json;
+      expect(refused.errors.map((e: Json) => e.field)).toEqual(['sort']);
+    });
+
+    /** machine-1 enrolling again over the HTTP intake with `identity`, as version 0.2.0. */
+    const enrollMachineAgain = (identity: EnrollRequest['identity']) =>
+      api
+        .post('/api/v1/intake/enroll')
+        .set('authorization', `Bearer ${token}`)
+        .send({
+          agentType: 'server',
+          agentVersion: '0.2.0',
+          host: host('machine-1', 'web-1.example'),
+          identity,
+        });
 
     it('goes online from its heartbeats over HTTP intake, and its metrics can be queried', async () => {
       const heartbeat = heartbeatOf(first.agentId);

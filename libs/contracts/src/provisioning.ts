@@ -140,6 +140,20 @@ export class OrganizationPageRequest extends PageRequest {
 export const AgentStatuses = ['pending', 'online', 'offline', 'revoked'] as const;
 export type AgentStatus = (typeof AgentStatuses)[number];
 
+/** Columns the agents list sorts by: `hostname`, or `-hostname` for descending. Default `-first_seen_at`. */
+export const AgentSortKeys = [
+  'hostname',
+  'id',
+  'environment',
+  'type',
+  'status',
+  'version',
+  'first_seen_at',
+  'last_seen_at',
+] as const;
+export type AgentSortKey = (typeof AgentSortKeys)[number];
+export const AGENT_SORT_VALUES: string[] = AgentSortKeys.flatMap((k) => [k, `-${k}`]);
+
 export class ListAgentsRequest extends OrganizationPageRequest {
   @IsOptional()
   @Matches(ENVIRONMENT_NAME_PATTERN)
@@ -160,11 +174,16 @@ export class ListAgentsRequest extends OrganizationPageRequest {
   @MaxLength(200)
   label?: string;
 
-  /** Substring of the hostname. */
+  /** Case-insensitive substring of the hostname or the agent id. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
   search?: string;
+
+  /** `hostname`, `-last_seen_at`, …: one of AGENT_SORT_VALUES. */
+  @IsOptional()
+  @IsIn(AGENT_SORT_VALUES)
+  sort?: string;
 }
 
 export class AgentRefRequest extends OrganizationScopedRequest {

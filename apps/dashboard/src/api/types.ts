@@ -165,7 +165,13 @@ export interface FleetSummary {
   recently_offline: {
     window_ms: number;
     truncated: boolean;
-    agents: { agent_id: string; environment: string | null; at: string; silent_for_ms: number | null }[];
+    agents: {
+      agent_id: string;
+      hostname?: string | null;
+      environment: string | null;
+      at: string;
+      silent_for_ms: number | null;
+    }[];
   } | null;
   ingestion: IngestionStats | null;
   ingestion_error: string | null;

@@ -13,6 +13,8 @@ interface AlertItem {
   kind: string;
   state: 'pending' | 'firing' | 'resolved' | 'cancelled';
   agent_id: string | null;
+  /** The agent's hostname from the registry (null when it is gone). */
+  agent_hostname?: string | null;
   environment: string | null;
   summary: string;
   opened_at: string;
@@ -140,7 +142,9 @@ export function Alerts() {
                   <td>{alert.summary}</td>
                   <td>
                     {alert.agent_id ? (
-                      <Link href={`/agents/${encodeURIComponent(alert.agent_id)}`}>{alert.agent_id}</Link>
+                      <Link href={`/agents/${encodeURIComponent(alert.agent_id)}`} title={alert.agent_id}>
+                        {alert.agent_hostname || alert.agent_id}
+                      </Link>
                     ) : (
                       '—'
                     )}

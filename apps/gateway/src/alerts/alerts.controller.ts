@@ -25,6 +25,7 @@ import {
   Subjects,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
+import { AgentNames } from '../agents/agent-names';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidBody, ValidQuery } from '../http/validation.pipe';
@@ -41,7 +42,10 @@ function idParam(what: string, id: string): string {
 @ApiKeyAuth()
 @Controller('api/v1/alerts')
 export class AlertsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly names: AgentNames,
+  ) {}
 
   @Get('rules')
   @ApiOperation({ summary: "List the organisation's alert rules" })
@@ -150,11 +154,18 @@ export class AlertsController {
   @Get()
   @ApiOperation({ summary: 'Alerts, newest first (state: pending, firing, resolved, cancelled)' })
   async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: AlertsQuery) {
-    return toSnakeCaseKeys(
-      await this.rpc.request<Page<Alert>>(Subjects.alerts.list, {
-        organizationId: auth.organizationId,
-        query,
-      }),
+    const page = await this.rpc.request<Page<Alert>>(Subjects.alerts.list, {
+      organizationId: auth.organizationId,
+      query,
+    });
+    const hostnames = await this.names.hostnames(
+      auth.organizationId,
+      page.items.map((a) => a.agentId),
     );
+    const items = page.items.map((a) => ({
+      ...a,
+      agentHostname: a.agentId ? (hostnames.get(a.agentId) ?? null) : null,
+    }));
+    return toSnakeCaseKeys({ ...page, items });
   }
 }
