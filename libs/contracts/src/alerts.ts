@@ -190,6 +190,11 @@ export class DeliveriesQuery extends PageRequest {
   @IsOptional()
   @IsString()
   @MaxLength(64)
+  channel_id?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
   alert_id?: string;
 
   @IsOptional()
@@ -239,6 +244,19 @@ export class AlertChannelRefRequest extends AlertingOrgRequest {
   @MinLength(1)
   @MaxLength(64)
   channelId!: string;
+}
+
+/** `alerts.acknowledge` / `alerts.resolve`: one alert of the organisation, and who acts. */
+export class AlertActionRequest extends AlertingOrgRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  alertId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  actor!: string;
 }
 
 export class ListAlertsRequest extends AlertingOrgRequest {
@@ -304,6 +322,17 @@ export interface Alert {
   /** When notifications went out (after the rule's delay for agent_offline). */
   firedAt: string | null;
   resolvedAt: string | null;
+  /** Set when a person acknowledged it (`api_key:<id>`); it keeps its state. */
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+}
+
+/** The answer of `alerts.channels.test`: the one attempt, as the delivery log would record it. */
+export interface ChannelTestResult {
+  delivered: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
 }
 
 export interface DeliveryAttempt {

@@ -86,6 +86,12 @@ export const Subjects = {
     createChannel: 'alerts.channels.create',
     deleteChannel: 'alerts.channels.delete',
     list: 'alerts.list',
+    /** A person takes an alert on: it keeps firing, marked with who and when. */
+    acknowledge: 'alerts.acknowledge',
+    /** Resolved by hand (firing → resolved, notifying; pending → cancelled). */
+    resolve: 'alerts.resolve',
+    /** One signed test notification to a channel, sent now; the answer says how it went. */
+    testChannel: 'alerts.channels.test',
     listDeliveries: 'alerts.deliveries.list',
   },
   /** The alerting service's durable consumer of EVENTS sees every agent fact. */

@@ -3,16 +3,26 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AlertChannel,
   AlertChannelRefRequest,
+  ChannelTestResult,
   CreateAlertChannelRequest,
   CreatedAlertChannel,
   ListAlertChannelsRequest,
   Subjects,
 } from '@app/contracts';
+import { ChannelTester } from './channel-tester';
 import { ChannelsService } from './channels.service';
 
 @Controller()
 export class ChannelsHandler {
-  constructor(private readonly channels: ChannelsService) {}
+  constructor(
+    private readonly channels: ChannelsService,
+    private readonly tester: ChannelTester,
+  ) {}
+
+  @MessagePattern(Subjects.alerts.testChannel)
+  test(@Payload() request: AlertChannelRefRequest): Promise<ChannelTestResult> {
+    return this.tester.test(request.organizationId, request.channelId);
+  }
 
   @MessagePattern(Subjects.alerts.listChannels)
   list(@Payload() request: ListAlertChannelsRequest): Promise<AlertChannel[]> {

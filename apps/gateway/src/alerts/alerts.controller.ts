@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/c
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -18,6 +19,7 @@ import {
   AlertRuleChanges,
   AlertRuleInput,
   AlertsQuery,
+  ChannelTestResult,
   CreatedAlertChannel,
   DeliveriesQuery,
   NotFoundError,
@@ -26,6 +28,7 @@ import {
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { AgentNames } from '../agents/agent-names';
+import { apiKeyActor } from '../agents/fleet.client';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidBody, ValidQuery } from '../http/validation.pipe';
@@ -140,8 +143,64 @@ export class AlertsController {
     });
   }
 
+  @Post('channels/:id/test')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send one signed test notification to a channel now; the answer is how it went (not retried)',
+  })
+  @ApiOkResponse({ description: '{ delivered, status_code, error, duration_ms }' })
+  @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
+  async testChannel(@CurrentOrg() auth: AuthContext, @Param('id') channelId: string) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<ChannelTestResult>(Subjects.alerts.testChannel, {
+        organizationId: auth.organizationId,
+        channelId: idParam('channel', channelId),
+      }),
+    );
+  }
+
+  @Post(':id/acknowledge')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Acknowledge an open alert: it keeps firing, marked with your API key and the time',
+  })
+  @ApiOkResponse({ description: 'The alert' })
+  @ApiNotFoundResponse({ description: 'No such alert in this organisation' })
+  @ApiConflictResponse({ description: 'The alert is resolved or cancelled' })
+  async acknowledge(@CurrentOrg() auth: AuthContext, @Param('id') alertId: string) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<Alert>(Subjects.alerts.acknowledge, {
+        organizationId: auth.organizationId,
+        alertId: idParam('alert', alertId),
+        actor: apiKeyActor(auth.apiKeyId),
+      }),
+    );
+  }
+
+  @Post(':id/resolve')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Resolve an alert by hand: a firing one is resolved (channels are told), a pending one cancelled',
+  })
+  @ApiOkResponse({ description: 'The alert' })
+  @ApiNotFoundResponse({ description: 'No such alert in this organisation' })
+  @ApiConflictResponse({ description: 'The alert is already resolved or cancelled' })
+  async resolve(@CurrentOrg() auth: AuthContext, @Param('id') alertId: string) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<Alert>(Subjects.alerts.resolve, {
+        organizationId: auth.organizationId,
+        alertId: idParam('alert', alertId),
+        actor: apiKeyActor(auth.apiKeyId),
+      }),
+    );
+  }
+
   @Get('deliveries')
-  @ApiOperation({ summary: 'The delivery log: each notification, its status and every attempt' })
+  @ApiOperation({
+    summary:
+      'The delivery log: each notification, its status and every attempt (filter: alert_id, channel_id, status)',
+  })
   async listDeliveries(@CurrentOrg() auth: AuthContext, @ValidQuery() query: DeliveriesQuery) {
     return toSnakeCaseKeys(
       await this.rpc.request<Page<AlertDelivery>>(Subjects.alerts.listDeliveries, {
