@@ -345,4 +345,36 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.getByRole('link', { name: 'Overview' }).click();
       await page.getByRole('heading', { name: /^Firing alerts: 1/ }).waitFor();
     }));
+
+  it('acknowledges the firing alert by hand and shows a failing channel’s reason on a test send', () =>
+    step(async () => {
+      const row = page.locator('tbody tr').filter({ hasText: 'dashboard e2e agent offline' }).first();
+      await page.getByRole('link', { name: 'Alerts' }).click();
+      await row.getByRole('button', { name: 'Acknowledge' }).click();
+      await row.getByTestId('acknowledged').waitFor();
+
+      const broken = await api<{ id: string }>('POST', '/api/v1/alerts/channels', {
+        name: 'e2e typo',
+        type: 'webhook',
+        url: 'https://no-such-host.invalid/hook',
+      });
+      expect(broken.status).toBe(201);
+      await page.reload();
+      const channel = page.locator(`li[data-channel-id="${broken.body.id}"]`);
+      await channel.getByRole('button', { name: 'Send test' }).click();
+      const result = await channel.getByTestId('channel-test-result').textContent();
+      expect(result).toMatch(/^Test failed: .*(ENOTFOUND|EAI_AGAIN)/);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-alerts.png'), fullPage: true });
+    }));
+
+  it('fits the overview and the agents table into a 390 px wide phone screen', () =>
+    step(async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const path of ['/', `/agents?environment=${ENVIRONMENT}`]) {
+        await page.goto(`${baseUrl}${path}`);
+        await page.locator('main h1').first().waitFor();
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }));
 });

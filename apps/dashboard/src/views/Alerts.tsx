@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { ApiError, itemsOf } from '../api/client';
 import { useApi, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
@@ -20,6 +20,23 @@ interface AlertItem {
   opened_at: string;
   fired_at: string | null;
   resolved_at: string | null;
+  acknowledged_at?: string | null;
+  acknowledged_by?: string | null;
+}
+interface DeliveryItem {
+  id: string;
+  alert_id: string;
+  transition: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+}
+interface TestResult {
+  delivered: boolean;
+  status_code: number | null;
+  error: string | null;
 }
 interface AlertRule {
   id: string;
@@ -123,12 +140,15 @@ export function Alerts() {
                 <th scope="col">Agent</th>
                 <th scope="col">Opened</th>
                 <th scope="col">Resolved</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {items.length === 0 && (
                 <tr>
-                  <td colSpan={6} className="muted">
+                  <td colSpan={7} className="muted">
                     No alerts.
                   </td>
                 </tr>
@@ -154,6 +174,9 @@ export function Alerts() {
                   </td>
                   <td>
                     <Ago iso={alert.resolved_at} />
+                  </td>
+                  <td>
+                    <AlertActions alert={alert} onChanged={alerts.reload} />
                   </td>
                 </tr>
               ))}
@@ -194,15 +217,119 @@ export function Alerts() {
           <ErrorMessage error={channels.error} />
           <ul className="plain">
             {itemsOf(channels.data).map((channel) => (
-              <li key={channel.id}>
-                <strong>{channel.name}</strong> <span className="muted">({channel.type})</span>
-                <br />
-                <code>{channel.url}</code>
-              </li>
+              <ChannelItem key={channel.id} channel={channel} />
             ))}
           </ul>
         </section>
       </div>
     </section>
+  );
+}
+
+/** Acknowledge (it keeps firing, marked) or resolve by hand; the server's refusal is shown as it said it. */
+function AlertActions({ alert, onChanged }: { alert: AlertItem; onChanged(): void }) {
+  const api = useApi();
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const open = alert.state === 'firing' || alert.state === 'pending';
+  const act = async (action: 'acknowledge' | 'resolve') => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(`/api/v1/alerts/${encodeURIComponent(alert.id)}/${action}`);
+      onChanged();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {alert.acknowledged_at && (
+        <span className="muted" data-testid="acknowledged">
+          acknowledged <Ago iso={alert.acknowledged_at} />
+        </span>
+      )}
+      {open && !alert.acknowledged_at && (
+        <button type="button" className="small" disabled={busy} onClick={() => act('acknowledge')}>
+          Acknowledge
+        </button>
+      )}
+      {open && (
+        <button type="button" className="small" disabled={busy} onClick={() => act('resolve')}>
+          Resolve
+        </button>
+      )}
+      <ErrorMessage error={error} />
+    </>
+  );
+}
+
+/** A channel with a test button and its delivery log, failures with their reason. */
+function ChannelItem({ channel }: { channel: AlertChannel }) {
+  const api = useApi();
+  const [test, setTest] = useState<TestResult | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [showLog, setShowLog] = useState(false);
+  const log = useLoader(
+    async (signal) =>
+      showLog
+        ? itemsOf(
+            await api.get<Listing<DeliveryItem>>(
+              '/api/v1/alerts/deliveries',
+              { channel_id: channel.id, limit: 20 },
+              signal,
+            ),
+          )
+        : [],
+    [showLog],
+  );
+  const sendTest = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setTest(await api.post<TestResult>(`/api/v1/alerts/channels/${encodeURIComponent(channel.id)}/test`));
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li data-channel-id={channel.id}>
+      <strong>{channel.name}</strong> <span className="muted">({channel.type})</span>
+      <br />
+      <code>{channel.url}</code>
+      <div className="row-actions">
+        <button type="button" className="small" disabled={busy} onClick={sendTest}>
+          Send test
+        </button>
+        <button type="button" className="small" onClick={() => setShowLog(!showLog)} aria-expanded={showLog}>
+          Delivery log
+        </button>
+      </div>
+      {test && (
+        <p role="status" data-testid="channel-test-result" className={test.delivered ? 'ok' : 'field-error'}>
+          {test.delivered
+            ? `Test delivered (HTTP ${test.status_code})`
+            : `Test failed: ${test.error ?? `HTTP ${test.status_code}`}`}
+        </p>
+      )}
+      <ErrorMessage error={error} />
+      {showLog && (
+        <ul className="plain delivery-log" data-testid="delivery-log">
+          {(log.data ?? []).length === 0 && <li className="muted">No deliveries yet.</li>}
+          {(log.data ?? []).map((d) => (
+            <li key={d.id} data-status={d.status}>
+              <strong>{d.status}</strong> {d.transition}, {d.attempts} attempt{d.attempts === 1 ? '' : 's'}{' '}
+              <Ago iso={d.created_at} />
+              {d.last_error && <span className="field-error"> — {d.last_error}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </li>
   );
 }
