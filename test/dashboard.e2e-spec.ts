@@ -50,6 +50,8 @@ const UI_TIMEOUT_MS = 20_000;
 /** After the first notification, how long the receiver keeps listening for a duplicate. */
 const DUPLICATE_WATCH_MS = 3000;
 const ENVIRONMENT = 'dash-e2e';
+/** Loopback port 1: nothing listens there, so a webhook to it is refused (ECONNREFUSED) at once. */
+const REFUSING_URL = 'http://127.0.0.1:1/hook';
 
 /** Install-script options → the variables it writes to the agent's environment file (deploy/install/install.sh). */
 const INSTALL_FLAGS: Record<string, string> = {
@@ -204,6 +206,50 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.getByRole('heading', { name: 'Ingestion health' }).waitFor();
     }));
 
+  it('creates a webhook channel and an offline rule in the UI, with the server’s reasons at the fields', () =>
+    step(async () => {
+      await page.getByRole('link', { name: 'Alerts' }).click();
+      await page.getByRole('button', { name: 'New channel' }).click();
+      const channelForm = page.getByRole('form', { name: 'New channel' });
+      await channelForm.getByLabel('Name', { exact: true }).fill('e2e receiver');
+      await channelForm.getByLabel('URL', { exact: true }).fill('not a url');
+      await channelForm.getByRole('button', { name: 'Create channel' }).click();
+      expect(await page.getByTestId('channel-new-url-error').textContent()).toBe(
+        'url must be an http(s) URL',
+      );
+      await channelForm.getByLabel('URL', { exact: true }).fill(receiver.url);
+      await channelForm.getByRole('button', { name: 'Create channel' }).click();
+      channelSecret = (await page.getByTestId('channel-secret-value').textContent())!.trim();
+      expect(channelSecret).toMatch(/^rca_whs_/);
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+
+      // A second channel nobody listens on: its deliveries fail, and the log says why.
+      await page.getByRole('button', { name: 'New channel' }).click();
+      await channelForm.getByLabel('Name', { exact: true }).fill('e2e refused');
+      await channelForm.getByLabel('URL', { exact: true }).fill(REFUSING_URL);
+      await channelForm.getByRole('button', { name: 'Create channel' }).click();
+      await page.getByTestId('channel-secret').waitFor();
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+      await page.locator('li[data-channel-id]').filter({ hasText: 'e2e refused' }).waitFor();
+      expect(await page.locator('main').textContent()).not.toContain(channelSecret);
+
+      await page.getByRole('button', { name: 'New rule' }).click();
+      const ruleForm = page.getByRole('form', { name: 'New rule' });
+      await ruleForm.getByLabel('Name', { exact: true }).fill('dashboard e2e agent offline');
+      await ruleForm.getByLabel('Environment (optional)').fill(ENVIRONMENT);
+      await ruleForm.getByLabel('e2e receiver').check();
+      await ruleForm.getByLabel('e2e refused').check();
+      await ruleForm.getByRole('button', { name: 'Create rule' }).click();
+      expect(await page.getByTestId('rule-new-offline_seconds-error').textContent()).toBe('required');
+      await ruleForm.getByLabel('Offline for (seconds)').fill('1');
+      await ruleForm.getByRole('button', { name: 'Create rule' }).click();
+      await page
+        .locator('li[data-rule-id]')
+        .filter({ hasText: 'dashboard e2e agent offline' })
+        .filter({ hasText: 'e2e refused' })
+        .waitFor();
+    }));
+
   it('renders the wizard form from the type’s schema and reports invalid values at the field', () =>
     step(async () => {
       const response = await fetch(`${baseUrl}/api/v1/agent/types`, {
@@ -242,25 +288,6 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       expect(await page.getByTestId('command-warnings').textContent()).toContain(
         'PUBLIC_URL and AGENT_NATS_URL',
       );
-    }));
-
-  it('sets up an offline alert to a webhook over the API', () =>
-    step(async () => {
-      const channel = await api<{ id: string; secret: string }>('POST', '/api/v1/alerts/channels', {
-        name: 'e2e receiver',
-        type: 'webhook',
-        url: receiver.url,
-      });
-      expect(channel.status).toBe(201);
-      channelSecret = channel.body.secret;
-      const rule = await api('POST', '/api/v1/alerts/rules', {
-        name: 'dashboard e2e agent offline',
-        kind: 'agent_offline',
-        offline_seconds: 1,
-        environment: ENVIRONMENT,
-        channel_ids: [channel.body.id],
-      });
-      expect(rule.status).toBe(201);
     }));
 
   it('confirms "agent connected" and "data received" when an agent runs with the command’s values', () =>
@@ -346,12 +373,25 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.getByRole('heading', { name: /^Firing alerts: 1/ }).waitFor();
     }));
 
-  it('acknowledges the firing alert by hand and shows a failing channel’s reason on a test send', () =>
+  it('acknowledges the firing alert by hand; the refused channel’s delivery log shows the failure and its reason', () =>
     step(async () => {
       const row = page.locator('tbody tr').filter({ hasText: 'dashboard e2e agent offline' }).first();
       await page.getByRole('link', { name: 'Alerts' }).click();
       await row.getByRole('button', { name: 'Acknowledge' }).click();
       await row.getByTestId('acknowledged').waitFor();
+
+      const refused = page.locator('li[data-channel-id]').filter({ hasText: 'e2e refused' });
+      await refused.getByRole('button', { name: 'Delivery log' }).click();
+      // The log refreshes itself while open; the first attempt fails at once, retries follow.
+      const failure = refused
+        .getByTestId('delivery-log')
+        .locator('li[data-status]')
+        .filter({ hasText: 'firing' })
+        .filter({ hasText: /ECONNREFUSED/ });
+      await failure.waitFor({ timeout: 30_000 });
+      expect(await failure.textContent()).toMatch(
+        /^(pending|failed) firing, \d+ attempts? .*ECONNREFUSED 127\.0\.0\.1:1/,
+      );
 
       const broken = await api<{ id: string }>('POST', '/api/v1/alerts/channels', {
         name: 'e2e typo',
@@ -365,12 +405,16 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       const result = await channel.getByTestId('channel-test-result').textContent();
       expect(result).toMatch(/^Test failed: .*(ENOTFOUND|EAI_AGAIN)/);
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-alerts.png'), fullPage: true });
+
+      await channel.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete channel' }).click();
+      await channel.waitFor({ state: 'detached' });
     }));
 
   it('fits the overview and the agents table into a 390 px wide phone screen', () =>
     step(async () => {
       await page.setViewportSize({ width: 390, height: 844 });
-      for (const path of ['/', `/agents?environment=${ENVIRONMENT}`]) {
+      for (const path of ['/', `/agents?environment=${ENVIRONMENT}`, '/alerts']) {
         await page.goto(`${baseUrl}${path}`);
         await page.locator('main h1').first().waitFor();
         expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);

@@ -84,6 +84,7 @@ export const Subjects = {
     deleteRule: 'alerts.rules.delete',
     listChannels: 'alerts.channels.list',
     createChannel: 'alerts.channels.create',
+    updateChannel: 'alerts.channels.update',
     deleteChannel: 'alerts.channels.delete',
     list: 'alerts.list',
     /** A person takes an alert on: it keeps firing, marked with who and when. */

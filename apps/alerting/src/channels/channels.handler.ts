@@ -8,6 +8,7 @@ import {
   CreatedAlertChannel,
   ListAlertChannelsRequest,
   Subjects,
+  UpdateAlertChannelRequest,
 } from '@app/contracts';
 import { ChannelTester } from './channel-tester';
 import { ChannelsService } from './channels.service';
@@ -32,6 +33,11 @@ export class ChannelsHandler {
   @MessagePattern(Subjects.alerts.createChannel)
   create(@Payload() request: CreateAlertChannelRequest): Promise<CreatedAlertChannel> {
     return this.channels.create(request.organizationId, request.channel);
+  }
+
+  @MessagePattern(Subjects.alerts.updateChannel)
+  update(@Payload() request: UpdateAlertChannelRequest): Promise<AlertChannel> {
+    return this.channels.update(request.organizationId, request.channelId, request.changes);
   }
 
   @MessagePattern(Subjects.alerts.deleteChannel)

@@ -2,79 +2,16 @@ import { useRef, useState } from 'react';
 import { ApiError, itemsOf } from '../api/client';
 import { useApi, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
-import { Ago, ErrorMessage, formatNumber, Loading, Pagination } from '../components/common';
+import { Ago, ErrorMessage, Loading, Pagination } from '../components/common';
 import { Link, setSearch, useLocation } from '../router';
-
-/** The alerting API's JSON (snake_case forms of Alert, AlertRule, AlertChannel in libs/contracts/src/alerts.ts). */
-interface AlertItem {
-  id: string;
-  rule_id: string;
-  rule_name: string;
-  kind: string;
-  state: 'pending' | 'firing' | 'resolved' | 'cancelled';
-  agent_id: string | null;
-  /** The agent's hostname from the registry (null when it is gone). */
-  agent_hostname?: string | null;
-  environment: string | null;
-  summary: string;
-  opened_at: string;
-  fired_at: string | null;
-  resolved_at: string | null;
-  acknowledged_at?: string | null;
-  acknowledged_by?: string | null;
-}
-interface DeliveryItem {
-  id: string;
-  alert_id: string;
-  transition: string;
-  status: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: string;
-}
-interface TestResult {
-  delivered: boolean;
-  status_code: number | null;
-  error: string | null;
-}
-interface AlertRule {
-  id: string;
-  name: string;
-  kind: string;
-  enabled: boolean;
-  environment: string | null;
-  agent_type: string | null;
-  label: string | null;
-  offline_seconds: number | null;
-  threshold: number | null;
-  window_seconds: number | null;
-  channel_ids: string[];
-}
-interface AlertChannel {
-  id: string;
-  name: string;
-  type: string;
-  url: string;
-  secret_hint: string;
-}
-type Listing<T> = T[] | { items: T[]; total?: number };
+import { AlertChannel, AlertItem, AlertRule, Listing } from './alerts/alert-types';
+import { ChannelsPanel } from './alerts/ChannelsPanel';
+import { RulesPanel } from './alerts/RulesPanel';
 
 const PAGE_SIZE = 50;
 const STATES = ['firing', 'pending', 'resolved', 'cancelled'];
 
-function ruleCondition(rule: AlertRule): string {
-  const scope = [rule.environment, rule.agent_type, rule.label].filter(Boolean).join(', ');
-  const what =
-    rule.kind === 'agent_offline'
-      ? `agent offline for more than ${rule.offline_seconds}s`
-      : rule.kind === 'enrollment_failures'
-        ? `${rule.threshold} enrollment failures within ${rule.window_seconds}s`
-        : rule.kind.replace(/_/g, ' ');
-  return scope ? `${what} (${scope})` : what;
-}
-
-/** Alerts of the organisation, and the rules and channels that produce them (managed over the API). */
+/** Alerts of the organisation, and the rules and channels that produce them. */
 export function Alerts() {
   const api = useApi();
   const { search } = useLocation();
@@ -110,7 +47,6 @@ export function Alerts() {
   const items = itemsOf(alerts.data);
   const total =
     alerts.data && !Array.isArray(alerts.data) ? (alerts.data.total ?? items.length) : items.length;
-  const channelNames = new Map(itemsOf(channels.data).map((c) => [c.id, c.name]));
 
   return (
     <section aria-labelledby="alerts-title">
@@ -192,35 +128,20 @@ export function Alerts() {
         </>
       )}
       <div className="grid-2">
-        <section className="panel" aria-labelledby="rules-title">
-          <h2 id="rules-title">Rules ({formatNumber(itemsOf(rules.data).length)})</h2>
-          <ErrorMessage error={rules.error} />
-          <ul className="plain">
-            {itemsOf(rules.data).map((rule) => (
-              <li key={rule.id}>
-                <strong>{rule.name}</strong> {!rule.enabled && <span className="muted">(disabled)</span>}
-                <br />
-                <span className="muted">
-                  {ruleCondition(rule)} →{' '}
-                  {rule.channel_ids.map((id) => channelNames.get(id) ?? id).join(', ')}
-                </span>
-              </li>
-            ))}
-          </ul>
-          <p className="muted">
-            Rules and channels are managed with <code>/api/v1/alerts/rules</code> and{' '}
-            <code>/api/v1/alerts/channels</code> (see <a href="/docs">API docs</a>).
-          </p>
-        </section>
-        <section className="panel" aria-labelledby="channels-title">
-          <h2 id="channels-title">Channels</h2>
-          <ErrorMessage error={channels.error} />
-          <ul className="plain">
-            {itemsOf(channels.data).map((channel) => (
-              <ChannelItem key={channel.id} channel={channel} />
-            ))}
-          </ul>
-        </section>
+        <RulesPanel
+          rules={itemsOf(rules.data)}
+          channels={itemsOf(channels.data)}
+          error={rules.error}
+          onChanged={rules.reload}
+        />
+        <ChannelsPanel
+          channels={itemsOf(channels.data)}
+          error={channels.error}
+          onChanged={() => {
+            channels.reload();
+            rules.reload();
+          }}
+        />
       </div>
     </section>
   );
@@ -263,73 +184,5 @@ function AlertActions({ alert, onChanged }: { alert: AlertItem; onChanged(): voi
       )}
       <ErrorMessage error={error} />
     </>
-  );
-}
-
-/** A channel with a test button and its delivery log, failures with their reason. */
-function ChannelItem({ channel }: { channel: AlertChannel }) {
-  const api = useApi();
-  const [test, setTest] = useState<TestResult | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [showLog, setShowLog] = useState(false);
-  const log = useLoader(
-    async (signal) =>
-      showLog
-        ? itemsOf(
-            await api.get<Listing<DeliveryItem>>(
-              '/api/v1/alerts/deliveries',
-              { channel_id: channel.id, limit: 20 },
-              signal,
-            ),
-          )
-        : [],
-    [showLog],
-  );
-  const sendTest = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setTest(await api.post<TestResult>(`/api/v1/alerts/channels/${encodeURIComponent(channel.id)}/test`));
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <li data-channel-id={channel.id}>
-      <strong>{channel.name}</strong> <span className="muted">({channel.type})</span>
-      <br />
-      <code>{channel.url}</code>
-      <div className="row-actions">
-        <button type="button" className="small" disabled={busy} onClick={sendTest}>
-          Send test
-        </button>
-        <button type="button" className="small" onClick={() => setShowLog(!showLog)} aria-expanded={showLog}>
-          Delivery log
-        </button>
-      </div>
-      {test && (
-        <p role="status" data-testid="channel-test-result" className={test.delivered ? 'ok' : 'field-error'}>
-          {test.delivered
-            ? `Test delivered (HTTP ${test.status_code})`
-            : `Test failed: ${test.error ?? `HTTP ${test.status_code}`}`}
-        </p>
-      )}
-      <ErrorMessage error={error} />
-      {showLog && (
-        <ul className="plain delivery-log" data-testid="delivery-log">
-          {(log.data ?? []).length === 0 && <li className="muted">No deliveries yet.</li>}
-          {(log.data ?? []).map((d) => (
-            <li key={d.id} data-status={d.status}>
-              <strong>{d.status}</strong> {d.transition}, {d.attempts} attempt{d.attempts === 1 ? '' : 's'}{' '}
-              <Ago iso={d.created_at} />
-              {d.last_error && <span className="field-error"> — {d.last_error}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
-    </li>
   );
 }

@@ -245,6 +245,51 @@ describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
     await http.delete(`/api/v1/alerts/channels/${broken.body.id}`).set(as(keyA)).expect(204);
   });
 
+  it('lists a Slack channel with its URL masked, and renames or re-points a channel without showing it', async () => {
+    const slackUrl = 'https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    const slack = await http
+      .post('/api/v1/alerts/channels')
+      .set(as(keyA))
+      .send({ name: 'slack ops', type: 'slack', url: slackUrl });
+    expect(slack.status).toBe(201);
+    expect(slack.body.url).toBe(slackUrl);
+
+    const listed = await http.get('/api/v1/alerts/channels').set(as(keyA));
+    const shown = listed.body.items.find((c: { id: string }) => c.id === slack.body.id);
+    expect(shown.url).toBe('https://hooks.slack.com/…');
+    expect(JSON.stringify(listed.body)).not.toContain('XXXXXXXX');
+    expect(JSON.stringify(listed.body)).not.toContain(slack.body.secret);
+
+    const moved = await http.patch(`/api/v1/alerts/channels/${slack.body.id}`).set(as(keyA)).send({
+      name: 'slack oncall',
+      url: 'https://hooks.slack.com/services/T1111/B1111/YYYYYYYYYYYYYYYYYYYY',
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({
+      name: 'slack oncall',
+      type: 'slack',
+      url: 'https://hooks.slack.com/…',
+    });
+    expect(moved.body).not.toHaveProperty('secret');
+
+    const bad = await http
+      .patch(`/api/v1/alerts/channels/${slack.body.id}`)
+      .set(as(keyA))
+      .send({ url: 'ftp://example.com', type: 'webhook' });
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad.body)).toEqual(['type', 'url']);
+    const internal = await http
+      .patch(`/api/v1/alerts/channels/${slack.body.id}`)
+      .set(as(keyA))
+      .send({ url: 'http://10.0.0.5/hook' });
+    expect(internal.status).toBe(400);
+    expect(fieldsOf(internal.body)).toEqual(['url']);
+    expect(
+      (await http.patch(`/api/v1/alerts/channels/${slack.body.id}`).set(as(keyB)).send({ name: 'x' })).status,
+    ).toBe(404);
+    await http.delete(`/api/v1/alerts/channels/${slack.body.id}`).set(as(keyA)).expect(204);
+  });
+
   it("another organisation's key sees none of it and cannot change it", async () => {
     const rulesOfA = await http.get('/api/v1/alerts/rules').set(as(keyA));
     const ruleId = rulesOfA.body.items[0].id;

@@ -13,6 +13,7 @@ import {
 import {
   Alert,
   AlertChannel,
+  AlertChannelChanges,
   AlertChannelInput,
   AlertDelivery,
   AlertRule,
@@ -127,6 +128,25 @@ export class AlertsController {
       await this.rpc.request<CreatedAlertChannel>(Subjects.alerts.createChannel, {
         organizationId: auth.organizationId,
         channel,
+      }),
+    );
+  }
+
+  @Patch('channels/:id')
+  @ApiOperation({ summary: 'Rename or re-point a channel (name, url); its type and secret stay' })
+  @ApiOkResponse({ description: 'The channel, its URL masked' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
+  @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
+  async updateChannel(
+    @CurrentOrg() auth: AuthContext,
+    @Param('id') channelId: string,
+    @ValidBody() changes: AlertChannelChanges,
+  ) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<AlertChannel>(Subjects.alerts.updateChannel, {
+        organizationId: auth.organizationId,
+        channelId: idParam('channel', channelId),
+        changes,
       }),
     );
   }
