@@ -320,8 +320,13 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await row.getByRole('link').click();
       await page.getByRole('heading', { name: 'Metrics' }).waitFor();
       await page.locator('.chart canvas').first().waitFor();
+      // An info metric (always 1, the tags are the facts) is neither drawn nor offered as a chart.
+      const offered = await page.getByLabel('Add a chart').locator('option').allTextContents();
+      expect(offered.join('\n')).toContain('system.uptime');
+      expect(offered.join('\n')).not.toContain('system.os.info');
+      expect(await page.locator('figure.chart figcaption').allTextContents()).not.toContain('system.os.info');
       const counts = await page.getByTestId('chart-points').allTextContents();
-      expect(counts.some((text) => Number(/(\d+) points/.exec(text)?.[1] ?? 0) > 0)).toBe(true);
+      expect(counts.some((text) => Number(/(\d+) points?/.exec(text)?.[1] ?? 0) > 0)).toBe(true);
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-agent.png'), fullPage: true });
 
       await page.getByRole('link', { name: 'Overview' }).click();
@@ -409,6 +414,27 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await channel.getByRole('button', { name: 'Delete' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Delete channel' }).click();
       await channel.waitFor({ state: 'detached' });
+    }));
+
+  it('rotates a token only after a confirmation that offers the grace period, actions aligned in the row', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/tokens?environment=${ENVIRONMENT}`);
+      const row = page.locator('tbody tr').filter({ hasText: 'active' }).first();
+      await row.getByRole('button', { name: /^Rotate/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Rotate this enrollment token?' });
+      await dialog.getByLabel('The old secret keeps working').selectOption({ label: 'for 1 hour' });
+      await dialog.getByRole('button', { name: 'Rotate token' }).click();
+      const secret = (await page.getByTestId('token-secret').textContent())!.trim();
+      expect(secret).toMatch(/^rca_et_/);
+      expect(secret).not.toBe(enrollmentToken);
+      await page
+        .locator('tbody tr')
+        .filter({ hasText: 'rotated' })
+        .filter({ hasText: 'valid until' })
+        .waitFor();
+      expect(await page.evaluate("getComputedStyle(document.querySelector('td.cell-actions')).display")).toBe(
+        'table-cell',
+      );
     }));
 
   it('fits the overview and the agents table into a 390 px wide phone screen', () =>

@@ -6,6 +6,8 @@ export interface DeclaredMetric {
   name: string;
   unit: string;
   description: string;
+  /** An info metric: always 1, its tags are the facts (OS, versions). Shown as facts, never as a chart. */
+  info?: true;
 }
 
 /** Everything a generated command needs. Values are untrusted: builders quote each for its shell. */

@@ -38,7 +38,7 @@ export interface AgentTypeInfo {
   platforms: string[];
   config: ConfigFieldSchema[];
   /** Metrics this type reports: the declared table the docs and dashboard read. */
-  metrics: { name: string; unit: string; description: string }[];
+  metrics: { name: string; unit: string; description: string; info?: true }[];
 }
 
 export class ProvisionRequest {

@@ -56,6 +56,8 @@ export interface DeclaredMetric {
   name: string;
   unit: string;
   description: string;
+  /** Always 1, its tags are the facts: never offered as a chart. */
+  info?: boolean;
 }
 
 export interface AgentType {

@@ -101,7 +101,8 @@ export function AgentDetail({ id }: { id: string }) {
   }
   const a = agent.data;
   const type = types.data?.find((t) => t.type === a.type);
-  const declared = type?.metrics ?? [];
+  // Info metrics (always 1, tags are the facts) make a flat line, not a chart.
+  const declared = (type?.metrics ?? []).filter((m) => !m.info);
   const charts = [...headlineMetrics(declared), ...declared.filter((m) => extra.includes(m.name))];
   const chartNames = new Set(charts.map((m) => m.name));
 
