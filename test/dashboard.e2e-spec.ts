@@ -416,6 +416,35 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await channel.waitFor({ state: 'detached' });
     }));
 
+  it('reads the audit log: actors by key name, details as fields, a prefix filter, targets linked', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/audit`);
+      await page.getByLabel('Action').selectOption({ label: 'All agent actions' });
+      const enrolled = page.locator('tbody tr[data-action="agent.enrolled"]');
+      await enrolled.first().waitFor();
+      const actions = await page.locator('tbody tr[data-action]').evaluateAll(
+        // Runs in the page; typed loosely because this file is compiled without the DOM library.
+        (rows: { getAttribute(name: string): string | null }[]) =>
+          rows.map((r) => r.getAttribute('data-action')),
+      );
+      expect(actions.every((a) => a!.startsWith('agent.'))).toBe(true);
+
+      const provisioned = page.locator('tbody tr[data-action="agent.provisioned"]').first();
+      expect(await provisioned.getByTestId('audit-actor').textContent()).toBe('initial key (API key)');
+      expect(await provisioned.locator('dl.audit-details dt').allTextContents()).toEqual(
+        expect.arrayContaining(['agent type', 'config']),
+      );
+      expect(await page.locator('tbody').textContent()).not.toContain('{"');
+
+      const agentId = await page
+        .locator('tbody tr[data-action="agent.enrolled"] a[href^="/agents/"]')
+        .first()
+        .textContent();
+      await enrolled.first().getByRole('link').click();
+      await page.getByRole('heading', { name: 'Metrics' }).waitFor();
+      expect(page.url()).toContain(`/agents/${agentId!.replace(/^agent /, '').trim()}`);
+    }));
+
   it('rotates a token only after a confirmation that offers the grace period, actions aligned in the row', () =>
     step(async () => {
       await page.goto(`${baseUrl}/tokens?environment=${ENVIRONMENT}`);

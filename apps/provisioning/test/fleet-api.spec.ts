@@ -533,6 +533,31 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       await observer.close();
     });
 
+    it('names the actor by its API key or enrollment token, and filters actions by prefix', async () => {
+      const audit = (await get(keyA, `/api/v1/audit?agent_id=${first.agentId}`).expect(200)).body as Json;
+      expect(audit.items[0]).toMatchObject({ actor_kind: 'api_key', actor_name: 'initial key' });
+      expect(audit.items[2]).toMatchObject({
+        action: 'agent.enrolled',
+        actor_kind: 'enrollment_token',
+        actor_name: expect.any(String),
+      });
+      expect(audit.items[2].actor_name).not.toMatch(/^enrollment:/);
+
+      const agents = (await get(keyA, '/api/v1/audit?action=agent.*&limit=100').expect(200)).body as Json;
+      expect(agents.total).toBeGreaterThanOrEqual(3);
+      expect(agents.items.every((e: Json) => e.action.startsWith('agent.'))).toBe(true);
+      const all = (await get(keyA, '/api/v1/audit?limit=100').expect(200)).body as Json;
+      expect(all.items.some((e: Json) => !e.action.startsWith('agent.'))).toBe(true);
+      // A LIKE wildcard is not a prefix: `agent_` matches nothing rather than `agent.`.
+      expect(((await get(keyA, '/api/v1/audit?action=agent_.*').expect(200)).body as Json).total).toBe(0);
+      const bad = await get(keyA, '/api/v1/audit?action=agent%25').expect(400);
+      expect(bad.body.errors).toEqual([
+        { field: 'action', reason: expect.stringContaining('prefix ending in .*') },
+      ]);
+      // Another organisation's keys are never looked up: B sees nothing, named or not.
+      expect(((await get(keyB, '/api/v1/audit?action=agent.*').expect(200)).body as Json).total).toBe(0);
+    });
+
     it('stays revoked: liveness events are ignored and the host cannot enroll again', async () => {
       // Liveness comes from ingestion: publish as ingestion does.
       const ingestion = await platform.nats.bus!.connect('ingestion');

@@ -220,6 +220,13 @@ export class ListAuditRequest extends OrganizationPageRequest {
   @MaxLength(64)
   action?: string;
 
+  /** Entries whose action starts with this (`agent.`: every agent action). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  actionPrefix?: string;
+
   @IsOptional()
   @IsString()
   @MaxLength(64)

@@ -140,7 +140,11 @@ export interface IssuedToken extends TokenMetadata {
 export interface AuditEntry {
   id: string;
   at: string;
+  /** As recorded: `api_key:<id>`, `enrollment:<token id>`. */
   actor: string;
+  actor_kind?: 'api_key' | 'enrollment_token' | 'other';
+  /** The API key's or enrollment token's name (its hint when unnamed); null when it is gone. */
+  actor_name?: string | null;
   action: string;
   target_type: string;
   target_id: string;

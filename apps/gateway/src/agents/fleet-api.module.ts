@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Clock, SystemClock } from '@app/clock';
 import { GatewayConfig } from '../config';
+import { AuditLogService } from '../audit/audit-log.service';
 import { AuditController } from '../audit/audit.controller';
 import { ChartRepository } from '../charts/chart-repository';
 import { ChartsController } from '../charts/charts.controller';
@@ -14,6 +15,7 @@ import { PlatformCa } from '../intake/platform-ca.provider';
 import { AgentMetricsController } from '../metrics/agent-metrics.controller';
 import { AgentMetricsService } from '../metrics/agent-metrics.service';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
+import { TokensClient } from '../tokens/tokens.client';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
@@ -40,6 +42,8 @@ export class FleetApiModule {
         { provide: GatewayConfig, useValue: config },
         { provide: Clock, useClass: SystemClock },
         FleetClient,
+        TokensClient,
+        AuditLogService,
         AgentsReader,
         AgentMetricsService,
         IntakeService,
