@@ -14,6 +14,7 @@ import {
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { Link } from '../router';
 import { useAgentTypes } from './shared';
+import { AuditActor } from './audit-entry';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -174,8 +175,11 @@ export function AgentDetail({ id }: { id: string }) {
             ))}
             {(history.data?.items ?? []).map((entry) => (
               <li key={entry.id}>
-                <code>{entry.action}</code> <span className="muted">by {entry.actor}</span> ·{' '}
-                <Ago iso={entry.at} />
+                <code>{entry.action}</code>{' '}
+                <span className="muted">
+                  by <AuditActor entry={entry} />
+                </span>{' '}
+                · <Ago iso={entry.at} />
               </li>
             ))}
           </ul>
