@@ -5,8 +5,9 @@
  *
  *   node scripts/dashboard-screenshots.js --url http://localhost:3000 --key rca_ak_… [--out docs/images]
  *
- * Signs in with the API key, captures the fleet overview, then the detail page of the first
- * online agent (start one with the command `npm start` prints, and give it a minute of data).
+ * Signs in with the API key, captures the fleet overview, the alerts page (rules, channels and their
+ * forms) and the audit log, then the detail page of the first online agent (start one with the
+ * command `npm start` prints, and give it a minute of data).
  * Needs Chromium (Debian: `apt-get install chromium`; or CHROMIUM_PATH) and playwright-core.
  */
 const path = require('node:path');
@@ -59,6 +60,20 @@ async function main() {
     const overview = path.join(out, 'dashboard-overview.png');
     await page.screenshot({ path: overview, fullPage: true });
     process.stdout.write(`${overview}\n`);
+
+    for (const [route, heading, file] of [
+      ['/alerts', 'Alerts', 'dashboard-alerts.png'],
+      ['/audit', 'Audit log', 'dashboard-audit.png'],
+    ]) {
+      await page.goto(`${url}${route}`);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      // The live event stream keeps the network busy: wait for the first table, then let it settle.
+      await page.locator('main table').first().waitFor();
+      await page.waitForTimeout(500);
+      const shot = path.join(out, file);
+      await page.screenshot({ path: shot, fullPage: true });
+      process.stdout.write(`${shot}\n`);
+    }
 
     await page.goto(`${url}/agents?status=online`);
     const first = page.locator('table.agents tbody tr[data-agent-id] a').first();

@@ -49,6 +49,8 @@ const UI_TIMEOUT_MS = 20_000;
 /** After the first notification, how long the receiver keeps listening for a duplicate. */
 const DUPLICATE_WATCH_MS = 3000;
 const ENVIRONMENT = 'dash-e2e';
+/** Loopback port 1: nothing listens there, so a webhook to it is refused (ECONNREFUSED) at once. */
+const REFUSING_URL = 'http://127.0.0.1:1/hook';
 
 /** Install-script options → the variables it writes to the agent's environment file (deploy/install/install.sh). */
 const INSTALL_FLAGS: Record<string, string> = {
@@ -203,6 +205,50 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.getByRole('heading', { name: 'Ingestion health' }).waitFor();
     }));
 
+  it('creates a webhook channel and an offline rule in the UI, with the server’s reasons at the fields', () =>
+    step(async () => {
+      await page.getByRole('link', { name: 'Alerts' }).click();
+      await page.getByRole('button', { name: 'New channel' }).click();
+      const channelForm = page.getByRole('form', { name: 'New channel' });
+      await channelForm.getByLabel('Name', { exact: true }).fill('e2e receiver');
+      await channelForm.getByLabel('URL', { exact: true }).fill('not a url');
+      await channelForm.getByRole('button', { name: 'Create channel' }).click();
+      expect(await page.getByTestId('channel-new-url-error').textContent()).toBe(
+        'url must be an http(s) URL',
+      );
+      await channelForm.getByLabel('URL', { exact: true }).fill(receiver.url);
+      await channelForm.getByRole('button', { name: 'Create channel' }).click();
+      channelSecret = (await page.getByTestId('channel-secret-value').textContent())!.trim();
+      expect(channelSecret).toMatch(/^rca_whs_/);
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+
+      // A second channel nobody listens on: its deliveries fail, and the log says why.
+      await page.getByRole('button', { name: 'New channel' }).click();
+      await channelForm.getByLabel('Name', { exact: true }).fill('e2e refused');
+      await channelForm.getByLabel('URL', { exact: true }).fill(REFUSING_URL);
+      await channelForm.getByRole('button', { name: 'Create channel' }).click();
+      await page.getByTestId('channel-secret').waitFor();
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+      await page.locator('li[data-channel-id]').filter({ hasText: 'e2e refused' }).waitFor();
+      expect(await page.locator('main').textContent()).not.toContain(channelSecret);
+
+      await page.getByRole('button', { name: 'New rule' }).click();
+      const ruleForm = page.getByRole('form', { name: 'New rule' });
+      await ruleForm.getByLabel('Name', { exact: true }).fill('dashboard e2e agent offline');
+      await ruleForm.getByLabel('Environment (optional)').fill(ENVIRONMENT);
+      await ruleForm.getByLabel('e2e receiver').check();
+      await ruleForm.getByLabel('e2e refused').check();
+      await ruleForm.getByRole('button', { name: 'Create rule' }).click();
+      expect(await page.getByTestId('rule-new-offline_seconds-error').textContent()).toBe('required');
+      await ruleForm.getByLabel('Offline for (seconds)').fill('1');
+      await ruleForm.getByRole('button', { name: 'Create rule' }).click();
+      await page
+        .locator('li[data-rule-id]')
+        .filter({ hasText: 'dashboard e2e agent offline' })
+        .filter({ hasText: 'e2e refused' })
+        .waitFor();
+    }));
+
   it('renders the wizard form from the type’s schema and reports invalid values at the field', () =>
     step(async () => {
       const response = await fetch(`${baseUrl}/api/v1/agent/types`, {
@@ -231,23 +277,16 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       expect(installCommand).toContain(enrollmentToken);
     }));
 
-  it('sets up an offline alert to a webhook over the API', () =>
+  it('keeps the command and its one-time token across a reload in the middle of the wizard', () =>
     step(async () => {
-      const channel = await api<{ id: string; secret: string }>('POST', '/api/v1/alerts/channels', {
-        name: 'e2e receiver',
-        type: 'webhook',
-        url: receiver.url,
-      });
-      expect(channel.status).toBe(201);
-      channelSecret = channel.body.secret;
-      const rule = await api('POST', '/api/v1/alerts/rules', {
-        name: 'dashboard e2e agent offline',
-        kind: 'agent_offline',
-        offline_seconds: 1,
-        environment: ENVIRONMENT,
-        channel_ids: [channel.body.id],
-      });
-      expect(rule.status).toBe(201);
+      await page.reload();
+      await page.getByRole('tab', { name: /Linux/ }).click();
+      expect((await page.getByTestId('enrollment-token').textContent())!.trim()).toBe(enrollmentToken);
+      expect((await page.getByTestId('install-command').textContent())!.trim()).toBe(installCommand);
+      // The launcher's URLs are loopback: the wizard says what that means for where the command can run.
+      expect(await page.getByTestId('command-warnings').textContent()).toContain(
+        'PUBLIC_URL and AGENT_NATS_URL',
+      );
     }));
 
   it('confirms "agent connected" and "data received" when an agent runs with the command’s values', () =>
@@ -280,8 +319,13 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await row.getByRole('link').click();
       await page.getByRole('heading', { name: 'Metrics' }).waitFor();
       await page.locator('.chart canvas').first().waitFor();
+      // An info metric (always 1, the tags are the facts) is neither drawn nor offered as a chart.
+      const offered = await page.getByLabel('Add a chart').locator('option').allTextContents();
+      expect(offered.join('\n')).toContain('system.uptime');
+      expect(offered.join('\n')).not.toContain('system.os.info');
+      expect(await page.locator('figure.chart figcaption').allTextContents()).not.toContain('system.os.info');
       const counts = await page.getByTestId('chart-points').allTextContents();
-      expect(counts.some((text) => Number(/(\d+) points/.exec(text)?.[1] ?? 0) > 0)).toBe(true);
+      expect(counts.some((text) => Number(/(\d+) points?/.exec(text)?.[1] ?? 0) > 0)).toBe(true);
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-agent.png'), fullPage: true });
 
       await page.getByRole('link', { name: 'Overview' }).click();
@@ -331,5 +375,104 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-alerts.png'), fullPage: true });
       await page.getByRole('link', { name: 'Overview' }).click();
       await page.getByRole('heading', { name: /^Firing alerts: 1/ }).waitFor();
+    }));
+
+  it('acknowledges the firing alert by hand; the refused channel’s delivery log shows the failure and its reason', () =>
+    step(async () => {
+      const row = page.locator('tbody tr').filter({ hasText: 'dashboard e2e agent offline' }).first();
+      await page.getByRole('link', { name: 'Alerts' }).click();
+      await row.getByRole('button', { name: 'Acknowledge' }).click();
+      await row.getByTestId('acknowledged').waitFor();
+
+      const refused = page.locator('li[data-channel-id]').filter({ hasText: 'e2e refused' });
+      await refused.getByRole('button', { name: 'Delivery log' }).click();
+      // The log refreshes itself while open; the first attempt fails at once, retries follow.
+      const failure = refused
+        .getByTestId('delivery-log')
+        .locator('li[data-status]')
+        .filter({ hasText: 'firing' })
+        .filter({ hasText: /ECONNREFUSED/ });
+      await failure.waitFor({ timeout: 30_000 });
+      expect(await failure.textContent()).toMatch(
+        /^(pending|failed) firing, \d+ attempts? .*ECONNREFUSED 127\.0\.0\.1:1/,
+      );
+
+      const broken = await api<{ id: string }>('POST', '/api/v1/alerts/channels', {
+        name: 'e2e typo',
+        type: 'webhook',
+        url: 'https://no-such-host.invalid/hook',
+      });
+      expect(broken.status).toBe(201);
+      await page.reload();
+      const channel = page.locator(`li[data-channel-id="${broken.body.id}"]`);
+      await channel.getByRole('button', { name: 'Send test' }).click();
+      const result = await channel.getByTestId('channel-test-result').textContent();
+      expect(result).toMatch(/^Test failed: .*(ENOTFOUND|EAI_AGAIN)/);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-alerts.png'), fullPage: true });
+
+      await channel.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete channel' }).click();
+      await channel.waitFor({ state: 'detached' });
+    }));
+
+  it('reads the audit log: actors by key name, details as fields, a prefix filter, targets linked', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/audit`);
+      await page.getByLabel('Action').selectOption({ label: 'All agent actions' });
+      const enrolled = page.locator('tbody tr[data-action="agent.enrolled"]');
+      await enrolled.first().waitFor();
+      const actions = await page.locator('tbody tr[data-action]').evaluateAll(
+        // Runs in the page; typed loosely because this file is compiled without the DOM library.
+        (rows: { getAttribute(name: string): string | null }[]) =>
+          rows.map((r) => r.getAttribute('data-action')),
+      );
+      expect(actions.every((a) => a!.startsWith('agent.'))).toBe(true);
+
+      const provisioned = page.locator('tbody tr[data-action="agent.provisioned"]').first();
+      expect(await provisioned.getByTestId('audit-actor').textContent()).toBe('initial key (API key)');
+      expect(await provisioned.locator('dl.audit-details dt').allTextContents()).toEqual(
+        expect.arrayContaining(['agent type', 'config']),
+      );
+      expect(await page.locator('tbody').textContent()).not.toContain('{"');
+
+      const agentId = await page
+        .locator('tbody tr[data-action="agent.enrolled"] a[href^="/agents/"]')
+        .first()
+        .textContent();
+      await enrolled.first().getByRole('link').click();
+      await page.getByRole('heading', { name: 'Metrics' }).waitFor();
+      expect(page.url()).toContain(`/agents/${agentId!.replace(/^agent /, '').trim()}`);
+    }));
+
+  it('rotates a token only after a confirmation that offers the grace period, actions aligned in the row', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/tokens?environment=${ENVIRONMENT}`);
+      const row = page.locator('tbody tr').filter({ hasText: 'active' }).first();
+      await row.getByRole('button', { name: /^Rotate/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Rotate this enrollment token?' });
+      await dialog.getByLabel('The old secret keeps working').selectOption({ label: 'for 1 hour' });
+      await dialog.getByRole('button', { name: 'Rotate token' }).click();
+      const secret = (await page.getByTestId('token-secret').textContent())!.trim();
+      expect(secret).toMatch(/^rca_et_/);
+      expect(secret).not.toBe(enrollmentToken);
+      await page
+        .locator('tbody tr')
+        .filter({ hasText: 'rotated' })
+        .filter({ hasText: 'valid until' })
+        .waitFor();
+      expect(await page.evaluate("getComputedStyle(document.querySelector('td.cell-actions')).display")).toBe(
+        'table-cell',
+      );
+    }));
+
+  it('fits the overview and the agents table into a 390 px wide phone screen', () =>
+    step(async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const path of ['/', `/agents?environment=${ENVIRONMENT}`, '/alerts']) {
+        await page.goto(`${baseUrl}${path}`);
+        await page.locator('main h1').first().waitFor();
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
     }));
 });

@@ -9,6 +9,8 @@ import { AlertScheduler } from './alerts/alert-scheduler';
 import { AlertsHandler } from './alerts/alerts.handler';
 import { AlertsRepository } from './alerts/alerts.repository';
 import { AlertsService } from './alerts/alerts.service';
+import { AlertActionsService } from './alerts/alert-actions.service';
+import { ChannelTester } from './channels/channel-tester';
 import { ChannelsHandler } from './channels/channels.handler';
 import { ChannelsRepository } from './channels/channels.repository';
 import { ChannelsService } from './channels/channels.service';
@@ -63,7 +65,9 @@ export class AlertingModule {
         DeliveriesRepository,
         RulesService,
         ChannelsService,
+        ChannelTester,
         AlertsService,
+        AlertActionsService,
         AgentDirectory,
         AlertLifecycle,
         AlertEvaluator,

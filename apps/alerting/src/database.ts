@@ -48,6 +48,8 @@ export interface AlertRow {
   due_at: number;
   fired_at: number | null;
   resolved_at: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
 }
 
 /** Latest online/offline instants per agent, so events processed out of order still decide correctly. */

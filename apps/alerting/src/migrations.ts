@@ -139,4 +139,11 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // A person can take an alert on by hand; the alert keeps its state.
+  '0002_alert_acknowledgement': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema.alterTable('alerts').addColumn('acknowledged_at', 'bigint').execute();
+      await db.schema.alterTable('alerts').addColumn('acknowledged_by', 'text').execute();
+    },
+  },
 };

@@ -4,6 +4,7 @@ import { ApiContext } from './api/context';
 import { LiveEventsProvider, useLiveState } from './api/live';
 import { Link, navigate, useLocation } from './router';
 import { AddAgent } from './views/AddAgent';
+import { wizardSession } from './views/wizard-session';
 import { AgentDetail } from './views/AgentDetail';
 import { Agents } from './views/Agents';
 import { Alerts } from './views/Alerts';
@@ -72,6 +73,7 @@ export function App() {
 
   const signOut = (reason?: string) => {
     apiKeyStore.clear();
+    wizardSession.clear();
     setNotice(reason);
     setKey(null);
   };

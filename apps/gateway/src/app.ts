@@ -4,11 +4,13 @@ import { createServer } from 'node:https';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
+import { requireJsonBodies } from './http/json-body.middleware';
+import { createOpenApiDocument } from './http/openapi';
 
 const INTAKE_BODY_LIMIT = '8mb';
 
@@ -29,17 +31,10 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
     }),
   );
   app.useBodyParser('json', { limit: config.API_BODY_LIMIT_KB * 1024 });
+  app.use('/api', requireJsonBodies);
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Agent Connector API')
-      .setDescription('Provision agents, track the fleet, query metrics.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Organisation API key (rca_ak_…)' })
-      .build(),
-  );
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);
   return app;
 }

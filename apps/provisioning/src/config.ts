@@ -50,12 +50,15 @@ export class ProvisioningConfig extends CommonConfig {
   @Max(60_000)
   ENROLL_QUEUE_WAIT_MS: number = 2500;
 
-  /** Lifetime of a new enrollment token when the request does not say; 0 = no expiry. */
+  /**
+   * Lifetime of a token from `agent/provision` (the wizard's) when the request does not say; 0 = no expiry.
+   * A token pasted into a wizard and forgotten should not stay valid for ever.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(24 * 365)
-  ENROLLMENT_TOKEN_TTL_HOURS: number = 0;
+  ENROLLMENT_TOKEN_TTL_HOURS: number = 24;
 
   /** Heartbeat interval told to agents at enrollment (ingestion's liveness uses the same). */
   @Type(() => Number)

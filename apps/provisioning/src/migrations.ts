@@ -1,4 +1,4 @@
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
 
@@ -84,6 +84,21 @@ export const migrations: Migrations = {
   '0003_agent_identity': {
     up: async (db: Kysely<unknown>) => {
       await db.schema.alterTable('agents').renameColumn('credential_token_id', 'identity_id').execute();
+    },
+  },
+  // Tokens issued through /environments/<name>/tokens did not create the environment, so agents enrolled
+  // there belonged to an environment nobody listed: every environment agents name exists from now on.
+  '0004_environments_of_enrolled_agents': {
+    up: async (db: Kysely<unknown>) => {
+      await sql`
+        insert into environments (id, organization_id, name, created_at)
+        select 'env_' || a.organization_id || '_' || a.environment, a.organization_id, a.environment,
+               min(a.first_seen_at)
+        from agents a
+        where not exists (
+          select 1 from environments e where e.organization_id = a.organization_id and e.name = a.environment
+        )
+        group by a.organization_id, a.environment`.execute(db);
     },
   },
 };

@@ -137,7 +137,11 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       config: { log_level: 'debug', docker_host: 'tcp://10.0.0.5:2375' },
     }).expect(201);
     const body = res.body as Json;
-    expect(body).toMatchObject({ agent_type: 'docker', environment: 'prod-1', expires_at: null });
+    expect(body).toMatchObject({ agent_type: 'docker', environment: 'prod-1' });
+    // A wizard's token is not valid for ever: ENROLLMENT_TOKEN_TTL_HOURS, 24 h by default.
+    const ttlHours = (Date.parse(body.expires_at as string) - Date.now()) / 3_600_000;
+    expect(ttlHours).toBeGreaterThan(23.9);
+    expect(ttlHours).toBeLessThanOrEqual(24);
     expect(body.enrollment_token).toMatch(/^rca_et_/);
     expect(body.token_id).toEqual(expect.any(String));
     expect(body.instructions.length).toBeGreaterThan(1);
@@ -347,17 +351,12 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       await get(keyA, '/api/v1/agents?status=lost').expect(400);
     });
 
-    /** machine-1 enrolling again over the HTTP intake with `identity`, as version 0.2.0. */
-    const enrollMachineAgain = (identity: EnrollRequest['identity']) =>
-      api
-        .post('/api/v1/intake/enroll')
-        .set('authorization', `Bearer ${token}`)
-        .send({
-          agentType: 'server',
-          agentVersion: '0.2.0',
-          host: host('machine-1', 'web-1.example'),
-          identity,
-        });
+    it('is found by its id or a part of it, whatever the case', async () => {
+      const ids = async (query: string) =>
+        ((await get(keyA, `/api/v1/agents?${query}`).expect(200)).body as Json).items.map((a: Json) => a.id);
+      expect(await ids(`search=${first.agentId}`)).toEqual([first.agentId]);
+      expect(await ids(`search=${first.agentId.slice(3, 12).toUpperCase()}`)).toEqual([first.agentId]);
+    });
 
     it('is a new agent when the same host enrolls again without proof from the key on record', async () => {
       const res = await enrollMachineAgain(new TestAgentKey().claim('machine-1')).expect(200);
@@ -403,6 +402,32 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       expect(res.body.code).toBe('SIGNATURE_INVALID');
       expect((await lookup(first.agentId))!.publicKey).toBe(keys.get(first.agentId)!.publicKey);
     });
+
+    it('sorts by a column either way, and refuses an unknown one naming `sort`', async () => {
+      // Two records of machine-1 by now (the re-enrollment without proof made a second agent).
+      const ids = async (sort: string) =>
+        ((await get(keyA, `/api/v1/agents?sort=${sort}`).expect(200)).body as Json).items.map(
+          (a: Json) => a.id as string,
+        );
+      const ascending = await ids('id');
+      expect(ascending.length).toBeGreaterThan(1);
+      expect(ascending).toEqual([...ascending].sort());
+      expect(await ids('-id')).toEqual([...ascending].reverse());
+      const refused = (await get(keyA, '/api/v1/agents?sort=colour').expect(400)).body as Json;
+      expect(refused.errors.map((e: Json) => e.field)).toEqual(['sort']);
+    });
+
+    /** machine-1 enrolling again over the HTTP intake with `identity`, as version 0.2.0. */
+    const enrollMachineAgain = (identity: EnrollRequest['identity']) =>
+      api
+        .post('/api/v1/intake/enroll')
+        .set('authorization', `Bearer ${token}`)
+        .send({
+          agentType: 'server',
+          agentVersion: '0.2.0',
+          host: host('machine-1', 'web-1.example'),
+          identity,
+        });
 
     it('goes online from its heartbeats over HTTP intake, and its metrics can be queried', async () => {
       const heartbeat = heartbeatOf(first.agentId);
@@ -508,6 +533,31 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       ]);
       expect(audit.items[0].actor).toMatch(/^api_key:/);
       await observer.close();
+    });
+
+    it('names the actor by its API key or enrollment token, and filters actions by prefix', async () => {
+      const audit = (await get(keyA, `/api/v1/audit?agent_id=${first.agentId}`).expect(200)).body as Json;
+      expect(audit.items[0]).toMatchObject({ actor_kind: 'api_key', actor_name: 'initial key' });
+      expect(audit.items[2]).toMatchObject({
+        action: 'agent.enrolled',
+        actor_kind: 'enrollment_token',
+        actor_name: expect.any(String),
+      });
+      expect(audit.items[2].actor_name).not.toMatch(/^enrollment:/);
+
+      const agents = (await get(keyA, '/api/v1/audit?action=agent.*&limit=100').expect(200)).body as Json;
+      expect(agents.total).toBeGreaterThanOrEqual(3);
+      expect(agents.items.every((e: Json) => e.action.startsWith('agent.'))).toBe(true);
+      const all = (await get(keyA, '/api/v1/audit?limit=100').expect(200)).body as Json;
+      expect(all.items.some((e: Json) => !e.action.startsWith('agent.'))).toBe(true);
+      // A LIKE wildcard is not a prefix: `agent_` matches nothing rather than `agent.`.
+      expect(((await get(keyA, '/api/v1/audit?action=agent_.*').expect(200)).body as Json).total).toBe(0);
+      const bad = await get(keyA, '/api/v1/audit?action=agent%25').expect(400);
+      expect(bad.body.errors).toEqual([
+        { field: 'action', reason: expect.stringContaining('prefix ending in .*') },
+      ]);
+      // Another organisation's keys are never looked up: B sees nothing, named or not.
+      expect(((await get(keyB, '/api/v1/audit?action=agent.*').expect(200)).body as Json).total).toBe(0);
     });
 
     it('stays revoked: liveness events are ignored and the host cannot enroll again', async () => {

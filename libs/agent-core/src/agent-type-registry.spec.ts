@@ -109,6 +109,14 @@ describe(AgentTypeRegistry.name, () => {
     expect(missing).toEqual([]);
   });
 
+  it('marks the always-1 info metrics as info, so the dashboard does not offer them as charts', () => {
+    const info = agentTypes
+      .types()
+      .flatMap((t) => t.metrics.filter((m) => m.info).map((m) => m.name))
+      .sort();
+    expect(info).toEqual(['docker.daemon.info', 'system.os.info']);
+  });
+
   it('declares every metric once per type', () => {
     for (const type of agentTypes.types())
       expect(new Set(type.metrics.map((m) => m.name)).size).toBe(type.metrics.length);

@@ -6,6 +6,8 @@ export interface DeclaredMetric {
   name: string;
   unit: string;
   description: string;
+  /** An info metric: always 1, its tags are the facts (OS, versions). Shown as facts, never as a chart. */
+  info?: true;
 }
 
 /** Everything a generated command needs. Values are untrusted: builders quote each for its shell. */
@@ -31,6 +33,8 @@ export interface Deployment {
   commands: DeploymentCommand[];
   /** Ordered, human steps, shown with the command. */
   instructions: string[];
+  /** What may stop the command from working where it runs (loopback URLs seen from a container or pod). */
+  warnings?: string[];
 }
 
 /** A source of samples. May throw or hang: the runtime times it out and reports the failure. */

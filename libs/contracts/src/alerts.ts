@@ -169,6 +169,23 @@ export class AlertChannelInput {
   url!: string;
 }
 
+/** `PATCH /api/v1/alerts/channels/:id` body: a new name or URL; the type and the secret stay. */
+export class AlertChannelChanges {
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'url must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  url?: string;
+}
+
 /** `GET /api/v1/alerts` query. */
 export class AlertsQuery extends PageRequest {
   @IsOptional()
@@ -187,6 +204,11 @@ export class AlertsQuery extends PageRequest {
 
 /** `GET /api/v1/alerts/deliveries` query. */
 export class DeliveriesQuery extends PageRequest {
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  channel_id?: string;
+
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -241,6 +263,25 @@ export class AlertChannelRefRequest extends AlertingOrgRequest {
   channelId!: string;
 }
 
+export class UpdateAlertChannelRequest extends AlertChannelRefRequest {
+  @ValidateNested()
+  @Type(() => AlertChannelChanges)
+  changes!: AlertChannelChanges;
+}
+
+/** `alerts.acknowledge` / `alerts.resolve`: one alert of the organisation, and who acts. */
+export class AlertActionRequest extends AlertingOrgRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  alertId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  actor!: string;
+}
+
 export class ListAlertsRequest extends AlertingOrgRequest {
   @ValidateNested()
   @Type(() => AlertsQuery)
@@ -278,13 +319,17 @@ export interface AlertChannel {
   organizationId: string;
   name: string;
   type: AlertChannelType;
+  /**
+   * The URL with its secret parts masked (a Slack webhook URL is itself the credential; a webhook's
+   * user info, query and long path segments may be tokens). Only the create response shows it whole.
+   */
   url: string;
   /** The first characters of the secret, enough to tell two apart. */
   secretHint: string;
   createdAt: string;
 }
 
-/** The create response: the one time the signing secret is shown. */
+/** The create response: the one time the signing secret (and the whole URL) is shown. */
 export interface CreatedAlertChannel extends AlertChannel {
   secret: string;
 }
@@ -304,6 +349,17 @@ export interface Alert {
   /** When notifications went out (after the rule's delay for agent_offline). */
   firedAt: string | null;
   resolvedAt: string | null;
+  /** Set when a person acknowledged it (`api_key:<id>`); it keeps its state. */
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+}
+
+/** The answer of `alerts.channels.test`: the one attempt, as the delivery log would record it. */
+export interface ChannelTestResult {
+  delivered: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
 }
 
 export interface DeliveryAttempt {

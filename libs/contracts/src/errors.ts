@@ -1,6 +1,8 @@
 /** Error codes shared by every transport. HTTP maps them to statuses in one place (`HTTP_STATUS_BY_CODE`). */
 export const ErrorCodes = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** A body that is not `application/json`: said as such rather than as every field missing. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
@@ -28,6 +30,7 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -94,6 +97,14 @@ export class DomainError extends Error {
 export class ValidationFailedError extends DomainError {
   constructor(errors: FieldError[]) {
     super(ErrorCodes.VALIDATION_FAILED, errors.map((e) => `${e.field}: ${e.reason}`).join('; '), errors);
+  }
+}
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(contentType: string | undefined) {
+    super(
+      ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+      `the body must be JSON: send Content-Type: application/json (got ${contentType ? `"${contentType}"` : 'none'})`,
+    );
   }
 }
 /** No credential, or one that is not a well-formed `Authorization: Bearer <key>` header. */

@@ -24,6 +24,8 @@ export interface ConfigFieldSchema {
   default?: string | number | boolean;
   enum?: string[];
   pattern?: string;
+  /** The pattern in words, as the server's error says it: "must be <this>". */
+  patternDescription?: string;
   minimum?: number;
   maximum?: number;
 }
@@ -36,7 +38,7 @@ export interface AgentTypeInfo {
   platforms: string[];
   config: ConfigFieldSchema[];
   /** Metrics this type reports: the declared table the docs and dashboard read. */
-  metrics: { name: string; unit: string; description: string }[];
+  metrics: { name: string; unit: string; description: string; info?: true }[];
 }
 
 export class ProvisionRequest {
@@ -90,6 +92,11 @@ export interface ProvisionResult {
   command: string;
   commands: DeploymentCommand[];
   instructions: string[];
+  /**
+   * What may stop the command from working where it runs, e.g. loopback platform URLs seen from a
+   * container or a pod ("set PUBLIC_URL and AGENT_NATS_URL"). Empty when nothing is known to be wrong.
+   */
+  warnings: string[];
   enrollmentToken: string;
   tokenId: string;
   expiresAt: string | null;
@@ -109,6 +116,20 @@ export class OrganizationScopedRequest {
   organizationId!: string;
 }
 
+/** `provisioning.environments.ensure`: the environment by name, created when missing. */
+export class EnsureEnvironmentRequest extends OrganizationScopedRequest {
+  @Matches(ENVIRONMENT_NAME_PATTERN, {
+    message:
+      'environment must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)',
+  })
+  name!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+}
+
 /** A list request of one organisation: its id plus `limit` / `offset`. */
 export class OrganizationPageRequest extends PageRequest {
   @IsString()
@@ -118,6 +139,20 @@ export class OrganizationPageRequest extends PageRequest {
 
 export const AgentStatuses = ['pending', 'online', 'offline', 'revoked'] as const;
 export type AgentStatus = (typeof AgentStatuses)[number];
+
+/** Columns the agents list sorts by: `hostname`, or `-hostname` for descending. Default `-first_seen_at`. */
+export const AgentSortKeys = [
+  'hostname',
+  'id',
+  'environment',
+  'type',
+  'status',
+  'version',
+  'first_seen_at',
+  'last_seen_at',
+] as const;
+export type AgentSortKey = (typeof AgentSortKeys)[number];
+export const AGENT_SORT_VALUES: string[] = AgentSortKeys.flatMap((k) => [k, `-${k}`]);
 
 export class ListAgentsRequest extends OrganizationPageRequest {
   @IsOptional()
@@ -139,11 +174,16 @@ export class ListAgentsRequest extends OrganizationPageRequest {
   @MaxLength(200)
   label?: string;
 
-  /** Substring of the hostname. */
+  /** Case-insensitive substring of the hostname or the agent id. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
   search?: string;
+
+  /** `hostname`, `-last_seen_at`, …: one of AGENT_SORT_VALUES. */
+  @IsOptional()
+  @IsIn(AGENT_SORT_VALUES)
+  sort?: string;
 }
 
 export class AgentRefRequest extends OrganizationScopedRequest {
@@ -179,6 +219,13 @@ export class ListAuditRequest extends OrganizationPageRequest {
   @IsString()
   @MaxLength(64)
   action?: string;
+
+  /** Entries whose action starts with this (`agent.`: every agent action). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  actionPrefix?: string;
 
   @IsOptional()
   @IsString()

@@ -65,6 +65,11 @@ export const Subjects = {
     types: 'provisioning.types',
     provision: 'provisioning.provision',
     environments: 'provisioning.environments.list',
+    /**
+     * The environment, created visibly (listed, audited, `environment.created`) when the organisation has
+     * none by that name: every way of issuing an enrollment token goes through it first.
+     */
+    ensureEnvironment: 'provisioning.environments.ensure',
   },
   fleet: {
     list: 'fleet.agents.list',
@@ -79,8 +84,15 @@ export const Subjects = {
     deleteRule: 'alerts.rules.delete',
     listChannels: 'alerts.channels.list',
     createChannel: 'alerts.channels.create',
+    updateChannel: 'alerts.channels.update',
     deleteChannel: 'alerts.channels.delete',
     list: 'alerts.list',
+    /** A person takes an alert on: it keeps firing, marked with who and when. */
+    acknowledge: 'alerts.acknowledge',
+    /** Resolved by hand (firing → resolved, notifying; pending → cancelled). */
+    resolve: 'alerts.resolve',
+    /** One signed test notification to a channel, sent now; the answer says how it went. */
+    testChannel: 'alerts.channels.test',
     listDeliveries: 'alerts.deliveries.list',
   },
   /** The alerting service's durable consumer of EVENTS sees every agent fact. */

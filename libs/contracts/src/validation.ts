@@ -11,6 +11,11 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
         ? `${parent}[${error.property}]`
         : `${parent}.${error.property}`
       : error.property;
+    // A missing field is "required", not the list of every rule its absent value breaks (range, type, …).
+    if (error.value === undefined && error.constraints && Object.keys(error.constraints).length > 0) {
+      out.push({ field, reason: 'required' });
+      continue;
+    }
     for (const reason of Object.values(error.constraints ?? {})) out.push({ field, reason });
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }

@@ -186,6 +186,8 @@ export class AlertEvaluator {
       due_at: dueAt,
       fired_at: state === 'firing' ? this.clock.now() : null,
       resolved_at: null,
+      acknowledged_at: null,
+      acknowledged_by: null,
     };
   }
 }

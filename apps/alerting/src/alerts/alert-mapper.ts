@@ -17,5 +17,7 @@ export function toAlert(row: AlertRow): Alert {
     openedAt: new Date(row.opened_at).toISOString(),
     firedAt: iso(row.fired_at),
     resolvedAt: iso(row.resolved_at),
+    acknowledgedAt: iso(row.acknowledged_at ?? null),
+    acknowledgedBy: row.acknowledged_by ?? null,
   };
 }

@@ -116,6 +116,19 @@ export class AlertsRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Marks an open alert acknowledged once; true when this call did it. */
+  async acknowledge(organizationId: string, id: string, at: number, by: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('alerts')
+      .set({ acknowledged_at: at, acknowledged_by: by })
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .where('state', 'in', ['pending', 'firing'])
+      .where('acknowledged_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async list(organizationId: string, filter: AlertFilter): Promise<{ rows: AlertRow[]; total: number }> {
     let query = this.db.selectFrom('alerts').where('organization_id', '=', organizationId);
     if (filter.state) query = query.where('state', '=', filter.state);

@@ -34,6 +34,7 @@ export class AlertsService {
     const offset = query.offset ?? 0;
     const { rows, total } = await this.deliveries.list(organizationId, {
       alertId: query.alert_id,
+      channelId: query.channel_id,
       status: query.status,
       limit,
       offset,

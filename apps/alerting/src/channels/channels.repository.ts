@@ -50,6 +50,21 @@ export class ChannelsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** A new name or URL; false when the organisation has no such channel. */
+  async update(
+    organizationId: string,
+    id: string,
+    changes: Partial<Pick<ChannelRow, 'name' | 'url'>>,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('channels')
+      .set(changes)
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async delete(organizationId: string, id: string): Promise<boolean> {
     const result = await this.db
       .deleteFrom('channels')

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   AlertChannel,
+  AlertChannelChanges,
   AlertChannelInput,
   CreatedAlertChannel,
   NotFoundError,
@@ -10,6 +11,7 @@ import {
 import { Clock } from '@app/clock';
 import { ChannelRow } from '../database';
 import { DestinationPolicy } from '../delivery/destination-policy';
+import { maskChannelUrl } from './channel-url';
 import { ChannelsRepository } from './channels.repository';
 
 /** Recognisable prefix, so a leaked signing secret can be found by a scanner. */
@@ -39,7 +41,29 @@ export class ChannelsService {
       created_at: this.clock.now(),
     };
     await this.channels.insert(row);
-    return { ...toAlertChannel(row), secret: row.secret };
+    return { ...toAlertChannel(row), url: row.url, secret: row.secret };
+  }
+
+  /** Rename or re-point a channel; its type and signing secret stay, and the URL is shown masked again. */
+  async update(
+    organizationId: string,
+    channelId: string,
+    changes: AlertChannelChanges,
+  ): Promise<AlertChannel> {
+    if (changes.url !== undefined) {
+      const refusal = this.destinations.refusalForUrl(changes.url);
+      if (refusal) throw new ValidationFailedError([{ field: 'url', reason: refusal }]);
+    }
+    const set = {
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.url !== undefined ? { url: changes.url } : {}),
+    };
+    const found =
+      Object.keys(set).length > 0
+        ? await this.channels.update(organizationId, channelId, set)
+        : (await this.channels.get(organizationId, channelId)) !== undefined;
+    if (!found) throw new NotFoundError(`channel ${channelId}`);
+    return toAlertChannel((await this.channels.get(organizationId, channelId))!);
   }
 
   async list(organizationId: string): Promise<AlertChannel[]> {
@@ -52,14 +76,14 @@ export class ChannelsService {
   }
 }
 
-/** Every response but creation's: no secret. */
+/** Every response but creation's: no secret, and the URL masked. */
 function toAlertChannel(row: ChannelRow): AlertChannel {
   return {
     id: row.id,
     organizationId: row.organization_id,
     name: row.name,
     type: row.type,
-    url: row.url,
+    url: maskChannelUrl(row.type, row.url),
     secretHint: row.secret.slice(0, HINT_LENGTH),
     createdAt: new Date(row.created_at).toISOString(),
   };

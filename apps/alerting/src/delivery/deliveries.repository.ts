@@ -5,6 +5,7 @@ import { AlertingDB, DeliveryAttemptRow, DeliveryRow } from '../database';
 import { Executor } from '../transactions';
 
 export interface DeliveryFilter {
+  channelId?: string;
   alertId?: string;
   status?: DeliveryStatus;
   limit: number;
@@ -105,6 +106,7 @@ export class DeliveriesRepository {
   ): Promise<{ rows: DeliveryRow[]; total: number }> {
     let query = this.db.selectFrom('deliveries').where('organization_id', '=', organizationId);
     if (filter.alertId) query = query.where('alert_id', '=', filter.alertId);
+    if (filter.channelId) query = query.where('channel_id', '=', filter.channelId);
     if (filter.status) query = query.where('status', '=', filter.status);
     const [rows, count] = await Promise.all([
       query

@@ -46,6 +46,8 @@ export interface ConfigField {
   default?: string | number | boolean;
   enum?: string[];
   pattern?: string;
+  /** The pattern in the server's words: "must be <this>". */
+  pattern_description?: string;
   minimum?: number;
   maximum?: number;
 }
@@ -54,6 +56,8 @@ export interface DeclaredMetric {
   name: string;
   unit: string;
   description: string;
+  /** Always 1, its tags are the facts: never offered as a chart. */
+  info?: boolean;
 }
 
 export interface AgentType {
@@ -77,6 +81,8 @@ export interface ProvisionResult {
   command: string;
   commands: DeploymentCommand[];
   instructions: string[];
+  /** What may stop the command from working where it runs (loopback URLs from a container or pod). */
+  warnings?: string[];
   enrollment_token: string;
   token_id: string;
   expires_at: string | null;
@@ -134,7 +140,11 @@ export interface IssuedToken extends TokenMetadata {
 export interface AuditEntry {
   id: string;
   at: string;
+  /** As recorded: `api_key:<id>`, `enrollment:<token id>`. */
   actor: string;
+  actor_kind?: 'api_key' | 'enrollment_token' | 'other';
+  /** The API key's or enrollment token's name (its hint when unnamed); null when it is gone. */
+  actor_name?: string | null;
   action: string;
   target_type: string;
   target_id: string;
@@ -161,7 +171,13 @@ export interface FleetSummary {
   recently_offline: {
     window_ms: number;
     truncated: boolean;
-    agents: { agent_id: string; environment: string | null; at: string; silent_for_ms: number | null }[];
+    agents: {
+      agent_id: string;
+      hostname?: string | null;
+      environment: string | null;
+      at: string;
+      silent_for_ms: number | null;
+    }[];
   } | null;
   ingestion: IngestionStats | null;
   ingestion_error: string | null;

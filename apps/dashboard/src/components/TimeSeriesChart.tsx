@@ -3,6 +3,7 @@ import uPlot, { AlignedData, Options } from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MetricSeries } from '../api/types';
 import { formatTicks, formatValue } from './format';
+import { yRange } from './y-range';
 
 /** Colour-blind-safe palette (Okabe–Ito), dark enough for contrast on white. */
 const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#7f7f7f'];
@@ -49,7 +50,11 @@ export function TimeSeriesChart({
     const options: Options = {
       width: Math.max(280, element.clientWidth),
       height: 200,
-      scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
+      scales: {
+        x: { time: true, min: from / 1000, max: to / 1000 },
+        // uPlot would stretch any spread to full height; a percentage or a flat line needs a sensible range.
+        y: { range: (_u, min, max) => yRange(unit, min, max) },
+      },
       axes: [{}, { values: (_u, ticks) => formatTicks(ticks, unit), size: 90 }],
       series: [
         {},
@@ -82,7 +87,7 @@ export function TimeSeriesChart({
         {unit && <span className="muted"> ({unit})</span>}
         <span className="muted" data-testid="chart-points">
           {' '}
-          · {points} points
+          · {points} {points === 1 ? 'point' : 'points'}
         </span>
         {series.length > MAX_LINES && (
           <span className="muted">

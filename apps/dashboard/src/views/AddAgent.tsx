@@ -7,6 +7,7 @@ import { CopyButton, ErrorMessage, Loading } from '../components/common';
 import { fieldOf, FormValues, initialValues, toConfig, validateConfig } from './config-form';
 import { DeploymentTracker } from './DeploymentTracker';
 import { useAgentTypes, useEnvironmentNames } from './shared';
+import { wizardSession } from './wizard-session';
 
 /**
  * Add an agent: pick a type → fill the form its schema describes → copy the command → watch
@@ -15,8 +16,17 @@ import { useAgentTypes, useEnvironmentNames } from './shared';
  */
 export function AddAgent() {
   const types = useAgentTypes();
-  const [type, setType] = useState<AgentType | null>(null);
-  const [result, setResult] = useState<{ provisioned: ProvisionResult; at: number } | null>(null);
+  // A reload in the middle of the wizard comes back to the command it showed, until dismissed.
+  const [restored] = useState(() => wizardSession.load());
+  const [type, setType] = useState<AgentType | null>(restored?.type ?? null);
+  const [result, setResult] = useState<{ provisioned: ProvisionResult; at: number } | null>(
+    restored ? { provisioned: restored.provisioned, at: restored.at } : null,
+  );
+  const dismiss = () => {
+    wizardSession.clear();
+    setResult(null);
+    setType(null);
+  };
 
   return (
     <section aria-labelledby="add-title">
@@ -52,22 +62,23 @@ export function AddAgent() {
         <ProvisionForm
           type={type}
           onBack={() => setType(null)}
-          onProvisioned={(provisioned) => setResult({ provisioned, at: Date.now() })}
+          onProvisioned={(provisioned) => {
+            const at = Date.now();
+            wizardSession.save({ type, provisioned, at });
+            setResult({ provisioned, at });
+          }}
         />
       )}
       {type && result && (
         <>
           <InstallInstructions result={result.provisioned} />
           <DeploymentTracker type={type} environment={result.provisioned.environment} since={result.at} />
-          <p>
-            <button
-              type="button"
-              onClick={() => {
-                setResult(null);
-                setType(null);
-              }}
-            >
+          <p className="actions">
+            <button type="button" onClick={dismiss}>
               Add another agent
+            </button>
+            <button type="button" onClick={dismiss} title="Forget the command and its token in this tab">
+              Done
             </button>
           </p>
         </>
@@ -98,7 +109,7 @@ function ProvisionForm({
     const found = validateConfig(type.config, values);
     if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
       found.environment_name =
-        'environment must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)';
+        'environment_name must be lowercase letters, digits and dashes, starting with a letter or digit (max 63)';
     }
     setErrors(found);
     setServerError(null);
@@ -152,7 +163,8 @@ function ProvisionForm({
           ))}
         </datalist>
         <p id="help-environment_name" className="muted">
-          An existing environment or a new one (created on first use): lowercase letters, digits and dashes.
+          An existing environment or a new one (created with its first token, then listed everywhere):
+          lowercase letters, digits and dashes.
         </p>
         {errors.environment_name && (
           <p id="error-environment_name" className="field-error">
@@ -253,6 +265,15 @@ function InstallInstructions({ result }: { result: ProvisionResult }) {
   return (
     <section aria-labelledby="install-title" className="panel">
       <h2 id="install-title">Install it in {result.environment}</h2>
+      {(result.warnings ?? []).length > 0 && (
+        <div className="warning" role="alert" data-testid="command-warnings">
+          {(result.warnings ?? []).map((warning) => (
+            <p key={warning}>
+              <strong>Check before you paste:</strong> {warning}
+            </p>
+          ))}
+        </div>
+      )}
       {commands.length > 1 && (
         <div role="tablist" aria-label="Operating system" className="segmented">
           {commands.map((c, i) => (

@@ -14,6 +14,7 @@ import {
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { Link } from '../router';
 import { useAgentTypes } from './shared';
+import { AuditActor } from './audit-entry';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -101,7 +102,8 @@ export function AgentDetail({ id }: { id: string }) {
   }
   const a = agent.data;
   const type = types.data?.find((t) => t.type === a.type);
-  const declared = type?.metrics ?? [];
+  // Info metrics (always 1, tags are the facts) make a flat line, not a chart.
+  const declared = (type?.metrics ?? []).filter((m) => !m.info);
   const charts = [...headlineMetrics(declared), ...declared.filter((m) => extra.includes(m.name))];
   const chartNames = new Set(charts.map((m) => m.name));
 
@@ -173,8 +175,11 @@ export function AgentDetail({ id }: { id: string }) {
             ))}
             {(history.data?.items ?? []).map((entry) => (
               <li key={entry.id}>
-                <code>{entry.action}</code> <span className="muted">by {entry.actor}</span> ·{' '}
-                <Ago iso={entry.at} />
+                <code>{entry.action}</code>{' '}
+                <span className="muted">
+                  by <AuditActor entry={entry} />
+                </span>{' '}
+                · <Ago iso={entry.at} />
               </li>
             ))}
           </ul>

@@ -15,8 +15,39 @@ import { Link, setSearch, useLocation } from '../router';
 import { useAgentTypes, useEnvironmentNames } from './shared';
 
 export const PAGE_SIZE = 50;
-const FILTERS = ['environment', 'status', 'type', 'label', 'search'] as const;
+const FILTERS = ['environment', 'status', 'type', 'label', 'search', 'sort'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
+
+/** Sortable columns: header text → the API's `sort` key. */
+const SORTABLE: [string, string][] = [
+  ['Hostname', 'hostname'],
+  ['Id', 'id'],
+  ['Status', 'status'],
+  ['Environment', 'environment'],
+  ['Type', 'type'],
+  ['Version', 'version'],
+];
+
+/** A column header that sorts the table by its column, ascending then descending, through the URL. */
+function SortHeader({ label, column, filters }: { label: string; column: string; filters: Filters }) {
+  const current =
+    filters.sort === column ? 'ascending' : filters.sort === `-${column}` ? 'descending' : 'none';
+  const next = current === 'ascending' ? `-${column}` : column;
+  return (
+    <th scope="col" aria-sort={current}>
+      <button
+        type="button"
+        className="sort"
+        onClick={() => setSearch({ ...filters, sort: next, offset: undefined })}
+      >
+        {label}
+        <span aria-hidden="true">
+          {current === 'ascending' ? ' ▲' : current === 'descending' ? ' ▼' : ''}
+        </span>
+      </button>
+    </th>
+  );
+}
 
 /** Live status changes the table applies in place, keyed by agent id. */
 const STATUS_BY_KIND: Record<string, AgentStatus> = {
@@ -110,11 +141,9 @@ export function Agents() {
             <caption className="visually-hidden">Agents matching the filters</caption>
             <thead>
               <tr>
-                <th scope="col">Hostname</th>
-                <th scope="col">Status</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Type</th>
-                <th scope="col">Version</th>
+                {SORTABLE.map(([label, column]) => (
+                  <SortHeader key={column} label={label} column={column} filters={filters} />
+                ))}
                 <th scope="col">Labels</th>
                 <th scope="col">Last seen</th>
                 <th scope="col">
@@ -125,7 +154,7 @@ export function Agents() {
             <tbody>
               {rows.length === 0 && (
                 <tr>
-                  <td colSpan={8} className="muted">
+                  <td colSpan={9} className="muted">
                     No agents match these filters.
                   </td>
                 </tr>
@@ -139,6 +168,11 @@ export function Agents() {
                   <td>
                     <Link href={`/agents/${encodeURIComponent(agent.id)}`}>{agent.hostname || agent.id}</Link>
                   </td>
+                  <td>
+                    <code className="agent-id" title={agent.id} data-testid="agent-id">
+                      {agent.id}
+                    </code>
+                  </td>
                   <td data-testid="agent-status">
                     <StatusBadge status={agent.status} />
                   </td>
@@ -147,9 +181,15 @@ export function Agents() {
                   <td>{agent.version}</td>
                   <td>
                     {Object.entries(agent.labels ?? {}).map(([k, v]) => (
-                      <span className="label" key={k}>
+                      <button
+                        type="button"
+                        className="label"
+                        key={k}
+                        title={`Show agents labelled ${k}=${v}`}
+                        onClick={() => setSearch({ ...filters, label: `${k}=${v}`, offset: undefined })}
+                      >
                         {k}={v}
-                      </span>
+                      </button>
                     ))}
                   </td>
                   <td>
@@ -259,7 +299,7 @@ function FilterBar({ filters }: { filters: Filters }) {
         />
       </label>
       <label>
-        Hostname
+        Hostname or id
         <input
           type="search"
           placeholder="contains…"
@@ -267,8 +307,8 @@ function FilterBar({ filters }: { filters: Filters }) {
           onChange={(e) => setText({ ...text, search: e.target.value })}
         />
       </label>
-      {FILTERS.some((f) => filters[f]) && (
-        <button type="button" className="link" onClick={() => setSearch({})}>
+      {FILTERS.some((f) => f !== 'sort' && filters[f]) && (
+        <button type="button" className="link" onClick={() => setSearch({ sort: filters.sort || undefined })}>
           Clear filters
         </button>
       )}

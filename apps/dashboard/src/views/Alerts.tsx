@@ -1,61 +1,17 @@
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { ApiError, itemsOf } from '../api/client';
 import { useApi, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
-import { Ago, ErrorMessage, formatNumber, Loading, Pagination } from '../components/common';
+import { Ago, ErrorMessage, Loading, Pagination } from '../components/common';
 import { Link, setSearch, useLocation } from '../router';
-
-/** The alerting API's JSON (snake_case forms of Alert, AlertRule, AlertChannel in libs/contracts/src/alerts.ts). */
-interface AlertItem {
-  id: string;
-  rule_id: string;
-  rule_name: string;
-  kind: string;
-  state: 'pending' | 'firing' | 'resolved' | 'cancelled';
-  agent_id: string | null;
-  environment: string | null;
-  summary: string;
-  opened_at: string;
-  fired_at: string | null;
-  resolved_at: string | null;
-}
-interface AlertRule {
-  id: string;
-  name: string;
-  kind: string;
-  enabled: boolean;
-  environment: string | null;
-  agent_type: string | null;
-  label: string | null;
-  offline_seconds: number | null;
-  threshold: number | null;
-  window_seconds: number | null;
-  channel_ids: string[];
-}
-interface AlertChannel {
-  id: string;
-  name: string;
-  type: string;
-  url: string;
-  secret_hint: string;
-}
-type Listing<T> = T[] | { items: T[]; total?: number };
+import { AlertChannel, AlertItem, AlertRule, Listing } from './alerts/alert-types';
+import { ChannelsPanel } from './alerts/ChannelsPanel';
+import { RulesPanel } from './alerts/RulesPanel';
 
 const PAGE_SIZE = 50;
 const STATES = ['firing', 'pending', 'resolved', 'cancelled'];
 
-function ruleCondition(rule: AlertRule): string {
-  const scope = [rule.environment, rule.agent_type, rule.label].filter(Boolean).join(', ');
-  const what =
-    rule.kind === 'agent_offline'
-      ? `agent offline for more than ${rule.offline_seconds}s`
-      : rule.kind === 'enrollment_failures'
-        ? `${rule.threshold} enrollment failures within ${rule.window_seconds}s`
-        : rule.kind.replace(/_/g, ' ');
-  return scope ? `${what} (${scope})` : what;
-}
-
-/** Alerts of the organisation, and the rules and channels that produce them (managed over the API). */
+/** Alerts of the organisation, and the rules and channels that produce them. */
 export function Alerts() {
   const api = useApi();
   const { search } = useLocation();
@@ -91,7 +47,6 @@ export function Alerts() {
   const items = itemsOf(alerts.data);
   const total =
     alerts.data && !Array.isArray(alerts.data) ? (alerts.data.total ?? items.length) : items.length;
-  const channelNames = new Map(itemsOf(channels.data).map((c) => [c.id, c.name]));
 
   return (
     <section aria-labelledby="alerts-title">
@@ -121,12 +76,15 @@ export function Alerts() {
                 <th scope="col">Agent</th>
                 <th scope="col">Opened</th>
                 <th scope="col">Resolved</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {items.length === 0 && (
                 <tr>
-                  <td colSpan={6} className="muted">
+                  <td colSpan={7} className="muted">
                     No alerts.
                   </td>
                 </tr>
@@ -140,7 +98,9 @@ export function Alerts() {
                   <td>{alert.summary}</td>
                   <td>
                     {alert.agent_id ? (
-                      <Link href={`/agents/${encodeURIComponent(alert.agent_id)}`}>{alert.agent_id}</Link>
+                      <Link href={`/agents/${encodeURIComponent(alert.agent_id)}`} title={alert.agent_id}>
+                        {alert.agent_hostname || alert.agent_id}
+                      </Link>
                     ) : (
                       '—'
                     )}
@@ -150,6 +110,9 @@ export function Alerts() {
                   </td>
                   <td>
                     <Ago iso={alert.resolved_at} />
+                  </td>
+                  <td>
+                    <AlertActions alert={alert} onChanged={alerts.reload} />
                   </td>
                 </tr>
               ))}
@@ -165,40 +128,61 @@ export function Alerts() {
         </>
       )}
       <div className="grid-2">
-        <section className="panel" aria-labelledby="rules-title">
-          <h2 id="rules-title">Rules ({formatNumber(itemsOf(rules.data).length)})</h2>
-          <ErrorMessage error={rules.error} />
-          <ul className="plain">
-            {itemsOf(rules.data).map((rule) => (
-              <li key={rule.id}>
-                <strong>{rule.name}</strong> {!rule.enabled && <span className="muted">(disabled)</span>}
-                <br />
-                <span className="muted">
-                  {ruleCondition(rule)} →{' '}
-                  {rule.channel_ids.map((id) => channelNames.get(id) ?? id).join(', ')}
-                </span>
-              </li>
-            ))}
-          </ul>
-          <p className="muted">
-            Rules and channels are managed with <code>/api/v1/alerts/rules</code> and{' '}
-            <code>/api/v1/alerts/channels</code> (see <a href="/docs">API docs</a>).
-          </p>
-        </section>
-        <section className="panel" aria-labelledby="channels-title">
-          <h2 id="channels-title">Channels</h2>
-          <ErrorMessage error={channels.error} />
-          <ul className="plain">
-            {itemsOf(channels.data).map((channel) => (
-              <li key={channel.id}>
-                <strong>{channel.name}</strong> <span className="muted">({channel.type})</span>
-                <br />
-                <code>{channel.url}</code>
-              </li>
-            ))}
-          </ul>
-        </section>
+        <RulesPanel
+          rules={itemsOf(rules.data)}
+          channels={itemsOf(channels.data)}
+          error={rules.error}
+          onChanged={rules.reload}
+        />
+        <ChannelsPanel
+          channels={itemsOf(channels.data)}
+          error={channels.error}
+          onChanged={() => {
+            channels.reload();
+            rules.reload();
+          }}
+        />
       </div>
     </section>
+  );
+}
+
+/** Acknowledge (it keeps firing, marked) or resolve by hand; the server's refusal is shown as it said it. */
+function AlertActions({ alert, onChanged }: { alert: AlertItem; onChanged(): void }) {
+  const api = useApi();
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const open = alert.state === 'firing' || alert.state === 'pending';
+  const act = async (action: 'acknowledge' | 'resolve') => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(`/api/v1/alerts/${encodeURIComponent(alert.id)}/${action}`);
+      onChanged();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {alert.acknowledged_at && (
+        <span className="muted" data-testid="acknowledged">
+          acknowledged <Ago iso={alert.acknowledged_at} />
+        </span>
+      )}
+      {open && !alert.acknowledged_at && (
+        <button type="button" className="small" disabled={busy} onClick={() => act('acknowledge')}>
+          Acknowledge
+        </button>
+      )}
+      {open && (
+        <button type="button" className="small" disabled={busy} onClick={() => act('resolve')}>
+          Resolve
+        </button>
+      )}
+      <ErrorMessage error={error} />
+    </>
   );
 }

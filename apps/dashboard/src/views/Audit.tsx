@@ -2,6 +2,7 @@ import { useApi, useLoader } from '../api/context';
 import type { AuditEntry, Page } from '../api/types';
 import { ErrorMessage, formatTime, Loading, Pagination } from '../components/common';
 import { setSearch, useLocation } from '../router';
+import { ACTION_FILTERS, AuditActor, AuditDetails, AuditTarget } from './audit-entry';
 
 const PAGE_SIZE = 50;
 
@@ -33,14 +34,17 @@ export function Audit() {
       >
         <label>
           Action
-          <input
-            defaultValue={action}
-            placeholder="agent.revoked"
-            onBlur={(e) => setSearch({ action: e.target.value, agent_id: agentId })}
-            onKeyDown={(e) =>
-              e.key === 'Enter' && setSearch({ action: e.currentTarget.value, agent_id: agentId })
-            }
-          />
+          <select value={action} onChange={(e) => setSearch({ action: e.target.value, agent_id: agentId })}>
+            <option value="">All actions</option>
+            {action && !ACTION_FILTERS.some((f) => f.value === action) && (
+              <option value={action}>{action}</option>
+            )}
+            {ACTION_FILTERS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Agent id
@@ -75,17 +79,19 @@ export function Audit() {
                 </tr>
               )}
               {page.data.items.map((entry) => (
-                <tr key={entry.id}>
+                <tr key={entry.id} data-action={entry.action}>
                   <td>{formatTime(entry.at)}</td>
-                  <td>{entry.actor}</td>
+                  <td>
+                    <AuditActor entry={entry} />
+                  </td>
                   <td>
                     <code>{entry.action}</code>
                   </td>
                   <td>
-                    {entry.target_type} <code>{entry.target_id}</code>
+                    <AuditTarget entry={entry} />
                   </td>
                   <td>
-                    <code className="details">{JSON.stringify(entry.details)}</code>
+                    <AuditDetails details={entry.details} />
                   </td>
                 </tr>
               ))}

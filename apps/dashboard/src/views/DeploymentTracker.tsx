@@ -107,7 +107,9 @@ export function DeploymentTracker({
 
   return (
     <section className="panel" aria-labelledby="tracker-title">
-      <h2 id="tracker-title">Waiting for your agent</h2>
+      <h2 id="tracker-title">
+        {connected && dataReceived ? 'Your agent is connected' : 'Waiting for your agent'}
+      </h2>
       <ol className="checklist" aria-live="polite">
         <li className={connected ? 'done' : 'pending'} data-testid="step-connected">
           {connected ? (

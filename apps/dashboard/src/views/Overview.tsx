@@ -98,7 +98,9 @@ export function Overview() {
                 <ul className="plain">
                   {data.recently_offline.agents.slice(0, 20).map((a) => (
                     <li key={a.agent_id}>
-                      <Link href={`/agents/${encodeURIComponent(a.agent_id)}`}>{a.agent_id}</Link>{' '}
+                      <Link href={`/agents/${encodeURIComponent(a.agent_id)}`} title={a.agent_id}>
+                        {a.hostname || a.agent_id}
+                      </Link>{' '}
                       <span className="muted">
                         {a.environment} · <Ago iso={a.at} />
                       </span>

@@ -16,6 +16,17 @@ function tokenState(token: TokenMetadata): string {
   return 'active';
 }
 
+const DEFAULT_GRACE = 'default';
+/** The rotate call's grace_period_seconds (0 to 30 days); the default is the platform's setting. */
+const GRACE_CHOICES: [string, string][] = [
+  [DEFAULT_GRACE, 'for the platform’s default grace period'],
+  ['0', 'not at all: stop it now'],
+  ['3600', 'for 1 hour'],
+  ['86400', 'for 1 day'],
+  ['604800', 'for 7 days'],
+  ['2592000', 'for 30 days'],
+];
+
 /** Enrollment tokens of one environment: issue, rotate, revoke. A secret is shown once, right after it is made. */
 export function Tokens() {
   const api = useApi();
@@ -39,6 +50,8 @@ export function Tokens() {
   const [secret, setSecret] = useState<IssuedToken | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [revoking, setRevoking] = useState<TokenMetadata | null>(null);
+  const [rotating, setRotating] = useState<TokenMetadata | null>(null);
+  const [grace, setGrace] = useState(DEFAULT_GRACE);
 
   /** Runs an action; when it yields a freshly issued token, its secret is shown (once). */
   const act = async (action: () => Promise<IssuedToken | null>) => {
@@ -145,20 +158,9 @@ export function Tokens() {
                   <td>
                     <Ago iso={token.last_used_at} />
                   </td>
-                  <td className="actions">
+                  <td className="cell-actions">
                     {!token.revoked_at && !token.replaced_by && (
-                      <button
-                        type="button"
-                        className="small"
-                        onClick={() =>
-                          act(async () => {
-                            const rotated = await api.post<{ token: IssuedToken }>(
-                              `${tokensPath(environment)}/${encodeURIComponent(token.id)}/rotate`,
-                            );
-                            return rotated.token;
-                          })
-                        }
-                      >
+                      <button type="button" className="small" onClick={() => setRotating(token)}>
                         Rotate<span className="visually-hidden"> {token.name ?? token.hint}</span>
                       </button>
                     )}
@@ -174,6 +176,42 @@ export function Tokens() {
           </tbody>
         </table>
       )}
+      <ConfirmDialog
+        open={rotating !== null}
+        title="Rotate this enrollment token?"
+        confirmLabel="Rotate token"
+        onCancel={() => setRotating(null)}
+        onConfirm={async () => {
+          const token = rotating;
+          if (!token) return;
+          const ok = await act(async () => {
+            const rotated = await api.post<{ token: IssuedToken }>(
+              `${tokensPath(environment)}/${encodeURIComponent(token.id)}/rotate`,
+              grace === DEFAULT_GRACE ? {} : { grace_period_seconds: Number(grace) },
+            );
+            return rotated.token;
+          });
+          if (ok) {
+            setRotating(null);
+            setGrace(DEFAULT_GRACE);
+          }
+        }}
+      >
+        <p>
+          A new secret replaces <code>{rotating?.hint}</code>; it is shown once. Install commands that still
+          carry the old one work only during the grace period.
+        </p>
+        <label className="rotate-grace">
+          The old secret keeps working
+          <select value={grace} onChange={(e) => setGrace(e.target.value)}>
+            {GRACE_CHOICES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </ConfirmDialog>
       <ConfirmDialog
         open={revoking !== null}
         title="Revoke this enrollment token?"

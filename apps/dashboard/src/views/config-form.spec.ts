@@ -2,7 +2,14 @@ import type { ConfigField } from '../api/types';
 import { fieldOf, initialValues, toConfig, validateConfig } from './config-form';
 
 const fields: ConfigField[] = [
-  { name: 'namespace', type: 'string', description: '', required: true, pattern: '^[a-z0-9-]+$' },
+  {
+    name: 'namespace',
+    type: 'string',
+    description: '',
+    required: true,
+    pattern: '^[a-z0-9-]+$',
+    pattern_description: 'a DNS-1123 label',
+  },
   {
     name: 'interval_seconds',
     type: 'integer',
@@ -52,7 +59,7 @@ describe('the add-agent form built from a type’s config schema', () => {
       collect_pods: false,
     });
     expect(errors).toEqual({
-      namespace: 'namespace must match ^[a-z0-9-]+$',
+      namespace: 'namespace must be a DNS-1123 label',
       interval_seconds: 'interval_seconds must be at least 1',
       log_level: 'log_level must be one of debug, info',
     });

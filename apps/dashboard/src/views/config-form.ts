@@ -52,7 +52,11 @@ export function validateConfig(fields: ConfigField[], values: FormValues): Recor
       } catch {
         pattern = null; // a pattern the browser cannot compile is left to the server
       }
-      if (pattern && !pattern.test(text)) errors[field.name] = `${field.name} must match ${field.pattern}`;
+      // The server's words, never the raw regex: a person cannot be expected to read one.
+      if (pattern && !pattern.test(text))
+        errors[field.name] = field.pattern_description
+          ? `${field.name} must be ${field.pattern_description}`
+          : `${field.name} is not valid`;
     }
   }
   return errors;

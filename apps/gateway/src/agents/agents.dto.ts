@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { PageQuery } from '../http/page-query.dto';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { AgentStatus, AgentStatuses, ENVIRONMENT_NAME_PATTERN } from '@app/contracts';
+import { AGENT_SORT_VALUES, AgentStatus, AgentStatuses, ENVIRONMENT_NAME_PATTERN } from '@app/contracts';
 
 /** `GET /api/v1/agents` query string. */
 export class ListAgentsQuery extends PageQuery {
@@ -27,9 +27,18 @@ export class ListAgentsQuery extends PageQuery {
   @MaxLength(200)
   label?: string;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the hostname' })
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the hostname or the agent id' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   search?: string;
+
+  @ApiPropertyOptional({
+    enum: AGENT_SORT_VALUES,
+    example: 'hostname',
+    description: 'Sort column; a leading `-` sorts descending (default `-first_seen_at`)',
+  })
+  @IsOptional()
+  @IsIn(AGENT_SORT_VALUES, { message: `sort must be one of: ${AGENT_SORT_VALUES.join(', ')}` })
+  sort?: string;
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Clock, SystemClock } from '@app/clock';
 import { GatewayConfig } from '../config';
+import { AuditLogService } from '../audit/audit-log.service';
 import { AuditController } from '../audit/audit.controller';
 import { ChartRepository } from '../charts/chart-repository';
 import { ChartsController } from '../charts/charts.controller';
@@ -12,7 +13,9 @@ import { IntakeAuthGuard } from '../intake/intake-auth.guard';
 import { IntakeService } from '../intake/intake.service';
 import { PlatformCa } from '../intake/platform-ca.provider';
 import { AgentMetricsController } from '../metrics/agent-metrics.controller';
+import { AgentMetricsService } from '../metrics/agent-metrics.service';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
+import { TokensClient } from '../tokens/tokens.client';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
@@ -39,7 +42,10 @@ export class FleetApiModule {
         { provide: GatewayConfig, useValue: config },
         { provide: Clock, useClass: SystemClock },
         FleetClient,
+        TokensClient,
+        AuditLogService,
         AgentsReader,
+        AgentMetricsService,
         IntakeService,
         IntakeAuthGuard,
         PlatformCa,

@@ -97,7 +97,7 @@ describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
       .set(as(keyA))
       .send({ name: 'offline', kind: 'agent_offline', channel_ids: ['x'] });
     expect(missing.status).toBe(400);
-    expect(fieldsOf(missing.body)).toEqual(['offline_seconds']);
+    expect(missing.body.errors).toEqual([{ field: 'offline_seconds', reason: 'required' }]);
 
     const wrong = await http
       .post('/api/v1/alerts/rules')
@@ -199,6 +199,102 @@ describe.each(testEngines())('HTTP /api/v1/alerts (%s)', (engine) => {
       total: 1,
       items: [{ agent_id: 'agent-h1', rule_name: 'revoked anywhere' }],
     });
+  });
+
+  it('a firing alert is acknowledged, then resolved by hand, and the channel hears of the resolution', async () => {
+    const firing = await http.get('/api/v1/alerts?state=firing').set(as(keyA));
+    const alertId: string = firing.body.items[0].id;
+    expect((await http.post(`/api/v1/alerts/${alertId}/acknowledge`).set(as(keyB))).status).toBe(404);
+
+    const acknowledged = await http.post(`/api/v1/alerts/${alertId}/acknowledge`).set(as(keyA));
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body).toMatchObject({
+      state: 'firing',
+      acknowledged_by: expect.stringMatching(/^api_key:/),
+      acknowledged_at: expect.any(String),
+    });
+
+    const resolved = await http.post(`/api/v1/alerts/${alertId}/resolve`).set(as(keyA));
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ state: 'resolved', resolved_at: expect.any(String) });
+    await waitFor('the resolved notification', () => receiver.requests.length === 2);
+    expect(JSON.parse(receiver.requests[1].rawBody)).toMatchObject({ transition: 'resolved' });
+
+    const again = await http.post(`/api/v1/alerts/${alertId}/resolve`).set(as(keyA));
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('CONFLICT');
+  });
+
+  it('a test send reports how it went, a failing channel with its reason; the log filters by channel', async () => {
+    const channels = await http.get('/api/v1/alerts/channels').set(as(keyA));
+    const working: string = channels.body.items[0].id;
+    const ok = await http.post(`/api/v1/alerts/channels/${working}/test`).set(as(keyA));
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ delivered: true, status_code: 200, error: null });
+
+    const broken = await http
+      .post('/api/v1/alerts/channels')
+      .set(as(keyA))
+      .send({ name: 'typo', type: 'webhook', url: 'https://no-such-host.invalid/hook' });
+    const failed = await http.post(`/api/v1/alerts/channels/${broken.body.id}/test`).set(as(keyA));
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ delivered: false, status_code: null });
+    expect(failed.body.error).toMatch(/ENOTFOUND|EAI_AGAIN|not resolve/i);
+    expect((await http.post(`/api/v1/alerts/channels/${broken.body.id}/test`).set(as(keyB))).status).toBe(
+      404,
+    );
+
+    const ofWorking = await http.get(`/api/v1/alerts/deliveries?channel_id=${working}`).set(as(keyA));
+    expect(ofWorking.body.total).toBeGreaterThan(0);
+    expect(ofWorking.body.items.every((d: { channel_id: string }) => d.channel_id === working)).toBe(true);
+    const ofBroken = await http.get(`/api/v1/alerts/deliveries?channel_id=${broken.body.id}`).set(as(keyA));
+    expect(ofBroken.body.total).toBe(0);
+    await http.delete(`/api/v1/alerts/channels/${broken.body.id}`).set(as(keyA)).expect(204);
+  });
+
+  it('lists a Slack channel with its URL masked, and renames or re-points a channel without showing it', async () => {
+    const slackUrl = 'https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    const slack = await http
+      .post('/api/v1/alerts/channels')
+      .set(as(keyA))
+      .send({ name: 'slack ops', type: 'slack', url: slackUrl });
+    expect(slack.status).toBe(201);
+    expect(slack.body.url).toBe(slackUrl);
+
+    const listed = await http.get('/api/v1/alerts/channels').set(as(keyA));
+    const shown = listed.body.items.find((c: { id: string }) => c.id === slack.body.id);
+    expect(shown.url).toBe('https://hooks.slack.com/…');
+    expect(JSON.stringify(listed.body)).not.toContain('XXXXXXXX');
+    expect(JSON.stringify(listed.body)).not.toContain(slack.body.secret);
+
+    const moved = await http.patch(`/api/v1/alerts/channels/${slack.body.id}`).set(as(keyA)).send({
+      name: 'slack oncall',
+      url: 'https://hooks.slack.com/services/T1111/B1111/YYYYYYYYYYYYYYYYYYYY',
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({
+      name: 'slack oncall',
+      type: 'slack',
+      url: 'https://hooks.slack.com/…',
+    });
+    expect(moved.body).not.toHaveProperty('secret');
+
+    const bad = await http
+      .patch(`/api/v1/alerts/channels/${slack.body.id}`)
+      .set(as(keyA))
+      .send({ url: 'ftp://example.com', type: 'webhook' });
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad.body)).toEqual(['type', 'url']);
+    const internal = await http
+      .patch(`/api/v1/alerts/channels/${slack.body.id}`)
+      .set(as(keyA))
+      .send({ url: 'http://10.0.0.5/hook' });
+    expect(internal.status).toBe(400);
+    expect(fieldsOf(internal.body)).toEqual(['url']);
+    expect(
+      (await http.patch(`/api/v1/alerts/channels/${slack.body.id}`).set(as(keyB)).send({ name: 'x' })).status,
+    ).toBe(404);
+    await http.delete(`/api/v1/alerts/channels/${slack.body.id}`).set(as(keyA)).expect(204);
   });
 
   it("another organisation's key sees none of it and cannot change it", async () => {

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/c
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -12,12 +13,14 @@ import {
 import {
   Alert,
   AlertChannel,
+  AlertChannelChanges,
   AlertChannelInput,
   AlertDelivery,
   AlertRule,
   AlertRuleChanges,
   AlertRuleInput,
   AlertsQuery,
+  ChannelTestResult,
   CreatedAlertChannel,
   DeliveriesQuery,
   NotFoundError,
@@ -25,6 +28,8 @@ import {
   Subjects,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
+import { AgentNames } from '../agents/agent-names';
+import { apiKeyActor } from '../agents/fleet.client';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidBody, ValidQuery } from '../http/validation.pipe';
@@ -41,7 +46,10 @@ function idParam(what: string, id: string): string {
 @ApiKeyAuth()
 @Controller('api/v1/alerts')
 export class AlertsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly names: AgentNames,
+  ) {}
 
   @Get('rules')
   @ApiOperation({ summary: "List the organisation's alert rules" })
@@ -124,6 +132,25 @@ export class AlertsController {
     );
   }
 
+  @Patch('channels/:id')
+  @ApiOperation({ summary: 'Rename or re-point a channel (name, url); its type and secret stay' })
+  @ApiOkResponse({ description: 'The channel, its URL masked' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
+  @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
+  async updateChannel(
+    @CurrentOrg() auth: AuthContext,
+    @Param('id') channelId: string,
+    @ValidBody() changes: AlertChannelChanges,
+  ) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<AlertChannel>(Subjects.alerts.updateChannel, {
+        organizationId: auth.organizationId,
+        channelId: idParam('channel', channelId),
+        changes,
+      }),
+    );
+  }
+
   @Delete('channels/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a channel (its undelivered notifications fail)' })
@@ -136,8 +163,64 @@ export class AlertsController {
     });
   }
 
+  @Post('channels/:id/test')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send one signed test notification to a channel now; the answer is how it went (not retried)',
+  })
+  @ApiOkResponse({ description: '{ delivered, status_code, error, duration_ms }' })
+  @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
+  async testChannel(@CurrentOrg() auth: AuthContext, @Param('id') channelId: string) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<ChannelTestResult>(Subjects.alerts.testChannel, {
+        organizationId: auth.organizationId,
+        channelId: idParam('channel', channelId),
+      }),
+    );
+  }
+
+  @Post(':id/acknowledge')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Acknowledge an open alert: it keeps firing, marked with your API key and the time',
+  })
+  @ApiOkResponse({ description: 'The alert' })
+  @ApiNotFoundResponse({ description: 'No such alert in this organisation' })
+  @ApiConflictResponse({ description: 'The alert is resolved or cancelled' })
+  async acknowledge(@CurrentOrg() auth: AuthContext, @Param('id') alertId: string) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<Alert>(Subjects.alerts.acknowledge, {
+        organizationId: auth.organizationId,
+        alertId: idParam('alert', alertId),
+        actor: apiKeyActor(auth.apiKeyId),
+      }),
+    );
+  }
+
+  @Post(':id/resolve')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Resolve an alert by hand: a firing one is resolved (channels are told), a pending one cancelled',
+  })
+  @ApiOkResponse({ description: 'The alert' })
+  @ApiNotFoundResponse({ description: 'No such alert in this organisation' })
+  @ApiConflictResponse({ description: 'The alert is already resolved or cancelled' })
+  async resolve(@CurrentOrg() auth: AuthContext, @Param('id') alertId: string) {
+    return toSnakeCaseKeys(
+      await this.rpc.request<Alert>(Subjects.alerts.resolve, {
+        organizationId: auth.organizationId,
+        alertId: idParam('alert', alertId),
+        actor: apiKeyActor(auth.apiKeyId),
+      }),
+    );
+  }
+
   @Get('deliveries')
-  @ApiOperation({ summary: 'The delivery log: each notification, its status and every attempt' })
+  @ApiOperation({
+    summary:
+      'The delivery log: each notification, its status and every attempt (filter: alert_id, channel_id, status)',
+  })
   async listDeliveries(@CurrentOrg() auth: AuthContext, @ValidQuery() query: DeliveriesQuery) {
     return toSnakeCaseKeys(
       await this.rpc.request<Page<AlertDelivery>>(Subjects.alerts.listDeliveries, {
@@ -150,11 +233,18 @@ export class AlertsController {
   @Get()
   @ApiOperation({ summary: 'Alerts, newest first (state: pending, firing, resolved, cancelled)' })
   async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: AlertsQuery) {
-    return toSnakeCaseKeys(
-      await this.rpc.request<Page<Alert>>(Subjects.alerts.list, {
-        organizationId: auth.organizationId,
-        query,
-      }),
+    const page = await this.rpc.request<Page<Alert>>(Subjects.alerts.list, {
+      organizationId: auth.organizationId,
+      query,
+    });
+    const hostnames = await this.names.hostnames(
+      auth.organizationId,
+      page.items.map((a) => a.agentId),
     );
+    const items = page.items.map((a) => ({
+      ...a,
+      agentHostname: a.agentId ? (hostnames.get(a.agentId) ?? null) : null,
+    }));
+    return toSnakeCaseKeys({ ...page, items });
   }
 }

@@ -1,4 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { AgentNames } from '../agents/agent-names';
 import { DashboardFiles, defaultDashboardDirectory } from './dashboard-files';
 import { DashboardMiddleware } from './dashboard.middleware';
 import { FleetSummaryController } from './fleet-summary.controller';
@@ -25,6 +26,7 @@ export class DashboardModule implements NestModule {
         DashboardMiddleware,
         FleetSummaryService,
         RecentOfflineReader,
+        AgentNames,
       ],
     };
   }

@@ -14,6 +14,7 @@ import {
   Subjects,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
+import { AgentNames } from '../agents/agent-names';
 import { RecentOffline, RecentOfflineReader } from './recent-offline.reader';
 
 /** Environments counted one by one; past this the overview says the list is cut. */
@@ -44,6 +45,7 @@ export class FleetSummaryService {
   constructor(
     private readonly rpc: RpcClient,
     private readonly recentOffline: RecentOfflineReader,
+    private readonly names: AgentNames,
   ) {}
 
   async summarize(organizationId: string, now = Date.now()): Promise<FleetSummary> {
@@ -65,6 +67,16 @@ export class FleetSummaryService {
         this.ingestionStats(),
       ]);
 
+    if (recentlyOffline) {
+      const hostnames = await this.names.hostnames(
+        organizationId,
+        recentlyOffline.agents.map((a) => a.agentId),
+      );
+      recentlyOffline.agents = recentlyOffline.agents.map((a) => ({
+        ...a,
+        hostname: hostnames.get(a.agentId) ?? null,
+      }));
+    }
     return {
       total,
       byStatus: Object.fromEntries(AgentStatuses.map((status, i) => [status, statusCounts[i]])) as Record<

@@ -5,6 +5,8 @@ import { NATS_CONNECTION } from '@app/messaging';
 
 export interface RecentOffline {
   agentId: string;
+  /** Filled in by the summary from the registry; null when the agent is gone. */
+  hostname?: string | null;
   environment: string | null;
   at: string;
   silentForMs: number | null;

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { NatsConnection } from 'nats';
 import { NATS_CONNECTION } from '@app/messaging';
@@ -15,6 +15,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Is the gateway connected to NATS? 200 when it is, 503 when not' })
   @HealthCheck()
   check() {
     return this.health.check([

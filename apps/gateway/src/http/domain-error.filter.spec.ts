@@ -23,6 +23,20 @@ describe(toHttpError.name, () => {
     });
   });
 
+  it('names a service’s camelCase field as the API spells it, in the field, the reason and the message', () => {
+    const overTheWire = DomainError.fromPayload(
+      new ValidationFailedError([
+        { field: 'stepSeconds', reason: 'stepSeconds must not be less than 1' },
+      ]).toPayload(),
+    );
+    expect(toHttpError(overTheWire)).toEqual({
+      statusCode: 400,
+      code: ErrorCodes.VALIDATION_FAILED,
+      message: 'step_seconds: step_seconds must not be less than 1',
+      errors: [{ field: 'step_seconds', reason: 'step_seconds must not be less than 1' }],
+    });
+  });
+
   it('maps an RPC failure to the gateway status a client can act on', () => {
     expect(
       toHttpError(new DomainError(ErrorCodes.UNAVAILABLE, 'tokens.verify: no service is listening')),

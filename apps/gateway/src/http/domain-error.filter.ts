@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { DomainError, ErrorCode, ErrorCodes, FieldError, HTTP_STATUS_BY_CODE } from '@app/contracts';
+import { snakeCase } from '../live/snake-case';
+import { RequestFieldsError } from './validation.pipe';
 
 /** Every HTTP error body: the same shape whatever failed. */
 export interface HttpErrorBody {
@@ -23,14 +25,34 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.GATEWAY_TIMEOUT]: ErrorCodes.TIMEOUT,
 };
 
+/**
+ * A field as the HTTP API spells it: services validate their camelCase RPC payloads (`expiresAt`,
+ * `stepSeconds`), and a client must never see those names. `rule.offlineSeconds` → `rule.offline_seconds`;
+ * the reason's mention of the name is renamed with it.
+ */
+export function toApiFieldError(error: FieldError): FieldError {
+  const field = error.field.replace(/[A-Za-z0-9]+/g, (segment) => snakeCase(segment));
+  if (field === error.field) return error;
+  let reason = error.reason;
+  error.field.split(/[.[\]]/).forEach((segment) => {
+    if (segment && /[A-Z]/.test(segment)) reason = reason.split(segment).join(snakeCase(segment));
+  });
+  return { field, reason };
+}
+
 /** Maps any thrown value to a status and an `HttpErrorBody`. Pure, so it is testable on its own. */
 export function toHttpError(exception: unknown): HttpErrorBody {
   if (exception instanceof DomainError) {
+    const errors =
+      exception instanceof RequestFieldsError ? exception.errors : exception.errors?.map(toApiFieldError);
     return {
       statusCode: HTTP_STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR,
       code: exception.code,
-      message: exception.message,
-      ...(exception.errors?.length ? { errors: exception.errors } : {}),
+      message:
+        errors?.length && exception.code === ErrorCodes.VALIDATION_FAILED
+          ? errors.map((e) => `${e.field}: ${e.reason}`).join('; ')
+          : exception.message,
+      ...(errors?.length ? { errors } : {}),
     };
   }
   if (exception instanceof HttpException) {

@@ -1,5 +1,15 @@
 import { ArgumentMetadata, Body, Injectable, PipeTransform, Query } from '@nestjs/common';
-import { ValidationFailedError, validateDto } from '@app/contracts';
+import { FieldError, ValidationFailedError, validateDto } from '@app/contracts';
+
+/**
+ * A field error about the request exactly as the client sent it: its field names are the client's own
+ * (an unknown `maxUses` stays `maxUses`), unlike a service's refusal, whose camelCase names are renamed.
+ */
+export class RequestFieldsError extends ValidationFailedError {
+  constructor(errors: FieldError[]) {
+    super(errors);
+  }
+}
 
 /**
  * Turns an HTTP body or query into its DTO class (class-validator), or fails with
@@ -14,9 +24,14 @@ export class HttpValidationPipe implements PipeTransform {
     // An empty or missing body/query is an empty object: the DTO then names the required fields.
     const input = value === undefined || value === null || value === '' ? {} : value;
     if (typeof input !== 'object' || Array.isArray(input)) {
-      throw new ValidationFailedError([{ field: `(${metadata.type})`, reason: 'must be a JSON object' }]);
+      throw new RequestFieldsError([{ field: `(${metadata.type})`, reason: 'must be a JSON object' }]);
     }
-    return validateDto(type as new () => object, input);
+    try {
+      return validateDto(type as new () => object, input);
+    } catch (error) {
+      if (error instanceof ValidationFailedError) throw new RequestFieldsError(error.errors ?? []);
+      throw error;
+    }
   }
 }
 

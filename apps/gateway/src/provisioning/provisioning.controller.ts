@@ -33,7 +33,7 @@ export class ProvisioningController {
   })
   @ApiCreatedResponse({
     description:
-      '{ command, commands: [{platform, shell, command}], instructions, enrollment_token (shown once), token_id, environment, expires_at, agent_type, config }',
+      '{ command, commands: [{platform, shell, command}], instructions, warnings, enrollment_token (shown once), token_id, environment, expires_at, agent_type, config }',
   })
   @ApiBadRequestResponse({ description: 'Unknown agent_type, bad config.<key>, or bad environment_name' })
   async provision(@CurrentOrg() auth: AuthContext, @ValidBody() body: ProvisionBody) {

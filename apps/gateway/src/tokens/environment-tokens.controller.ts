@@ -23,34 +23,33 @@ import {
   toRotatedTokenResponse,
   toTokenResponse,
 } from './tokens.dto';
-import { TokensClient } from './tokens.client';
+import { EnvironmentTokensService } from './environment-tokens.service';
 
 /** An environment's enrollment tokens, scoped to the caller's organisation. */
 @ApiTags('tokens')
 @ApiKeyAuth()
 @Controller('api/v1/environments/:env/tokens')
 export class EnvironmentTokensController {
-  constructor(private readonly tokens: TokensClient) {}
+  constructor(private readonly tokens: EnvironmentTokensService) {}
 
   @Get()
   @ApiOperation({ summary: "List an environment's enrollment tokens (metadata only)" })
   @ApiOkResponse({ type: TokenListResponse })
+  @ApiNotFoundResponse({ description: 'The organisation has no such environment' })
   async list(
     @CurrentOrg() auth: AuthContext,
     @EnvironmentParam() env: string,
     @ValidQuery() query: ListTokensQuery,
   ): Promise<TokenListResponse> {
-    const tokens = await this.tokens.list({
-      organizationId: auth.organizationId,
-      kind: 'enrollment',
-      environment: env,
-      includeRevoked: query.include_revoked ?? false,
-    });
+    const tokens = await this.tokens.list(auth, env, query.include_revoked ?? false);
     return { tokens: tokens.map(toTokenResponse) };
   }
 
   @Post()
-  @ApiOperation({ summary: 'Issue an enrollment token; the secret is in this response only' })
+  @ApiOperation({
+    summary: 'Issue an enrollment token; the secret is in this response only',
+    description: 'Creates the environment when the organisation has none by that name (listed and audited).',
+  })
   @ApiCreatedResponse({ type: IssuedTokenResponse })
   @ApiBadRequestResponse({ description: 'Invalid body; `errors` names each field' })
   async issue(
@@ -58,14 +57,10 @@ export class EnvironmentTokensController {
     @EnvironmentParam() env: string,
     @ValidBody() body: IssueEnrollmentTokenBody,
   ): Promise<IssuedTokenResponse> {
-    const issued = await this.tokens.issue({
-      kind: 'enrollment',
-      organizationId: auth.organizationId,
-      environment: env,
+    const issued = await this.tokens.issue(auth, env, {
       name: body.name,
       expiresAt: body.expires_at,
       maxUses: body.max_uses,
-      actor: auth.apiKeyId,
     });
     return toIssuedTokenResponse(issued);
   }
@@ -81,13 +76,7 @@ export class EnvironmentTokensController {
     @EnvironmentParam() env: string,
     @Param('id') id: string,
   ): Promise<TokenResponse> {
-    const revoked = await this.tokens.revoke({
-      organizationId: auth.organizationId,
-      tokenId: id,
-      kind: 'enrollment',
-      environment: env,
-      actor: auth.apiKeyId,
-    });
+    const revoked = await this.tokens.revoke(auth, env, id);
     return toTokenResponse(revoked);
   }
 
@@ -101,14 +90,7 @@ export class EnvironmentTokensController {
     @Param('id') id: string,
     @ValidBody() body: RotateTokenBody,
   ): Promise<RotatedTokenResponse> {
-    const rotated = await this.tokens.rotate({
-      organizationId: auth.organizationId,
-      tokenId: id,
-      kind: 'enrollment',
-      environment: env,
-      gracePeriodSeconds: body.grace_period_seconds,
-      actor: auth.apiKeyId,
-    });
+    const rotated = await this.tokens.rotate(auth, env, id, body.grace_period_seconds);
     return toRotatedTokenResponse(rotated);
   }
 }

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, Transaction } from 'kysely';
+import { Kysely, sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { AuditRow, ProvisioningDB } from '../database';
 
 export interface AuditFilter {
   action?: string;
+  actionPrefix?: string;
   targetId?: string;
   limit: number;
   offset: number;
@@ -27,6 +28,13 @@ export class AuditRepository {
   async list(organizationId: string, filter: AuditFilter): Promise<{ rows: AuditRow[]; total: number }> {
     let query = this.database.db.selectFrom('audit_log').where('organization_id', '=', organizationId);
     if (filter.action) query = query.where('action', '=', filter.action);
+    // substr rather than LIKE: `_` in an action name would be a LIKE wildcard; both engines have substr.
+    if (filter.actionPrefix)
+      query = query.where(
+        sql<string>`substr(action, 1, ${filter.actionPrefix.length})`,
+        '=',
+        filter.actionPrefix,
+      );
     if (filter.targetId) query = query.where('target_id', '=', filter.targetId);
     const [rows, count] = await Promise.all([
       query

@@ -83,12 +83,13 @@ export class AuditService {
 
   async list(
     organizationId: string,
-    filter: { action?: string; agentId?: string; limit?: number; offset?: number },
+    filter: { action?: string; actionPrefix?: string; agentId?: string; limit?: number; offset?: number },
   ): Promise<Page<AuditEntry>> {
     const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
     const offset = filter.offset ?? 0;
     const { rows, total } = await this.repository.list(organizationId, {
       action: filter.action,
+      actionPrefix: filter.actionPrefix,
       targetId: filter.agentId,
       limit,
       offset,

@@ -25,6 +25,7 @@ import { Clock } from '@app/clock';
 import { ProvisioningConfig } from '../config';
 import { AgentRow } from '../database';
 import { AuditActions, AuditService } from '../audit/audit.service';
+import { EnvironmentsService } from '../environments/environments.service';
 import { ProvisioningMetrics } from '../health/provisioning-metrics';
 import { AgentsRepository } from '../registry/agents.repository';
 import { TokenServiceClient } from '../tokens/token-service.client';
@@ -55,6 +56,7 @@ export class EnrollmentService {
     private readonly agents: AgentsRepository,
     private readonly tokens: TokenServiceClient,
     private readonly audit: AuditService,
+    private readonly environments: EnvironmentsService,
     private readonly config: ProvisioningConfig,
     private readonly clock: Clock,
     private readonly metrics: ProvisioningMetrics,
@@ -125,8 +127,10 @@ export class EnrollmentService {
     if (!verified.environment) {
       throw new DomainError(ErrorCodes.INTERNAL, 'enrollment token has no environment');
     }
-    const { agent, reenrolled, replacedKey } = await this.register(verified, request);
     const actor = `enrollment:${verified.tokenId}`;
+    // A token from before every issue path created its environment: the agent's environment is listed anyway.
+    await this.environments.ensure(verified.organizationId, verified.environment, actor);
+    const { agent, reenrolled, replacedKey } = await this.register(verified, request);
     const identity = await this.tokens.issueAgentIdentity({
       organizationId: agent.organization_id,
       environment: agent.environment,

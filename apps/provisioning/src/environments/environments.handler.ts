@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { Environment, OrganizationScopedRequest, Subjects } from '@app/contracts';
+import { EnsureEnvironmentRequest, Environment, OrganizationScopedRequest, Subjects } from '@app/contracts';
 import { EnvironmentsService } from './environments.service';
 
 @Controller()
@@ -10,5 +10,10 @@ export class EnvironmentsHandler {
   @MessagePattern(Subjects.provisioning.environments)
   list(@Payload() request: OrganizationScopedRequest): Promise<Environment[]> {
     return this.environments.list(request.organizationId);
+  }
+
+  @MessagePattern(Subjects.provisioning.ensureEnvironment)
+  ensure(@Payload() request: EnsureEnvironmentRequest): Promise<Environment> {
+    return this.environments.ensure(request.organizationId, request.name, request.actor ?? 'system');
   }
 }

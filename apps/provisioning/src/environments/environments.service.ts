@@ -6,7 +6,11 @@ import { EnvironmentRow } from '../database';
 import { AuditService } from '../audit/audit.service';
 import { EnvironmentsRepository } from './environments.repository';
 
-/** Environments of an organisation: created the first time something is provisioned into them. */
+/**
+ * Environments of an organisation. One rule: issuing an enrollment token for an environment creates it,
+ * visibly (listed, audited, `environment.created`), whichever route issues the token; an environment is
+ * never referred to by tokens or agents without existing here.
+ */
 @Injectable()
 export class EnvironmentsService {
   constructor(

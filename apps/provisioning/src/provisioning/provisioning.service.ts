@@ -81,6 +81,7 @@ export class ProvisioningService {
       command: deployment.commands[0].command,
       commands: deployment.commands,
       instructions: deployment.instructions,
+      warnings: deployment.warnings ?? [],
       enrollmentToken: token.secret,
       tokenId: token.id,
       expiresAt: token.expiresAt,

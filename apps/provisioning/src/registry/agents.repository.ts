@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
-import { AgentStatus } from '@app/contracts';
+import { AgentSortKey, AgentStatus } from '@app/contracts';
 import { Database, DATABASE } from '@app/persistence';
 import { AgentRow, ProvisioningDB } from '../database';
 
@@ -9,8 +9,9 @@ export interface AgentFilter {
   status?: AgentStatus;
   type?: string;
   label?: { key: string; value: string };
-  /** Case-insensitive substring of the hostname. */
+  /** Case-insensitive substring of the hostname or the id. */
   search?: string;
+  sort?: { key: AgentSortKey; descending: boolean };
   limit: number;
   offset: number;
 }
@@ -151,7 +152,9 @@ export class AgentsRepository {
     if (filter.type) query = query.where('type', '=', filter.type);
     if (filter.search) {
       const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
-      query = query.where(sql<boolean>`lower(hostname) like ${pattern} escape '\\'`);
+      query = query.where(
+        sql<boolean>`(lower(hostname) like ${pattern} escape '\\' or lower(id) like ${pattern} escape '\\')`,
+      );
     }
     if (filter.label) {
       const { key, value } = filter.label;
@@ -167,7 +170,7 @@ export class AgentsRepository {
     const [rows, count] = await Promise.all([
       query
         .selectAll()
-        .orderBy('first_seen_at', 'desc')
+        .orderBy(filter.sort?.key ?? 'first_seen_at', (filter.sort?.descending ?? true) ? 'desc' : 'asc')
         .orderBy('id')
         .limit(filter.limit)
         .offset(filter.offset)

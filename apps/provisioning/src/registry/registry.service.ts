@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JSONCodec, NatsConnection } from 'nats';
 import {
+  AgentSortKey,
   AgentControlMessage,
   AgentRecord,
   AgentStatus,
@@ -42,6 +43,9 @@ export class RegistryService {
       status: request.status,
       type: request.type,
       search: request.search,
+      sort: request.sort
+        ? { key: request.sort.replace(/^-/, '') as AgentSortKey, descending: request.sort.startsWith('-') }
+        : undefined,
       label: request.label === undefined ? undefined : parseLabelFilter(request.label),
       limit,
       offset,

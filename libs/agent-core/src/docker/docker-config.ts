@@ -6,12 +6,14 @@ import { CommonAgentConfig, commonConfigSchema } from '../common-config';
 export const DOCKER_HOST_PATTERN =
   /^(unix:\/\/\/[^\s]+|tcp:\/\/[^\s/]+|https?:\/\/[^\s/]+|npipe:\/\/[^\s]+)$/;
 
+const DOCKER_HOST_RULE = 'unix:///path, tcp://host:port, http(s)://host:port or npipe://…';
+
 export class DockerAgentConfig extends CommonAgentConfig {
   /** Where the Docker Engine API listens; unset means DOCKER_HOST or /var/run/docker.sock. */
   @IsOptional()
   @MaxLength(500)
   @Matches(DOCKER_HOST_PATTERN, {
-    message: 'docker_host must be unix:///path, tcp://host:port, http(s)://host:port or npipe://…',
+    message: `docker_host must be ${DOCKER_HOST_RULE}`,
   })
   docker_host?: string = undefined;
 }
@@ -25,5 +27,6 @@ export const dockerConfigSchema: ConfigFieldSchema[] = [
       'Docker Engine API address (unix:///var/run/docker.sock, tcp://host:2375). Default: DOCKER_HOST, else /var/run/docker.sock.',
     required: false,
     pattern: DOCKER_HOST_PATTERN.source,
+    patternDescription: DOCKER_HOST_RULE,
   },
 ];

@@ -1,4 +1,5 @@
 import { Deployment, DeploymentInput } from '../agent-type';
+import { loopbackUrls, SET_PUBLIC_URLS } from '../deployment/reachability';
 import { quotePosix } from '../deployment/shell-quoting';
 import { DockerAgentConfig } from './docker-config';
 
@@ -8,6 +9,9 @@ const env = (name: string, value: string) => ['-e', quotePosix(`${name}=${value}
 export function buildDockerRunCommand(input: DeploymentInput<DockerAgentConfig>): string {
   const words = [
     'docker run -d --name rca-agent --restart unless-stopped',
+    // A container's own 127.0.0.1 is not the host's: with loopback platform URLs it must share the host's
+    // network. (host.docker.internal would need URLs the platform's TLS certificate does not name.)
+    ...(loopbackUrls(input.natsUrl, input.platformUrl).length ? ['--network host'] : []),
     // The socket is root:docker 0660 on most hosts (root:root on Docker Desktop) and its group id varies, so
     // the image's non-root user could not open it; access to it is root-equivalent anyway.
     '--user 0:0',
@@ -26,7 +30,13 @@ export function buildDockerRunCommand(input: DeploymentInput<DockerAgentConfig>)
 }
 
 export function buildDockerDeployment(input: DeploymentInput<DockerAgentConfig>): Deployment {
+  const loopback = loopbackUrls(input.natsUrl, input.platformUrl);
   return {
+    warnings: loopback.length
+      ? [
+          `The platform advertises loopback URLs (${loopback.join(', ')}): the command runs the agent on the host's network (--network host), so it works only on the platform's own Linux host (not Docker Desktop, not another machine). For other hosts, ${SET_PUBLIC_URLS}.`,
+        ]
+      : [],
     commands: [{ platform: 'any', shell: 'sh', command: buildDockerRunCommand(input) }],
     instructions: [
       'Open a shell on the Docker host as a user allowed to run docker (root or the docker group).',

@@ -5,6 +5,7 @@ export const dockerMetrics: DeclaredMetric[] = [
   {
     name: 'docker.daemon.info',
     unit: '1',
+    info: true,
     description: 'Always 1; tags carry server_version, os, kernel, storage_driver, cgroup_version.',
   },
   { name: 'docker.daemon.cpus', unit: '1', description: 'CPUs the daemon sees.' },

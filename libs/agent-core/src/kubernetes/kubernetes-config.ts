@@ -5,6 +5,7 @@ import { CommonAgentConfig, commonConfigSchema } from '../common-config';
 
 /** RFC 1123 label, what Kubernetes requires of namespace names. */
 export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_RULE = 'a DNS-1123 label (lowercase letters, digits, dashes)';
 export const KUBERNETES_SCOPES = ['namespace', 'cluster'] as const;
 export type KubernetesScope = (typeof KUBERNETES_SCOPES)[number];
 
@@ -12,14 +13,14 @@ export class KubernetesAgentConfig extends CommonAgentConfig {
   /** Namespace the agent is installed in; with scope=namespace also the only one it watches. */
   @MaxLength(63)
   @Matches(DNS_1123_LABEL, {
-    message: 'namespace must be a DNS-1123 label (lowercase letters, digits, dashes)',
+    message: `namespace must be ${DNS_1123_RULE}`,
   })
   namespace: string = 'rca-agent';
 
   /** Helm release name; Helm limits it to 53 characters. */
   @MaxLength(53)
   @Matches(DNS_1123_LABEL, {
-    message: 'release_name must be a DNS-1123 label (lowercase letters, digits, dashes)',
+    message: `release_name must be ${DNS_1123_RULE}`,
   })
   release_name: string = 'rca-agent';
 
@@ -44,6 +45,7 @@ export const kubernetesConfigSchema: ConfigFieldSchema[] = [
     required: false,
     default: 'rca-agent',
     pattern: DNS_1123_LABEL.source,
+    patternDescription: DNS_1123_RULE,
   },
   {
     name: 'release_name',
@@ -52,6 +54,7 @@ export const kubernetesConfigSchema: ConfigFieldSchema[] = [
     required: false,
     default: 'rca-agent',
     pattern: DNS_1123_LABEL.source,
+    patternDescription: DNS_1123_RULE,
   },
   {
     name: 'replicas',

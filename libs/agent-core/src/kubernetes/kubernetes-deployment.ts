@@ -1,4 +1,5 @@
 import { Deployment, DeploymentInput } from '../agent-type';
+import { loopbackUrls, SET_PUBLIC_URLS } from '../deployment/reachability';
 import { helmSetString, quotePosix } from '../deployment/shell-quoting';
 import { KubernetesAgentConfig } from './kubernetes-config';
 
@@ -44,7 +45,14 @@ export function buildHelmCommand(input: DeploymentInput<KubernetesAgentConfig>):
 
 export function buildKubernetesDeployment(input: DeploymentInput<KubernetesAgentConfig>): Deployment {
   const { namespace, release_name: release, scope } = input.config;
+  const loopback = loopbackUrls(input.natsUrl, input.platformUrl);
   return {
+    // A pod's loopback is its own: no cluster can reach a platform advertised on 127.0.0.1/localhost.
+    warnings: loopback.length
+      ? [
+          `This command will not work: the platform advertises loopback URLs (${loopback.join(', ')}), which a pod cannot reach. ${SET_PUBLIC_URLS[0].toUpperCase()}${SET_PUBLIC_URLS.slice(1)}, then create the command again.`,
+        ]
+      : [],
     commands: [{ platform: 'any', shell: 'sh', command: buildHelmCommand(input) }],
     instructions: [
       'Install Helm 3 and point kubectl at the cluster (kubectl config current-context).',

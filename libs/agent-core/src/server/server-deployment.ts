@@ -1,3 +1,4 @@
+import { loopbackUrls, SET_PUBLIC_URLS } from '../deployment/reachability';
 import { DeploymentCommand } from '@app/contracts';
 import { Deployment, DeploymentInput } from '../agent-type';
 import { quotePosix, quotePowerShell } from '../deployment/shell-quoting';
@@ -48,8 +49,14 @@ export function buildServerDeployment(input: DeploymentInput<ServerAgentConfig>)
     { platform: 'macos', shell: 'sh', command: posix },
     { platform: 'windows', shell: 'powershell', command: buildPowerShellInstallCommand(input) },
   ];
+  const loopback = loopbackUrls(input.natsUrl, input.platformUrl);
   return {
     commands,
+    warnings: loopback.length
+      ? [
+          `The platform advertises loopback URLs (${loopback.join(', ')}): this command works only on the platform's own host. For other servers, ${SET_PUBLIC_URLS}.`,
+        ]
+      : [],
     instructions: [
       'Linux or macOS: open a terminal on the server as a user that may run sudo.',
       'Linux or macOS: paste the sh command; the install script downloads the agent, writes its configuration and starts it as a service (systemd on Linux, launchd on macOS).',

@@ -5,6 +5,7 @@ export const serverMetrics: DeclaredMetric[] = [
   {
     name: 'system.os.info',
     unit: '1',
+    info: true,
     description: 'Always 1; tags carry platform, distro, release, kernel and arch.',
   },
   { name: 'system.uptime', unit: 's', description: 'Seconds since the host booted.' },
