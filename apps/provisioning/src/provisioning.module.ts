@@ -18,6 +18,7 @@ import { migrations } from './migrations';
 import { ProvisioningHandler } from './provisioning/provisioning.handler';
 import { ProvisioningService } from './provisioning/provisioning.service';
 import { AgentStatusConsumer } from './registry/agent-status.consumer';
+import { TokenAuditConsumer } from './audit/token-audit.consumer';
 import { AgentsRepository } from './registry/agents.repository';
 import { FleetHandler } from './registry/fleet.handler';
 import { RegistryService } from './registry/registry.service';
@@ -59,6 +60,7 @@ export class ProvisioningModule {
         AgentsRepository,
         RegistryService,
         AgentStatusConsumer,
+        TokenAuditConsumer,
         EnrollmentService,
         ProvisioningService,
       ],

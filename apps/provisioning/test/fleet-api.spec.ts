@@ -280,14 +280,66 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     ],
     ['an unknown body field', { agent_type: 'docker', environment_name: 'new-env', extra: 1 }, 'extra'],
   ])('rejects %s with 400 naming the field and changes nothing', async (_what, body, field) => {
-    const auditBefore = (await get(keyA, '/api/v1/audit').expect(200)).body as Json;
+    // Token entries arrive from events, after earlier tests' changes: count what a provision itself writes.
+    const audited = async () =>
+      ((await get(keyA, '/api/v1/audit?action=agent.*').expect(200)).body as Json).total +
+      ((await get(keyA, '/api/v1/audit?action=environment.*').expect(200)).body as Json).total;
+    const auditBefore = await audited();
     const res = await provision(keyA, body).expect(400);
     expect(res.body.code).toMatch(/VALIDATION_FAILED|UNKNOWN_AGENT_TYPE/);
     expect((res.body.errors as Json[]).map((e) => e.field)).toContain(field);
-    const auditAfter = (await get(keyA, '/api/v1/audit').expect(200)).body as Json;
-    expect(auditAfter.total).toBe(auditBefore.total);
+    expect(await audited()).toBe(auditBefore);
     const environments = (await get(keyA, '/api/v1/environments').expect(200)).body as Json[];
     expect(environments.map((e) => e.name)).not.toContain('new-env');
+  });
+
+  it('audits every API key and enrollment token change with who made it', async () => {
+    const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+    const created = await api
+      .post('/api/v1/api-keys')
+      .set(auth(keyA))
+      .send({ name: 'ci deploys' })
+      .expect(201);
+    await api.delete(`/api/v1/api-keys/${created.body.id}`).set(auth(keyA)).expect(200);
+    const issued = await api
+      .post('/api/v1/environments/audited/tokens')
+      .set(auth(keyA))
+      .send({ name: 'rack 7' })
+      .expect(201);
+    const rotated = await api
+      .post(`/api/v1/environments/audited/tokens/${issued.body.id}/rotate`)
+      .set(auth(keyA))
+      .send({ grace_period_seconds: 0 })
+      .expect(201);
+    const replacement = rotated.body.token?.id ?? rotated.body.id;
+    await api.delete(`/api/v1/environments/audited/tokens/${replacement}`).set(auth(keyA)).expect(200);
+
+    const entries = await waitFor('the token entries', async () => {
+      const page = (await get(keyA, '/api/v1/audit?action=token.*&limit=100').expect(200)).body as Json;
+      const mine = (page.items as Json[]).filter((e) =>
+        [created.body.id, issued.body.id, replacement].includes(e.target_id),
+      );
+      return mine.length >= 5 && mine;
+    });
+    const seen = entries.map((e: Json) => `${e.action} ${e.target_id}`).sort();
+    expect(seen).toEqual(
+      [
+        `token.issued ${created.body.id}`,
+        `token.revoked ${created.body.id}`,
+        `token.issued ${issued.body.id}`,
+        `token.rotated ${issued.body.id}`,
+        `token.revoked ${replacement}`,
+      ].sort(),
+    );
+    for (const entry of entries) {
+      expect(entry).toMatchObject({ actor_kind: 'api_key', actor_name: 'initial key' });
+      expect(entry.actor).toMatch(/^api_key:/);
+    }
+    const rotation = entries.find((e: Json) => e.action === 'token.rotated');
+    expect(rotation?.details).toMatchObject({ replaced_by: replacement });
+    // Another organisation sees none of it.
+    const theirs = (await get(keyB, '/api/v1/audit?action=token.*&limit=100').expect(200)).body as Json;
+    expect((theirs.items as Json[]).some((e) => e.target_id === created.body.id)).toBe(false);
   });
 
   describe('an enrolled agent', () => {
@@ -493,7 +545,10 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       expect(((await get(keyB, '/api/v1/agents').expect(200)).body as Json).total).toBe(0);
       await get(keyB, `/api/v1/agents/${first.agentId}`).expect(404);
       await api.delete(`/api/v1/agents/${first.agentId}`).set('authorization', `Bearer ${keyB}`).expect(404);
-      expect(((await get(keyB, '/api/v1/audit').expect(200)).body as Json).total).toBe(0);
+      // B's log holds only its own key's creation.
+      const bAudit = (await get(keyB, '/api/v1/audit').expect(200)).body as Json;
+      expect(bAudit.items.map((e: Json) => e.action)).toEqual(['token.issued']);
+      expect(bAudit.items[0].target_id).not.toBe(first.agentId);
       expect(((await get(keyA, `/api/v1/agents/${first.agentId}`).expect(200)).body as Json).status).not.toBe(
         'revoked',
       );

@@ -41,11 +41,14 @@ export interface TokenRevokedData {
   tokenId: string;
   kind: string;
   reason?: string;
+  /** Who asked (`api_key:<id>`, `cli`, `system`): the audit log's actor. */
+  actor?: string;
 }
 export interface TokenRotatedData {
   tokenId: string;
   replacedBy: string;
   graceUntil: string;
+  actor?: string;
 }
 export interface TokenIssuedData {
   tokenId: string;
@@ -55,6 +58,7 @@ export interface TokenIssuedData {
   maxUses: number | null;
   /** Set when the token replaces a rotated one. */
   replaces?: string;
+  actor?: string;
 }
 export interface OrganizationCreatedData {
   name: string;

@@ -125,6 +125,8 @@ export const Consumers = {
   alerting: 'alerting',
   /** Provisioning's consumer of liveness events on EVENTS. */
   agentStatus: 'provisioning-agent-status',
+  /** Provisioning's consumer of token events on EVENTS: the audit log's token entries. */
+  tokenAudit: 'provisioning-token-audit',
 } as const;
 
 /**

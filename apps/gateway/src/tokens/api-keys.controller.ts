@@ -1,3 +1,4 @@
+import { apiKeyActor } from '../agents/fleet.client';
 import { Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -54,7 +55,7 @@ export class ApiKeysController {
       organizationId: auth.organizationId,
       name: body.name,
       expiresAt: body.expires_at,
-      actor: auth.apiKeyId,
+      actor: apiKeyActor(auth.apiKeyId),
     });
     return toIssuedTokenResponse(issued);
   }
@@ -68,7 +69,7 @@ export class ApiKeysController {
       organizationId: auth.organizationId,
       tokenId: id,
       kind: 'api_key',
-      actor: auth.apiKeyId,
+      actor: apiKeyActor(auth.apiKeyId),
     });
     return toTokenResponse(revoked);
   }

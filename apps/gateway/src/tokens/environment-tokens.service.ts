@@ -1,3 +1,4 @@
+import { apiKeyActor } from '../agents/fleet.client';
 import { Injectable } from '@nestjs/common';
 import {
   EnsureEnvironmentRequest,
@@ -51,14 +52,14 @@ export class EnvironmentTokensService {
     await this.rpc.request<Environment, EnsureEnvironmentRequest>(Subjects.provisioning.ensureEnvironment, {
       organizationId: caller.organizationId,
       name: environment,
-      actor: `api_key:${caller.apiKeyId}`,
+      actor: apiKeyActor(caller.apiKeyId),
     });
     return this.tokens.issue({
       kind: 'enrollment',
       organizationId: caller.organizationId,
       environment,
       ...options,
-      actor: caller.apiKeyId,
+      actor: apiKeyActor(caller.apiKeyId),
     });
   }
 
@@ -69,7 +70,7 @@ export class EnvironmentTokensService {
       tokenId,
       kind: 'enrollment',
       environment,
-      actor: caller.apiKeyId,
+      actor: apiKeyActor(caller.apiKeyId),
     });
   }
 
@@ -86,7 +87,7 @@ export class EnvironmentTokensService {
       kind: 'enrollment',
       environment,
       gracePeriodSeconds,
-      actor: caller.apiKeyId,
+      actor: apiKeyActor(caller.apiKeyId),
     });
   }
 

@@ -20,6 +20,15 @@ export class AuditRepository {
     await db.insertInto('audit_log').values(row).execute();
   }
 
+  /** Inserts a row whose id is derived from its source (an event id): a second delivery adds nothing. */
+  async insertOnce(row: AuditRow): Promise<void> {
+    await this.database.db
+      .insertInto('audit_log')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
   /** One transaction for a change, its audit entry and its event (see AuditService.record). */
   transaction<T>(work: (trx: Transaction<ProvisioningDB>) => Promise<T>): Promise<T> {
     return this.database.db.transaction().execute(work);

@@ -12,6 +12,8 @@ export const AuditActions = {
   environmentCreated: 'environment.created',
   agentProvisioned: 'agent.provisioned',
   tokenIssued: 'token.issued',
+  tokenRevoked: 'token.revoked',
+  tokenRotated: 'token.rotated',
   agentEnrolled: 'agent.enrolled',
   agentReenrolled: 'agent.reenrolled',
   agentRevoked: 'agent.revoked',

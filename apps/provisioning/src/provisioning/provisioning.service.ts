@@ -55,18 +55,7 @@ export class ProvisioningService {
       agentImage: this.config.AGENT_IMAGE,
       caPin: this.config.platformCaPin,
     });
-    await this.audit.record(request.organizationId, {
-      actor,
-      action: AuditActions.tokenIssued,
-      targetType: 'token',
-      targetId: token.id,
-      details: {
-        kind: 'enrollment',
-        environment: environment.name,
-        expiresAt: token.expiresAt,
-        maxUses: token.maxUses,
-      },
-    });
+    // The token's own audit entry (token.issued, with this actor) comes from its event: TokenAuditConsumer.
     await this.audit.record(request.organizationId, {
       actor,
       action: AuditActions.agentProvisioned,

@@ -37,7 +37,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     if ((await this.organizations.count()) > 0) return;
     const given = this.config.BOOTSTRAP_API_KEY;
     try {
-      const created = await this.organizations.create(DEFAULT_ORGANIZATION, given);
+      const created = await this.organizations.create(DEFAULT_ORGANIZATION, given, 'bootstrap');
       if (given) {
         this.logger.log(
           `created organization "${DEFAULT_ORGANIZATION}" with the API key from BOOTSTRAP_API_KEY`,

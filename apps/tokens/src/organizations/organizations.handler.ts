@@ -9,7 +9,7 @@ export class OrganizationsHandler {
 
   @MessagePattern(Subjects.tokens.createOrganization)
   create(@Payload() request: CreateOrganizationRequest): Promise<CreatedOrganization> {
-    return this.organizations.create(request.name);
+    return this.organizations.create(request.name, undefined, request.actor);
   }
 
   @MessagePattern(Subjects.tokens.listOrganizations)

@@ -26,7 +26,7 @@ export class OrganizationsService {
    * Creates the organisation and its first API key in one transaction: there is never an
    * organisation nobody can authenticate as. `apiKeySecret` is given only by the bootstrap.
    */
-  async create(name: string, apiKeySecret?: string): Promise<CreatedOrganization> {
+  async create(name: string, apiKeySecret?: string, actor?: string): Promise<CreatedOrganization> {
     const organization: OrganizationRow = { id: this.secrets.newId(), name, created_at: this.clock.now() };
     const key = this.tokensService.newToken(
       { kind: 'api_key', organizationId: organization.id, name: 'initial key' },
@@ -39,7 +39,7 @@ export class OrganizationsService {
         await this.tokens.in(trx).insert(key.row);
         return [
           ...(await this.events.organizationCreated(trx, organization, key.row.id)),
-          ...(await this.events.issued(trx, key.row)),
+          ...(await this.events.issued(trx, key.row, undefined, actor)),
         ];
       });
     } catch (error) {

@@ -30,7 +30,7 @@ export class TokenEvents {
     return this.outbox.publishSoon(events);
   }
 
-  async issued(trx: Executor, row: TokenRow, replaces?: string): Promise<EventEnvelope[]> {
+  async issued(trx: Executor, row: TokenRow, replaces?: string, actor?: string): Promise<EventEnvelope[]> {
     return this.outbox.add(
       trx,
       [
@@ -46,6 +46,7 @@ export class TokenEvents {
             expiresAt: toIso(row.expires_at),
             maxUses: row.max_uses,
             ...(replaces ? { replaces } : {}),
+            ...(actor ? { actor } : {}),
           } satisfies TokenIssuedData,
         },
       ],
@@ -53,7 +54,7 @@ export class TokenEvents {
     );
   }
 
-  async revoked(trx: Executor, row: TokenRow, reason?: string): Promise<EventEnvelope[]> {
+  async revoked(trx: Executor, row: TokenRow, reason?: string, actor?: string): Promise<EventEnvelope[]> {
     return this.outbox.add(
       trx,
       [
@@ -62,7 +63,12 @@ export class TokenEvents {
           kind: EventKinds.tokenRevoked,
           organizationId: row.organization_id,
           environment: row.environment,
-          data: { tokenId: row.id, kind: row.kind, ...(reason ? { reason } : {}) } satisfies TokenRevokedData,
+          data: {
+            tokenId: row.id,
+            kind: row.kind,
+            ...(reason ? { reason } : {}),
+            ...(actor ? { actor } : {}),
+          } satisfies TokenRevokedData,
         },
       ],
       CLAIMED,
@@ -74,6 +80,7 @@ export class TokenEvents {
     previous: TokenRow,
     replacement: TokenRow,
     graceUntil: number,
+    actor?: string,
   ): Promise<EventEnvelope[]> {
     return this.outbox.add(
       trx,
@@ -87,6 +94,7 @@ export class TokenEvents {
             tokenId: previous.id,
             replacedBy: replacement.id,
             graceUntil: new Date(graceUntil).toISOString(),
+            ...(actor ? { actor } : {}),
           } satisfies TokenRotatedData,
         },
       ],

@@ -98,7 +98,7 @@ export class TokensService {
     const { row, secret } = this.newToken({ ...request, expiresAt });
     const events = await this.transactions.run(async (trx) => {
       await this.tokens.in(trx).insert(row);
-      return this.events.issued(trx, row);
+      return this.events.issued(trx, row, undefined, request.actor);
     });
     await this.events.publishSoon(events);
     return toIssuedToken(row, secret);
@@ -155,7 +155,7 @@ export class TokensService {
       await tokens.revoke(request.organizationId, request.tokenId, this.clock.now());
       const revoked = await tokens.getById(request.organizationId, request.tokenId, scope);
       if (!revoked) throw new NotFoundError('token');
-      return { row: revoked, events: await this.events.revoked(trx, revoked, request.reason) };
+      return { row: revoked, events: await this.events.revoked(trx, revoked, request.reason, request.actor) };
     });
     await this.events.publishSoon(events);
     return toTokenMetadata(row);
@@ -194,8 +194,8 @@ export class TokensService {
         throw new ConflictError('token was rotated or revoked concurrently');
       }
       return [
-        ...(await this.events.issued(trx, row, old.id)),
-        ...(await this.events.rotated(trx, old, row, graceUntil)),
+        ...(await this.events.issued(trx, row, old.id, request.actor)),
+        ...(await this.events.rotated(trx, old, row, graceUntil, request.actor)),
       ];
     });
     await this.events.publishSoon(events);
