@@ -6,7 +6,14 @@ import { IsOptional, IsString } from 'class-validator';
 import { Command } from 'commander';
 import { connect, NatsConnection } from 'nats';
 import { CommonConfig, loadConfigOrExit } from '@app/config';
-import { DomainError, formatToken, IssuedToken, NotFoundError } from '@app/contracts';
+import {
+  DomainError,
+  formatToken,
+  IssuedToken,
+  NotFoundError,
+  ApiKeyScope,
+  ApiKeyScopes,
+} from '@app/contracts';
 import { busSettings, natsConnectionOptions, RpcClient } from '@app/messaging';
 import { TokensClient } from './tokens/tokens.client';
 import { busKeyDirectory, registerBusCommands } from './admin-bus';
@@ -95,15 +102,19 @@ export function buildAdminProgram(
     .option('--org <name>', 'the organisation (instead of the positional argument)')
     .option('--name <label>', 'a label shown in key lists')
     .option('--expires-at <iso-date>', 'when the key stops working')
+    .option('--scope <scope>', `what the key may do: ${ApiKeyScopes.join(', ')} (default admin)`)
     .action(
       withTokens(
         async (
           tokens,
           positional: string | undefined,
-          options: { org?: string; name?: string; expiresAt?: string },
+          options: { org?: string; name?: string; expiresAt?: string; scope?: string },
         ) => {
           const name = options.org ?? positional;
           if (!name) throw new Error('name the organisation: key create --org <name>');
+          const scope = options.scope ?? 'admin';
+          if (!(ApiKeyScopes as readonly string[]).includes(scope))
+            throw new Error(`--scope must be one of ${ApiKeyScopes.join(', ')} (got "${scope}")`);
           const organization = (await tokens.listOrganizations()).find((o) => o.name === name);
           if (!organization) throw new NotFoundError(`organization "${name}"`);
           const issued = await tokens.issue({
@@ -111,6 +122,7 @@ export function buildAdminProgram(
             organizationId: organization.id,
             name: options.name,
             expiresAt: options.expiresAt,
+            scope: scope as ApiKeyScope,
             actor: 'cli',
           });
           if (json()) return io.out(JSON.stringify(issued, null, 2));

@@ -293,6 +293,54 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     expect(environments.map((e) => e.name)).not.toContain('new-env');
   });
 
+  it('enforces API key scopes per route: read keys only read, provision keys operate the fleet, admin keys do all', async () => {
+    const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+    const make = async (scope: string) => {
+      const res = await api
+        .post('/api/v1/api-keys')
+        .set(auth(keyA))
+        .send({ name: `${scope} key`, scope })
+        .expect(201);
+      expect(res.body.scope).toBe(scope);
+      return res.body.secret as string;
+    };
+    const [reader, operator] = [await make('read'), await make('provision')];
+    const listed = (await get(keyA, '/api/v1/api-keys').expect(200)).body as Json;
+    expect((listed.api_keys as Json[]).map((k) => k.scope)).toEqual(
+      expect.arrayContaining(['admin', 'read', 'provision']),
+    );
+
+    // Reading is for everyone.
+    await get(reader, '/api/v1/agents').expect(200);
+    await get(reader, '/api/v1/environments').expect(200);
+    // A read key changes nothing: provisioning, tokens, agents, keys, alerting are 403 naming the scope needed.
+    const refused = await provision(reader, { agent_type: 'server', environment_name: 'scoped' }).expect(403);
+    expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
+    expect(refused.body.message).toMatch(
+      /scope is "read"; POST \/api\/v1\/agent\/provision needs "provision"/,
+    );
+    await api.post('/api/v1/environments/scoped/tokens').set(auth(reader)).send({}).expect(403);
+    await api.delete('/api/v1/agents/ag_x').set(auth(reader)).expect(403);
+    await api.post('/api/v1/api-keys').set(auth(reader)).send({ name: 'escalate' }).expect(403);
+    await get(reader, '/api/v1/api-keys').expect(403);
+    // A provision key operates the fleet but cannot make keys or change alerting.
+    await provision(operator, { agent_type: 'server', environment_name: 'scoped' }).expect(201);
+    const denied = await api
+      .post('/api/v1/api-keys')
+      .set(auth(operator))
+      .send({ name: 'escalate' })
+      .expect(403);
+    expect(denied.body.message).toMatch(/needs "admin"/);
+    await api
+      .post('/api/v1/alerts/rules')
+      .set(auth(operator))
+      .send({ name: 'x', kind: 'agent_revoked', channel_ids: [] })
+      .expect(403);
+    // A scope that does not exist is a 400 naming the field.
+    const bad = await api.post('/api/v1/api-keys').set(auth(keyA)).send({ scope: 'root' }).expect(400);
+    expect((bad.body.errors as Json[]).map((e) => e.field)).toContain('scope');
+  });
+
   it('audits every API key and enrollment token change with who made it', async () => {
     const auth = (key: string) => ({ authorization: `Bearer ${key}` });
     const created = await api

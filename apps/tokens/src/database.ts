@@ -1,5 +1,5 @@
 import { EventOutboxTables } from '@app/outbox';
-import { TokenKind } from '@app/contracts';
+import { ApiKeyScope, TokenKind } from '@app/contracts';
 
 /** Row types of the tokens service's tables (timestamps: ms since epoch). */
 export interface OrganizationRow {
@@ -25,6 +25,8 @@ export interface TokenRow {
   last_used_at: number | null;
   grace_until: number | null;
   replaced_by: string | null;
+  /** API keys: read, provision or admin; null for enrollment tokens. */
+  scope: ApiKeyScope | null;
 }
 
 /** An agent's key on record (one row per key; a re-enrollment adds one and revokes the old). */

@@ -79,4 +79,11 @@ export const migrations: Migrations = {
       await db.schema.alterTable('tokens').dropColumn('agent_id').execute();
     },
   },
+  // API key scopes; keys made before them keep every right they had.
+  '0005_api_key_scope': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema.alterTable('tokens').addColumn('scope', 'text').execute();
+      await sql`update tokens set scope = 'admin' where kind = 'api_key'`.execute(db);
+    },
+  },
 };

@@ -32,6 +32,19 @@ export const TOKEN_PREFIXES: Record<TokenKind, string> = {
   enrollment: 'rca_et_',
 };
 
+/**
+ * What an API key may do, each including the ones before it: `read` (every GET), `provision` (also
+ * provisioning agents, enrollment tokens, revoking and labelling agents, acknowledging alerts), `admin`
+ * (also API keys and alerting configuration). Keys made before scopes existed are `admin`.
+ */
+export const ApiKeyScopes = ['read', 'provision', 'admin'] as const;
+export type ApiKeyScope = (typeof ApiKeyScopes)[number];
+
+/** Whether a key of scope `held` may do what needs `needed`. */
+export function scopeAllows(held: ApiKeyScope, needed: ApiKeyScope): boolean {
+  return ApiKeyScopes.indexOf(held) >= ApiKeyScopes.indexOf(needed);
+}
+
 export const ORGANIZATION_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export class IssueTokenRequest {
@@ -57,6 +70,11 @@ export class IssueTokenRequest {
   @IsOptional()
   @IsISO8601({ strict: true })
   expiresAt?: string;
+
+  /** API keys only (default `admin`). */
+  @IsOptional()
+  @IsIn(ApiKeyScopes as unknown as string[])
+  scope?: ApiKeyScope;
 
   /** Enrollment tokens only: how many enrollments it may perform. */
   @IsOptional()
@@ -91,6 +109,8 @@ export interface TokenMetadata {
   /** Set on a rotated token: it stays valid until this instant. */
   graceUntil: string | null;
   replacedBy: string | null;
+  /** API keys: what the key may do; null for enrollment tokens. */
+  scope: ApiKeyScope | null;
 }
 
 /** The one response that carries a plaintext secret. */
@@ -128,6 +148,8 @@ export interface VerifiedToken {
   organizationId: string;
   environment: string | null;
   expiresAt: string | null;
+  /** API keys: what the key may do (absent from an older token service: treat as `admin`). */
+  scope?: ApiKeyScope | null;
 }
 
 /**

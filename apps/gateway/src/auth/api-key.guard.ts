@@ -7,10 +7,11 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { DomainError, ErrorCodes, UnauthenticatedError } from '@app/contracts';
+import { DomainError, ErrorCodes, scopeAllows, UnauthenticatedError } from '@app/contracts';
 import { CachedTokenVerifier } from '@app/auth';
 import { FailedAuthLimiter, rateLimited } from '../http/rate-limit/rate-limit.module';
 import { AuthenticatedRequest } from './current-org.decorator';
+import { requiredScope } from './route-scopes';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -33,7 +34,7 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<
-      AuthenticatedRequest & { ip?: string; headers: Record<string, unknown> }
+      AuthenticatedRequest & { ip?: string; method?: string; path?: string; headers: Record<string, unknown> }
     >();
     const header = request.headers.authorization;
     const key = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
@@ -53,7 +54,15 @@ export class ApiKeyGuard implements CanActivate {
         }
       }
       const verified = await this.verifier.verify(key, 'api_key');
-      request.auth = { organizationId: verified.organizationId, apiKeyId: verified.tokenId };
+      const scope = verified.scope ?? 'admin';
+      const needed = requiredScope(request.method ?? 'GET', request.path ?? '/');
+      if (!scopeAllows(scope, needed)) {
+        throw new DomainError(
+          ErrorCodes.FORBIDDEN,
+          `this API key's scope is "${scope}"; ${request.method} ${request.path} needs "${needed}"`,
+        );
+      }
+      request.auth = { organizationId: verified.organizationId, apiKeyId: verified.tokenId, scope };
       return true;
     } catch (error) {
       if (error instanceof DomainError && HTTP_401.has(error.code)) await this.failedAuth?.record(request);

@@ -1,10 +1,12 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { UnauthenticatedError } from '@app/contracts';
+import { ApiKeyScope, UnauthenticatedError } from '@app/contracts';
 
 /** Who is calling: set on the request by ApiKeyGuard. */
 export interface AuthContext {
   organizationId: string;
   apiKeyId: string;
+  /** What the key may do (ApiKeyGuard has already checked it against the route). */
+  scope?: ApiKeyScope;
 }
 
 /** The request property ApiKeyGuard fills in. */

@@ -55,6 +55,7 @@ export class ApiKeysController {
       organizationId: auth.organizationId,
       name: body.name,
       expiresAt: body.expires_at,
+      scope: body.scope,
       actor: apiKeyActor(auth.apiKeyId),
     });
     return toIssuedTokenResponse(issued);

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsISO8601,
   IsOptional,
@@ -11,7 +12,15 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { IssuedToken, RotatedToken, TokenKind, TokenKinds, TokenMetadata } from '@app/contracts';
+import {
+  ApiKeyScope,
+  ApiKeyScopes,
+  IssuedToken,
+  RotatedToken,
+  TokenKind,
+  TokenKinds,
+  TokenMetadata,
+} from '@app/contracts';
 
 const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
@@ -49,6 +58,16 @@ export class CreateApiKeyBody {
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
+
+  @ApiPropertyOptional({
+    enum: ApiKeyScopes,
+    default: 'admin',
+    description:
+      'read: every GET; provision: also provisioning, enrollment tokens, revoking/labelling agents, acknowledging alerts; admin: also API keys and alerting configuration.',
+  })
+  @IsOptional()
+  @IsIn(ApiKeyScopes as unknown as string[])
+  scope?: ApiKeyScope;
 }
 
 export class RotateTokenBody {
@@ -94,6 +113,8 @@ export class TokenResponse {
   })
   grace_until!: string | null;
   @ApiProperty({ type: String, nullable: true }) replaced_by!: string | null;
+  @ApiProperty({ enum: ApiKeyScopes, nullable: true, description: 'API keys: what the key may do.' })
+  scope!: ApiKeyScope | null;
 }
 
 export class IssuedTokenResponse extends TokenResponse {
@@ -131,6 +152,7 @@ export function toTokenResponse(token: TokenMetadata): TokenResponse {
     last_used_at: token.lastUsedAt,
     grace_until: token.graceUntil,
     replaced_by: token.replacedBy,
+    scope: token.scope ?? null,
   };
 }
 

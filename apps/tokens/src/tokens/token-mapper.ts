@@ -22,6 +22,7 @@ export function toTokenMetadata(row: TokenRow): TokenMetadata {
     lastUsedAt: toIso(row.last_used_at),
     graceUntil: toIso(row.grace_until),
     replacedBy: row.replaced_by,
+    scope: row.scope,
   };
 }
 

@@ -83,6 +83,7 @@ describe.each(testEngines())('tokens service on %s', (engine) => {
       organizationId: organization.id,
       environment: 'prod-1',
       expiresAt,
+      scope: null,
     });
   });
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  ApiKeyScope,
   ConflictError,
   DomainError,
   IssuedToken,
@@ -46,6 +47,7 @@ export interface NewTokenFields {
   expiresAt?: number | null;
   maxUses?: number | null;
   uses?: number;
+  scope?: ApiKeyScope | null;
 }
 
 /** last_used_at is informational: write it at most this often per token, not on every verification. */
@@ -77,6 +79,7 @@ export class TokensService {
       organization_id: fields.organizationId,
       environment: fields.environment ?? null,
       name: fields.name ?? null,
+      scope: fields.kind === 'api_key' ? (fields.scope ?? 'admin') : null,
       hash: hashToken(secret),
       hint: tokenHint(secret),
       created_at: this.clock.now(),
@@ -187,6 +190,7 @@ export class TokensService {
       expiresAt: old.expires_at,
       maxUses: old.max_uses,
       uses: old.uses,
+      scope: old.scope,
     });
     const events = await this.transactions.run(async (trx) => {
       await this.tokens.in(trx).insert(row);
@@ -224,6 +228,9 @@ export class TokensService {
     if (request.maxUses !== undefined && request.kind !== 'enrollment') {
       problems.push({ field: 'maxUses', reason: 'only enrollment tokens have a usage limit' });
     }
+    if (request.scope !== undefined && request.kind !== 'api_key') {
+      problems.push({ field: 'scope', reason: 'only API keys have a scope' });
+    }
     if (problems.length) throw new ValidationFailedError(problems);
   }
 }
@@ -251,6 +258,7 @@ function usableToken(row: TokenRow | undefined, hash: string, now: number): Veri
     organizationId: row.organization_id,
     environment: row.environment,
     expiresAt: toIso(expiresAt),
+    scope: row.scope,
   };
 }
 
