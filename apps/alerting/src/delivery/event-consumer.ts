@@ -25,6 +25,7 @@ import {
 } from '@app/messaging';
 import { AgentEvent, AlertEvaluator } from '../alerts/alert-evaluator';
 import { AlertingMetrics } from '../health/alerting-metrics';
+import { AlertingConfig } from '../config';
 
 /** The durable JetStream consumer every alerting instance shares. */
 export const ALERTING_CONSUMER = 'alerting';
@@ -60,12 +61,13 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly evaluator: AlertEvaluator,
     private readonly metrics: AlertingMetrics,
+    private readonly config: AlertingConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureEventsStream(jsm);
-    await ensureDeadLetterStream(jsm);
+    await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
+    await ensureDeadLetterStream(jsm, { replicas: this.config.DEAD_LETTER_STREAM_REPLICAS });
     await this.ensureConsumer(jsm);
     this.loop = this.run();
   }

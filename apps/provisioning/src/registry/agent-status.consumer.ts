@@ -10,6 +10,7 @@ import {
 } from '@app/contracts';
 import { ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
 import { RegistryService } from './registry.service';
+import { ProvisioningConfig } from '../config';
 
 /** Shared by every provisioning instance, so each event is applied once across them. */
 export const AGENT_STATUS_CONSUMER = 'provisioning-agent-status';
@@ -32,11 +33,12 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly registry: RegistryService,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly config: ProvisioningConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureEventsStream(jsm);
+    await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
     await jsm.consumers.add(Streams.events, {
       durable_name: AGENT_STATUS_CONSUMER,
       ack_policy: AckPolicy.Explicit,
