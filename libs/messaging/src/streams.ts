@@ -1,4 +1,12 @@
-import { DiscardPolicy, JetStreamManager, RetentionPolicy, StorageType, StreamConfig, NatsError } from 'nats';
+import {
+  DiscardPolicy,
+  ErrorCode,
+  JetStreamManager,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+  StreamConfig,
+} from 'nats';
 import { Streams, Subjects } from '@app/contracts';
 
 const nanos = (seconds: number) => seconds * 1_000_000_000;
@@ -13,22 +21,62 @@ export function isJetStreamNotFound(error: unknown): boolean {
   );
 }
 
+/** JetStream's answer while it has no leader for the request (an election in a cluster). */
+const JETSTREAM_UNAVAILABLE = 10008;
+/** A new cluster's answer to a replicated stream until every node has joined its JetStream. */
+const NO_SUITABLE_PEERS = 10005;
+/** How long start-up waits for JetStream to settle: elections after a node loss take seconds, not minutes. */
+const SETTLE_DEADLINE_MS = 60_000;
+
+/**
+ * Whether a JetStream API call failed only because nobody could answer yet: no reply (in a cluster a
+ * request for a stream whose replicas are still electing a leader goes unanswered), JetStream saying
+ * it is temporarily unavailable, or too few nodes yet for the replicas asked (a cluster still forming).
+ * (No responders means no JetStream at all: that fails at once.) Safe to ask again: the calls retried are idempotent.
+ */
+export function isJetStreamSettling(error: unknown): boolean {
+  if (!(error instanceof NatsError)) return false;
+  return error.code === ErrorCode.Timeout || error.api_error?.err_code === JETSTREAM_UNAVAILABLE;
+}
+
+/**
+ * Runs an idempotent JetStream set-up step (create or update a stream or consumer) again while JetStream
+ * is settling, with a growing pause, for at most a minute: every instance of every service runs these at
+ * start-up, and on a NATS cluster that is exactly when new streams elect their leaders.
+ */
+export async function whileJetStreamSettles<T>(
+  step: () => Promise<T>,
+  deadlineMs = SETTLE_DEADLINE_MS,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isJetStreamSettling(error) || Date.now() + pause > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /**
  * Creates a stream when it is missing, or applies the settings to the existing one: for the stream's
  * owning service, whose config sets its limits, so a changed retention reaches a running deployment.
  * Safe to call from every instance at start-up.
  */
-export async function ensureStream(
+export function ensureStream(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<void> {
-  try {
-    const info = await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, { ...info.config, ...config });
-  } catch (error) {
-    if (!isJetStreamNotFound(error)) throw error;
-    await jsm.streams.add(config);
-  }
+  return whileJetStreamSettles(async () => {
+    try {
+      const info = await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, { ...info.config, ...config });
+    } catch (error) {
+      if (!isJetStreamNotFound(error)) throw error;
+      await jsm.streams.add(config);
+    }
+  });
 }
 
 /** Retention of a stream the services share but none owns (EVENTS, DEAD_LETTER). */
@@ -54,19 +102,21 @@ export interface SharedStreamSettings {
  * Creates a stream nobody owns when it is missing; applies only an explicitly configured replica
  * count to an existing one. Every instance of every service calls it at start-up, so it is idempotent.
  */
-async function ensureSharedStream(
+function ensureSharedStream(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { name: string },
   replicas: number | undefined,
 ): Promise<void> {
-  try {
-    const info = await jsm.streams.info(config.name);
-    if (replicas !== undefined && info.config.num_replicas !== replicas)
-      await jsm.streams.update(config.name, { ...info.config, num_replicas: replicas });
-  } catch (error) {
-    if (!isJetStreamNotFound(error)) throw error;
-    await jsm.streams.add({ ...config, num_replicas: replicas ?? 1 });
-  }
+  return whileJetStreamSettles(async () => {
+    try {
+      const info = await jsm.streams.info(config.name);
+      if (replicas !== undefined && info.config.num_replicas !== replicas)
+        await jsm.streams.update(config.name, { ...info.config, num_replicas: replicas });
+    } catch (error) {
+      if (!isJetStreamNotFound(error)) throw error;
+      await jsm.streams.add({ ...config, num_replicas: replicas ?? 1 });
+    }
+  });
 }
 
 /**

@@ -44,8 +44,8 @@ export interface NatsClusterHandle {
   heal(index: number): Promise<void>;
   /** Routes each node has now, from its `/routez`. */
   routes(index: number): Promise<number>;
-  /** Which node each client connection (by name) is on now, from the nodes' `/connz`. */
-  placement(): Promise<Map<string, string>>;
+  /** The names of the client connections each node has now (`/connz`), by node name. */
+  connections(): Promise<Map<string, string[]>>;
   dispose(): Promise<void>;
 }
 
@@ -102,15 +102,14 @@ export async function startNatsCluster(
       await waitForRoutes(nodes[index].node, size - 1);
     },
     routes: (index) => routeCount(nodes[index].node),
-    placement: async () => {
-      const where = new Map<string, string>();
+    connections: async () => {
+      const byNode = new Map<string, string[]>();
       for (const { node } of nodes) {
         if (!node.running) continue;
         const connz = await monitor<{ connections?: { name?: string }[] }>(node, '/connz?limit=1024');
-        for (const connection of connz.connections ?? [])
-          if (connection.name) where.set(connection.name, node.name);
+        byNode.set(node.name, (connz.connections ?? []).map((c) => c.name ?? '').sort());
       }
-      return where;
+      return byNode;
     },
     dispose: async () => {
       await Promise.all(nodes.map((n) => n.stop()));
@@ -265,4 +264,25 @@ async function waitForRoutes(node: NatsClusterNode, expected: number): Promise<v
   ).catch((error: Error) => {
     throw new Error(`${error.message}\n--- ${node.name} log ---\n${node.log().slice(-4000)}`);
   });
+}
+
+/** Until the node sees JetStream's meta group with a leader and every other node current: replicated streams can be placed. */
+async function waitForMetaGroup(node: NatsClusterNode, size: number): Promise<void> {
+  await waitFor(
+    `${node.name} in a JetStream meta group of ${size}`,
+    async () => {
+      const jsz = await monitor<{
+        meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { current: boolean }[] };
+      }>(node, '/jsz');
+      const meta = jsz.meta_cluster;
+      return (
+        Boolean(meta?.leader) &&
+        meta?.cluster_size === size &&
+        (meta.replicas ?? []).length === size - 1 &&
+        (meta.replicas ?? []).every((r) => r.current)
+      );
+    },
+    30_000,
+    100,
+  );
 }

@@ -20,6 +20,7 @@ import {
 import {
   ensureDeadLetterStream,
   ensureEventsStream,
+  whileJetStreamSettles,
   isJetStreamNotFound,
   NATS_CONNECTION,
 } from '@app/messaging';
@@ -68,7 +69,7 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const jsm = await this.nc.jetstreamManager();
     await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
     await ensureDeadLetterStream(jsm, { replicas: this.config.DEAD_LETTER_STREAM_REPLICAS });
-    await this.ensureConsumer(jsm);
+    await whileJetStreamSettles(() => this.ensureConsumer(jsm));
     this.loop = this.run();
   }
 
@@ -96,7 +97,9 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async run(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(Streams.events, ALERTING_CONSUMER);
+    const consumer = await whileJetStreamSettles(() =>
+      this.nc.jetstream().consumers.get(Streams.events, ALERTING_CONSUMER),
+    );
     while (!this.stopped) {
       try {
         this.batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });

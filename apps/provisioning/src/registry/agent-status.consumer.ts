@@ -8,7 +8,7 @@ import {
   Streams,
   Subjects,
 } from '@app/contracts';
-import { ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
+import { ensureEventsStream, NATS_CONNECTION, whileJetStreamSettles } from '@app/messaging';
 import { RegistryService } from './registry.service';
 import { ProvisioningConfig } from '../config';
 
@@ -39,15 +39,19 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
-    await jsm.consumers.add(Streams.events, {
-      durable_name: AGENT_STATUS_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      // agent.registered / agent.revoked also match; they are acked and skipped.
-      filter_subject: Subjects.event('agent.*'),
-      max_deliver: MAX_DELIVERIES,
-    });
-    const consumer = await this.nc.jetstream().consumers.get(Streams.events, AGENT_STATUS_CONSUMER);
+    await whileJetStreamSettles(() =>
+      jsm.consumers.add(Streams.events, {
+        durable_name: AGENT_STATUS_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        // agent.registered / agent.revoked also match; they are acked and skipped.
+        filter_subject: Subjects.event('agent.*'),
+        max_deliver: MAX_DELIVERIES,
+      }),
+    );
+    const consumer = await whileJetStreamSettles(() =>
+      this.nc.jetstream().consumers.get(Streams.events, AGENT_STATUS_CONSUMER),
+    );
     this.messages = await consumer.consume({ max_messages: 100 });
     const messages = this.messages;
     this.loop = (async () => {
