@@ -195,7 +195,8 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     // On n1, the node no fault touches: its reads of JetStream and the database are the measurement.
     observer = await cluster
       .busOn(1)
-      .connectWith('fault-observer', ['$JS.API.>'], ['_INBOX_fault-observer.>']);
+      .connectWith('fault-observer', ['$JS.API.>'], ['_INBOX_fault-observer.>', 'events.>']);
+    live = new LiveEvents(observer);
     stored = new StoredBatches(database.env.DATABASE_URL!);
     const provisioned = await fetch(`${platform.gatewayUrl('a')}/api/v1/agent/provision`, {
       method: 'POST',

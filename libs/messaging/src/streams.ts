@@ -36,7 +36,11 @@ const SETTLE_DEADLINE_MS = 60_000;
  */
 export function isJetStreamSettling(error: unknown): boolean {
   if (!(error instanceof NatsError)) return false;
-  return error.code === ErrorCode.Timeout || error.api_error?.err_code === JETSTREAM_UNAVAILABLE;
+  return (
+    error.code === ErrorCode.Timeout ||
+    error.api_error?.err_code === JETSTREAM_UNAVAILABLE ||
+    error.api_error?.err_code === NO_SUITABLE_PEERS
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../support/launcher';
 
@@ -43,8 +44,9 @@ export class PlatformProcess {
     this.exit = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (d: Buffer) => this.take(d.toString()));
     child.stderr?.on('data', (d: Buffer) => this.keep(d.toString()));
-    if (process.env.DEBUG_FAULTS)
-      child.once('exit', () => require('fs').writeFileSync(`/tmp/faults-${this.name}.log`, this.text));
+    // FAULTS_LOG_DIR=<dir>: every process's whole output lands there when it exits, to read after a run.
+    const logDir = process.env.FAULTS_LOG_DIR;
+    if (logDir) child.once('exit', () => writeFileSync(join(logDir, `${this.name}.log`), this.text));
     return this;
   }
 
