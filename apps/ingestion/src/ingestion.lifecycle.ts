@@ -37,8 +37,8 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureEventsStream(jsm);
-    await ensureDeadLetterStream(jsm);
+    await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
+    await ensureDeadLetterStream(jsm, { replicas: this.config.DEAD_LETTER_STREAM_REPLICAS });
     const stream = await ensureMetricsStream(jsm, this.config);
     if (stream.reservable !== undefined)
       this.logger.warn(

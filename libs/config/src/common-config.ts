@@ -47,4 +47,24 @@ export class CommonConfig {
   @Min(100)
   @Max(120000)
   RPC_TIMEOUT_MS: number = 5000;
+
+  /**
+   * JetStream replicas of EVENTS, for the services that create it (tokens, provisioning, ingestion,
+   * alerting). Unset: created with 1 when missing, an existing stream left as it is; set: created with
+   * this many and an existing stream scaled to it at start-up (3 in a NATS cluster).
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  EVENTS_STREAM_REPLICAS?: number = undefined;
+
+  /** The same for DEAD_LETTER (created by ingestion and alerting). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  DEAD_LETTER_STREAM_REPLICAS?: number = undefined;
 }

@@ -1,4 +1,5 @@
 export * from './nats-server';
+export * from './nats-cluster';
 export * from './cuttable-link';
 export * from './test-database';
 export * from './wait-for';

@@ -59,7 +59,7 @@ export async function startNatsServer(
   let logText = '';
   let child: ChildProcess | undefined;
   let port = -1;
-  const bus = options.secured ? await securedBus(join(root, 'auth')) : undefined;
+  const bus = options.secured ? await securedBusKeys(join(root, 'auth')) : undefined;
   let jetstream = true;
 
   const launch = async () => {
@@ -106,7 +106,7 @@ export async function startNatsServer(
       const file = readdirSync(portsDir).find((f) => f.endsWith('.ports'));
       const ports = file ? readPortsFile(join(portsDir, file)) : undefined;
       if (ports) {
-        port = ports;
+        port = ports.client;
         break;
       }
       await new Promise((r) => setTimeout(r, 25));
@@ -149,27 +149,36 @@ export async function startNatsServer(
       if (existsSync(root)) rmSync(root, { recursive: true, force: true });
     },
     log: () => logText,
-    bus: bus && {
-      ...bus,
-      connect: (identity) => connect({ servers: `nats://127.0.0.1:${port}`, ...bus.options(identity) }),
-      connectWith: async (name, publish, subscribe) =>
-        connect({
-          servers: `nats://127.0.0.1:${port}`,
-          authenticator: credsAuthenticator(
-            await bus.authority.platformCreds(name, customPermissions(publish, subscribe)),
-          ),
-          tls: { caFile: bus.caFile },
-          inboxPrefix: `_INBOX_${name}`,
-          name,
-          // Quick to reconnect: after a NATS restart a test's next messages must not fall in a reconnect wait.
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 100,
-        }),
-    },
+    bus: bus && connectableBus(bus, () => `nats://127.0.0.1:${port}`),
   };
 }
 
-async function securedBus(dir: string): Promise<Omit<SecuredBus, 'connect' | 'connectWith'>> {
+/** The bus's keys and how to connect with them, to the servers `servers()` names (one URL or a comma list). */
+export function connectableBus(
+  bus: Omit<SecuredBus, 'connect' | 'connectWith'>,
+  servers: () => string,
+): SecuredBus {
+  return {
+    ...bus,
+    connect: (identity) => connect({ servers: servers().split(','), ...bus.options(identity) }),
+    connectWith: async (name, publish, subscribe) =>
+      connect({
+        servers: servers().split(','),
+        authenticator: credsAuthenticator(
+          await bus.authority.platformCreds(name, customPermissions(publish, subscribe)),
+        ),
+        tls: { caFile: bus.caFile },
+        inboxPrefix: `_INBOX_${name}`,
+        name,
+        // Quick to reconnect: after a NATS restart a test's next messages must not fall in a reconnect wait.
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 100,
+      }),
+  };
+}
+
+/** Creates (or opens) the bus keys in `dir`, as `npm start` does on its first start. */
+export async function securedBusKeys(dir: string): Promise<Omit<SecuredBus, 'connect' | 'connectWith'>> {
   const authority = await BusAuthority.ensure(dir);
   const caFile = authority.paths.caCertificate;
   const credsFile = (identity: string) => authority.paths.creds(identity);
@@ -187,7 +196,11 @@ async function securedBus(dir: string): Promise<Omit<SecuredBus, 'connect' | 'co
   };
 }
 
-async function waitForJetStream(url: string, deadline: number, auth?: ConnectionOptions): Promise<void> {
+export async function waitForJetStream(
+  url: string,
+  deadline: number,
+  auth?: ConnectionOptions,
+): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
@@ -206,11 +219,18 @@ async function waitForJetStream(url: string, deadline: number, auth?: Connection
   throw new Error(`JetStream at ${url} not ready: ${String(lastError)}`);
 }
 
-/** The client port from a ports file, or undefined while the server is still writing it. */
-function readPortsFile(file: string): number | undefined {
+/** The ports a server reports in its ports file, or undefined while it is still writing it. */
+export function readPortsFile(
+  file: string,
+): { client: number; cluster?: number; monitor?: number } | undefined {
   try {
-    const ports = JSON.parse(readFileSync(file, 'utf8')) as { nats: string[] };
-    return Number(new URL(ports.nats[0]).port);
+    const ports = JSON.parse(readFileSync(file, 'utf8')) as {
+      nats: string[];
+      cluster?: string[];
+      monitoring?: string[];
+    };
+    const port = (urls?: string[]) => (urls?.[0] ? Number(new URL(urls[0]).port) : undefined);
+    return { client: port(ports.nats)!, cluster: port(ports.cluster), monitor: port(ports.monitoring) };
   } catch {
     return undefined;
   }

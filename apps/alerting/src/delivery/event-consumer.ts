@@ -12,12 +12,14 @@ import { EventEnvelope, EventKinds, isDependencyUnavailable, Streams, Subjects }
 import {
   ensureDeadLetterStream,
   ensureEventsStream,
+  whileJetStreamSettles,
   isJetStreamNotFound,
   NATS_CONNECTION,
   parkOnDeadLetter,
 } from '@app/messaging';
 import { AgentEvent, AlertEvaluator } from '../alerts/alert-evaluator';
 import { AlertingMetrics } from '../health/alerting-metrics';
+import { AlertingConfig } from '../config';
 
 /** The durable JetStream consumer every alerting instance shares. */
 export const ALERTING_CONSUMER = 'alerting';
@@ -53,13 +55,14 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly evaluator: AlertEvaluator,
     private readonly metrics: AlertingMetrics,
+    private readonly config: AlertingConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureEventsStream(jsm);
-    await ensureDeadLetterStream(jsm);
-    await this.ensureConsumer(jsm);
+    await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
+    await ensureDeadLetterStream(jsm, { replicas: this.config.DEAD_LETTER_STREAM_REPLICAS });
+    await whileJetStreamSettles(() => this.ensureConsumer(jsm));
     this.loop = this.run();
   }
 
@@ -87,7 +90,9 @@ export class EventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async run(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(Streams.events, ALERTING_CONSUMER);
+    const consumer = await whileJetStreamSettles(() =>
+      this.nc.jetstream().consumers.get(Streams.events, ALERTING_CONSUMER),
+    );
     while (!this.stopped) {
       try {
         this.batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });

@@ -10,7 +10,7 @@ import {
 } from 'nats';
 import { ConfigError } from '@app/config';
 import { Streams, Subjects } from '@app/contracts';
-import { ensureStream } from '@app/messaging';
+import { ensureStream, whileJetStreamSettles } from '@app/messaging';
 import { IngestionConfig } from '../config';
 
 /** Durable pull consumer shared by every ingestion instance: JetStream spreads batches among them. */
@@ -69,7 +69,7 @@ export async function ensureMetricsStream(
     config.METRICS_STREAM_MAX_BYTES === undefined
       ? await fitStream(jsm, stream)
       : await sizedStream(jsm, stream, config.METRICS_STREAM_MAX_BYTES);
-  await ensureConsumer(jsm, config);
+  await whileJetStreamSettles(() => ensureConsumer(jsm, config));
   return size;
 }
 

@@ -16,7 +16,9 @@ import {
   ensureEventsStream,
   NATS_CONNECTION,
   parkOnDeadLetter,
+  whileJetStreamSettles,
 } from '@app/messaging';
+import { ProvisioningConfig } from '../config';
 import { AuditRow } from '../database';
 import { AuditRepository } from './audit.repository';
 
@@ -44,21 +46,26 @@ export class TokenAuditConsumer implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly repository: AuditRepository,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly config: ProvisioningConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureEventsStream(jsm);
-    await ensureDeadLetterStream(jsm);
-    await jsm.consumers.add(Streams.events, {
-      durable_name: Consumers.tokenAudit,
-      ack_policy: AckPolicy.Explicit,
-      // What EVENTS still holds is audited too: changes made before this consumer existed.
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: Subjects.event('token.*'),
-      max_deliver: -1,
-    });
-    const consumer = await this.nc.jetstream().consumers.get(Streams.events, Consumers.tokenAudit);
+    await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
+    await ensureDeadLetterStream(jsm, { replicas: this.config.DEAD_LETTER_STREAM_REPLICAS });
+    await whileJetStreamSettles(() =>
+      jsm.consumers.add(Streams.events, {
+        durable_name: Consumers.tokenAudit,
+        ack_policy: AckPolicy.Explicit,
+        // What EVENTS still holds is audited too: changes made before this consumer existed.
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: Subjects.event('token.*'),
+        max_deliver: -1,
+      }),
+    );
+    const consumer = await whileJetStreamSettles(() =>
+      this.nc.jetstream().consumers.get(Streams.events, Consumers.tokenAudit),
+    );
     this.messages = await consumer.consume({ max_messages: 100 });
     const messages = this.messages;
     this.loop = (async () => {

@@ -14,8 +14,10 @@ import {
   ensureEventsStream,
   NATS_CONNECTION,
   parkOnDeadLetter,
+  whileJetStreamSettles,
 } from '@app/messaging';
 import { RegistryService } from './registry.service';
+import { ProvisioningConfig } from '../config';
 
 /** Shared by every provisioning instance, so each event is applied once across them. */
 export const AGENT_STATUS_CONSUMER = Consumers.agentStatus;
@@ -45,22 +47,27 @@ export class AgentStatusConsumer implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly registry: RegistryService,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly config: ProvisioningConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureEventsStream(jsm);
-    await ensureDeadLetterStream(jsm);
-    await jsm.consumers.add(Streams.events, {
-      durable_name: AGENT_STATUS_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      // agent.registered / agent.revoked also match; they are acked and skipped.
-      filter_subject: Subjects.event('agent.*'),
-      // Unbounded (this also updates a consumer made with the old bound of 5, which dropped events).
-      max_deliver: -1,
-    });
-    const consumer = await this.nc.jetstream().consumers.get(Streams.events, AGENT_STATUS_CONSUMER);
+    await ensureEventsStream(jsm, { replicas: this.config.EVENTS_STREAM_REPLICAS });
+    await ensureDeadLetterStream(jsm, { replicas: this.config.DEAD_LETTER_STREAM_REPLICAS });
+    await whileJetStreamSettles(() =>
+      jsm.consumers.add(Streams.events, {
+        durable_name: AGENT_STATUS_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        // agent.registered / agent.revoked also match; they are acked and skipped.
+        filter_subject: Subjects.event('agent.*'),
+        // Unbounded (this also updates a consumer made with the old bound of 5, which dropped events).
+        max_deliver: -1,
+      }),
+    );
+    const consumer = await whileJetStreamSettles(() =>
+      this.nc.jetstream().consumers.get(Streams.events, AGENT_STATUS_CONSUMER),
+    );
     this.messages = await consumer.consume({ max_messages: 100 });
     const messages = this.messages;
     this.loop = (async () => {

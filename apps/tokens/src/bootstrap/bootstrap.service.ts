@@ -29,7 +29,9 @@ export class BootstrapService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureEventsStream(await this.nc.jetstreamManager());
+    await ensureEventsStream(await this.nc.jetstreamManager(), {
+      replicas: this.config.EVENTS_STREAM_REPLICAS,
+    });
     await this.ensureDefaultOrganization();
   }
 

@@ -116,23 +116,19 @@ export class NatsKvThrottlerStorage implements ThrottlerStorage {
       try {
         // Created here rather than by nats.js, so it is as tamper-proof as every other stream (no purge,
         // hence no roll-ups: counters are never purged, they age out).
-        await ensureStream(
-          await this.nc.jetstreamManager({ timeout: KV_TIMEOUT_MS }),
-          {
-            name: `KV_${RATE_LIMIT_BUCKET}`,
-            subjects: [`$KV.${RATE_LIMIT_BUCKET}.>`],
-            retention: RetentionPolicy.Limits,
-            storage: StorageType.Memory,
-            discard: DiscardPolicy.New,
-            max_msgs_per_subject: 1,
-            max_age: MAX_AGE_MS * 1_000_000,
-            // The PLATFORM account requires every stream to declare its size.
-            max_bytes: 32 * 1024 ** 2,
-            allow_direct: true,
-            ...TAMPER_PROOF,
-          },
-          { update: false },
-        );
+        await ensureStream(await this.nc.jetstreamManager({ timeout: KV_TIMEOUT_MS }), {
+          name: `KV_${RATE_LIMIT_BUCKET}`,
+          subjects: [`$KV.${RATE_LIMIT_BUCKET}.>`],
+          retention: RetentionPolicy.Limits,
+          storage: StorageType.Memory,
+          discard: DiscardPolicy.New,
+          max_msgs_per_subject: 1,
+          max_age: MAX_AGE_MS * 1_000_000,
+          // The PLATFORM account requires every stream to declare its size.
+          max_bytes: 32 * 1024 ** 2,
+          allow_direct: true,
+          ...TAMPER_PROOF,
+        });
         this.kv = await this.nc
           .jetstream({ timeout: KV_TIMEOUT_MS })
           .views.kv(RATE_LIMIT_BUCKET, { bindOnly: true });
