@@ -4,7 +4,7 @@ import { DiscardPolicy, KV, NatsConnection, RetentionPolicy, StorageType } from 
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { Clock } from '@app/clock';
 import { Buckets } from '@app/contracts';
-import { ensureStream, TAMPER_PROOF } from '@app/messaging';
+import { isJetStreamNotFound, TAMPER_PROOF, whileJetStreamSettles } from '@app/messaging';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -116,7 +116,8 @@ export class NatsKvThrottlerStorage implements ThrottlerStorage {
       try {
         // Created here rather than by nats.js, so it is as tamper-proof as every other stream (no purge,
         // hence no roll-ups: counters are never purged, they age out).
-        await ensureStream(await this.nc.jetstreamManager({ timeout: KV_TIMEOUT_MS }), {
+        const jsm = await this.nc.jetstreamManager({ timeout: KV_TIMEOUT_MS });
+        const config = {
           name: `KV_${RATE_LIMIT_BUCKET}`,
           subjects: [`$KV.${RATE_LIMIT_BUCKET}.>`],
           retention: RetentionPolicy.Limits,
@@ -128,6 +129,18 @@ export class NatsKvThrottlerStorage implements ThrottlerStorage {
           max_bytes: 32 * 1024 ** 2,
           allow_direct: true,
           ...TAMPER_PROOF,
+        };
+        // Created when missing (by whichever instance comes first), never updated: no gateway needs that right.
+        await whileJetStreamSettles(async () => {
+          try {
+            await jsm.streams.info(config.name);
+          } catch (error) {
+            if (!isJetStreamNotFound(error)) throw error;
+            await jsm.streams.add(config).catch((raced: unknown) => {
+              // Another instance created it meanwhile.
+              if (!/already in use/i.test(String(raced))) throw raced;
+            });
+          }
         });
         this.kv = await this.nc
           .jetstream({ timeout: KV_TIMEOUT_MS })
