@@ -70,7 +70,7 @@ const URL = {
 export class AlertRuleBody implements AlertRuleInput {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'prod agents offline' }) name!: string;
   @ApiProperty({ enum: AlertRuleKinds, example: 'agent_offline' }) kind!: AlertRuleKind;
-  @ApiPropertyOptional({ default: true }) enabled?: boolean;
+  @ApiPropertyOptional({ description: 'Default true' }) enabled?: boolean;
   @ApiPropertyOptional(SCOPE.environment) environment?: string;
   @ApiPropertyOptional(SCOPE.agent_type) agent_type?: string;
   @ApiPropertyOptional(SCOPE.label) label?: string;

@@ -38,6 +38,8 @@ export class ProvisionBody {
   environment_name!: string;
 
   @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
     example: { log_level: 'info' },
     description:
       "The type's configuration (see its schema in GET /api/v1/agent/types); defaults fill the rest.",
