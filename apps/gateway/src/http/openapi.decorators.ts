@@ -35,7 +35,7 @@ export function ApiQueries(parameters: readonly ApiQueryOptions[]): MethodDecora
   return applyDecorators(...parameters.map((parameter) => ApiQuery(parameter)));
 }
 
-/** A 200 whose body is not JSON: a script, a PEM, a YAML index (`text`) or an archive (`binary`). */
+/** A 200 whose body is not JSON: an event stream, a script, a PEM, a YAML index (`text`) or an archive (`binary`). */
 export function ApiContentResponse(contentType: string, kind: 'text' | 'binary', description: string) {
   return applyDecorators(
     ApiProduces(contentType),
