@@ -6,7 +6,7 @@ import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidQuery } from '../http/validation.pipe';
 import { toSnakeCaseKeys } from '../live/snake-case';
 import { AgentsReader } from './agents-reader';
-import { ListAgentsQuery } from './agents.dto';
+import { AgentPage, AgentView, ListAgentsQuery } from './agents.dto';
 import { apiKeyActor, FleetClient } from './fleet.client';
 
 /** An id that could never exist is simply not found (not a validation error that reveals the id format). */
@@ -28,14 +28,14 @@ export class AgentsController {
   @ApiOperation({
     summary: "List the organisation's agents (filters, paginated; `total` counts all matches)",
   })
-  @ApiOkResponse({ description: '{ items: Agent[], total, limit, offset }' })
+  @ApiOkResponse({ type: AgentPage, description: 'One page of agents' })
   async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: ListAgentsQuery) {
     return toSnakeCaseKeys(await this.agents.list({ organizationId: auth.organizationId, ...query }));
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One agent' })
-  @ApiOkResponse({ description: 'Agent' })
+  @ApiOkResponse({ type: AgentView, description: 'The agent' })
   @ApiNotFoundResponse({ description: 'No such agent in this organisation' })
   async get(@CurrentOrg() auth: AuthContext, @Param('id') id: string) {
     return toSnakeCaseKeys(await this.agents.get(auth.organizationId, agentIdParam(id)));
@@ -45,7 +45,7 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Revoke (unenroll) an agent: its credential stops working, its status becomes revoked',
   })
-  @ApiOkResponse({ description: 'The revoked agent' })
+  @ApiOkResponse({ type: AgentView, description: 'The revoked agent' })
   @ApiNotFoundResponse({ description: 'No such agent in this organisation' })
   async revoke(@CurrentOrg() auth: AuthContext, @Param('id') id: string) {
     return toSnakeCaseKeys(

@@ -1,7 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -32,8 +31,28 @@ import { AgentNames } from '../agents/agent-names';
 import { apiKeyActor } from '../agents/fleet.client';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
+import { ApiJsonBody, ApiQueries } from '../http/openapi.decorators';
 import { ValidBody, ValidQuery } from '../http/validation.pipe';
 import { toSnakeCaseKeys } from '../live/snake-case';
+import {
+  AlertChannelBody,
+  AlertChannelChangesBody,
+  AlertChannelList,
+  AlertPage,
+  AlertRuleBody,
+  AlertRuleChangesBody,
+  AlertRuleList,
+  AlertRuleView,
+  AlertsQueryDoc,
+  AlertChannelView,
+  AlertView,
+  ChannelTestResultView,
+  CreatedAlertChannelView,
+  DeliveriesQueryDoc,
+  DeliveryPage,
+} from './alerts.dto';
+
+const CHANNEL_ID = '7d1c5a3e-2b4f-4e6a-9c8d-1f0e2d3c4b5a';
 
 /** Rule and channel ids are UUIDs; anything else cannot exist, so it is not found rather than a field error. */
 function idParam(what: string, id: string): string {
@@ -53,6 +72,7 @@ export class AlertsController {
 
   @Get('rules')
   @ApiOperation({ summary: "List the organisation's alert rules" })
+  @ApiOkResponse({ type: AlertRuleList, description: 'Every rule (not paginated)' })
   async listRules(@CurrentOrg() auth: AuthContext) {
     const rules = await this.rpc.request<AlertRule[]>(Subjects.alerts.listRules, {
       organizationId: auth.organizationId,
@@ -64,10 +84,21 @@ export class AlertsController {
   @ApiOperation({
     summary: 'Create a rule: agent_offline (offline_seconds), agent_revoked, enrollment_failures',
   })
-  @ApiBody({
-    description: 'name, kind, channel_ids, optional scope (environment, agent_type, label) and parameters',
-  })
-  @ApiCreatedResponse({ description: 'The rule' })
+  @ApiJsonBody(
+    AlertRuleBody,
+    {
+      name: 'prod agents offline',
+      kind: 'agent_offline',
+      environment: 'prod-1',
+      offline_seconds: 300,
+      channel_ids: [CHANNEL_ID],
+    },
+    {
+      description:
+        'name, kind, channel_ids, optional scope (environment, agent_type, label) and the parameters of its kind',
+    },
+  )
+  @ApiCreatedResponse({ type: AlertRuleView, description: 'The rule' })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   async createRule(@CurrentOrg() auth: AuthContext, @ValidBody() rule: AlertRuleInput) {
     return toSnakeCaseKeys(
@@ -80,7 +111,9 @@ export class AlertsController {
 
   @Patch('rules/:id')
   @ApiOperation({ summary: 'Change a rule (any field but kind; null clears a scope field)' })
-  @ApiOkResponse({ description: 'The rule' })
+  @ApiJsonBody(AlertRuleChangesBody, { offline_seconds: 600, label: null })
+  @ApiOkResponse({ type: AlertRuleView, description: 'The rule' })
+  @ApiBadRequestResponse({ description: 'A field is invalid; `errors` names it' })
   @ApiNotFoundResponse({ description: 'No such rule in this organisation' })
   async updateRule(
     @CurrentOrg() auth: AuthContext,
@@ -110,6 +143,7 @@ export class AlertsController {
 
   @Get('channels')
   @ApiOperation({ summary: 'List notification channels (secrets are never shown again)' })
+  @ApiOkResponse({ type: AlertChannelList, description: 'Every channel, URLs masked (not paginated)' })
   async listChannels(@CurrentOrg() auth: AuthContext) {
     const channels = await this.rpc.request<AlertChannel[]>(Subjects.alerts.listChannels, {
       organizationId: auth.organizationId,
@@ -121,7 +155,15 @@ export class AlertsController {
   @ApiOperation({
     summary: 'Create a webhook or Slack channel; the response carries the signing secret, once',
   })
-  @ApiCreatedResponse({ description: 'The channel with `secret`' })
+  @ApiJsonBody(AlertChannelBody, {
+    name: 'on-call webhook',
+    type: 'webhook',
+    url: 'https://hooks.example.com/rca',
+  })
+  @ApiCreatedResponse({
+    type: CreatedAlertChannelView,
+    description: 'The channel with `secret` and its whole URL',
+  })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   async createChannel(@CurrentOrg() auth: AuthContext, @ValidBody() channel: AlertChannelInput) {
     return toSnakeCaseKeys(
@@ -134,7 +176,8 @@ export class AlertsController {
 
   @Patch('channels/:id')
   @ApiOperation({ summary: 'Rename or re-point a channel (name, url); its type and secret stay' })
-  @ApiOkResponse({ description: 'The channel, its URL masked' })
+  @ApiJsonBody(AlertChannelChangesBody, { url: 'https://hooks.example.com/rca-v2' })
+  @ApiOkResponse({ type: AlertChannelView, description: 'The channel, its URL masked' })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
   async updateChannel(
@@ -168,7 +211,7 @@ export class AlertsController {
   @ApiOperation({
     summary: 'Send one signed test notification to a channel now; the answer is how it went (not retried)',
   })
-  @ApiOkResponse({ description: '{ delivered, status_code, error, duration_ms }' })
+  @ApiOkResponse({ type: ChannelTestResultView, description: 'How the one attempt went' })
   @ApiNotFoundResponse({ description: 'No such channel in this organisation' })
   async testChannel(@CurrentOrg() auth: AuthContext, @Param('id') channelId: string) {
     return toSnakeCaseKeys(
@@ -184,7 +227,7 @@ export class AlertsController {
   @ApiOperation({
     summary: 'Acknowledge an open alert: it keeps firing, marked with your API key and the time',
   })
-  @ApiOkResponse({ description: 'The alert' })
+  @ApiOkResponse({ type: AlertView, description: 'The alert' })
   @ApiNotFoundResponse({ description: 'No such alert in this organisation' })
   @ApiConflictResponse({ description: 'The alert is resolved or cancelled' })
   async acknowledge(@CurrentOrg() auth: AuthContext, @Param('id') alertId: string) {
@@ -203,7 +246,7 @@ export class AlertsController {
     summary:
       'Resolve an alert by hand: a firing one is resolved (channels are told), a pending one cancelled',
   })
-  @ApiOkResponse({ description: 'The alert' })
+  @ApiOkResponse({ type: AlertView, description: 'The alert' })
   @ApiNotFoundResponse({ description: 'No such alert in this organisation' })
   @ApiConflictResponse({ description: 'The alert is already resolved or cancelled' })
   async resolve(@CurrentOrg() auth: AuthContext, @Param('id') alertId: string) {
@@ -221,6 +264,9 @@ export class AlertsController {
     summary:
       'The delivery log: each notification, its status and every attempt (filter: alert_id, channel_id, status)',
   })
+  @ApiQueries(DeliveriesQueryDoc)
+  @ApiOkResponse({ type: DeliveryPage, description: 'One page of deliveries, newest first' })
+  @ApiBadRequestResponse({ description: 'A query parameter is invalid; `errors` names it' })
   async listDeliveries(@CurrentOrg() auth: AuthContext, @ValidQuery() query: DeliveriesQuery) {
     return toSnakeCaseKeys(
       await this.rpc.request<Page<AlertDelivery>>(Subjects.alerts.listDeliveries, {
@@ -232,6 +278,9 @@ export class AlertsController {
 
   @Get()
   @ApiOperation({ summary: 'Alerts, newest first (state: pending, firing, resolved, cancelled)' })
+  @ApiQueries(AlertsQueryDoc)
+  @ApiOkResponse({ type: AlertPage, description: 'One page of alerts' })
+  @ApiBadRequestResponse({ description: 'A query parameter is invalid; `errors` names it' })
   async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: AlertsQuery) {
     const page = await this.rpc.request<Page<Alert>>(Subjects.alerts.list, {
       organizationId: auth.organizationId,

@@ -5,7 +5,7 @@ import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidQuery } from '../http/validation.pipe';
 import { toSnakeCaseKeys } from '../live/snake-case';
 import { AuditLogService } from './audit-log.service';
-import { AuditQuery } from './audit.dto';
+import { AuditPage, AuditQuery } from './audit.dto';
 
 @ApiTags('audit')
 @ApiKeyAuth()
@@ -18,7 +18,7 @@ export class AuditController {
     summary:
       'Audit trail: provisioning, token issue, enrollment, re-enrollment, revocation (newest first), actors by name',
   })
-  @ApiOkResponse({ description: '{ items: AuditEntry[], total, limit, offset }' })
+  @ApiOkResponse({ type: AuditPage, description: 'One page of entries, newest first' })
   async list(@CurrentOrg() auth: AuthContext, @ValidQuery() query: AuditQuery) {
     return toSnakeCaseKeys(await this.audit.list(auth, query));
   }

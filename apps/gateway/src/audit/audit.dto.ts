@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { AuditEntry, Page } from '@app/contracts';
 import { PageQuery } from '../http/page-query.dto';
+import { SnakeCased } from '../live/snake-case';
+import type { AuditEntryWithActor } from './audit-log.service';
 
 /** An action (`agent.revoked`) or a prefix of actions (`agent.*`). */
 export const AUDIT_ACTION_FILTER = /^[a-z_]+(\.[a-z_]+)*(\.\*)?$/;
@@ -30,9 +33,11 @@ export const ActorKinds = ['api_key', 'enrollment_token', 'other'] as const;
 export type ActorKind = (typeof ActorKinds)[number];
 
 /** One audit entry as the HTTP API shows it: the stored entry plus who the actor is, by name. */
-export class AuditEntryView {
+export class AuditEntryView implements SnakeCased<AuditEntryWithActor> {
   @ApiProperty({ example: '3f2b8c1e-4d6a-4a8e-9f3b-2c1d0e9a8b7c' })
   id!: string;
+  @ApiProperty({ example: '0b6f3c2e-9a41-4c55-8d1e-5f2a7b9c0d13' })
+  organization_id!: string;
   @ApiProperty({ example: '2026-01-05T10:00:00.000Z' })
   at!: string;
   @ApiProperty({
@@ -62,4 +67,12 @@ export class AuditEntryView {
     example: { environment: 'prod-1', hostname: 'web-1' },
   })
   details!: Record<string, unknown>;
+}
+
+/** `GET /api/v1/audit`: one page, newest first. */
+export class AuditPage implements SnakeCased<Page<AuditEntry>> {
+  @ApiProperty({ type: [AuditEntryView] }) items!: AuditEntryView[];
+  @ApiProperty({ example: 1 }) total!: number;
+  @ApiProperty({ example: 50 }) limit!: number;
+  @ApiProperty({ example: 0 }) offset!: number;
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NotFoundError } from '@app/contracts';
+import { ApiContentResponse } from '../http/openapi.decorators';
 import { ChartRepository } from './chart-repository';
 
 /** A Helm repository (`helm … rca-agent --repo <platform>/charts`). Public: the chart holds no secret. */
@@ -12,16 +13,14 @@ export class ChartsController {
   @Get('index.yaml')
   @Header('Content-Type', 'application/x-yaml; charset=utf-8')
   @ApiOperation({ summary: 'Helm repository index' })
-  @ApiProduces('application/x-yaml')
-  @ApiOkResponse({ description: 'index.yaml listing rca-agent' })
+  @ApiContentResponse('application/x-yaml', 'text', 'index.yaml listing rca-agent')
   index(): string {
     return this.charts.indexYaml();
   }
 
   @Get(':file')
   @ApiOperation({ summary: 'The packaged chart, rca-agent-<version>.tgz' })
-  @ApiProduces('application/gzip')
-  @ApiOkResponse({ description: 'Chart archive' })
+  @ApiContentResponse('application/gzip', 'binary', 'Chart archive')
   @ApiNotFoundResponse({ description: 'No chart by that name' })
   archive(@Param('file') file: string): StreamableFile {
     const archive = this.charts.archive(file);

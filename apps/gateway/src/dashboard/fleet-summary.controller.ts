@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { toSnakeCaseKeys } from '../live/snake-case';
+import { FleetSummaryView } from './fleet-summary.dto';
 import { FleetSummaryService } from './fleet-summary.service';
 
 @ApiTags('fleet')
@@ -16,7 +17,7 @@ export class FleetSummaryController {
     summary:
       'Fleet overview: agent counts by status, type and environment, recent offline agents, ingestion health',
   })
-  @ApiOkResponse({ description: 'snake_case FleetSummary' })
+  @ApiOkResponse({ type: FleetSummaryView, description: 'Counts, recent offline agents, ingestion health' })
   async summary(@CurrentOrg() auth: AuthContext) {
     return toSnakeCaseKeys(await this.summaries.summarize(auth.organizationId));
   }

@@ -3,9 +3,14 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Type } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
+import { DECORATORS } from '@nestjs/swagger';
 import request from 'supertest';
 import { loadConfig } from '@app/config';
+import { DomainError, validateDto } from '@app/contracts';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase } from '@app/testing';
 import { createGatewayApp } from '../app';
 import { GatewayConfig } from '../config';
@@ -18,15 +23,55 @@ const LINT_CONFIG = resolve(__dirname, '../../openapi');
 /** Lint and tsc each take a few seconds on a busy machine. */
 const TOOL_TIMEOUT_MS = 120_000;
 
+interface MediaType {
+  schema?: object;
+  example?: unknown;
+  examples?: Record<string, { value?: unknown }>;
+}
 type Document = {
   paths: Record<
     string,
     Record<
       string,
-      { summary?: string; security?: unknown[]; responses: Record<string, { content?: unknown }> }
+      {
+        summary?: string;
+        security?: unknown[];
+        requestBody?: { content?: Record<string, MediaType> };
+        responses: Record<string, { content?: Record<string, MediaType> }>;
+      }
     >
   >;
 };
+
+/** Each route's JSON body: the class the route validates it with, and the examples its document shows. */
+function bodyExamples(app: INestApplication): { route: string; type: Type; examples: unknown[] }[] {
+  const found: { route: string; type: Type; examples: unknown[] }[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as Type;
+      for (const method of Object.getOwnPropertyNames(controller.prototype)) {
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
+          string,
+          { index: number }
+        >;
+        const body = Object.entries(args).find(([key]) => key.startsWith(`${RouteParamtypes.BODY}:`));
+        if (!body) continue;
+        const types = Reflect.getMetadata('design:paramtypes', controller.prototype, method) as Type[];
+        const parameters = (Reflect.getMetadata(
+          DECORATORS.API_PARAMETERS,
+          controller.prototype[method as keyof object],
+        ) ?? []) as { in: string; examples?: Record<string, { value: unknown }> }[];
+        const examples = Object.values(parameters.find((p) => p.in === 'body')?.examples ?? {});
+        found.push({
+          route: `${controller.name}.${method}`,
+          type: types[body[1].index],
+          examples: examples.map((e) => e.value),
+        });
+      }
+    }
+  }
+  return found;
+}
 
 describe('the OpenAPI document (/docs-json)', () => {
   let nats: NatsServerHandle;
@@ -74,6 +119,53 @@ describe('the OpenAPI document (/docs-json)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('gives every operation a 2xx response with a schema, and every request body a schema with an example', () => {
+    const problems: string[] = [];
+    let operations = 0;
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        operations += 1;
+        const success = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'));
+        // 204 has no body by definition; every other 2xx says what it sends, JSON or not.
+        const described = success.some(
+          ([status, response]) =>
+            status === '204' ||
+            (response.content !== undefined &&
+              Object.values(response.content).length > 0 &&
+              Object.values(response.content).every((media) => media.schema)),
+        );
+        if (!described) problems.push(`${method} ${path}: no 2xx response with a schema`);
+        if (!operation.requestBody) continue;
+        const json = operation.requestBody.content?.['application/json'];
+        const hasExample =
+          json?.example !== undefined ||
+          Object.keys(json?.examples ?? {}).length > 0 ||
+          (json?.schema as { example?: unknown } | undefined)?.example !== undefined;
+        if (!json?.schema) problems.push(`${method} ${path}: request body without a schema`);
+        else if (!hasExample) problems.push(`${method} ${path}: request body without an example`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(operations).toBeGreaterThan(40);
+  });
+
+  it("shows request examples that pass the route's own validation", () => {
+    const bodies = bodyExamples(gateway);
+    expect(bodies.length).toBeGreaterThanOrEqual(12);
+    const problems: string[] = [];
+    for (const { route, type, examples } of bodies) {
+      if (!examples.length) problems.push(`${route}: no example`);
+      for (const example of examples) {
+        try {
+          validateDto(type, example);
+        } catch (error) {
+          problems.push(`${route}: ${error instanceof DomainError ? JSON.stringify(error.errors) : error}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it(
     'passes `redocly lint` with the recommended rules',
     async () => {
@@ -94,7 +186,7 @@ describe('the OpenAPI document (/docs-json)', () => {
   );
 
   it(
-    'generates a TypeScript client (openapi-typescript) whose calls to every route compile',
+    'generates a TypeScript client (openapi-typescript) whose calls to every route and reads of typed responses compile',
     async () => {
       await run(join(BIN, 'openapi-typescript'), [join(dir, 'openapi.json'), '-o', join(dir, 'api.d.ts')], {
         timeout: TOOL_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiContentResponse } from '../http/openapi.decorators';
 import { AgentDownloads } from './agent-downloads';
 import { InstallScripts } from './install-scripts';
 
@@ -15,8 +16,7 @@ export class InstallController {
   @Get('install.sh')
   @Header('Content-Type', 'text/x-shellscript; charset=utf-8')
   @ApiOperation({ summary: 'Linux/macOS installer: `curl -fsSL <url>/install.sh | sudo sh -s -- --token …`' })
-  @ApiProduces('text/x-shellscript')
-  @ApiOkResponse({ description: 'POSIX sh script' })
+  @ApiContentResponse('text/x-shellscript', 'text', 'POSIX sh script')
   sh(): string {
     return this.scripts.sh;
   }
@@ -24,8 +24,7 @@ export class InstallController {
   @Get('install.ps1')
   @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiOperation({ summary: 'Windows installer (elevated PowerShell), installs the agent as a service' })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'PowerShell script' })
+  @ApiContentResponse('text/plain', 'text', 'PowerShell script')
   ps1(): string {
     return this.scripts.ps1;
   }
@@ -34,8 +33,7 @@ export class InstallController {
   @ApiOperation({
     summary: 'The agent as an npm package (what install.sh / install.ps1 install with npm -g)',
   })
-  @ApiProduces('application/gzip')
-  @ApiOkResponse({ description: 'npm package tarball' })
+  @ApiContentResponse('application/gzip', 'binary', 'npm package tarball')
   @ApiNotFoundResponse({ description: 'This gateway has no built agent to package' })
   async agentPackage(): Promise<StreamableFile> {
     return new StreamableFile(await this.downloads.agentPackage(), {

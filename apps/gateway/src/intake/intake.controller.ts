@@ -1,8 +1,9 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiBody,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -18,10 +19,26 @@ import {
   NotFoundError,
   RenewAgentJwtRequest,
 } from '@app/contracts';
+import { ApiContentResponse, ApiJsonBody } from '../http/openapi.decorators';
 import { ValidBody } from '../http/validation.pipe';
+import {
+  AgentJwtView,
+  EnrollBody,
+  EnrollReplyView,
+  HeartbeatAccepted,
+  HeartbeatBody,
+  MetricsAccepted,
+  MetricsBatchBody,
+  RenewBody,
+} from './intake.dto';
 import { PlatformCa } from './platform-ca.provider';
 import { IntakeAuth, IntakeCaller, IntakeCallerParam } from './intake-auth.guard';
 import { IntakeService } from './intake.service';
+
+const AGENT_ID = 'ag_fH2E2Vwna1pJYKU3';
+const PUBLIC_KEY = 'UAXPLLC3N4AWOCEZ2WCOCTAAKAEOWO3GHF4EQGEDGYBU4JOCVKSXGYGX';
+const SIGNATURE = 'xT5ceTc0YWP8PEKpxiE7RFoRbAxUodJUM9g7nNMtehseRM9BRIPb9HFY31_rSrOYbcOITb_vScFx6xOWjTtlDw';
+const HOST = { hostname: 'web-1', hostId: '4c4c4544-0042-3510-8052-b4c04f4d4c31', os: 'linux', arch: 'x64' };
 
 const SIGNATURE_DOC = {
   name: AGENT_SIGNATURE_HEADER,
@@ -51,13 +68,15 @@ export class IntakeController {
   @ApiOperation({
     summary: 'Enroll with an enrollment token (rca_et_…) and the public half of a key the agent generated',
   })
-  @ApiBody({
-    description:
-      'EnrollRequest: { agentType, agentVersion, host: { hostname, hostId, os }, labels?, identity: { publicKey, proof, handover? } }',
+  @ApiJsonBody(EnrollBody, {
+    agentType: 'docker',
+    agentVersion: '0.1.0',
+    host: HOST,
+    labels: { team: 'payments' },
+    identity: { publicKey: PUBLIC_KEY, proof: SIGNATURE },
   })
-  @ApiOkResponse({
-    description: 'EnrollReply: { agentId, jwt, jwtExpiresAt, environment, heartbeatIntervalSeconds, … }',
-  })
+  @ApiOkResponse({ type: EnrollReplyView, description: "The agent's id and its first NATS credential" })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   enroll(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: EnrollRequest) {
     return this.intake.enroll(caller.token as string, body);
   }
@@ -67,8 +86,14 @@ export class IntakeController {
   @ApiOperation({
     summary: "A fresh NATS user JWT for the agent's key, proven by a signature (no other credential)",
   })
-  @ApiBody({ description: 'RenewAgentJwtRequest: { agentId, publicKey, signedAt, signature }' })
-  @ApiOkResponse({ description: 'AgentJwt: { jwt, expiresAt }' })
+  @ApiJsonBody(RenewBody, {
+    agentId: AGENT_ID,
+    publicKey: PUBLIC_KEY,
+    signedAt: 1767607200000,
+    signature: SIGNATURE,
+  })
+  @ApiOkResponse({ type: AgentJwtView, description: 'A fresh JWT for the key on record' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   renew(@ValidBody() body: RenewAgentJwtRequest) {
     return this.intake.renew(body);
   }
@@ -78,7 +103,7 @@ export class IntakeController {
   @ApiOperation({
     summary: 'The platform CA certificate; agents check it against the pin in their install command',
   })
-  @ApiOkResponse({ description: 'PEM' })
+  @ApiContentResponse('application/x-pem-file', 'text', 'The CA certificate, PEM')
   @ApiNotFoundResponse({ description: 'This platform uses publicly trusted certificates' })
   caCertificate(): string {
     const pem = this.ca.certificate();
@@ -91,8 +116,26 @@ export class IntakeController {
   @IntakeAuth('agent')
   @ApiHeader(SIGNATURE_DOC)
   @ApiOperation({ summary: "A heartbeat, signed with the agent's key" })
-  @ApiBody({ description: 'Heartbeat, as published on agents.<env>.<agentId>.heartbeat' })
-  @ApiAcceptedResponse({ description: '{ accepted: true }' })
+  @ApiJsonBody(
+    HeartbeatBody,
+    {
+      agentId: AGENT_ID,
+      sentAt: 1767607200000,
+      agentType: 'docker',
+      agentVersion: '0.1.0',
+      uptimeSeconds: 86400,
+      intervalSeconds: 30,
+      state: 'running',
+      host: HOST,
+      lastCollection: { ok: true, at: 1767607195000, durationMs: 42, samples: 57, errors: [] },
+      buffered: 0,
+      dropped: 0,
+    },
+    { description: 'Heartbeat, as published on agents.<env>.<agentId>.heartbeat' },
+  )
+  @ApiAcceptedResponse({ type: HeartbeatAccepted, description: 'Published to ingestion' })
+  @ApiForbiddenResponse({ description: '`agentId` is not the signing agent' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   async heartbeat(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: Heartbeat) {
     await this.intake.heartbeat(caller.agent!, body);
     return { accepted: true };
@@ -105,8 +148,26 @@ export class IntakeController {
   @ApiOperation({
     summary: "A metrics batch, signed with the agent's key; resending the same seq is harmless",
   })
-  @ApiBody({ description: 'MetricsBatch, as published on agents.<env>.<agentId>.metrics' })
-  @ApiAcceptedResponse({ description: '{ accepted: true, duplicate }' })
+  @ApiJsonBody(
+    MetricsBatchBody,
+    {
+      agentId: AGENT_ID,
+      seq: 1042,
+      collectedAt: 1767607195000,
+      samples: [
+        {
+          name: 'docker.container.cpu.usage',
+          value: 12.5,
+          unit: '%',
+          tags: { name: 'web', image: 'nginx:1.27' },
+        },
+      ],
+    },
+    { description: 'MetricsBatch, as published on agents.<env>.<agentId>.metrics' },
+  )
+  @ApiAcceptedResponse({ type: MetricsAccepted, description: 'Stored in the AGENT_METRICS stream' })
+  @ApiForbiddenResponse({ description: '`agentId` is not the signing agent' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
   async metrics(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: MetricsBatch) {
     const { duplicate } = await this.intake.metrics(caller.agent!, body);
     return { accepted: true, duplicate };

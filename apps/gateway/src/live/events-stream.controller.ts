@@ -1,9 +1,10 @@
 import { Controller, MessageEvent, Sse } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
 import { CachedTokenVerifier } from '@app/auth';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
+import { ApiContentResponse } from '../http/openapi.decorators';
 import { EventHub } from './event-hub';
 import { toSnakeCaseKeys } from './snake-case';
 
@@ -25,7 +26,6 @@ export class EventsStreamController {
    */
   @Sse('stream')
   @ApiKeyAuth()
-  @ApiProduces('text/event-stream')
   @ApiOperation({
     summary: 'Live events of the caller’s organisation (Server-Sent Events)',
     description:
@@ -35,7 +35,11 @@ export class EventsStreamController {
       'with a `revoked` frame. Events published while ' +
       'disconnected are not replayed: reload the lists over HTTP after reconnecting.',
   })
-  @ApiOkResponse({ description: 'text/event-stream' })
+  @ApiContentResponse(
+    'text/event-stream',
+    'text',
+    'SSE frames (`event: <kind>`, `data: <JSON>`) until the client disconnects or the key is revoked',
+  )
   stream(@CurrentOrg() auth: AuthContext): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       // "ready" goes first and only once the server has our subscription: a client that acts on it

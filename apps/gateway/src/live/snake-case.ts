@@ -20,3 +20,18 @@ export function toSnakeCaseKeys(value: unknown, parentKey?: string): unknown {
   }
   return out;
 }
+
+type SnakeKey<K extends string> = K extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeKey<Tail>}`
+  : K;
+
+/**
+ * The type of `toSnakeCaseKeys(value)` for a `T`: the response classes of the OpenAPI document
+ * `implements SnakeCased<Wire>`, so a field added to the wire and missing from the document (or typed
+ * differently) does not compile. Data-keyed records (`Record<string, …>`) keep their keys, as at run time.
+ */
+export type SnakeCased<T> = T extends readonly (infer Item)[]
+  ? SnakeCased<Item>[]
+  : T extends object
+    ? { [K in keyof T as K extends string ? (string extends K ? K : SnakeKey<K>) : K]: SnakeCased<T[K]> }
+    : T;

@@ -5,7 +5,7 @@ import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidQuery } from '../http/validation.pipe';
 import { toSnakeCaseKeys } from '../live/snake-case';
 import { agentIdParam } from '../agents/agents.controller';
-import { AgentMetricsQuery } from './agent-metrics.dto';
+import { AgentMetricsQuery, MetricsQueryView } from './agent-metrics.dto';
 import { AgentMetricsService } from './agent-metrics.service';
 
 @ApiTags('agents')
@@ -17,9 +17,10 @@ export class AgentMetricsController {
   @Get()
   @ApiOperation({ summary: 'One metric of one agent, bucketed (avg/min/max/last/count per step)' })
   @ApiOkResponse({
+    type: MetricsQueryView,
     description:
-      '{ agent_id, name, from, to, step_seconds, series: [{ tags, unit, points }], newest_sample_at, stale }: ' +
-      'stale = the newest stored sample is older than the agent’s offline threshold (recent data may be missing)',
+      'The series of the metric (one per tag set), bucketed; `stale`: the newest stored sample is older than ' +
+      'the agent’s offline threshold (recent data may be missing)',
   })
   @ApiNotFoundResponse({
     description:

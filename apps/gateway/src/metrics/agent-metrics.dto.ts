@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { METRIC_NAME_PATTERN } from '@app/contracts';
+import { METRIC_NAME_PATTERN, MetricPoint, MetricSeries, MetricsQueryResult } from '@app/contracts';
+import { SnakeCased } from '../live/snake-case';
 
 /** An instant as ms since the epoch or an ISO 8601 date-time. */
 const INSTANT = /^(\d{1,16}|\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2}))$/;
 
 /** `GET /api/v1/agents/:id/metrics` query string. */
 export class AgentMetricsQuery {
-  @ApiProperty({ example: 'cpu.usage_percent' })
+  @ApiProperty({ example: 'docker.container.cpu.usage' })
   @Matches(METRIC_NAME_PATTERN, { message: 'name must be a metric name' })
   name!: string;
 
@@ -35,4 +36,49 @@ export class AgentMetricsQuery {
 
 export function parseInstant(value: string): number {
   return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+}
+
+/** One bucket of a series. */
+export class MetricPointView implements SnakeCased<MetricPoint> {
+  @ApiProperty({ example: 1767607200000, description: 'Bucket start, ms since epoch' }) ts!: number;
+  @ApiProperty({ example: 12.5 }) avg!: number;
+  @ApiProperty({ example: 3.1 }) min!: number;
+  @ApiProperty({ example: 27.9 }) max!: number;
+  @ApiProperty({ example: 9.4 }) last!: number;
+  @ApiProperty({ example: 4, description: 'Samples in the bucket' }) count!: number;
+}
+
+export class MetricSeriesView implements SnakeCased<MetricSeries> {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { container: '3f4e5d6c7b8a', name: 'web', image: 'nginx:1.27' },
+    description: 'The series’ tags; keys are kept as the agent sent them',
+  })
+  tags!: Record<string, string>;
+  @ApiProperty({ type: String, nullable: true, example: '%' }) unit!: string | null;
+  @ApiProperty({ type: [MetricPointView] }) points!: MetricPointView[];
+}
+
+/** `GET /api/v1/agents/:id/metrics` answer. */
+export class MetricsQueryView implements SnakeCased<MetricsQueryResult> {
+  @ApiProperty({ example: 'ag_fH2E2Vwna1pJYKU3' }) agent_id!: string;
+  @ApiProperty({ example: 'docker.container.cpu.usage' }) name!: string;
+  @ApiProperty({ example: 1767603600000, description: 'ms since epoch' }) from!: number;
+  @ApiProperty({ example: 1767607200000, description: 'ms since epoch' }) to!: number;
+  @ApiProperty({ example: 60 }) step_seconds!: number;
+  @ApiProperty({ type: [MetricSeriesView] }) series!: MetricSeriesView[];
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 1767607195000,
+    description: 'ms since epoch of the newest stored sample of this metric, whatever the range; null: none',
+  })
+  newest_sample_at!: number | null;
+  @ApiProperty({
+    example: false,
+    description:
+      "The newest stored sample is older than the agent's offline threshold (or there is none): recent data may be missing",
+  })
+  stale!: boolean;
 }

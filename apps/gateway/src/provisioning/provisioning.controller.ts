@@ -11,7 +11,8 @@ import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ValidBody } from '../http/validation.pipe';
 import { toSnakeCaseKeys } from '../live/snake-case';
 import { apiKeyActor, FleetClient } from '../agents/fleet.client';
-import { ProvisionBody } from './provision.dto';
+import { ApiJsonBody } from '../http/openapi.decorators';
+import { AgentTypeView, EnvironmentView, ProvisionBody, ProvisionResultView } from './provision.dto';
 
 @ApiTags('provisioning')
 @ApiKeyAuth()
@@ -21,7 +22,7 @@ export class ProvisioningController {
 
   @Get('agent/types')
   @ApiOperation({ summary: 'Agent types: description, platforms, config schema, declared metrics' })
-  @ApiOkResponse({ description: 'AgentType[]' })
+  @ApiOkResponse({ type: [AgentTypeView], description: 'Every agent type this platform provisions' })
   async types() {
     return toSnakeCaseKeys(await this.fleet.types());
   }
@@ -31,9 +32,15 @@ export class ProvisioningController {
   @ApiOperation({
     summary: 'Issue an enrollment token for an environment and return the command(s) that install the agent',
   })
+  @ApiJsonBody(ProvisionBody, {
+    agent_type: 'docker',
+    environment_name: 'prod-1',
+    config: { log_level: 'info' },
+    max_uses: 10,
+  })
   @ApiCreatedResponse({
-    description:
-      '{ command, commands: [{platform, shell, command}], instructions, warnings, enrollment_token (shown once), token_id, environment, expires_at, agent_type, config }',
+    type: ProvisionResultView,
+    description: 'The install command(s) and the enrollment token in them (shown once)',
   })
   @ApiBadRequestResponse({ description: 'Unknown agent_type, bad config.<key>, or bad environment_name' })
   async provision(@CurrentOrg() auth: AuthContext, @ValidBody() body: ProvisionBody) {
@@ -51,7 +58,7 @@ export class ProvisioningController {
 
   @Get('environments')
   @ApiOperation({ summary: "The organisation's environments" })
-  @ApiOkResponse({ description: 'Environment[]' })
+  @ApiOkResponse({ type: [EnvironmentView], description: 'Every environment of the organisation' })
   async environments(@CurrentOrg() auth: AuthContext) {
     return toSnakeCaseKeys(await this.fleet.environments(auth.organizationId));
   }

@@ -1,6 +1,7 @@
 import { apiKeyActor } from '../agents/fleet.client';
 import { Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -9,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
+import { ApiJsonBody } from '../http/openapi.decorators';
 import { ValidBody, ValidQuery } from '../http/validation.pipe';
 import {
   ApiKeyListResponse,
@@ -45,7 +47,16 @@ export class ApiKeysController {
 
   @Post()
   @ApiOperation({ summary: 'Create an API key; the secret is in this response only' })
+  @ApiJsonBody(
+    CreateApiKeyBody,
+    { name: 'ci', expires_at: '2030-01-01T00:00:00Z' },
+    {
+      description: 'Every field is optional; so is the body',
+      required: false,
+    },
+  )
   @ApiCreatedResponse({ type: IssuedTokenResponse })
+  @ApiBadRequestResponse({ description: 'Invalid body; `errors` names each field' })
   async create(
     @CurrentOrg() auth: AuthContext,
     @ValidBody() body: CreateApiKeyBody,

@@ -10,6 +10,7 @@ import {
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { EnvironmentParam } from '../http/params';
+import { ApiJsonBody } from '../http/openapi.decorators';
 import { ValidBody, ValidQuery } from '../http/validation.pipe';
 import {
   IssueEnrollmentTokenBody,
@@ -50,6 +51,11 @@ export class EnvironmentTokensController {
     summary: 'Issue an enrollment token; the secret is in this response only',
     description: 'Creates the environment when the organisation has none by that name (listed and audited).',
   })
+  @ApiJsonBody(
+    IssueEnrollmentTokenBody,
+    { name: 'laptops', expires_at: '2030-01-01T00:00:00Z', max_uses: 50 },
+    { description: 'Every field is optional; so is the body', required: false },
+  )
   @ApiCreatedResponse({ type: IssuedTokenResponse })
   @ApiBadRequestResponse({ description: 'Invalid body; `errors` names each field' })
   async issue(
@@ -82,7 +88,16 @@ export class EnvironmentTokensController {
 
   @Post(':id/rotate')
   @ApiOperation({ summary: 'Replace the secret; the old one keeps working for the grace period' })
+  @ApiJsonBody(
+    RotateTokenBody,
+    { grace_period_seconds: 3600 },
+    {
+      description: 'Optional: no body keeps the default grace period',
+      required: false,
+    },
+  )
   @ApiCreatedResponse({ type: RotatedTokenResponse })
+  @ApiBadRequestResponse({ description: 'Invalid body; `errors` names each field' })
   @ApiNotFoundResponse({ description: 'No such token in this environment of your organisation' })
   async rotate(
     @CurrentOrg() auth: AuthContext,

@@ -33,12 +33,21 @@ export class IssueEnrollmentTokenBody {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'When the token stops working (ISO 8601).' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2030-01-01T00:00:00Z',
+    description: 'When the token stops working (ISO 8601).',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'How many agents may enroll with it.' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1_000_000,
+    example: 50,
+    description: 'How many agents may enroll with it.',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -54,7 +63,7 @@ export class CreateApiKeyBody {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ format: 'date-time' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2030-01-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
@@ -74,6 +83,7 @@ export class RotateTokenBody {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: MAX_GRACE_SECONDS,
+    example: 3600,
     description:
       'How long the old secret keeps working (default: the service’s TOKEN_ROTATION_GRACE_SECONDS).',
   })
@@ -93,32 +103,46 @@ export class ListTokensQuery {
 }
 
 export class TokenResponse {
-  @ApiProperty() id!: string;
-  @ApiProperty({ enum: TokenKinds }) kind!: TokenKind;
-  @ApiProperty() organization_id!: string;
-  @ApiProperty({ type: String, nullable: true }) environment!: string | null;
-  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ example: '1c9e7a5b-3d2f-4b8a-9e6c-0f1d2e3a4b5c' }) id!: string;
+  @ApiProperty({ enum: TokenKinds, example: 'enrollment' }) kind!: TokenKind;
+  @ApiProperty({ example: '0b6f3c2e-9a41-4c55-8d1e-5f2a7b9c0d13' }) organization_id!: string;
+  @ApiProperty({ type: String, nullable: true, example: 'prod-1', description: 'null for an API key' })
+  environment!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'laptops' }) name!: string | null;
   @ApiProperty({ example: 'rca_et_AbCd…', description: 'The first characters of the secret.' }) hint!: string;
-  @ApiProperty({ format: 'date-time' }) created_at!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revoked_at!: string | null;
-  @ApiProperty({ type: Number, nullable: true }) max_uses!: number | null;
-  @ApiProperty() uses!: number;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_used_at!: string | null;
+  @ApiProperty({ format: 'date-time', example: '2026-01-05T09:00:00.000Z' }) created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2030-01-01T00:00:00.000Z' })
+  expires_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) revoked_at!:
+    string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 50 }) max_uses!: number | null;
+  @ApiProperty({ example: 3 }) uses!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-01-05T09:30:00.000Z' })
+  last_used_at!: string | null;
   @ApiProperty({
     type: String,
     format: 'date-time',
     nullable: true,
+    example: null,
     description: 'Set once rotated: the old secret works until then.',
   })
   grace_until!: string | null;
-  @ApiProperty({ type: String, nullable: true }) replaced_by!: string | null;
-  @ApiProperty({ enum: ApiKeyScopes, nullable: true, description: 'API keys: what the key may do.' })
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The token that replaced it' })
+  replaced_by!: string | null;
+  @ApiProperty({
+    enum: ApiKeyScopes,
+    nullable: true,
+    example: 'admin',
+    description: 'API keys: what the key may do (read, provision, admin); null for enrollment tokens.',
+  })
   scope!: ApiKeyScope | null;
 }
 
 export class IssuedTokenResponse extends TokenResponse {
-  @ApiProperty({ description: 'The secret. Shown only in this response: store it now.' })
+  @ApiProperty({
+    example: 'rca_et_AbCd4kXnQ2v8Lm3pR7tY9wB1cD5fG6hJ0sA2eK4nM8qP',
+    description: 'The secret. Shown only in this response: store it now.',
+  })
   secret!: string;
 }
 
