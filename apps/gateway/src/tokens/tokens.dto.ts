@@ -70,9 +70,9 @@ export class CreateApiKeyBody {
 
   @ApiPropertyOptional({
     enum: ApiKeyScopes,
-    default: 'admin',
+    // No `default`: generated clients would make the field required. The default is in the words.
     description:
-      'read: every GET; provision: also provisioning, enrollment tokens, revoking/labelling agents, acknowledging alerts; admin: also API keys and alerting configuration.',
+      'Default admin. read: every GET; provision: also provisioning, enrollment tokens, revoking/labelling agents, acknowledging alerts; admin: also API keys and alerting configuration.',
   })
   @IsOptional()
   @IsIn(ApiKeyScopes as unknown as string[])

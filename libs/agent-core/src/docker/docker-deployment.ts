@@ -40,7 +40,8 @@ export function buildDockerDeployment(input: DeploymentInput<DockerAgentConfig>)
     commands: [{ platform: 'any', shell: 'sh', command: buildDockerRunCommand(input) }],
     instructions: [
       'Open a shell on the Docker host as a user allowed to run docker (root or the docker group).',
-      'Paste the command: it starts the agent container with read-only access to the Docker socket and a named volume for its state (its key is generated there and never leaves it).',
+      'Paste the command: it starts the agent container with the Docker socket mounted and a named volume for its state (its key is generated there and never leaves it).',
+      'Know what the socket grants: whoever can use the Docker API controls the host (":ro" only keeps the socket file from being replaced, not the API from being written to). The agent only reads it (GET requests); to enforce that, put a read-only Docker API proxy in front (e.g. tecnativa/docker-socket-proxy with CONTAINERS=1, INFO=1, POST=0) and set the agent\'s docker_host to it.',
       'Check that it runs: docker logs rca-agent shows "enrolled" and then one line per collection at debug level.',
       `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
       'To remove it later: docker rm -f rca-agent && docker volume rm rca-agent-state.',
