@@ -7,3 +7,4 @@ export * from './nats.module';
 export * from './bootstrap';
 export * from './connection-state';
 export * from './dead-letter';
+export * from './durable-event-consumer';
