@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { agentTypes } from '@app/agent-core';
+import { agentTypes, cleartextWarnings } from '@app/agent-core';
 import { AgentTypeInfo, ProvisionRequest, ProvisionResult, ValidationFailedError } from '@app/contracts';
 import { Clock } from '@app/clock';
 import { ProvisioningConfig } from '../config';
@@ -70,7 +70,10 @@ export class ProvisioningService {
       command: deployment.commands[0].command,
       commands: deployment.commands,
       instructions: deployment.instructions,
-      warnings: deployment.warnings ?? [],
+      warnings: [
+        ...(deployment.warnings ?? []),
+        ...cleartextWarnings(this.config.agentNatsUrl, this.config.PUBLIC_URL),
+      ],
       enrollmentToken: token.secret,
       tokenId: token.id,
       expiresAt: token.expiresAt,

@@ -1,7 +1,7 @@
 import { parse } from 'shell-quote';
 import { agentTypes } from '../builtin-agent-types';
 import { DeploymentInput } from '../agent-type';
-import { loopbackUrls } from './reachability';
+import { cleartextWarnings, loopbackUrls } from './reachability';
 
 const input = (
   natsUrl: string,
@@ -19,6 +19,20 @@ const LOCAL = input('tls://127.0.0.1:4222', 'http://localhost:3000');
 const PUBLIC = input('tls://nats.example.com:4222', 'https://rca.example.com:3443');
 
 describe('commands reachable from where they run', () => {
+  it('warns when agents on other hosts would enrol and report without TLS', () => {
+    expect(cleartextWarnings('tls://nats.example.com:4222', 'https://rca.example.com:3443')).toEqual([]);
+    const [warning] = cleartextWarnings('nats://nats.example.com:4222', 'http://rca.example.com:3000');
+    expect(warning).toMatch(
+      /^The platform advertises http:\/\/rca\.example\.com:3000, nats:\/\/nats\.example\.com:4222 without TLS/,
+    );
+    expect(warning).toMatch(/Set PUBLIC_URL to the HTTPS listener/);
+    // Loopback URLs have their own warning; TLS everywhere has none.
+    expect(cleartextWarnings('nats://127.0.0.1:4222', 'http://localhost:3000')).toEqual([]);
+    expect(
+      cleartextWarnings('tls://a.example.com:4222,nats://b.example.com:4222', 'https://rca.example.com'),
+    ).toHaveLength(1);
+  });
+
   it('recognises loopback hosts in URLs and NATS server lists', () => {
     expect(loopbackUrls('tls://a.example.com:4222,tls://127.0.0.1:4222', 'http://[::1]:3000')).toEqual([
       'tls://127.0.0.1:4222',
