@@ -21,6 +21,7 @@ import {
   StoredBatches,
 } from './support/fault-figures';
 import { FleetAgent, startFleet } from './support/fleet';
+import { explainGaps, MissingBatch } from './support/gap-diagnosis';
 
 /**
  * Scale-out shown, not stated: the platform as docs/running-a-cluster.md runs it — three nats-server
@@ -56,6 +57,8 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
   let probe: RequestProbe;
   let live: LiveEvents;
   const figures: FaultFigures[] = [];
+  /** Per fault window: why each missing batch is missing (JetStream's view) and the agents' log tails. */
+  const gapReports = new Map<FaultFigures, string>();
   /** A fault whose test failed before repairing it is repaired here, so the next fault starts whole. */
   let pendingRepair: (() => Promise<void>) | undefined;
 
@@ -181,10 +184,30 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       note,
     };
     figures.push(result);
+    const missing: MissingBatch[] = agents().flatMap((a) =>
+      a.published
+        .filter((b) => b.at >= full.start && b.at <= end && !batches.get(a.id)!.has(b.seq))
+        .map((b) => ({
+          agentName: a.name,
+          agentId: a.id,
+          environment: 'faults',
+          seq: b.seq,
+          collectedAt: b.at,
+        })),
+    );
+    if (missing.length) {
+      const tails = [...new Set(missing.map((m) => m.agentName))]
+        .map((name) => agents().find((a) => a.name === name)!)
+        .map((a) => `--- ${a.name} ---\n${a.process.output().slice(-4000)}`)
+        .join('\n');
+      gapReports.set(result, `--- gaps ---\n${await explainGaps(observer, missing)}\n${tails}`);
+    }
     return result;
   };
 
   const expectNothingLost = (result: FaultFigures) => {
+    const report = gapReports.get(result);
+    if (report) process.stdout.write(`\n${result.window.fault}: batches missing\n${report}\n`);
     for (const a of result.agents) {
       expect({ agent: a.agent, gaps: a.gaps, duplicates: a.duplicates }).toEqual({
         agent: a.agent,
