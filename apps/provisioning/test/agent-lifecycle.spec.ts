@@ -452,6 +452,27 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
       expect((await agent(ids.b4)).status).toBe('pending');
     });
 
+    it('refuses a filter selecting more than 100 agents as a whole, while its dry run still counts them', async () => {
+      // Two tokens: each token's enrollment rate is limited per instance.
+      const tokens = [await tokenFor('bulk-cap'), await tokenFor('bulk-cap')];
+      for (let i = 0; i < 101; i += 10) {
+        await Promise.all(
+          Array.from({ length: Math.min(10, 101 - i) }, (_, j) =>
+            enroll(tokens[(i + j) % 2], `cap-${i + j}`),
+          ),
+        );
+      }
+      const filter = { environment: 'bulk-cap' };
+      const dry = await bulk({ action: 'revoke', filter, dry_run: true }).expect(200);
+      expect(dry.body).toMatchObject({ matched: 101, done: 0 });
+      expect(dry.body.sample_ids).toHaveLength(20);
+      const refused = await bulk({ action: 'revoke', filter }).expect(400);
+      expect(refused.body.errors).toEqual([
+        { field: 'filter', reason: expect.stringContaining('at most 100 per request') },
+      ]);
+      expect((await list('environment=bulk-cap&status=revoked')).total).toBe(0);
+    });
+
     it("only touches the caller's organisation", async () => {
       const res = await bulk(
         { action: 'revoke', filter: { environment: 'bulk' }, dry_run: true },
