@@ -383,7 +383,10 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
         details: { settings: { inactive_agent_cleanup_days: 2 } },
       });
 
+      await call('put', '/api/v1/settings/fleet').send({ inactive_agent_cleanup_days: 2 }).expect(200);
+      expect((await audit('action=fleet.settings_changed')).total).toBe(1);
       await call('put', '/api/v1/settings/fleet').send({ inactive_agent_cleanup_days: null }).expect(200);
+      expect((await audit('action=fleet.settings_changed')).total).toBe(2);
     });
   });
 

@@ -25,6 +25,8 @@ export class FleetSettingsService {
 
   async put(organizationId: string, next: FleetSettings, actor: string): Promise<FleetSettings> {
     const previous = await this.get(organizationId);
+    // Setting what is already set records nothing (a dashboard saving an unchanged form, a script re-run).
+    if (previous.inactiveAgentCleanupDays === next.inactiveAgentCleanupDays) return previous;
     await this.audit.record(
       organizationId,
       {
