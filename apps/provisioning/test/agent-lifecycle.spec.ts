@@ -125,7 +125,10 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
       expect(event).toMatchObject({
         organizationId: orgId,
         environment: 'labels',
-        data: { labels: { team: 'payments', tier: 'gold' }, previous: { team: 'web', canary: 'yes' } },
+        data: {
+          labels: { team: 'payments', tier: 'gold' },
+          previous: { labels: { team: 'web', canary: 'yes' } },
+        },
       });
       expect((await list('label=tier=gold')).items.map((a: Json) => a.id)).toEqual([agentId]);
       expect((await list('label=team=web')).total).toBe(0);
@@ -141,8 +144,30 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatchObject({
         actor: expect.stringMatching(/^api_key:/),
-        details: { labels: { team: 'payments', tier: 'gold' }, previous: { team: 'web', canary: 'yes' } },
+        details: {
+          labels: { team: 'payments', tier: 'gold' },
+          previous: { labels: { team: 'web', canary: 'yes' } },
+        },
       });
+    });
+
+    it('keeps label keys exactly as sent, in the answer, the audit details and the event', async () => {
+      let answered: Json = {};
+      const event = await nextEvent(EventKinds.agentLabelsChanged, agentId, async () => {
+        answered = (
+          await call('patch', `/api/v1/agents/${agentId}/labels`)
+            .send({ set: { costCenter: 'R&D' } })
+            .expect(200)
+        ).body as Json;
+      });
+      expect(answered.labels).toMatchObject({ costCenter: 'R&D' });
+      expect(event?.data).toMatchObject({ labels: { costCenter: 'R&D' } });
+      await call('patch', `/api/v1/agents/${agentId}/labels`)
+        .send({ remove: ['costCenter'] })
+        .expect(200);
+      const [removal] = (await audit(`action=agent.labels_changed&agent_id=${agentId}`)).items as Json[];
+      expect(removal.details.previous.labels).toMatchObject({ costCenter: 'R&D' });
+      expect((await agent(agentId)).labels).toEqual({ team: 'payments', tier: 'gold' });
     });
 
     it('a bad label or an empty change is a 400 naming the field, and changes nothing', async () => {

@@ -41,7 +41,8 @@ export interface AgentRegisteredData {
 }
 export interface AgentLabelsChangedData {
   labels: Record<string, string>;
-  previous: Record<string, string>;
+  /** Nested under `labels` so the HTTP API's snake_casing (which spares `labels`) leaves the keys as they are. */
+  previous: { labels: Record<string, string> };
   actor: string;
 }
 export interface AgentDeletedData {

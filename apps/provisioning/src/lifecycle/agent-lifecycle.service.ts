@@ -55,7 +55,7 @@ export class AgentLifecycleService {
       const previous = JSON.parse(agent.labels) as Record<string, string>;
       const labels = applyLabelChanges(previous, changes, field);
       if (sameLabels(previous, labels)) return toAgentRecord(agent);
-      const data: AgentLabelsChangedData = { labels, previous, actor };
+      const data: AgentLabelsChangedData = { labels, previous: { labels: previous }, actor };
       const changed = await this.audit.record(
         organizationId,
         {
@@ -63,7 +63,7 @@ export class AgentLifecycleService {
           action: AuditActions.agentLabelsChanged,
           targetType: 'agent',
           targetId: agentId,
-          details: { environment: agent.environment, labels, previous },
+          details: { environment: agent.environment, labels, previous: { labels: previous } },
         },
         {
           change: (trx) => this.lifecycle.replaceLabels(trx, organizationId, agentId, agent.labels, labels),
