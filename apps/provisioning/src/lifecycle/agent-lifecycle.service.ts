@@ -13,6 +13,7 @@ import {
 import { Clock } from '@app/clock';
 import { AgentRow } from '../database';
 import { AuditActions, AuditService } from '../audit/audit.service';
+import { ProvisioningMetrics } from '../health/provisioning-metrics';
 import { AgentsRepository } from '../registry/agents.repository';
 import { toAgentRecord } from '../registry/registry.service';
 import { TokenServiceClient } from '../tokens/token-service.client';
@@ -37,6 +38,7 @@ export class AgentLifecycleService {
     private readonly tokens: TokenServiceClient,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly metrics: ProvisioningMetrics,
   ) {}
 
   /**
@@ -127,6 +129,7 @@ export class AgentLifecycleService {
     );
     // Someone deleted it between the read and the delete: for this caller it is simply gone.
     if (!deleted) throw new NotFoundError(`agent ${agentId}`);
+    this.metrics.deletions.inc({ reason });
   }
 
   /**
@@ -204,6 +207,7 @@ export class AgentLifecycleService {
         },
       );
       if (!claimed) return false;
+      this.metrics.revocations.inc();
     }
     try {
       await this.delete(organizationId, candidate.id, CLEANUP_ACTOR, 'inactive');
