@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { CommonConfig } from '@app/config';
 import { certificatePin } from '@app/nats-auth';
 
@@ -73,6 +73,16 @@ export class ProvisioningConfig extends CommonConfig {
   @Min(0)
   @Max(65535)
   METRICS_PORT: number = 9464;
+
+  /**
+   * How often each instance runs the inactive-agent cleanup of the organisations that turned it on
+   * (`PUT /api/v1/settings/fleet`). Instances may overlap: every deletion is a compare-and-set.
+   */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.1)
+  @Max(86_400)
+  INACTIVE_AGENT_CLEANUP_INTERVAL_SECONDS: number = 3600;
 
   /**
    * The platform CA (PEM) when agent-facing listeners use it (npm start sets it): its pin goes into

@@ -29,6 +29,8 @@ export interface AgentRow {
   first_seen_at: number;
   last_seen_at: number | null;
   revoked_at: number | null;
+  /** Set on a revoked agent whose host may enroll once more (as a new agent); cleared when it does. */
+  reenroll_allowed_at?: number | null;
 }
 
 /** One row per label, so `label=key=value` filters are an exact indexed match on both engines. */
@@ -51,7 +53,15 @@ export interface AuditRow {
   details: string;
 }
 
+/** One row per organisation that changed a fleet setting; no row = every setting at its default. */
+export interface FleetSettingsRow {
+  organization_id: string;
+  inactive_agent_cleanup_days: number | null;
+  updated_at: number;
+}
+
 export interface ProvisioningDB extends EventOutboxTables {
+  fleet_settings: FleetSettingsRow;
   environments: EnvironmentRow;
   agents: AgentRow;
   agent_labels: AgentLabelRow;

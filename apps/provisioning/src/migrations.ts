@@ -101,4 +101,17 @@ export const migrations: Migrations = {
         group by a.organization_id, a.environment`.execute(db);
     },
   },
+  // Lifecycle: a revoked agent's host may be allowed to enroll again, and organisations may set an
+  // inactive-agent cleanup (null: off, the default).
+  '0005_agent_lifecycle': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema.alterTable('agents').addColumn('reenroll_allowed_at', 'bigint').execute();
+      await db.schema
+        .createTable('fleet_settings')
+        .addColumn('organization_id', 'text', (c) => c.primaryKey())
+        .addColumn('inactive_agent_cleanup_days', 'integer')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -23,6 +23,14 @@ import { AgentsRepository } from './registry/agents.repository';
 import { FleetHandler } from './registry/fleet.handler';
 import { RegistryService } from './registry/registry.service';
 import { TokenServiceClient } from './tokens/token-service.client';
+import { AgentLifecycleRepository } from './lifecycle/agent-lifecycle.repository';
+import { AgentLifecycleService } from './lifecycle/agent-lifecycle.service';
+import { BulkActionsService } from './lifecycle/bulk-actions.service';
+import { InactiveAgentCleanup } from './lifecycle/inactive-agent.cleanup';
+import { LifecycleHandler } from './lifecycle/lifecycle.handler';
+import { FleetSettingsHandler } from './settings/fleet-settings.handler';
+import { FleetSettingsRepository } from './settings/fleet-settings.repository';
+import { FleetSettingsService } from './settings/fleet-settings.service';
 
 @Module({})
 export class ProvisioningModule {
@@ -41,7 +49,15 @@ export class ProvisioningModule {
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
-      controllers: [ProvisioningHandler, EnrollmentHandler, FleetHandler, AuditHandler, EnvironmentsHandler],
+      controllers: [
+        ProvisioningHandler,
+        EnrollmentHandler,
+        FleetHandler,
+        AuditHandler,
+        EnvironmentsHandler,
+        LifecycleHandler,
+        FleetSettingsHandler,
+      ],
       providers: [
         { provide: ProvisioningConfig, useValue: config },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
@@ -63,6 +79,12 @@ export class ProvisioningModule {
         TokenAuditConsumer,
         EnrollmentService,
         ProvisioningService,
+        AgentLifecycleRepository,
+        AgentLifecycleService,
+        BulkActionsService,
+        FleetSettingsRepository,
+        FleetSettingsService,
+        InactiveAgentCleanup,
       ],
     };
   }

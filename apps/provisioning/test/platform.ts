@@ -38,7 +38,8 @@ export interface Platform {
 
 export async function startPlatform(
   engine: Engine,
-  options: { provisioningEnv?: Record<string, string> } = {},
+  /** `provisioningInstances`: more than one provisioning instance on the same database (default 1). */
+  options: { provisioningEnv?: Record<string, string>; provisioningInstances?: number } = {},
 ): Promise<Platform> {
   const nats = await startNatsServer({ secured: true });
   const bus = nats.bus!;
@@ -58,19 +59,21 @@ export async function startPlatform(
   try {
     const tokens: TokensHarness = await startTokensHarness({ natsUrl: nats.url, env: tokensDb.env, bus });
     stoppers.push(() => tokens.close());
-    const provisioning: INestMicroservice = await startProvisioning(
-      loadConfig(ProvisioningConfig, {
-        ...common,
-        ...as('provisioning'),
-        ...provisioningDb.env,
-        PUBLIC_URL,
-        AGENT_IMAGE,
-        PLATFORM_CA_FILE: bus.caFile,
-        METRICS_PORT: '0',
-        ...options.provisioningEnv,
-      }),
-    );
-    stoppers.push(() => provisioning.close());
+    for (let i = 0; i < (options.provisioningInstances ?? 1); i++) {
+      const provisioning: INestMicroservice = await startProvisioning(
+        loadConfig(ProvisioningConfig, {
+          ...common,
+          ...as('provisioning'),
+          ...provisioningDb.env,
+          PUBLIC_URL,
+          AGENT_IMAGE,
+          PLATFORM_CA_FILE: bus.caFile,
+          METRICS_PORT: '0',
+          ...options.provisioningEnv,
+        }),
+      );
+      stoppers.push(() => provisioning.close());
+    }
     const ingestion = await startIngestion(
       loadConfig(IngestionConfig, {
         ...common,

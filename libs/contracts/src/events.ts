@@ -6,6 +6,12 @@ export const EventKinds = {
   agentRevoked: 'agent.revoked',
   /** An enrollment attempt was refused (bad/expired/revoked token…); under `agent.` so agent consumers see it. */
   agentEnrollmentFailed: 'agent.enrollment_failed',
+  /** An agent's labels were edited over the API (one agent or a bulk relabel). */
+  agentLabelsChanged: 'agent.labels_changed',
+  /** A revoked agent's record was deleted (by hand or by the inactive-agent cleanup). */
+  agentDeleted: 'agent.deleted',
+  /** A revoked agent's host may enroll again (as a new agent). */
+  agentReenrollAllowed: 'agent.reenroll_allowed',
   environmentCreated: 'environment.created',
   tokenIssued: 'token.issued',
   tokenRevoked: 'token.revoked',
@@ -30,6 +36,26 @@ export interface AgentRegisteredData {
   hostname: string;
   os: string;
   reenrolled: boolean;
+  /** Set when the host enrolled again after its revoked agent was allowed to (`allow-reenroll`). */
+  replaces?: string;
+}
+export interface AgentLabelsChangedData {
+  labels: Record<string, string>;
+  /** Nested under `labels` so the HTTP API's snake_casing (which spares `labels`) leaves the keys as they are. */
+  previous: { labels: Record<string, string> };
+  actor: string;
+}
+export interface AgentDeletedData {
+  hostname: string;
+  agentType: string;
+  actor: string;
+  /** `requested` (DELETE …/record) or `inactive` (the organisation's cleanup setting). */
+  reason: 'requested' | 'inactive';
+}
+export interface AgentReenrollAllowedData {
+  hostId: string;
+  hostname: string;
+  actor: string;
 }
 export interface AgentLivenessData {
   /** Last heartbeat seen, ms since epoch. */

@@ -11,6 +11,7 @@ export * from './events';
 export * from './rpc';
 export * from './pagination';
 export * from './provisioning';
+export * from './fleet-lifecycle';
 export * from './metrics-query';
 export * from './token-format';
 export * from './alerts';

@@ -76,6 +76,15 @@ export const Subjects = {
     get: 'fleet.agents.get',
     revoke: 'fleet.agents.revoke',
     audit: 'fleet.audit.list',
+    /** Lifecycle (`UpdateAgentLabelsRequest`, `AgentRefRequest`, `BulkAgentsRequest`). */
+    updateLabels: 'fleet.agents.labels',
+    /** Hard delete of a revoked agent's record. */
+    delete: 'fleet.agents.delete',
+    /** A revoked agent's host may enroll once more, as a new agent. */
+    allowReenroll: 'fleet.agents.allow-reenroll',
+    bulk: 'fleet.agents.bulk',
+    getSettings: 'fleet.settings.get',
+    putSettings: 'fleet.settings.put',
   },
   alerts: {
     listRules: 'alerts.rules.list',

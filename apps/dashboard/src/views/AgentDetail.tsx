@@ -15,6 +15,7 @@ import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { Link } from '../router';
 import { useAgentTypes } from './shared';
 import { AuditActor } from './audit-entry';
+import { LabelsEditor } from './agents/LabelsEditor';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -156,13 +157,7 @@ export function AgentDetail({ id }: { id: string }) {
           )}
           <dt>Labels</dt>
           <dd>
-            {Object.keys(a.labels ?? {}).length === 0
-              ? '—'
-              : Object.entries(a.labels).map(([k, v]) => (
-                  <span className="label" key={k}>
-                    {k}={v}
-                  </span>
-                ))}
+            <LabelsEditor agent={a} onSaved={agent.reload} />
           </dd>
         </dl>
         <section className="panel" aria-labelledby="history-title">

@@ -13,6 +13,7 @@ import {
 } from '../components/common';
 import { Link, setSearch, useLocation } from '../router';
 import { useAgentTypes, useEnvironmentNames } from './shared';
+import { BulkRevoke } from './agents/BulkRevoke';
 
 export const PAGE_SIZE = 50;
 const FILTERS = ['environment', 'status', 'type', 'label', 'search', 'sort'] as const;
@@ -120,6 +121,7 @@ export function Agents() {
     <section aria-labelledby="agents-title">
       <div className="page-head">
         <h1 id="agents-title">Agents</h1>
+        <BulkRevoke filters={filters} onDone={page.reload} />
         <Link href="/add-agent" className="button primary">
           Add an agent
         </Link>

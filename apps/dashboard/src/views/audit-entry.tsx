@@ -9,10 +9,14 @@ export const ACTION_FILTERS: { value: string; label: string }[] = [
   { value: 'agent.enrolled', label: 'agent.enrolled' },
   { value: 'agent.reenrolled', label: 'agent.reenrolled' },
   { value: 'agent.revoked', label: 'agent.revoked' },
+  { value: 'agent.labels_changed', label: 'agent.labels_changed' },
+  { value: 'agent.reenroll_allowed', label: 'agent.reenroll_allowed' },
+  { value: 'agent.deleted', label: 'agent.deleted' },
   { value: 'token.*', label: 'All token actions' },
   { value: 'token.issued', label: 'token.issued' },
   { value: 'environment.*', label: 'All environment actions' },
   { value: 'environment.created', label: 'environment.created' },
+  { value: 'fleet.settings_changed', label: 'fleet.settings_changed' },
 ];
 
 const ACTOR_KINDS: Record<string, string> = { api_key: 'API key', enrollment_token: 'enrollment token' };

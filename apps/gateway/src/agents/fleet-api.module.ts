@@ -16,6 +16,8 @@ import { AgentMetricsController } from '../metrics/agent-metrics.controller';
 import { AgentMetricsService } from '../metrics/agent-metrics.service';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
 import { TokensClient } from '../tokens/tokens.client';
+import { FleetSettingsController } from '../settings/fleet-settings.controller';
+import { AgentLifecycleController } from './agent-lifecycle.controller';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
@@ -31,8 +33,11 @@ export class FleetApiModule {
       module: FleetApiModule,
       controllers: [
         ProvisioningController,
+        // Before AgentsController: `POST /agents/bulk` and `/agents/:id/...` are its own routes.
+        AgentLifecycleController,
         AgentsController,
         AgentMetricsController,
+        FleetSettingsController,
         AuditController,
         IntakeController,
         InstallController,

@@ -8,7 +8,12 @@ const RULES: { methods?: string[]; path: RegExp; scope: ApiKeyScope }[] = [
   // Keys make keys: only admin keys see or change them.
   { path: /^\/api\/v1\/api-keys(\/|$)/, scope: 'admin' },
   { methods: ['GET', 'HEAD'], path: /^\//, scope: 'read' },
-  // Operating the fleet: provisioning, enrollment tokens, revoking or labelling agents, handling alerts.
+  // Irreversible or re-admitting: deleting a revoked agent's record, letting a revoked host back in, and
+  // the fleet settings (whose cleanup revokes and deletes agents by itself).
+  { path: /^\/api\/v1\/agents\/[^/]+\/(record|allow-reenroll)$/, scope: 'admin' },
+  { path: /^\/api\/v1\/settings\/fleet$/, scope: 'admin' },
+  // Operating the fleet: provisioning, enrollment tokens, revoking or labelling agents (one or in bulk),
+  // handling alerts.
   { path: /^\/api\/v1\/agent\/provision$/, scope: 'provision' },
   { path: /^\/api\/v1\/environments\/[^/]+\/tokens(\/|$)/, scope: 'provision' },
   { path: /^\/api\/v1\/agents(\/|$)/, scope: 'provision' },

@@ -17,6 +17,10 @@ export const AuditActions = {
   agentEnrolled: 'agent.enrolled',
   agentReenrolled: 'agent.reenrolled',
   agentRevoked: 'agent.revoked',
+  agentLabelsChanged: 'agent.labels_changed',
+  agentDeleted: 'agent.deleted',
+  agentReenrollAllowed: 'agent.reenroll_allowed',
+  fleetSettingsChanged: 'fleet.settings_changed',
 } as const;
 
 export interface NewAuditEntry {

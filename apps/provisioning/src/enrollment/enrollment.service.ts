@@ -13,6 +13,7 @@ import {
   EnrollRequest,
   ErrorCodes,
   EventKinds,
+  labelErrors,
   parseToken,
   PROTOCOL_VERSION,
   RateLimitedError,
@@ -28,6 +29,7 @@ import { AuditActions, AuditService } from '../audit/audit.service';
 import { EnvironmentsService } from '../environments/environments.service';
 import { ProvisioningMetrics } from '../health/provisioning-metrics';
 import { AgentsRepository } from '../registry/agents.repository';
+import { AgentLifecycleRepository } from '../lifecycle/agent-lifecycle.repository';
 import { TokenServiceClient } from '../tokens/token-service.client';
 import { TokenBucketLimiter } from './token-bucket';
 import { ConcurrencyGate } from './concurrency-gate';
@@ -60,6 +62,7 @@ export class EnrollmentService {
     private readonly config: ProvisioningConfig,
     private readonly clock: Clock,
     private readonly metrics: ProvisioningMetrics,
+    private readonly lifecycle: AgentLifecycleRepository,
   ) {
     this.limiter = new TokenBucketLimiter(config.ENROLL_RATE_PER_MINUTE, 60_000, () => clock.now());
     this.gate = new ConcurrencyGate(
@@ -109,7 +112,8 @@ export class EnrollmentService {
         { field: 'agentType', reason: `must be one of: ${agentTypes.names().join(', ')}` },
       ]);
     }
-    validateLabels(request.labels ?? {});
+    const labelProblems = labelErrors(request.labels ?? {});
+    if (labelProblems.length) throw new ValidationFailedError(labelProblems);
     // Proof of possession, like a CSR's self-signature: the key is the caller's.
     const { publicKey, proof } = request.identity;
     if (!verifyStatement(publicKey, AgentStatements.enroll(publicKey, request.host.hostId), proof)) {
@@ -130,7 +134,7 @@ export class EnrollmentService {
     const actor = `enrollment:${verified.tokenId}`;
     // A token from before every issue path created its environment: the agent's environment is listed anyway.
     await this.environments.ensure(verified.organizationId, verified.environment, actor);
-    const { agent, reenrolled, replacedKey } = await this.register(verified, request);
+    const { agent, reenrolled, replacedKey, replaces } = await this.register(verified, request);
     const identity = await this.tokens.issueAgentIdentity({
       organizationId: agent.organization_id,
       environment: agent.environment,
@@ -149,7 +153,7 @@ export class EnrollmentService {
         reason: 're-enrolled with a new key',
       });
     }
-    await this.recordEnrollment(agent, verified, identity.identityId, reenrolled);
+    await this.recordEnrollment(agent, verified, identity.identityId, reenrolled, replaces);
     return {
       agentId: agent.id,
       jwt: identity.jwt,
@@ -189,19 +193,28 @@ export class EnrollmentService {
    * Finds the agent's record or creates one. A known host keeps its record only when the request
    * carries a handover signed by the key on record (the same agent, with a new key); a host id alone
    * proves nothing (it can be guessed), so without that the host is enrolled as a new agent and the
-   * existing one is left alone. A revoked host stays revoked.
+   * existing one is left alone. A revoked host stays revoked, unless `allow-reenroll` was called for
+   * its agent: then it enrolls once more as a new agent (new id, new identity), and the revoked one
+   * moves out of the host's slot, still revoked.
    */
   private async register(
     verified: VerifiedToken,
     request: EnrollRequest,
-  ): Promise<{ agent: AgentRow; reenrolled: boolean; replacedKey?: string }> {
+  ): Promise<{ agent: AgentRow; reenrolled: boolean; replacedKey?: string; replaces?: string }> {
     const organizationId = verified.organizationId;
     const environment = verified.environment as string;
     const hostId = request.host.hostId;
     const handover = request.identity.handover;
     if (handover) {
       const previous = await this.agents.get(organizationId, handover.agentId);
-      if (previous && previous.environment === environment && isSlotOf(previous.host_id, hostId)) {
+      // A revoked agent whose host was allowed back enrolls as a new agent: its old key proves nothing.
+      const allowedBack = previous?.status === 'revoked' && previous.reenroll_allowed_at != null;
+      if (
+        previous &&
+        !allowedBack &&
+        previous.environment === environment &&
+        isSlotOf(previous.host_id, hostId)
+      ) {
         const replacedKey = await this.checkHandover(previous, request);
         await this.agents.updateOnReenroll(organizationId, previous.id, {
           type: request.agentType,
@@ -223,12 +236,18 @@ export class EnrollmentService {
       }
       // An agent this environment does not know (e.g. the platform's data was reset): a new agent.
     }
-    const existing = await this.agents.findByHost(organizationId, environment, hostId);
+    let existing = await this.agents.findByHost(organizationId, environment, hostId);
+    let replaces: string | undefined;
     if (existing?.status === 'revoked') {
-      throw new DomainError(
-        ErrorCodes.FORBIDDEN,
-        `agent ${existing.id} for this host was revoked; it cannot enroll again in environment ${environment}`,
-      );
+      if (!(await this.lifecycle.takeReenrollAllowance(organizationId, existing))) {
+        throw new DomainError(
+          ErrorCodes.FORBIDDEN,
+          `agent ${existing.id} for this host was revoked; it cannot enroll again in environment ${environment} unless re-enrollment is allowed (POST /api/v1/agents/${existing.id}/allow-reenroll)`,
+        );
+      }
+      // The revoked agent moved out of the host's slot: the new agent takes it.
+      replaces = existing.id;
+      existing = undefined;
     }
     const row: AgentRow = {
       id: newAgentId(),
@@ -249,9 +268,9 @@ export class EnrollmentService {
     };
     // The host's slot is taken (an agent enrolled there before, or a racing enrollment just now):
     // the new agent gets a slot of its own, `<hostId>@<agentId>`.
-    if (!existing && (await this.agents.insert(row))) return { agent: row, reenrolled: false };
+    if (!existing && (await this.agents.insert(row))) return { agent: row, reenrolled: false, replaces };
     const ownSlot = { ...row, host_id: `${hostId}@${row.id}`.slice(0, 255) };
-    if (await this.agents.insert(ownSlot)) return { agent: ownSlot, reenrolled: false };
+    if (await this.agents.insert(ownSlot)) return { agent: ownSlot, reenrolled: false, replaces };
     throw new DomainError(ErrorCodes.INTERNAL, 'could not register the agent');
   }
 
@@ -274,6 +293,7 @@ export class EnrollmentService {
     verified: VerifiedToken,
     identityId: string,
     reenrolled: boolean,
+    replaces: string | undefined,
   ): Promise<void> {
     const actor = `enrollment:${verified.tokenId}`;
     const data: AgentRegisteredData = {
@@ -281,6 +301,7 @@ export class EnrollmentService {
       hostname: agent.hostname,
       os: agent.os,
       reenrolled,
+      ...(replaces ? { replaces } : {}),
     };
     await this.audit.record(
       agent.organization_id,
@@ -295,6 +316,7 @@ export class EnrollmentService {
           hostId: agent.host_id,
           agentType: agent.type,
           identityId,
+          ...(replaces ? { replaces } : {}),
         },
       },
       {
@@ -307,27 +329,5 @@ export class EnrollmentService {
         },
       },
     );
-  }
-}
-
-const MAX_LABELS = 32;
-
-/** Labels are small string pairs; anything else is refused before it reaches the registry. */
-function validateLabels(labels: Record<string, unknown>): asserts labels is Record<string, string> {
-  const entries = Object.entries(labels);
-  if (entries.length > MAX_LABELS) {
-    throw new ValidationFailedError([{ field: 'labels', reason: `at most ${MAX_LABELS} labels` }]);
-  }
-  for (const [key, value] of entries) {
-    if (!/^[A-Za-z0-9_./-]{1,63}$/.test(key)) {
-      throw new ValidationFailedError([
-        { field: `labels.${key}`, reason: 'key must be 1-63 of A-Z a-z 0-9 _ . / -' },
-      ]);
-    }
-    if (typeof value !== 'string' || value.length > 255) {
-      throw new ValidationFailedError([
-        { field: `labels.${key}`, reason: 'value must be a string of at most 255 characters' },
-      ]);
-    }
   }
 }

@@ -20,4 +20,10 @@ export class ProvisioningMetrics extends ServiceMetrics {
     help: 'Agents revoked',
     registers: [this.registry],
   });
+  readonly deletions = new Counter({
+    name: 'provisioning_agents_deleted_total',
+    help: "Revoked agents' records deleted, by reason: requested (the API) or inactive (the cleanup)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 }
