@@ -7,6 +7,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
 import { Logger } from 'nestjs-pino';
+import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
+import { authenticateBeforeBody } from './auth/authenticate-before-body';
 import { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { requireJsonBodies } from './http/json-body.middleware';
@@ -30,6 +32,8 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
       verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buffer) => (req.rawBody = buffer),
     }),
   );
+  // Who is asking before what they send: a request without a valid key is refused unread.
+  app.use(authenticateBeforeBody(app.get(ApiKeyAuthenticator)));
   app.useBodyParser('json', { limit: config.API_BODY_LIMIT_KB * 1024 });
   app.use('/api', requireJsonBodies);
   app.useLogger(app.get(Logger));

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { NatsConnection } from 'nats';
 import { AgentDirectory, CachedTokenVerifier } from '@app/auth';
 import { NATS_CONNECTION, RpcClient } from '@app/messaging';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeyGuard } from './api-key.guard';
 
 @Injectable()
@@ -41,9 +42,10 @@ class VerifierStopper implements OnApplicationShutdown {
       },
       inject: [RpcClient, NATS_CONNECTION],
     },
+    ApiKeyAuthenticator,
     ApiKeyGuard,
     VerifierStopper,
   ],
-  exports: [CachedTokenVerifier, AgentDirectory, ApiKeyGuard],
+  exports: [CachedTokenVerifier, AgentDirectory, ApiKeyAuthenticator, ApiKeyGuard],
 })
 export class AuthModule {}

@@ -20,7 +20,7 @@ const MINUTE_MS = 60_000;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 type HttpRequest = { ip?: string; path?: string; url?: string; headers: Record<string, unknown> };
-type HttpResponse = { header(name: string, value: string | number): unknown };
+export type HttpResponse = { header(name: string, value: string | number): unknown };
 
 /** The client address as the limits see it (behind a proxy: set Express's trust proxy so it is the client's). */
 export function clientAddress(request: HttpRequest): string {
