@@ -23,6 +23,11 @@ import { AgentsRepository } from './registry/agents.repository';
 import { FleetHandler } from './registry/fleet.handler';
 import { RegistryService } from './registry/registry.service';
 import { TokenServiceClient } from './tokens/token-service.client';
+import { AgentConfigHandler } from './configs/agent-config.handler';
+import { ConfigPusher } from './configs/config.pusher';
+import { ConfigsHandler } from './configs/configs.handler';
+import { ConfigsRepository } from './configs/configs.repository';
+import { ConfigsService } from './configs/configs.service';
 
 @Module({})
 export class ProvisioningModule {
@@ -41,7 +46,15 @@ export class ProvisioningModule {
           requestTimeoutMs: config.RPC_TIMEOUT_MS,
         }),
       ],
-      controllers: [ProvisioningHandler, EnrollmentHandler, FleetHandler, AuditHandler, EnvironmentsHandler],
+      controllers: [
+        ProvisioningHandler,
+        EnrollmentHandler,
+        FleetHandler,
+        AuditHandler,
+        EnvironmentsHandler,
+        ConfigsHandler,
+        AgentConfigHandler,
+      ],
       providers: [
         { provide: ProvisioningConfig, useValue: config },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
@@ -63,6 +76,9 @@ export class ProvisioningModule {
         TokenAuditConsumer,
         EnrollmentService,
         ProvisioningService,
+        ConfigsRepository,
+        ConfigPusher,
+        ConfigsService,
       ],
     };
   }

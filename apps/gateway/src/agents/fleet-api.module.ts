@@ -16,6 +16,12 @@ import { AgentMetricsController } from '../metrics/agent-metrics.controller';
 import { AgentMetricsService } from '../metrics/agent-metrics.service';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
 import { TokensClient } from '../tokens/tokens.client';
+import {
+  AgentConfigController,
+  ConfigStatusController,
+  EnvironmentConfigController,
+} from '../configs/configs.controller';
+import { ConfigsClient } from '../configs/configs.client';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
@@ -37,11 +43,15 @@ export class FleetApiModule {
         IntakeController,
         InstallController,
         ChartsController,
+        EnvironmentConfigController,
+        AgentConfigController,
+        ConfigStatusController,
       ],
       providers: [
         { provide: GatewayConfig, useValue: config },
         { provide: Clock, useClass: SystemClock },
         FleetClient,
+        ConfigsClient,
         TokensClient,
         AuditLogService,
         AgentsReader,
