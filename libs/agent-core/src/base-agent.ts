@@ -380,6 +380,7 @@ export class BaseAgent {
     };
     try {
       this.wire!.publishHeartbeat(this.identity, heartbeat);
+      this.log.debug({ intervalSeconds: heartbeat.intervalSeconds, state }, 'heartbeat');
     } catch (error) {
       this.log.warn({ err: error }, 'heartbeat not sent');
     }
@@ -431,6 +432,7 @@ export class BaseAgent {
     const { samples, status } = await this.runner.collect();
     this.lastCollection = status;
     if (status.errors.length) this.log.warn({ errors: status.errors }, 'some collectors failed');
+    else this.log.debug({ samples: samples.length, durationMs: status.durationMs }, 'collected');
     if (this.stopping || !this.publisher) return;
     this.publisher.enqueue(withLabels(samples, this.settings.labels), status.at);
   }
