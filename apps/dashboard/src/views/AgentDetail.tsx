@@ -15,6 +15,7 @@ import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { Link } from '../router';
 import { useAgentTypes } from './shared';
 import { AuditActor } from './audit-entry';
+import { AgentConfigPanel } from './config/ConfigStatus';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -189,6 +190,8 @@ export function AgentDetail({ id }: { id: string }) {
           <ErrorMessage error={history.error} />
         </section>
       </div>
+
+      <AgentConfigPanel agentId={a.id} />
 
       <div className="page-head">
         <h2>Metrics</h2>
