@@ -82,7 +82,7 @@ describe.each(testEngines())('remote configuration on %s', (engine) => {
     await nc.flush();
     const identity = { agentId: enrolled.agentId, environment };
     const channel = new NatsAgentWire(nc, 5000).configChannel(identity);
-    return { id: enrolled.agentId, nc, control, channel };
+    return { id: enrolled.agentId, nc, control, channel, key };
   };
 
   it('saves every change as a new version, audited with its actor, and shows the history newest first', async () => {
@@ -210,5 +210,32 @@ describe.each(testEngines())('remote configuration on %s', (engine) => {
     const stolen = new NatsAgentWire(mine.nc, 1500).configChannel({ agentId: theirs.id, environment: 'iso' });
     await expect(stolen.fetchConfig()).rejects.toThrow();
     await expect(stolen.ackConfig({ version: 1, applied: true })).rejects.toThrow();
+  });
+
+  it('serves an agent on the HTTP transport its config and records its ack through the signed intake', async () => {
+    const agent = await connectAgent('http', 'http-1');
+    const saved = await as(admin).put('/api/v1/environments/http/config', { log_level: 'error' }).expect(200);
+    const intake = (body: object, key = agent.key) => {
+      const text = JSON.stringify(body);
+      return api
+        .post('/api/v1/intake/config')
+        .set(key.signedHeaders(agent.id, 'config', text))
+        .send(text);
+    };
+    expect((await intake({ type: 'fetch' }).expect(200)).body).toEqual({
+      version: saved.body.version,
+      settings: { logLevel: 'error' },
+    });
+    expect(
+      (await intake({ type: 'ack', version: saved.body.version, applied: true }).expect(200)).body,
+    ).toEqual({
+      recorded: true,
+    });
+    expect((await as(admin).get(`/api/v1/agents/${agent.id}/config`).expect(200)).body.status.state).toBe(
+      'applied',
+    );
+    // Signed with another key: refused before anything is asked.
+    await intake({ type: 'fetch' }, new TestAgentKey()).expect(401);
+    expect((await intake({ type: 'nudge' }).expect(400)).body.errors[0].field).toBe('type');
   });
 });

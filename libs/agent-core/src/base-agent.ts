@@ -39,6 +39,8 @@ export function collectorTimeoutMs(collectIntervalSeconds: number): number {
 }
 /** Heartbeat spacing varies by ±10 % so a fleet restarted together does not beat in lockstep. */
 const HEARTBEAT_JITTER = 0.1;
+/** Over HTTP nothing is pushed: the agent asks for its config this often (a cheap signed request). */
+const HTTP_CONFIG_POLL_MS = 5 * 60_000;
 /** After a reconnect the config fetch waits up to this long, so a fleet reconnecting together is spread out. */
 const CONFIG_FETCH_SPREAD_MS = 2000;
 
@@ -113,6 +115,7 @@ export class BaseAgent {
   private generatedHostId?: string;
   private heartbeatTimer?: NodeJS.Timeout;
   private collectTimer?: NodeJS.Timeout;
+  private configPollTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
   /** What remote configuration may change; starts as the options (`baseline`) and returns to them. */
   private settings: RuntimeSettings;
@@ -234,6 +237,8 @@ export class BaseAgent {
     this.heartbeatLoop();
     this.collectLoop(this.clock());
     void this.remoteConfig?.fetch();
+    if (this.options.transport === 'http')
+      this.configPollTimer = setInterval(() => void this.remoteConfig?.fetch(), HTTP_CONFIG_POLL_MS);
   }
 
   /** Clean stop: flush (bounded), final "stopping" heartbeat, drain. Exit code 0. */
@@ -450,6 +455,7 @@ export class BaseAgent {
     this.stopping ??= (async () => {
       clearTimeout(this.heartbeatTimer);
       clearTimeout(this.collectTimer);
+      clearInterval(this.configPollTimer);
       this.renewer?.stop();
       const wire = this.wire;
       if (wire && !wire.isClosed()) {

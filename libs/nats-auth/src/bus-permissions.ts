@@ -170,9 +170,10 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
     publish: [
       ...requestsTo(...TOKEN_API, T.agents.lookup, T.agents.renew),
       ...requestsTo('provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>', Subjects.enroll),
-      // The HTTP intake republishes what it verified on the agent's own subjects.
+      // The HTTP intake republishes what it verified on the agent's own subjects (config: asks for it).
       Subjects.heartbeatWildcard,
       Subjects.metricsWildcard,
+      Subjects.configWildcard,
       JetStreamApi.accountInfo,
       JetStreamApi.streamInfo(Streams.events),
       ...JetStreamApi.ordered(Streams.events),
