@@ -188,4 +188,27 @@ describe.each(testEngines())('remote configuration of a running agent (%s)', (en
     );
     expect(beats().at(-1)!.intervalSeconds).toBe(1);
   });
+
+  it('an agent restarted after a config it cannot run keeps the last good one it had applied', async () => {
+    const good = (await status()).applied_version;
+    agent!.kill('SIGTERM');
+    await agent!.exited();
+    const version = await saveEnvironmentConfig({ heartbeat_interval_seconds: 5, collectors: ['gpu'] });
+    agent = runAgent();
+    const failed = await waitFor(
+      'the restarted agent to report the rejection',
+      async () => {
+        const s = await status();
+        return s.state === 'failed' && s.failed_version === version ? s : undefined;
+      },
+      20_000,
+      200,
+    ).catch(failWithLogs);
+    expect(failed.applied_version).toBe(good);
+    // Still at debug and at 1 s: the saved config, not its start-up settings (info, 2 s).
+    await waitFor('heartbeats at the last good interval', () => beats().length >= 3, 10_000, 100).catch(
+      failWithLogs,
+    );
+    expect(beats().every((b) => b.intervalSeconds === 1)).toBe(true);
+  });
 });

@@ -221,7 +221,9 @@ export class BaseAgent {
             this.options.collectors.map((c) => c.name),
           ),
         (settings) => this.applySettings(settings),
+        (document) => this.saveState({ config: document }),
       );
+    if (this.state.config) this.remoteConfig?.restore(this.state.config);
     this.wire.onControl(
       this.identity,
       (message) => {

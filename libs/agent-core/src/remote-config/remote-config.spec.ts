@@ -54,6 +54,7 @@ describe(RemoteConfigSync.name, () => {
   const setup = (fetched: AgentConfigDocument) => {
     const acks: { version: number; applied: boolean; error?: string }[] = [];
     const applied: RuntimeSettings[] = [];
+    const saved: AgentConfigDocument[] = [];
     const sync = new RemoteConfigSync(
       {
         fetchConfig: () => Promise.resolve(fetched),
@@ -62,8 +63,9 @@ describe(RemoteConfigSync.name, () => {
       pino({ level: 'silent' }),
       (doc) => resolveRuntimeSettings(doc, baseline, available),
       (settings) => applied.push(settings),
+      (doc) => saved.push(doc),
     );
-    return { sync, acks, applied };
+    return { sync, acks, applied, saved };
   };
 
   it('applies and acknowledges a fetched config, and acknowledges it again when fetched again', async () => {
@@ -98,5 +100,21 @@ describe(RemoteConfigSync.name, () => {
     await sync.receive(document(6, { logLevel: 'warn' }));
     expect(sync.version).toBe(7);
     expect(acks).toEqual([{ version: 7, applied: true }]);
+  });
+
+  it('runs the config saved before a restart when the current one is rejected', async () => {
+    const { sync, acks, applied, saved } = setup(document(9, { collectors: ['gpu'] }));
+    sync.restore(document(8, { heartbeatIntervalSeconds: 3 }));
+    await sync.fetch();
+    expect(sync.version).toBe(8);
+    expect(applied.map((s) => s.heartbeatIntervalSeconds)).toEqual([3]);
+    expect(acks).toEqual([{ version: 9, applied: false, error: expect.stringMatching(/gpu/) }]);
+    expect(saved).toEqual([]);
+  });
+
+  it('saves each config it applies, to run it again after a restart', async () => {
+    const { sync, saved } = setup(document(4, { logLevel: 'warn' }));
+    await sync.fetch();
+    expect(saved).toEqual([document(4, { logLevel: 'warn' })]);
   });
 });

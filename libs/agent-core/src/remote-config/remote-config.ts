@@ -90,7 +90,19 @@ export class RemoteConfigSync {
     private readonly log: Logger,
     private readonly resolve: (document: AgentConfigDocument) => RuntimeSettings,
     private readonly apply: (settings: RuntimeSettings) => void,
+    private readonly onApplied: (document: AgentConfigDocument) => void = () => undefined,
   ) {}
+
+  /** The config applied before a restart, running again before the platform is asked (no ack: nothing changed). */
+  restore(document: AgentConfigDocument): void {
+    try {
+      this.apply(this.resolve(document));
+      this.version = document.version;
+      this.log.info({ version: document.version }, 'running the configuration applied before the restart');
+    } catch (error) {
+      this.log.warn({ err: error, version: document.version }, 'the saved configuration no longer applies');
+    }
+  }
 
   /** Asks for the current config; a failure is logged and left to the next reconnect or push. */
   async fetch(): Promise<void> {
@@ -124,6 +136,7 @@ export class RemoteConfigSync {
     }
     this.apply(settings);
     this.version = document.version;
+    this.onApplied(document);
     this.log.info({ version: document.version, settings }, 'applied configuration');
     await this.ack({ version: document.version, applied: true });
   }
