@@ -13,6 +13,10 @@ export const ACTION_FILTERS: { value: string; label: string }[] = [
   { value: 'token.issued', label: 'token.issued' },
   { value: 'environment.*', label: 'All environment actions' },
   { value: 'environment.created', label: 'environment.created' },
+  { value: 'config.*', label: 'All configuration changes' },
+  { value: 'config.environment.saved', label: 'config.environment.saved' },
+  { value: 'config.override.saved', label: 'config.override.saved' },
+  { value: 'config.override.removed', label: 'config.override.removed' },
 ];
 
 const ACTOR_KINDS: Record<string, string> = { api_key: 'API key', enrollment_token: 'enrollment token' };
