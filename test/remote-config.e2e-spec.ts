@@ -211,4 +211,42 @@ describe.each(testEngines())('remote configuration of a running agent (%s)', (en
     );
     expect(beats().every((b) => b.intervalSeconds === 1)).toBe(true);
   });
+
+  it('an agent on the HTTP transport fetches the current config through the intake when it starts', async () => {
+    const version = await saveEnvironmentConfig({ heartbeat_interval_seconds: 1, log_level: 'debug' });
+    const httpStateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-config-http-'));
+    const httpAgent = startAgent(
+      cleanEnv({
+        ...agentEnv,
+        RCA_TRANSPORT: 'http',
+        RCA_HEARTBEAT_INTERVAL: String(START_INTERVAL_SECONDS),
+        RCA_STATE_DIR: httpStateDir,
+      }),
+    );
+    try {
+      const applied = await waitFor(
+        'the HTTP agent to apply the current config',
+        () => /"msg":"applied configuration"/.test(httpAgent.output()) && httpAgent.output(),
+        30_000,
+        200,
+      ).catch(failWithLogs);
+      const id = /"agentId":"([^"]+)"/.exec(applied)![1];
+      expect(id).not.toBe(agentId);
+      // The ack follows the log line.
+      await waitFor(
+        'the HTTP agent to acknowledge it',
+        async () => {
+          const response = await api<{ status: ConfigStatus }>('GET', `/api/v1/agents/${id}/config`);
+          return (
+            response.body.status?.state === 'applied' && response.body.status.applied_version === version
+          );
+        },
+        10_000,
+        200,
+      ).catch(failWithLogs);
+    } finally {
+      httpAgent.kill('SIGKILL');
+      rmSync(httpStateDir, { recursive: true, force: true });
+    }
+  });
 });
