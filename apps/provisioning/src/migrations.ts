@@ -102,8 +102,8 @@ export const migrations: Migrations = {
     },
   },
   // Remote configuration (issue 14): immutable versions per environment, one sequence per environment,
-  // and what each agent last reported applying.
-  '0005_agent_configs': {
+  // and what each agent last reported applying. 0006: the lifecycle work (built in parallel) took 0005.
+  '0006_agent_configs': {
     up: async (db: Kysely<unknown>) => {
       await db.schema
         .createTable('config_sequences')
