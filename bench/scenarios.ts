@@ -3,6 +3,7 @@ import { natsCeiling } from './nats-ceiling';
 import { dbCeiling } from './db-ceiling';
 import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
+import { configPush } from './config-push';
 import { metricsLag } from './metrics-lag';
 import { ingestionSoak } from './ingestion-soak';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
@@ -16,6 +17,7 @@ export const SCENARIOS: Scenario[] = [
   metricsLag,
   controlPlane,
   fleetScale,
+  configPush,
   agentFootprint,
   ingestionSoak,
 ];

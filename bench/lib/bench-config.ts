@@ -34,6 +34,13 @@ export class BenchConfig {
   @Max(100_000)
   BENCH_ENROLL_STORM: number = 2000;
 
+  /** Agents in the environment the config-push scenario saves a config for. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200_000)
+  BENCH_CONFIG_AGENTS: number = 10_000;
+
   /** Metric batches/s (20 samples each) published steadily in the metrics-lag scenario, one run per rate. */
   @Matches(/^\d+(,\d+)*$/)
   BENCH_LAG_RATES: string = '250,1500';

@@ -9,6 +9,7 @@ import { AgentDetail } from './views/AgentDetail';
 import { Agents } from './views/Agents';
 import { Alerts } from './views/Alerts';
 import { Audit } from './views/Audit';
+import { EnvironmentConfig } from './views/config/EnvironmentConfig';
 import { Overview } from './views/Overview';
 import { SignIn } from './views/SignIn';
 import { Tokens } from './views/Tokens';
@@ -19,6 +20,7 @@ const NAV = [
   { href: '/add-agent', label: 'Add agent' },
   { href: '/tokens', label: 'Tokens' },
   { href: '/alerts', label: 'Alerts' },
+  { href: '/config', label: 'Configuration' },
   { href: '/audit', label: 'Audit log' },
 ];
 
@@ -38,6 +40,8 @@ function Screen({ path }: { path: string }) {
       return <Alerts />;
     case '/audit':
       return <Audit />;
+    case '/config':
+      return <EnvironmentConfig />;
     default:
       return (
         <section>

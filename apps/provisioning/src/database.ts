@@ -60,10 +60,42 @@ export interface FleetSettingsRow {
   updated_at: number;
 }
 
+/** The last version number given out in an environment (configs and overrides share it). */
+export interface ConfigSequenceRow {
+  organization_id: string;
+  environment: string;
+  last_version: number;
+}
+
+/** One saved configuration, never updated: the environment's (`agent_id` null) or an agent's override. */
+export interface ConfigVersionRow {
+  organization_id: string;
+  environment: string;
+  version: number;
+  agent_id: string | null;
+  /** JSON AgentConfigSettings; null when an override was removed. */
+  settings: string | null;
+  actor: string;
+  created_at: number;
+}
+
+/** What an agent last reported: the version it runs and the last one it rejected. */
+export interface AgentConfigStatusRow {
+  agent_id: string;
+  organization_id: string;
+  applied_version: number | null;
+  failed_version: number | null;
+  error: string | null;
+  reported_at: number;
+}
+
 export interface ProvisioningDB extends EventOutboxTables {
   fleet_settings: FleetSettingsRow;
   environments: EnvironmentRow;
   agents: AgentRow;
   agent_labels: AgentLabelRow;
   audit_log: AuditRow;
+  config_sequences: ConfigSequenceRow;
+  config_versions: ConfigVersionRow;
+  agent_config_status: AgentConfigStatusRow;
 }

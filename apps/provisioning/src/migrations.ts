@@ -114,4 +114,44 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // Remote configuration (issue 14): immutable versions per environment, one sequence per environment,
+  // and what each agent last reported applying. 0006: the lifecycle work (built in parallel) took 0005.
+  '0006_agent_configs': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .createTable('config_sequences')
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('last_version', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('config_sequences_pk', ['organization_id', 'environment'])
+        .execute();
+      await db.schema
+        .createTable('config_versions')
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        // Null: the environment's config; else an override of that agent.
+        .addColumn('agent_id', 'text')
+        // JSON settings; null for an override removed.
+        .addColumn('settings', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('config_versions_pk', ['organization_id', 'environment', 'version'])
+        .execute();
+      await db.schema
+        .createIndex('config_versions_agent')
+        .on('config_versions')
+        .columns(['organization_id', 'agent_id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('agent_config_status')
+        .addColumn('agent_id', 'text', (c) => c.primaryKey())
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('applied_version', 'integer')
+        .addColumn('failed_version', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('reported_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

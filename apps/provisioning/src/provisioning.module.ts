@@ -31,6 +31,11 @@ import { LifecycleHandler } from './lifecycle/lifecycle.handler';
 import { FleetSettingsHandler } from './settings/fleet-settings.handler';
 import { FleetSettingsRepository } from './settings/fleet-settings.repository';
 import { FleetSettingsService } from './settings/fleet-settings.service';
+import { AgentConfigHandler } from './configs/agent-config.handler';
+import { ConfigPusher } from './configs/config.pusher';
+import { ConfigsHandler } from './configs/configs.handler';
+import { ConfigsRepository } from './configs/configs.repository';
+import { ConfigsService } from './configs/configs.service';
 
 @Module({})
 export class ProvisioningModule {
@@ -57,6 +62,8 @@ export class ProvisioningModule {
         EnvironmentsHandler,
         LifecycleHandler,
         FleetSettingsHandler,
+        ConfigsHandler,
+        AgentConfigHandler,
       ],
       providers: [
         { provide: ProvisioningConfig, useValue: config },
@@ -85,6 +92,9 @@ export class ProvisioningModule {
         FleetSettingsRepository,
         FleetSettingsService,
         InactiveAgentCleanup,
+        ConfigsRepository,
+        ConfigPusher,
+        ConfigsService,
       ],
     };
   }

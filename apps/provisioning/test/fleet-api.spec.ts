@@ -415,6 +415,7 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
         `agents.fleet.${first.agentId}.heartbeat`,
         `agents.fleet.${first.agentId}.metrics`,
         `agents.fleet.${first.agentId}.renew`,
+        `agents.fleet.${first.agentId}.config`,
       ]);
       expect(claims.nats.sub.allow).toEqual([
         `agents.fleet.${first.agentId}.control`,

@@ -20,6 +20,12 @@ import { resolvePlatformCa } from './transport/platform-trust';
 import { DEFAULT_BUFFER_LIMITS, MetricsBufferLimits } from './transport/metrics-buffer';
 import { MetricsPublisher } from './transport/metrics-publisher';
 import { AGENT_VERSION } from './version';
+import {
+  RemoteConfigSync,
+  resolveRuntimeSettings,
+  RuntimeSettings,
+  withLabels,
+} from './remote-config/remote-config';
 
 /** Shutdown budget: flush the buffer for at most this long, then drain the connection. */
 const STOP_FLUSH_TIMEOUT_MS = 3000;
@@ -33,6 +39,10 @@ export function collectorTimeoutMs(collectIntervalSeconds: number): number {
 }
 /** Heartbeat spacing varies by ±10 % so a fleet restarted together does not beat in lockstep. */
 const HEARTBEAT_JITTER = 0.1;
+/** Over HTTP nothing is pushed: the agent asks for its config this often (a cheap signed request). */
+const HTTP_CONFIG_POLL_MS = 5 * 60_000;
+/** After a reconnect the config fetch waits up to this long, so a fleet reconnecting together is spread out. */
+const CONFIG_FETCH_SPREAD_MS = 2000;
 
 export interface AgentOptions {
   agentType: string;
@@ -105,7 +115,14 @@ export class BaseAgent {
   private generatedHostId?: string;
   private heartbeatTimer?: NodeJS.Timeout;
   private collectTimer?: NodeJS.Timeout;
+  private configPollTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
+  /** What remote configuration may change; starts as the options (`baseline`) and returns to them. */
+  private settings: RuntimeSettings;
+  private readonly baseline: RuntimeSettings;
+  private remoteConfig?: RemoteConfigSync;
+  private collectStartedAt = 0;
+  private collecting = false;
 
   constructor(protected readonly options: AgentOptions) {
     this.log = options.logger;
@@ -117,6 +134,19 @@ export class BaseAgent {
     const timeout = options.collectorTimeoutMs ?? collectorTimeoutMs(options.collectIntervalSeconds);
     this.runner = new CollectorRunner(options.collectors, timeout, this.clock);
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+    this.baseline = {
+      logLevel: this.log.level as RuntimeSettings['logLevel'],
+      heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,
+      collectIntervalSeconds: options.collectIntervalSeconds,
+      collectors: null,
+      labels: {},
+    };
+    this.settings = { ...this.baseline };
+  }
+
+  /** The settings running now and the remote config version they come from (0: start-up settings). */
+  runtimeSettings(): RuntimeSettings & { configVersion: number } {
+    return { ...this.settings, configVersion: this.remoteConfig?.version ?? 0 };
   }
 
   /**
@@ -163,7 +193,11 @@ export class BaseAgent {
       onRevoked: (reason) => void this.revoked(reason),
     });
     this.wire = await this.openWire(ca);
-    this.wire.onReconnect(() => void this.publisher?.resend());
+    this.wire.onReconnect(() => {
+      void this.publisher?.resend();
+      // A config pushed while the link was down is not replayed: ask for the current one.
+      setTimeout(() => void this.remoteConfig?.fetch(), this.random() * CONFIG_FETCH_SPREAD_MS).unref();
+    });
     await this.hostIdentity();
     const sequence = new AgentSequence(this.state.seqCeiling, this.clock(), (ceiling) =>
       this.saveState({ seqCeiling: ceiling }),
@@ -175,10 +209,26 @@ export class BaseAgent {
       this.options.bufferLimits ?? DEFAULT_BUFFER_LIMITS,
       this.log,
     );
+    const channel = this.wire.configChannel?.(this.identity);
+    if (channel)
+      this.remoteConfig = new RemoteConfigSync(
+        channel,
+        this.log,
+        (document) =>
+          resolveRuntimeSettings(
+            document,
+            this.baseline,
+            this.options.collectors.map((c) => c.name),
+          ),
+        (settings) => this.applySettings(settings),
+        (document) => this.saveState({ config: document }),
+      );
+    if (this.state.config) this.remoteConfig?.restore(this.state.config);
     this.wire.onControl(
       this.identity,
       (message) => {
         if (message.type === 'revoked') void this.revoked(message.reason);
+        if (message.type === 'config' && message.config) void this.remoteConfig?.receive(message.config);
       },
       (error) => this.log.warn({ err: error }, 'ignored an invalid control message'),
     );
@@ -188,6 +238,9 @@ export class BaseAgent {
     );
     this.heartbeatLoop();
     this.collectLoop(this.clock());
+    void this.remoteConfig?.fetch();
+    if (this.options.transport === 'http')
+      this.configPollTimer = setInterval(() => void this.remoteConfig?.fetch(), HTTP_CONFIG_POLL_MS);
   }
 
   /** Clean stop: flush (bounded), final "stopping" heartbeat, drain. Exit code 0. */
@@ -312,7 +365,7 @@ export class BaseAgent {
   private heartbeatLoop(): void {
     if (this.stopping) return;
     this.sendHeartbeat('running');
-    const base = this.options.heartbeatIntervalSeconds * 1000;
+    const base = this.settings.heartbeatIntervalSeconds * 1000;
     const delay = base * (1 - HEARTBEAT_JITTER + 2 * HEARTBEAT_JITTER * this.random());
     this.heartbeatTimer = setTimeout(() => this.heartbeatLoop(), delay);
   }
@@ -325,7 +378,7 @@ export class BaseAgent {
       agentType: this.options.agentType,
       agentVersion: AGENT_VERSION,
       uptimeSeconds: Math.round((this.clock() - this.startedAt) / 1000),
-      intervalSeconds: this.options.heartbeatIntervalSeconds,
+      intervalSeconds: this.settings.heartbeatIntervalSeconds,
       state,
       host: this.host,
       lastCollection: this.lastCollection,
@@ -334,6 +387,7 @@ export class BaseAgent {
     };
     try {
       this.wire!.publishHeartbeat(this.identity, heartbeat);
+      this.log.debug({ intervalSeconds: heartbeat.intervalSeconds, state }, 'heartbeat');
     } catch (error) {
       this.log.warn({ err: error }, 'heartbeat not sent');
     }
@@ -342,21 +396,52 @@ export class BaseAgent {
   /** Collections are spaced from their start times, so a slow one does not shift the whole schedule. */
   private collectLoop(scheduledAt: number): void {
     if (this.stopping) return;
+    this.collectStartedAt = scheduledAt;
+    this.collecting = true;
     void this.collectAndPublish().finally(() => {
-      const next = scheduledAt + this.options.collectIntervalSeconds * 1000;
-      this.collectTimer = setTimeout(
-        () => this.collectLoop(Math.max(next, this.clock())),
-        Math.max(0, next - this.clock()),
-      );
+      this.collecting = false;
+      this.scheduleCollection();
     });
+  }
+
+  private scheduleCollection(): void {
+    if (this.stopping) return;
+    clearTimeout(this.collectTimer);
+    const next = this.collectStartedAt + this.settings.collectIntervalSeconds * 1000;
+    this.collectTimer = setTimeout(
+      () => this.collectLoop(Math.max(next, this.clock())),
+      Math.max(0, next - this.clock()),
+    );
+  }
+
+  /** Remote configuration, live: log level, collectors and labels from now on; timers rescheduled. */
+  private applySettings(next: RuntimeSettings): void {
+    const previous = this.settings;
+    this.settings = next;
+    this.log.level = next.logLevel;
+    const enabled = next.collectors;
+    this.runner.use(
+      enabled ? this.options.collectors.filter((c) => enabled.includes(c.name)) : this.options.collectors,
+      this.options.collectorTimeoutMs ?? collectorTimeoutMs(next.collectIntervalSeconds),
+    );
+    if (this.stopping) return;
+    // A new heartbeat interval is announced at once (liveness is judged by the interval in the heartbeat).
+    if (next.heartbeatIntervalSeconds !== previous.heartbeatIntervalSeconds) {
+      clearTimeout(this.heartbeatTimer);
+      this.heartbeatLoop();
+    }
+    // A collection under way schedules the next one itself, with the new interval.
+    if (next.collectIntervalSeconds !== previous.collectIntervalSeconds && !this.collecting)
+      this.scheduleCollection();
   }
 
   private async collectAndPublish(): Promise<void> {
     const { samples, status } = await this.runner.collect();
     this.lastCollection = status;
     if (status.errors.length) this.log.warn({ errors: status.errors }, 'some collectors failed');
+    else this.log.debug({ samples: samples.length, durationMs: status.durationMs }, 'collected');
     if (this.stopping || !this.publisher) return;
-    this.publisher.enqueue(samples, status.at);
+    this.publisher.enqueue(withLabels(samples, this.settings.labels), status.at);
   }
 
   private async revoked(reason: string | undefined): Promise<void> {
@@ -372,6 +457,7 @@ export class BaseAgent {
     this.stopping ??= (async () => {
       clearTimeout(this.heartbeatTimer);
       clearTimeout(this.collectTimer);
+      clearInterval(this.configPollTimer);
       this.renewer?.stop();
       const wire = this.wire;
       if (wire && !wire.isClosed()) {

@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { AgentKeyClaim } from './agent-identity';
 import { AGENT_ID_PATTERN } from './subjects';
+import { AgentConfigDocument } from './agent-config';
 
 /** Bounds that keep one agent from flooding ingestion with a single message. */
 export const MAX_SAMPLES_PER_BATCH = 5000;
@@ -237,8 +238,10 @@ export class MetricsBatch {
 /**
  * `agents.<env>.<agentId>.control` body. `revoked`: the agent's credential is no longer accepted; the
  * agent logs it, records it in its state file and exits with code 78 (EX_CONFIG) without retrying.
+ * `config`: a new configuration (`config`), applied without a restart and acknowledged on
+ * `agents.<env>.<agentId>.config`.
  */
-export const AgentControlTypes = ['revoked'] as const;
+export const AgentControlTypes = ['revoked', 'config'] as const;
 export type AgentControlType = (typeof AgentControlTypes)[number];
 
 export class AgentControlMessage {
@@ -249,4 +252,12 @@ export class AgentControlMessage {
   @IsString()
   @MaxLength(500)
   reason?: string;
+
+  /**
+   * `config` only. Not validated with the message: the agent checks it itself, so a config it cannot
+   * run is acknowledged as failed (with the reason) rather than dropped as an invalid message.
+   */
+  @IsOptional()
+  @IsObject()
+  config?: AgentConfigDocument;
 }

@@ -17,6 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { AgentConfigSettings } from './agent-config';
 import { FieldError } from './errors';
 import { AgentRefRequest, AgentStatus, AgentStatuses, OrganizationScopedRequest } from './provisioning';
 import { ENVIRONMENT_NAME_PATTERN } from './subjects';
@@ -94,10 +95,10 @@ export class AgentSelector {
 }
 
 /**
- * Actions one bulk request can apply to every agent its filter selects. The registry maps each to a
- * handler; `assign_config` joins this list when configurations exist.
+ * Actions one bulk request can apply to every agent its filter selects: revoke, relabel (`labels`), or
+ * assign_config (`config` saved as each agent's override, a new version each, pushed to it).
  */
-export const BulkAgentActions = ['revoke', 'relabel'] as const;
+export const BulkAgentActions = ['revoke', 'relabel', 'assign_config'] as const;
 export type BulkAgentAction = (typeof BulkAgentActions)[number];
 
 /**
@@ -123,6 +124,12 @@ export class BulkAgentsRequest extends OrganizationScopedRequest {
   @ValidateNested()
   @Type(() => LabelChanges)
   labels?: LabelChanges;
+
+  /** `assign_config` only: the override every selected agent gets. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AgentConfigSettings)
+  config?: AgentConfigSettings;
 
   @IsOptional()
   @IsBoolean()

@@ -6,6 +6,7 @@ export * from './errors';
 export * from './validation';
 export * from './tokens';
 export * from './agent-messages';
+export * from './agent-config';
 export * from './agent-identity';
 export * from './events';
 export * from './rpc';

@@ -20,6 +20,12 @@ export const Subjects = {
    * allows publishing exactly its own subjects) can send it, so the subject is the proof of identity.
    */
   agentRenew: (environment: string, agentId: string) => `agents.${environment}.${agentId}.renew`,
+  /**
+   * request/reply, agent → provisioning (queue group): `AgentConfigRequest` — fetch the current
+   * configuration (at start and after every reconnect) or acknowledge one. Only the agent itself may
+   * publish there, so the subject names who asks.
+   */
+  agentConfig: (environment: string, agentId: string) => `agents.${environment}.${agentId}.config`,
   heartbeatWildcard: 'agents.*.*.heartbeat',
   /**
    * Ingestion's own probe, published by every instance twice a second and received through the heartbeat
@@ -30,6 +36,7 @@ export const Subjects = {
   metricsWildcard: 'agents.*.*.metrics',
   controlWildcard: 'agents.*.*.control',
   renewWildcard: 'agents.*.*.renew',
+  configWildcard: 'agents.*.*.config',
   /** Events are facts published to the EVENTS stream: `events.agent.offline`, `events.token.revoked`, … */
   event: (kind: string) => `events.${kind}`,
   eventsWildcard: 'events.>',
@@ -85,6 +92,14 @@ export const Subjects = {
     bulk: 'fleet.agents.bulk',
     getSettings: 'fleet.settings.get',
     putSettings: 'fleet.settings.put',
+    /** Remote configuration (AgentConfigView, EnvironmentConfigView): see agent-config.ts. */
+    configs: {
+      environmentGet: 'fleet.configs.environment.get',
+      environmentSave: 'fleet.configs.environment.save',
+      agentGet: 'fleet.configs.agent.get',
+      agentSave: 'fleet.configs.agent.save',
+      statuses: 'fleet.configs.statuses',
+    },
   },
   alerts: {
     listRules: 'alerts.rules.list',
@@ -166,7 +181,7 @@ export const ENVIRONMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** What an agent publishes on its own subjects. */
-const AGENT_SUBJECT_KINDS = ['heartbeat', 'metrics', 'renew'] as const;
+const AGENT_SUBJECT_KINDS = ['heartbeat', 'metrics', 'renew', 'config'] as const;
 export type AgentSubjectKind = (typeof AGENT_SUBJECT_KINDS)[number];
 
 /** Parses `agents.<env>.<agentId>.<kind>`; returns null for anything else. */

@@ -9,8 +9,8 @@ import { AGENT_USER_LIMITS, agentPermissions, BusPermissions } from './bus-permi
  * - SYS: nats-server's system account; the token service uses it to push AGENTS account updates.
  * - PLATFORM: every service, with JetStream (bounded: every stream must declare its max bytes).
  * - AGENTS: every agent, no JetStream of its own. It imports from PLATFORM exactly the agent subjects:
- *   heartbeat, metrics (a JetStream publish: the ack comes back through the import) and renew as
- *   services, control as a stream. Nothing else of the platform is reachable from an agent.
+ *   heartbeat, metrics (a JetStream publish: the ack comes back through the import), renew and config
+ *   as services, control as a stream. Nothing else of the platform is reachable from an agent.
  */
 export const AccountNames = { system: 'SYS', platform: 'PLATFORM', agents: 'AGENTS' } as const;
 
@@ -40,6 +40,7 @@ const AGENT_FACING: { name: string; subject: string; type: 'service' | 'stream' 
   { name: 'agent-heartbeats', subject: Subjects.heartbeatWildcard, type: 'service' },
   { name: 'agent-metrics', subject: Subjects.metricsWildcard, type: 'service' },
   { name: 'agent-renewals', subject: Subjects.renewWildcard, type: 'service' },
+  { name: 'agent-configs', subject: Subjects.configWildcard, type: 'service' },
   { name: 'agent-control', subject: Subjects.controlWildcard, type: 'stream' },
 ];
 

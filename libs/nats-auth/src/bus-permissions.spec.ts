@@ -40,7 +40,12 @@ describe('bus permissions', () => {
 
   it('give an agent exactly its own subjects and inbox', () => {
     expect(agentPermissions('prod', 'ag_1')).toEqual({
-      publish: ['agents.prod.ag_1.heartbeat', 'agents.prod.ag_1.metrics', 'agents.prod.ag_1.renew'],
+      publish: [
+        'agents.prod.ag_1.heartbeat',
+        'agents.prod.ag_1.metrics',
+        'agents.prod.ag_1.renew',
+        'agents.prod.ag_1.config',
+      ],
       subscribe: ['agents.prod.ag_1.control', '_INBOX_ag_1.>'],
       respond: false,
     });

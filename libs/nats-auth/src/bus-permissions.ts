@@ -131,7 +131,8 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       ...JetStreamApi.durable(Streams.events, Consumers.tokenAudit),
       ...deadLetterPublisher(Consumers.agentStatus, Consumers.tokenAudit, 'outbox.provisioning'),
     ],
-    subscribe: ['provisioning.>', 'fleet.>', Subjects.enroll],
+    // configWildcard: agents fetch and acknowledge their configuration (queue group, like every request).
+    subscribe: ['provisioning.>', 'fleet.>', Subjects.enroll, Subjects.configWildcard],
     respond: true,
   },
   ingestion: {
@@ -172,9 +173,10 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
     publish: [
       ...requestsTo(...TOKEN_API, T.agents.lookup, T.agents.renew),
       ...requestsTo('provisioning.>', 'fleet.>', 'alerts.>', 'metrics.>', Subjects.enroll),
-      // The HTTP intake republishes what it verified on the agent's own subjects.
+      // The HTTP intake republishes what it verified on the agent's own subjects (config: asks for it).
       Subjects.heartbeatWildcard,
       Subjects.metricsWildcard,
+      Subjects.configWildcard,
       JetStreamApi.accountInfo,
       JetStreamApi.streamInfo(Streams.events),
       ...JetStreamApi.ordered(Streams.events),
@@ -200,7 +202,7 @@ export function withInbox(identity: string, permissions: BusPermissions): BusPer
 
 /**
  * One agent's user in the AGENTS account: publish exactly its own heartbeat, metrics (the JetStream
- * ack comes back on its inbox) and renew subjects; subscribe to its own control subject and inbox.
+ * ack comes back on its inbox), renew and config (fetch and acknowledge its configuration) subjects; subscribe to its own control subject and inbox.
  */
 export function agentPermissions(environment: string, agentId: string): BusPermissions {
   return {
@@ -208,6 +210,7 @@ export function agentPermissions(environment: string, agentId: string): BusPermi
       Subjects.heartbeat(environment, agentId),
       Subjects.metrics(environment, agentId),
       Subjects.agentRenew(environment, agentId),
+      Subjects.agentConfig(environment, agentId),
     ],
     subscribe: [Subjects.agentControl(environment, agentId), `${inboxPrefix(agentId)}.>`],
     respond: false,

@@ -16,6 +16,7 @@ import { Link } from '../router';
 import { useAgentTypes } from './shared';
 import { AuditActor } from './audit-entry';
 import { LabelsEditor } from './agents/LabelsEditor';
+import { AgentConfigPanel } from './config/ConfigStatus';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -184,6 +185,8 @@ export function AgentDetail({ id }: { id: string }) {
           <ErrorMessage error={history.error} />
         </section>
       </div>
+
+      <AgentConfigPanel agentId={a.id} />
 
       <div className="page-head">
         <h2>Metrics</h2>

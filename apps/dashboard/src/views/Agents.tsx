@@ -14,6 +14,7 @@ import {
 import { Link, setSearch, useLocation } from '../router';
 import { useAgentTypes, useEnvironmentNames } from './shared';
 import { BulkRevoke } from './agents/BulkRevoke';
+import { ConfigStatusBadge, useConfigStatuses } from './config/ConfigStatus';
 
 export const PAGE_SIZE = 50;
 const FILTERS = ['environment', 'status', 'type', 'label', 'search', 'sort'] as const;
@@ -99,6 +100,7 @@ export function Agents() {
     setChanged((c) => ({ ...c, [event.agent_id!]: Date.now() }));
   });
 
+  const configStatuses = useConfigStatuses(rows.map((agent) => agent.id));
   const [revoking, setRevoking] = useState<Agent | null>(null);
   const [revokeError, setRevokeError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -148,6 +150,7 @@ export function Agents() {
                 ))}
                 <th scope="col">Labels</th>
                 <th scope="col">Last seen</th>
+                <th scope="col">Config</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -156,7 +159,7 @@ export function Agents() {
             <tbody>
               {rows.length === 0 && (
                 <tr>
-                  <td colSpan={9} className="muted">
+                  <td colSpan={10} className="muted">
                     No agents match these filters.
                   </td>
                 </tr>
@@ -196,6 +199,9 @@ export function Agents() {
                   </td>
                   <td>
                     <LastSeen status={agent.status} iso={agent.last_seen_at} />
+                  </td>
+                  <td>
+                    <ConfigStatusBadge status={configStatuses[agent.id]} />
                   </td>
                   <td>
                     {agent.status !== 'revoked' && (

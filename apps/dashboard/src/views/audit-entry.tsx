@@ -17,6 +17,10 @@ export const ACTION_FILTERS: { value: string; label: string }[] = [
   { value: 'environment.*', label: 'All environment actions' },
   { value: 'environment.created', label: 'environment.created' },
   { value: 'fleet.settings_changed', label: 'fleet.settings_changed' },
+  { value: 'config.*', label: 'All configuration changes' },
+  { value: 'config.environment.saved', label: 'config.environment.saved' },
+  { value: 'config.override.saved', label: 'config.override.saved' },
+  { value: 'config.override.removed', label: 'config.override.removed' },
 ];
 
 const ACTOR_KINDS: Record<string, string> = { api_key: 'API key', enrollment_token: 'enrollment token' };

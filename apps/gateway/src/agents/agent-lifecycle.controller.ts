@@ -16,12 +16,14 @@ import {
   ReenrollAllowance,
   Subjects,
   UpdateAgentLabelsRequest,
+  labelProblems,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
 import { ApiKeyAuth } from '../auth/api-key.guard';
 import { AuthContext, CurrentOrg } from '../auth/current-org.decorator';
 import { ApiJsonBody } from '../http/openapi.decorators';
-import { ValidBody } from '../http/validation.pipe';
+import { RequestFieldsError, ValidBody } from '../http/validation.pipe';
+import { toSettings } from '../configs/configs.dto';
 import { toSnakeCaseKeys } from '../live/snake-case';
 import {
   BULK_DOC,
@@ -48,7 +50,7 @@ export class AgentLifecycleController {
   @Post('bulk')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Revoke or relabel every agent a filter selects (dry_run: count them only)',
+    summary: 'Revoke, relabel or configure every agent a filter selects (dry_run: count them only)',
     description: `${BULK_DOC}. Each agent is changed and audited on its own; the answer counts done and failed.`,
   })
   @ApiJsonBody(BulkAgentsBody, {
@@ -61,6 +63,8 @@ export class AgentLifecycleController {
   @ApiBadRequestResponse({ description: 'A field is invalid, or the filter selects too many agents' })
   async bulk(@CurrentOrg() auth: AuthContext, @ValidBody() body: BulkAgentsBody) {
     if (body.labels) checkLabelChanges(body.labels, 'labels');
+    const configProblems = labelProblems(body.config?.labels, 'config.labels');
+    if (configProblems.length) throw new RequestFieldsError(configProblems);
     const result = await this.rpc.request<BulkAgentsResult, BulkAgentsRequest>(
       Subjects.fleet.bulk,
       {
@@ -68,6 +72,7 @@ export class AgentLifecycleController {
         action: body.action,
         filter: body.filter,
         labels: body.labels,
+        config: body.config && toSettings(body.config),
         dryRun: body.dry_run,
         actor: apiKeyActor(auth.apiKeyId),
       },

@@ -35,6 +35,7 @@ import {
 } from '@app/contracts';
 import { SnakeCased } from '../live/snake-case';
 import { RequestFieldsError } from '../http/validation.pipe';
+import { ConfigSettingsBody } from '../configs/configs.dto';
 
 /** `PATCH /agents/:id/labels`, and `labels` of a bulk relabel. */
 export class LabelChangesBody {
@@ -108,7 +109,8 @@ export class BulkAgentsBody {
   @ApiProperty({
     enum: BulkAgentActions,
     example: 'revoke',
-    description: '`revoke` each selected agent, or `relabel` it with `labels`',
+    description:
+      '`revoke` each selected agent, `relabel` it with `labels`, or `assign_config`: save `config` as its override (a new version each, pushed to it)',
   })
   @IsIn(BulkAgentActions as unknown as string[])
   action!: BulkAgentAction;
@@ -124,6 +126,15 @@ export class BulkAgentsBody {
   @ValidateNested()
   @Type(() => LabelChangesBody)
   labels?: LabelChangesBody;
+
+  @ApiPropertyOptional({
+    type: ConfigSettingsBody,
+    description: 'assign_config only (required there): the override each selected agent gets',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ConfigSettingsBody)
+  config?: ConfigSettingsBody;
 
   @ApiPropertyOptional({
     example: true,

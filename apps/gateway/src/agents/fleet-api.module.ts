@@ -18,6 +18,12 @@ import { ProvisioningController } from '../provisioning/provisioning.controller'
 import { TokensClient } from '../tokens/tokens.client';
 import { FleetSettingsController } from '../settings/fleet-settings.controller';
 import { AgentLifecycleController } from './agent-lifecycle.controller';
+import {
+  AgentConfigController,
+  ConfigStatusController,
+  EnvironmentConfigController,
+} from '../configs/configs.controller';
+import { ConfigsClient } from '../configs/configs.client';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
@@ -42,11 +48,15 @@ export class FleetApiModule {
         IntakeController,
         InstallController,
         ChartsController,
+        EnvironmentConfigController,
+        AgentConfigController,
+        ConfigStatusController,
       ],
       providers: [
         { provide: GatewayConfig, useValue: config },
         { provide: Clock, useClass: SystemClock },
         FleetClient,
+        ConfigsClient,
         TokensClient,
         AuditLogService,
         AgentsReader,

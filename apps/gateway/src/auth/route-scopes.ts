@@ -16,6 +16,8 @@ const RULES: { methods?: string[]; path: RegExp; scope: ApiKeyScope }[] = [
   // handling alerts.
   { path: /^\/api\/v1\/agent\/provision$/, scope: 'provision' },
   { path: /^\/api\/v1\/environments\/[^/]+\/tokens(\/|$)/, scope: 'provision' },
+  // Remote configuration of an environment's agents (an agent's own override falls under /agents below).
+  { path: /^\/api\/v1\/environments\/[^/]+\/config$/, scope: 'provision' },
   { path: /^\/api\/v1\/agents(\/|$)/, scope: 'provision' },
   { path: /^\/api\/v1\/alerts\/[^/]+\/(acknowledge|resolve)$/, scope: 'provision' },
   // Alerting configuration (rules, channels, test sends) and anything unlisted.

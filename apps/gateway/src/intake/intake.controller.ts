@@ -13,6 +13,7 @@ import {
 } from '@nestjs/swagger';
 import {
   AGENT_SIGNATURE_HEADER,
+  AgentConfigRequest,
   EnrollRequest,
   Heartbeat,
   MetricsBatch,
@@ -22,6 +23,8 @@ import {
 import { ApiContentResponse, ApiJsonBody } from '../http/openapi.decorators';
 import { ValidBody } from '../http/validation.pipe';
 import {
+  AgentConfigReplyView,
+  AgentConfigRequestBody,
   AgentJwtView,
   EnrollBody,
   EnrollReplyView,
@@ -171,5 +174,21 @@ export class IntakeController {
   async metrics(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: MetricsBatch) {
     const { duplicate } = await this.intake.metrics(caller.agent!, body);
     return { accepted: true, duplicate };
+  }
+
+  @Post('config')
+  @HttpCode(HttpStatus.OK)
+  @IntakeAuth('agent')
+  @ApiHeader(SIGNATURE_DOC)
+  @ApiOperation({
+    summary: "Fetch or acknowledge the agent's remote configuration, signed with its key",
+    description:
+      "Asked on the agent's own `agents.<env>.<agentId>.config` subject for it (docs/protocol.md).",
+  })
+  @ApiJsonBody(AgentConfigRequestBody, { type: 'fetch' }, { description: 'AgentConfigRequest' })
+  @ApiOkResponse({ type: AgentConfigReplyView, description: 'The config (fetch) or `recorded` (ack)' })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; `errors` names it' })
+  config(@IntakeCallerParam() caller: IntakeCaller, @ValidBody() body: AgentConfigRequest) {
+    return this.intake.config(caller.agent!, body);
   }
 }

@@ -162,6 +162,33 @@ export class MetricsBatchBody implements MetricsBatch {
   @ApiProperty({ type: [MetricSampleBody], maxItems: 5000 }) samples!: MetricSampleBody[];
 }
 
+/**
+ * `POST /intake/config`: a fetch answers `version` and `settings` (AgentConfigDocument), an ack
+ * `recorded` — what provisioning answers on `agents.<env>.<agentId>.config`.
+ */
+export class AgentConfigReplyView {
+  @ApiPropertyOptional({ example: 7, description: 'fetch: the version to run (0: nothing configured)' })
+  version?: number;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { logLevel: 'debug', heartbeatIntervalSeconds: 30 },
+    description: 'fetch: AgentConfigSettings (docs/protocol.md, Remote configuration)',
+  })
+  settings?: Record<string, unknown>;
+  @ApiPropertyOptional({ enum: [true], example: true, description: 'ack: the report is recorded' })
+  recorded?: true;
+}
+
+export class AgentConfigRequestBody {
+  @ApiProperty({ enum: ['fetch', 'ack'], example: 'fetch' }) type!: 'fetch' | 'ack';
+  @ApiPropertyOptional({ example: 7, description: 'ack: the version applied or rejected' }) version?: number;
+  @ApiPropertyOptional({ example: true, description: 'ack: false when the agent kept its last good config' })
+  applied?: boolean;
+  @ApiPropertyOptional({ example: 'unknown collector gpu', description: 'ack with applied false: why' })
+  error?: string;
+}
+
 export class HeartbeatAccepted {
   @ApiProperty({ enum: [true], example: true }) accepted!: true;
 }

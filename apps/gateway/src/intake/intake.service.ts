@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders, JSONCodec, NatsConnection, NatsError } from 'nats';
 import {
+  AgentConfigAckReply,
+  AgentConfigDocument,
+  AgentConfigRequest,
   AgentIdentityRecord,
   AgentJwt,
   DomainError,
@@ -40,6 +43,17 @@ export class IntakeService {
 
   renew(request: RenewAgentJwtRequest): Promise<AgentJwt> {
     return this.rpc.request<AgentJwt, RenewAgentJwtRequest>(Subjects.tokens.agents.renew, request);
+  }
+
+  /** Asked on the signing agent's own config subject, as the agent itself would over NATS. */
+  config(
+    agent: AgentIdentityRecord,
+    request: AgentConfigRequest,
+  ): Promise<AgentConfigDocument | AgentConfigAckReply> {
+    return this.rpc.request<AgentConfigDocument | AgentConfigAckReply, AgentConfigRequest>(
+      Subjects.agentConfig(agent.environment, agent.agentId),
+      request,
+    );
   }
 
   async heartbeat(agent: AgentIdentityRecord, heartbeat: Heartbeat): Promise<void> {

@@ -58,6 +58,12 @@ export class AgentLifecycleRepository {
       .where('organization_id', '=', organizationId)
       .where('agent_id', '=', agentId)
       .execute();
+    // What it last reported applying goes with it; its override versions stay as the environment's history.
+    await db
+      .deleteFrom('agent_config_status')
+      .where('organization_id', '=', organizationId)
+      .where('agent_id', '=', agentId)
+      .execute();
     return true;
   }
 

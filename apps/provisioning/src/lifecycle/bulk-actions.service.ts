@@ -10,6 +10,7 @@ import {
   MAX_BULK_AGENTS,
   ValidationFailedError,
 } from '@app/contracts';
+import { checkSettings, ConfigsService } from '../configs/configs.service';
 import { AgentsRepository } from '../registry/agents.repository';
 import { parseLabelFilter, RegistryService } from '../registry/registry.service';
 import { AgentLifecycleService } from './agent-lifecycle.service';
@@ -32,6 +33,7 @@ export class BulkActionsService {
     private readonly agents: AgentsRepository,
     private readonly registry: RegistryService,
     private readonly lifecycle: AgentLifecycleService,
+    private readonly configs: ConfigsService,
   ) {}
 
   async apply(request: BulkAgentsRequest): Promise<BulkAgentsResult> {
@@ -91,6 +93,9 @@ export class BulkActionsService {
         if (request.labels) {
           throw new ValidationFailedError([{ field: 'labels', reason: 'only with action relabel' }]);
         }
+        if (request.config) {
+          throw new ValidationFailedError([{ field: 'config', reason: 'only with action assign_config' }]);
+        }
         return (organizationId, agentId, actor) => this.registry.revoke(organizationId, agentId, actor);
       case 'relabel': {
         const changes = request.labels;
@@ -99,6 +104,18 @@ export class BulkActionsService {
         applyLabelChanges({}, changes, 'labels');
         return (organizationId, agentId, actor) =>
           this.lifecycle.updateLabels(organizationId, agentId, changes, actor, 'labels');
+      }
+      case 'assign_config': {
+        const config = request.config;
+        if (!config)
+          throw new ValidationFailedError([{ field: 'config', reason: 'required for assign_config' }]);
+        if (request.labels) {
+          throw new ValidationFailedError([{ field: 'labels', reason: 'only with action relabel' }]);
+        }
+        // Checked once up front, so a bad label fails the request before any agent is touched.
+        checkSettings(config, 'config.labels');
+        return (organizationId, agentId, actor) =>
+          this.configs.saveOverride(organizationId, agentId, config, actor);
       }
     }
   }

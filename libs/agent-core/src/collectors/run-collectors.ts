@@ -20,10 +20,16 @@ export class CollectorRunner {
   private readonly inFlight = new Set<string>();
 
   constructor(
-    private readonly collectors: Collector[],
-    private readonly timeoutMs: number,
+    private collectors: Collector[],
+    private timeoutMs: number,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** From the next collection on (remote configuration): these collectors, this timeout. */
+  use(collectors: Collector[], timeoutMs: number): void {
+    this.collectors = collectors;
+    this.timeoutMs = timeoutMs;
+  }
 
   async collect(): Promise<CollectionResult> {
     const startedAt = this.clock();

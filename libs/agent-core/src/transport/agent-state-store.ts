@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AgentConfigDocument } from '@app/contracts';
 
 /**
  * What the agent keeps between restarts, in `<stateDir>/state.json` (mode 0600). Its key is in
@@ -21,6 +22,11 @@ export interface AgentState {
   seqCeiling?: number;
   /** Set when the platform revoked this agent: a restart exits at once instead of looping. */
   revokedAt?: string;
+  /**
+   * The last remote configuration applied, applied again at the next start: a configuration rejected while
+   * the agent was down must leave it on this one, not on its start-up settings.
+   */
+  config?: AgentConfigDocument;
 }
 
 export class AgentStateStore {

@@ -1,4 +1,5 @@
 import { AgentControlMessage, Heartbeat } from '@app/contracts';
+import type { ConfigChannel } from '../remote-config/remote-config';
 import { PendingBatch } from './metrics-buffer';
 
 /** The agent as the platform knows it; on NATS these name its own subjects. */
@@ -22,6 +23,11 @@ export interface AgentWire {
     handler: (message: AgentControlMessage) => void,
     onInvalid: (error: unknown) => void,
   ): void;
+  /**
+   * Fetching and acknowledging remote configuration, on the agent's own config subject; absent on a
+   * wire that has no way to ask (the HTTP intake, for now).
+   */
+  configChannel?(identity: AgentIdentity): ConfigChannel;
   /** Called when a lost link is back, so buffered batches go out at once. */
   onReconnect(handler: () => void): void;
   isClosed(): boolean;

@@ -1,6 +1,7 @@
 import { KeyPair } from 'nkeys.js';
 import { Logger } from 'pino';
-import { AgentControlMessage, ErrorCodes, DomainError, Heartbeat } from '@app/contracts';
+import { AgentConfigDocument, AgentControlMessage, ErrorCodes, DomainError, Heartbeat } from '@app/contracts';
+import type { ConfigChannel } from '../remote-config/remote-config';
 import { AgentIdentity, AgentWire } from './agent-wire';
 import { PendingBatch } from './metrics-buffer';
 import { PlatformClient } from './platform-client';
@@ -39,6 +40,25 @@ export class HttpAgentWire implements AgentWire {
     this.control = handler;
   }
 
+  /**
+   * Fetch and acknowledge through the intake (`POST /api/v1/intake/config`): with no push over HTTP,
+   * the agent fetches at start and then every few minutes (BaseAgent).
+   */
+  configChannel(identity: AgentIdentity): ConfigChannel {
+    return {
+      fetchConfig: async () => {
+        const reply = await this.post('config', identity, JSON.stringify({ type: 'fetch' }));
+        const document = reply as AgentConfigDocument | undefined;
+        if (!document || !Number.isInteger(document.version))
+          throw new Error('the config reply has no version');
+        return document;
+      },
+      ackConfig: async (ack) => {
+        await this.post('config', identity, JSON.stringify({ type: 'ack', ...ack }));
+      },
+    };
+  }
+
   onReconnect(): void {
     // No connection to lose; see the class comment.
   }
@@ -52,7 +72,11 @@ export class HttpAgentWire implements AgentWire {
     if (graceful) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async post(route: 'heartbeat' | 'metrics', identity: AgentIdentity, body: string | Uint8Array) {
+  private async post(
+    route: 'heartbeat' | 'metrics' | 'config',
+    identity: AgentIdentity,
+    body: string | Uint8Array,
+  ) {
     try {
       return await this.client.signedPost(route, identity.agentId, this.key, body);
     } catch (error) {

@@ -8,6 +8,7 @@ import {
 } from 'nats';
 import { Logger } from 'pino';
 import {
+  AgentConfigDocument,
   AgentControlMessage,
   AgentJwt,
   Headers,
@@ -22,6 +23,7 @@ import {
 import { natsConnectionOptions } from '@app/messaging/nats-connection';
 import { RpcClient } from '@app/messaging/rpc-client';
 import { ConnectionState } from '@app/messaging/connection-state';
+import type { ConfigChannel } from '../remote-config/remote-config';
 import { AgentIdentity, AgentWire } from './agent-wire';
 import { PendingBatch } from './metrics-buffer';
 
@@ -120,6 +122,21 @@ export class NatsAgentWire implements AgentWire {
   /** A fresh JWT for this agent's key, asked for on its own renew subject (only it may publish there). */
   renewJwt(identity: AgentIdentity): Promise<AgentJwt> {
     return this.rpc.request<AgentJwt>(Subjects.agentRenew(identity.environment, identity.agentId), {});
+  }
+
+  /** Fetch and acknowledge on `agents.<env>.<id>.config`, answered by provisioning. */
+  configChannel(identity: AgentIdentity): ConfigChannel {
+    const subject = Subjects.agentConfig(identity.environment, identity.agentId);
+    return {
+      fetchConfig: async () => {
+        const reply = await this.rpc.request<AgentConfigDocument>(subject, { type: 'fetch' });
+        if (!reply || !Number.isInteger(reply.version)) throw new Error('the config reply has no version');
+        return reply;
+      },
+      ackConfig: async (ack) => {
+        await this.rpc.request(subject, { type: 'ack', ...ack });
+      },
+    };
   }
 
   /** Reconnects so the server sees the JWT the authenticator now returns (the old one would expire). */
