@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { connect, JSONCodec, PubAck } from 'nats';
-import { metricsMsgId, Streams, Subjects } from '@app/contracts';
+import { metricsMsgId, Subjects } from '@app/contracts';
 import { createTestDatabase, PrometheusServer, startNatsServer } from '@app/testing';
 import { IngestionMetrics } from '../apps/ingestion/src/observability/ingestion-metrics';
 import {
