@@ -1,6 +1,70 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import {
+  IsDefined,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { CommonConfig } from '@app/config';
+
+/** Where ingestion sends the metrics it consumes: its own database, a Prometheus remote-write receiver, or both. */
+export const METRICS_SINK_NAMES = ['store', 'remote_write'] as const;
+export type MetricsSink = (typeof METRICS_SINK_NAMES)[number];
+
+export function parseMetricsSinks(value: string): MetricsSink[] {
+  return value.split(',').map((s) => s.trim()) as MetricsSink[];
+}
+
+@ValidatorConstraint({ name: 'isMetricsSinks' })
+class IsMetricsSinks implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    const sinks = parseMetricsSinks(value);
+    return (
+      sinks.length > 0 &&
+      new Set(sinks).size === sinks.length &&
+      sinks.every((s) => (METRICS_SINK_NAMES as readonly string[]).includes(s))
+    );
+  }
+  defaultMessage(): string {
+    return `must be a comma-separated list of ${METRICS_SINK_NAMES.join(', ')} (each at most once), e.g. store,remote_write`;
+  }
+}
+
+@ValidatorConstraint({ name: 'isHeaderObject' })
+class IsHeaderObject implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      const parsed: unknown = JSON.parse(value);
+      return (
+        typeof parsed === 'object' &&
+        parsed !== null &&
+        !Array.isArray(parsed) &&
+        Object.entries(parsed).every(
+          ([name, v]) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && typeof v === 'string',
+        )
+      );
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return 'must be a JSON object of header names to string values, e.g. {"X-Scope-OrgID":"tenant-1"}';
+  }
+}
+
+const remoteWriteOn = (config: IngestionConfig) =>
+  parseMetricsSinks(config.METRICS_SINKS ?? '').includes('remote_write');
 
 /** Environment variables read by the ingestion service. */
 export class IngestionConfig extends CommonConfig {
@@ -98,10 +162,67 @@ export class IngestionConfig extends CommonConfig {
   @Max(4096)
   SQLITE_CACHE_MIB: number = 64;
 
+  /**
+   * Where consumed metrics go: `store` (the embedded database the API and dashboard read),
+   * `remote_write` (a Prometheus remote-write receiver: Prometheus, Mimir, Thanos, VictoriaMetrics), or
+   * both. Each sink has its own durable consumer on AGENT_METRICS, so one being down never holds up the other.
+   */
+  @Validate(IsMetricsSinks)
+  METRICS_SINKS: string = 'store';
+
+  /** The receiver's remote-write endpoint (e.g. `http://prometheus:9090/api/v1/write`); required with `remote_write`. */
+  @ValidateIf(remoteWriteOn)
+  @IsDefined({ message: 'is required when METRICS_SINKS includes remote_write' })
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'must be an http(s) URL, e.g. http://prometheus:9090/api/v1/write' },
+  )
+  REMOTE_WRITE_URL?: string = undefined;
+
+  /** Sent as `Authorization: Bearer <token>`. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  REMOTE_WRITE_BEARER_TOKEN?: string = undefined;
+
+  /** HTTP basic auth user; REMOTE_WRITE_BASIC_AUTH_PASSWORD goes with it. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  REMOTE_WRITE_BASIC_AUTH_USERNAME?: string = undefined;
+
+  @ValidateIf((c: IngestionConfig) => c.REMOTE_WRITE_BASIC_AUTH_USERNAME !== undefined)
+  @IsDefined({ message: 'is required when REMOTE_WRITE_BASIC_AUTH_USERNAME is set' })
+  @IsString()
+  @MaxLength(4096)
+  REMOTE_WRITE_BASIC_AUTH_PASSWORD?: string = undefined;
+
+  /** Extra request headers as a JSON object, e.g. `{"X-Scope-OrgID":"tenant-1"}` for Mimir's tenant. */
+  @IsOptional()
+  @Validate(IsHeaderObject)
+  REMOTE_WRITE_HEADERS?: string = undefined;
+
+  /** PEM file of the CA that signed an https receiver's certificate (unset: the system's CAs). */
+  @IsOptional()
+  @IsString()
+  REMOTE_WRITE_CA_FILE?: string = undefined;
+
+  /** One remote-write request's time limit; a request that takes longer is retried (seconds). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  @Max(300)
+  REMOTE_WRITE_TIMEOUT_SECONDS: number = 30;
+
   /** Prometheus `/metrics` and `/health` port of this service; 0 disables it. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(65535)
   METRICS_PORT: number = 9464;
+
+  /** The configured sinks, parsed (validated above). */
+  sinks(): MetricsSink[] {
+    return parseMetricsSinks(this.METRICS_SINKS);
+  }
 }

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { AgentDirectory } from '@app/auth';
 import { ensureDeadLetterStream, ensureEventsStream, NATS_CONNECTION } from '@app/messaging';
@@ -11,6 +18,9 @@ import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
 import { RetentionJob } from './retention/retention-job';
+import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
+import { RemoteWriteClient } from './remote-write/remote-write.client';
+import { ensureRemoteWriteConsumer, RemoteWriteConsumer } from './remote-write/remote-write.consumer';
 
 /**
  * Starts the pipelines once the database is migrated and NATS is connected, and stops them in
@@ -33,6 +43,10 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly retention: RetentionJob,
     private readonly repository: MetricsRepository,
     private readonly outbox: EventOutbox,
+    // Present when METRICS_SINKS includes remote_write.
+    @Optional() private readonly remoteWrite?: RemoteWriteConsumer,
+    @Optional() private readonly agentFacts?: AgentFactsDirectory,
+    @Optional() private readonly remoteWriteClient?: RemoteWriteClient,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,8 +64,15 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     this.outbox.start();
     this.liveness.start();
     this.heartbeats.start();
-    this.consumer.start();
-    this.exhausted.start();
+    if (this.config.sinks().includes('store')) {
+      this.consumer.start();
+      this.exhausted.start();
+    }
+    if (this.remoteWrite) {
+      await ensureRemoteWriteConsumer(jsm);
+      this.agentFacts?.start();
+      this.remoteWrite.start();
+    }
     this.retention.start();
   }
 
@@ -59,6 +80,9 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     this.heartbeats.stop();
     this.exhausted.stop();
     await this.consumer.stop();
+    await this.remoteWrite?.stop();
+    this.agentFacts?.stop();
+    this.remoteWriteClient?.close();
     await this.liveness.stop();
     await this.outbox.relay();
     await this.outbox.stop();

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { AgentDirectory } from '@app/auth';
 import { Streams } from '@app/contracts';
@@ -31,6 +31,10 @@ import { RejectedInput } from './observability/rejected-input';
 import { MetricsQueryController } from './query/metrics-query.controller';
 import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
+import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
+import { RemoteWriteClient } from './remote-write/remote-write.client';
+import { RemoteWriteConsumer } from './remote-write/remote-write.consumer';
+import { RemoteWriteExporter } from './remote-write/remote-write.exporter';
 
 export interface IngestionOverrides {
   clock?: Clock;
@@ -109,7 +113,46 @@ export class IngestionModule {
         RetentionJob,
         MetricsQueryService,
         IngestionLifecycle,
+        ...(config.sinks().includes('remote_write') ? remoteWriteProviders(config) : []),
       ],
     };
   }
+}
+
+/** The remote-write sink (METRICS_SINKS includes remote_write): its consumer and what it needs. */
+function remoteWriteProviders(config: IngestionConfig): Provider[] {
+  return [
+    { provide: RemoteWriteClient, useFactory: () => new RemoteWriteClient(config) },
+    {
+      provide: AgentFactsDirectory,
+      useFactory: (rpc: RpcClient, nc: NatsConnection, clock: Clock) =>
+        new AgentFactsDirectory(rpc, nc, clock, config.AGENT_CACHE_TTL_SECONDS * 1000),
+      inject: [RpcClient, NATS_CONNECTION, Clock],
+    },
+    {
+      provide: RemoteWriteExporter,
+      useFactory: (
+        identities: AgentIdentityChecker,
+        facts: AgentFactsDirectory,
+        client: RemoteWriteClient,
+        nc: NatsConnection,
+        metrics: IngestionMetrics,
+        clock: Clock,
+      ) => new RemoteWriteExporter(identities, facts, client, nc.jetstream(), metrics, clock),
+      inject: [
+        AgentIdentityChecker,
+        AgentFactsDirectory,
+        RemoteWriteClient,
+        NATS_CONNECTION,
+        IngestionMetrics,
+        Clock,
+      ],
+    },
+    {
+      provide: RemoteWriteConsumer,
+      useFactory: (nc: NatsConnection, exporter: RemoteWriteExporter, clock: Clock) =>
+        new RemoteWriteConsumer(nc, exporter, clock),
+      inject: [NATS_CONNECTION, RemoteWriteExporter, Clock],
+    },
+  ];
 }

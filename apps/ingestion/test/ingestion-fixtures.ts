@@ -1,6 +1,8 @@
 import { INestMicroservice } from '@nestjs/common';
 import { JSONCodec, NatsConnection, Subscription } from 'nats';
 import {
+  AgentRecord,
+  AgentRefRequest,
   AgentIdentityRecord,
   EventEnvelope,
   EventKinds,
@@ -78,6 +80,60 @@ export class TestTokenService {
       environment: agent.environment,
       agentId,
       data: {},
+    });
+  }
+}
+
+/**
+ * A stand-in for provisioning's registry on the test nats-server: answers `fleet.agents.get` in the
+ * NestJS envelope (NOT_FOUND for agents it was not told about), as the remote-write sink asks it.
+ */
+export class TestRegistry {
+  private readonly agents = new Map<string, AgentRecord>();
+  private subscription?: Subscription;
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  async start(): Promise<this> {
+    this.subscription = this.nc.subscribe(Subjects.fleet.get, {
+      callback: (_, msg) => {
+        const request = json.decode(msg.data) as RpcRequestPacket<AgentRefRequest>;
+        const agent = this.agents.get(`${request.data.organizationId}/${request.data.agentId}`);
+        const reply: RpcResponsePacket<AgentRecord> = agent
+          ? { id: request.id, response: agent }
+          : { id: request.id, err: { code: 'NOT_FOUND', message: 'agent not found' } };
+        msg.respond(json.encode(reply));
+      },
+    });
+    await this.nc.flush();
+    return this;
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  register(
+    organizationId: string,
+    environment: string,
+    agentId: string,
+    facts: Partial<AgentRecord> = {},
+  ): void {
+    this.agents.set(`${organizationId}/${agentId}`, {
+      id: agentId,
+      organizationId,
+      environment,
+      type: 'server',
+      hostname: `${agentId}.local`,
+      hostId: agentId,
+      os: 'linux',
+      version: '1.0.0',
+      status: 'online',
+      labels: {},
+      firstSeenAt: new Date().toISOString(),
+      lastSeenAt: null,
+      revokedAt: null,
+      ...facts,
     });
   }
 }

@@ -145,6 +145,8 @@ export const Buckets = {
 export const Consumers = {
   /** Ingestion's pull consumer on AGENT_METRICS. */
   metrics: 'ingestion',
+  /** Ingestion's second pull consumer on AGENT_METRICS, feeding a Prometheus remote-write receiver; also its dead-letter source. */
+  remoteWrite: 'remote-write',
   /** Alerting's consumer of `events.agent.>` on EVENTS. */
   alerting: 'alerting',
   /** Provisioning's consumer of liveness events on EVENTS. */

@@ -137,11 +137,13 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
   },
   ingestion: {
     publish: [
-      ...requestsTo(Subjects.tokens.agents.lookup),
+      // fleet.agents.get: an agent's type, hostname and labels for the remote-write sink's series.
+      ...requestsTo(Subjects.tokens.agents.lookup, Subjects.fleet.get),
       ...eventPublisher(EventKinds.agentOnline, EventKinds.agentOffline),
-      ...deadLetterPublisher('metrics', 'outbox.ingestion'),
+      ...deadLetterPublisher('metrics', Consumers.remoteWrite, 'outbox.ingestion'),
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
+      ...JetStreamApi.durable(Streams.metrics, Consumers.remoteWrite),
       // Parks what JetStream gave up delivering (read back by the advisory's sequence).
       JetStreamApi.messageGet(Streams.metrics),
       // Sizing AGENT_METRICS on a small disk: how much JetStream can still reserve.
@@ -149,11 +151,14 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       // Proof that its heartbeat subscription delivers (see Liveness in docs/protocol.md).
       Subjects.heartbeatProbe,
     ],
-    // agent.revoked: the agent directory drops the revoked agent at once.
+    // agent.revoked: the agent directory drops the revoked agent at once; agent.labels_changed and
+    // agent.deleted: the remote-write sink drops what it cached of the agent.
     subscribe: [
       Subjects.heartbeatWildcard,
       'metrics.>',
       Subjects.event(EventKinds.agentRevoked),
+      Subjects.event(EventKinds.agentLabelsChanged),
+      Subjects.event(EventKinds.agentDeleted),
       Subjects.maxDeliveriesAdvisory(Streams.metrics, Consumers.metrics),
     ],
     respond: true,

@@ -65,6 +65,11 @@ const TOOLS = {
     install: 'apt-get install unzip',
     missing: () => notInstalled('unzip', '-v'),
   },
+  prometheus: {
+    label: 'Prometheus',
+    install: 'apt-get install prometheus (the server and promtool)',
+    missing: () => notInstalled('prometheus', '--version') ?? notInstalled('promtool', '--version'),
+  },
   postgresql: {
     label: 'PostgreSQL',
     install:

@@ -173,20 +173,23 @@ export class MetricsConsumer {
 
 /**
  * Turns a message iterator into batches: waits for the first message, then adds those that have
- * already arrived (up to BATCH_MAX_MESSAGES) without waiting for more. Full batches under load,
+ * already arrived (up to `maxMessages`) without waiting for more. Full batches under load,
  * no added latency when quiet. An empty batch means the iterator ended.
  */
 export class BatchTaker {
   private next?: Promise<IteratorResult<JsMsg>>;
 
-  constructor(private readonly iterator: AsyncIterator<JsMsg>) {}
+  constructor(
+    private readonly iterator: AsyncIterator<JsMsg>,
+    private readonly maxMessages = BATCH_MAX_MESSAGES,
+  ) {}
 
   async take(): Promise<JsMsg[]> {
     const batch: JsMsg[] = [];
     const first = await this.pull();
     if (first.done) return batch;
     batch.push(first.value);
-    while (batch.length < BATCH_MAX_MESSAGES) {
+    while (batch.length < this.maxMessages) {
       // Anything already queued resolves within microtasks, before the immediate fires.
       const result = await Promise.race([this.pending(), nextTurn()]);
       if (result === batchEnd) break;
@@ -215,7 +218,7 @@ export class BatchTaker {
 }
 
 /** Runs `work` while telling JetStream every IN_PROGRESS_EVERY_MS that `messages` are still being worked on. */
-async function inProgressWhile<T>(messages: JsMsg[], work: () => Promise<T>): Promise<T> {
+export async function inProgressWhile<T>(messages: JsMsg[], work: () => Promise<T>): Promise<T> {
   const timer = setInterval(() => messages.forEach((msg) => msg.working()), IN_PROGRESS_EVERY_MS);
   try {
     return await work();

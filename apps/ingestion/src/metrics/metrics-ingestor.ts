@@ -31,9 +31,9 @@ export interface IngestOutcome {
 }
 
 type Accepted = { msg: JsMsg; ok: true; verified: VerifiedBatch };
-type Refused = { msg: JsMsg; ok: false; reason: string; detail?: string };
+export type Refused = { msg: JsMsg; ok: false; reason: string; detail?: string };
 type Checked = Accepted | Refused;
-type Decoded =
+export type Decoded =
   | {
       msg: JsMsg;
       ok: true;
@@ -172,7 +172,8 @@ export class MetricsIngestor {
   }
 }
 
-function decode(msg: JsMsg, now: number): Decoded {
+/** Subject, JSON and wire checks of one metrics message; also what the remote-write sink starts from. */
+export function decode(msg: JsMsg, now: number): Decoded {
   const subject = parseAgentSubject(msg.subject);
   if (!subject) return { msg, ok: false, reason: RejectReasons.invalidSubject };
   let body: unknown;

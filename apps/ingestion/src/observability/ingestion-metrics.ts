@@ -49,6 +49,17 @@ export class IngestionMetrics extends ServiceMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly remoteWriteRequests = new Counter({
+    name: 'ingestion_remote_write_requests_total',
+    help: 'Remote-write requests sent, by outcome (ok, retry: receiver unavailable or 429/5xx, rejected: other 4xx)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly remoteWriteSamples = new Counter({
+    name: 'ingestion_remote_write_samples_total',
+    help: 'Samples the remote-write receiver accepted',
+    registers: [this.registry],
+  });
   readonly samplesStored = new Counter({
     name: 'ingestion_samples_stored_total',
     help: 'Samples committed to the database',
