@@ -40,12 +40,13 @@ const pingType: AgentTypeDefinition<PingConfig> = {
 };
 
 describe(AgentTypeRegistry.name, () => {
-  it('knows the three built-in types', () => {
-    expect(agentTypes.names()).toEqual(['docker', 'kubernetes', 'server']);
+  it('knows the built-in types', () => {
+    expect(agentTypes.names()).toEqual(['docker', 'kubernetes', 'server', 'ssh']);
     expect(agentTypes.types().map((t) => t.displayName)).toEqual([
       'Docker host',
       'Kubernetes cluster',
       'Server',
+      'SSH targets (agentless)',
     ]);
   });
 
@@ -110,10 +111,10 @@ describe(AgentTypeRegistry.name, () => {
   });
 
   it('marks the always-1 info metrics as info, so the dashboard does not offer them as charts', () => {
-    const info = agentTypes
-      .types()
-      .flatMap((t) => t.metrics.filter((m) => m.info).map((m) => m.name))
-      .sort();
+    // Types may share a name (ssh targets report the server type's metrics): each is one metric.
+    const info = [
+      ...new Set(agentTypes.types().flatMap((t) => t.metrics.filter((m) => m.info).map((m) => m.name))),
+    ].sort();
     expect(info).toEqual(['docker.daemon.info', 'system.os.info']);
   });
 
