@@ -2,6 +2,7 @@ import { AgentTypeDefinition } from './agent-type';
 import { AgentTypeRegistry } from './agent-type-registry';
 import { dockerAgentType } from './docker/docker-agent-type';
 import { kubernetesAgentType } from './kubernetes/kubernetes-agent-type';
+import { nomadAgentType } from './nomad/nomad-agent-type';
 import { serverAgentType } from './server/server-agent-type';
 import { sshAgentType } from './ssh/ssh-agent-type';
 
@@ -11,6 +12,7 @@ export const builtinAgentTypes: AgentTypeDefinition[] = [
   dockerAgentType,
   kubernetesAgentType,
   sshAgentType,
+  nomadAgentType,
 ];
 
 export function createBuiltinRegistry(): AgentTypeRegistry {
