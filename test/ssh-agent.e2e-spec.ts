@@ -90,6 +90,7 @@ sshd.describe('ssh targets through a jump-host agent with npm start', () => {
       'GET',
       '/api/v1/agent/types',
     );
+    expect(types.body.map((t) => t.type)).toEqual(expect.arrayContaining(['nomad', 'ssh']));
     expect(types.body.find((t) => t.type === 'ssh')?.config).toContainEqual(
       expect.objectContaining({ name: 'targets', required: true }),
     );
