@@ -23,7 +23,9 @@ export const sshAgentType: AgentTypeDefinition<SshAgentConfig> = {
   createCollectors: (config) => {
     const { parseTargets, SshTargetCollector, sshCredentials } = runtime();
     const credentials = sshCredentials(config);
-    return parseTargets(config.targets).map((target) => new SshTargetCollector(target, credentials, true));
+    return parseTargets(config.targets).map(
+      (target, i) => new SshTargetCollector(target, credentials, true, `ssh-${i + 1}`),
+    );
   },
   createAgent: (options, config) => new (runtime().SshJumpHostAgent)(options, config),
 };

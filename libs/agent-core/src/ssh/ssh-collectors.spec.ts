@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool, TestSshServer } from '@app/testing';
 import { agentTypes } from '../builtin-agent-types';
+import { CollectorRunner } from '../collectors/run-collectors';
 
 const sshd = requireTool('sshd');
 
@@ -106,5 +107,38 @@ sshd.describe('ssh collectors against a real OpenSSH server', () => {
       status: 'rejected',
       reason: { message: expect.stringMatching(/^127\.0\.0\.1:1: .*ECONNREFUSED/) },
     });
+  });
+
+  it('puts every target in one batch for --once, tagged by target, with the refused one named in the errors', async () => {
+    // localhost is not pinned (known_hosts names 127.0.0.1): it is refused while 127.0.0.1 is read.
+    const runner = new CollectorRunner(
+      collectors({ targets: `${server.target},${server.user}@localhost:${server.port}` }),
+      10_000,
+    );
+    const { samples, status } = await runner.collect();
+    expect(new Set(samples.map((s) => s.tags!.target))).toEqual(new Set([`127.0.0.1:${server.port}`]));
+    expect(status.errors).toEqual([
+      {
+        collector: 'ssh-2',
+        error: expect.stringContaining(`no pinned host key for localhost:${server.port}`),
+      },
+    ]);
+  });
+
+  it('accepts a pin from a hashed known_hosts (ssh-keygen -H)', async () => {
+    const hashed = join(dir, 'hashed_known_hosts');
+    writeFileSync(hashed, server.knownHostsLine());
+    execFileSync('ssh-keygen', ['-H', '-f', hashed], { stdio: 'pipe' });
+    const [collector] = collectors({ targets: server.target, known_hosts_path: hashed });
+    await expect(collector.collect()).resolves.toContainEqual(
+      expect.objectContaining({ name: 'system.uptime' }),
+    );
+  });
+
+  it('refuses a key marked @revoked even when another line pins it', async () => {
+    const revoked = join(dir, 'revoked_known_hosts');
+    writeFileSync(revoked, `@revoked ${server.knownHostsLine()}${server.knownHostsLine()}`);
+    const [collector] = collectors({ targets: server.target, known_hosts_path: revoked });
+    await expect(collector.collect()).rejects.toThrow(`is marked @revoked in ${revoked}`);
   });
 });

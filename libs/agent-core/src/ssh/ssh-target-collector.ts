@@ -10,7 +10,6 @@ import { SshTarget } from './ssh-targets';
  * for CPU usage and network rates.
  */
 export class SshTargetCollector implements Collector {
-  readonly name: string;
   consecutiveFailures = 0;
   lastError?: string;
   private previous?: TargetReading;
@@ -20,10 +19,13 @@ export class SshTargetCollector implements Collector {
     private readonly credentials: SshCredentials,
     /** Tag samples with `target` (when several targets share one batch, as with --once). */
     private readonly tagTarget = false,
+    /**
+     * `ssh` in a target's own agent (one collector each; errors name the target themselves). Names are
+     * unique within a runner, so collectors sharing one batch (--once) are `ssh-1`, `ssh-2`, …
+     */
+    readonly name = 'ssh',
     private readonly clock: () => number = Date.now,
-  ) {
-    this.name = `ssh ${target.address}`;
-  }
+  ) {}
 
   /** One reading, kept as the base of the next collection's rates. */
   async read(): Promise<TargetReading> {
