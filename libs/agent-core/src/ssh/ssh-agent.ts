@@ -104,6 +104,7 @@ class TargetSupervisor {
       return this.schedule();
     }
     this.lastLogged = undefined;
+    if (this.stopped) return; // stopped while the probe was in flight: start nothing new
     const agent = new SshTargetAgent(this.options, targetHostIdentity(this.collector.target, reading));
     this.agent = agent;
     void agent.exited.then((code) => {
