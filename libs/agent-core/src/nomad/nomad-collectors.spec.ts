@@ -68,7 +68,8 @@ describe('nomad collector against recorded Nomad API answers', () => {
     }
   };
 
-  const goldens = readdirSync(TESTDATA).flatMap((scenario) =>
+  const scenarios = readdirSync(TESTDATA, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  const goldens = scenarios.flatMap(({ name: scenario }) =>
     readdirSync(join(TESTDATA, scenario))
       .filter((f) => /^expected-client-[ab]\.json$/.test(f))
       .map((f) => [scenario, f.slice('expected-'.length, -'.json'.length) as keyof typeof NODE] as const),
