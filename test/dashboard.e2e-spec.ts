@@ -475,4 +475,52 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       }
       await page.setViewportSize({ width: 1280, height: 900 });
     }));
+
+  it('renders the ssh form from its schema, refuses a target that is not user@host at the field, and shows its command', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-ssh').click();
+      for (const field of [
+        'targets',
+        'private_key_path',
+        'known_hosts_path',
+        'host_key_fingerprints',
+        'ssh_timeout_seconds',
+      ])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-targets').fill('web-1; rm -rf /');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-targets').textContent()).toContain('user@host');
+      await page.locator('#field-targets').fill('ops@10.0.0.5,ops@db-1:2222');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('-e RCA_TARGETS=ops@10.0.0.5,ops@db-1:2222');
+      expect(command).toContain('-e RCA_AGENT_TYPE=ssh');
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
+
+  it('renders the nomad form from its schema and shows the job submission with its steps', () =>
+    step(async () => {
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-nomad').click();
+      for (const field of ['nomad_namespace', 'job_name', 'datacenters', 'nomad_addr', 'nomad_token_file'])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-job_name').fill('rca agent');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-job_name').textContent()).toContain('letters, digits');
+      await page.locator('#field-job_name').fill('rca-agent-eu');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('| nomad job run -json -');
+      expect(command).toContain('"ID": "rca-agent-eu"');
+      await page.getByText('nomad var put').first().waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
 });

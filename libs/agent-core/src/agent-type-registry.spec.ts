@@ -40,18 +40,20 @@ const pingType: AgentTypeDefinition<PingConfig> = {
 };
 
 describe(AgentTypeRegistry.name, () => {
-  it('knows the three built-in types', () => {
-    expect(agentTypes.names()).toEqual(['docker', 'kubernetes', 'server']);
+  it('knows the built-in types', () => {
+    expect(agentTypes.names()).toEqual(['docker', 'kubernetes', 'nomad', 'server', 'ssh']);
     expect(agentTypes.types().map((t) => t.displayName)).toEqual([
       'Docker host',
       'Kubernetes cluster',
+      'Nomad cluster',
       'Server',
+      'SSH targets (agentless)',
     ]);
   });
 
   it('rejects an unknown type with a typed error listing the known ones', () => {
     expect(() => agentTypes.get('vm')).toThrow(UnknownAgentTypeError);
-    expect(() => agentTypes.get('vm')).toThrow('known types: docker, kubernetes, server');
+    expect(() => agentTypes.get('vm')).toThrow('known types: docker, kubernetes, nomad, server, ssh');
   });
 
   it('applies defaults and names each bad field as config.<key>', () => {
@@ -110,10 +112,10 @@ describe(AgentTypeRegistry.name, () => {
   });
 
   it('marks the always-1 info metrics as info, so the dashboard does not offer them as charts', () => {
-    const info = agentTypes
-      .types()
-      .flatMap((t) => t.metrics.filter((m) => m.info).map((m) => m.name))
-      .sort();
+    // Types may share a name (ssh targets report the server type's metrics): each is one metric.
+    const info = [
+      ...new Set(agentTypes.types().flatMap((t) => t.metrics.filter((m) => m.info).map((m) => m.name))),
+    ].sort();
     expect(info).toEqual(['docker.daemon.info', 'system.os.info']);
   });
 

@@ -2,13 +2,17 @@ import { AgentTypeDefinition } from './agent-type';
 import { AgentTypeRegistry } from './agent-type-registry';
 import { dockerAgentType } from './docker/docker-agent-type';
 import { kubernetesAgentType } from './kubernetes/kubernetes-agent-type';
+import { nomadAgentType } from './nomad/nomad-agent-type';
 import { serverAgentType } from './server/server-agent-type';
+import { sshAgentType } from './ssh/ssh-agent-type';
 
 /** The types this build ships. A new type is a new folder plus one line here. */
 export const builtinAgentTypes: AgentTypeDefinition[] = [
   serverAgentType,
   dockerAgentType,
   kubernetesAgentType,
+  sshAgentType,
+  nomadAgentType,
 ];
 
 export function createBuiltinRegistry(): AgentTypeRegistry {

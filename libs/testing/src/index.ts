@@ -8,3 +8,4 @@ export * from './fake-platform';
 export * from './test-agent-key';
 export * from './optional-tools';
 export * from './prometheus-server';
+export * from './ssh-server';

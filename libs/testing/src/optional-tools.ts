@@ -14,6 +14,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * Read by libs/testing/src/optional-tools.reporter.js, which creates the file at the start of
  * the run, prints a line under each test file and the summary at the end.
  */
+/** Where Debian's openssh-server installs the daemon (tests start it themselves, never as a service). */
+export const SSHD_PATH = '/usr/sbin/sshd';
+
 const RECORD_FILE_VARIABLE = 'RCA_OPTIONAL_TOOLS_FILE';
 
 interface OptionalTool {
@@ -59,6 +62,18 @@ const TOOLS = {
     label: 'podman',
     install: 'apt-get install podman uidmap',
     missing: () => notInstalled('podman', '--version'),
+  },
+  sshd: {
+    label: 'OpenSSH server',
+    install: 'apt-get install openssh-server',
+    missing: () => {
+      try {
+        accessSync(SSHD_PATH, constants.X_OK);
+        return undefined;
+      } catch {
+        return `no sshd at ${SSHD_PATH}`;
+      }
+    },
   },
   unzip: {
     label: 'unzip',
