@@ -7,3 +7,4 @@ export * from './stored-events';
 export * from './fake-platform';
 export * from './test-agent-key';
 export * from './optional-tools';
+export * from './agent-command';
