@@ -74,13 +74,19 @@ function inputHash() {
   return hash.digest('hex');
 }
 
-/** Native addons (ssh2's optional crypto, cpu-features) are optional: their require fails, the JS fallback runs. */
+/**
+ * Native addons (ssh2's optional crypto, cpu-features) and optional native helpers (ws's bufferutil and
+ * utf-8-validate, systeminformation's macOS sensors) are not shipped: their require throws, as when
+ * they are not installed, and the JS fallback runs. Stubs instead of bare requires also keep the
+ * executable from warning that it cannot load modules from disk.
+ */
+const OPTIONAL_NATIVE = /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
 const noNativeAddons = {
   name: 'no-native-addons',
   setup(build) {
-    build.onResolve({ filter: /\.node$/ }, () => ({ path: 'native-addon', namespace: 'no-native' }));
-    build.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({
-      contents: "throw new Error('native addons are not shipped with rca-agent');",
+    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({ path: name, namespace: 'no-native' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-native' }, ({ path: name }) => ({
+      contents: `throw new Error(${JSON.stringify(`${name} is not shipped with rca-agent`)});`,
       loader: 'js',
     }));
   },
@@ -149,6 +155,9 @@ async function bundle() {
     outfile: path.join(bundleDir, 'main.js'),
     tsconfig: 'tsconfig.json',
     plugins: [noNativeAddons, lazyChunks],
+    // ES module builds where a package has one (class-validator, class-transformer…): esbuild can then
+    // drop what the agent never calls (libphonenumber, most of validator.js), a few MB of heap.
+    mainFields: ['module', 'main'],
     // The `#!/usr/bin/env node` line of main.ts is kept by esbuild.
   });
   for (const [lib, chunk] of Object.entries(CHUNKS)) {
