@@ -168,7 +168,7 @@ async function main() {
   }
   console.log(
     `${measured.length - 1} agents + bare node, ${INTERVAL_SECONDS} s interval, ${MINUTES} min` +
-      (podman ? '' : ' (no docker: podman missing)'),
+      (TYPES.includes('docker') && !podman ? ' (no docker: podman missing)' : ''),
   );
 
   const sample = () => {
@@ -181,7 +181,7 @@ async function main() {
   const started = Date.now();
   await new Promise((r) => setTimeout(r, WARM_UP_MS));
   sample();
-  for (const m of measured) m.warmCpu = cpuSeconds(m.child.pid!);
+  for (const m of measured) if (m.child.exitCode === null) m.warmCpu = cpuSeconds(m.child.pid!);
   const warmAt = Date.now();
   const every = (MINUTES * 60_000 - WARM_UP_MS) / 6;
   while (Date.now() - started < MINUTES * 60_000) {
