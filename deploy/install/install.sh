@@ -15,6 +15,7 @@ SERVICE_NAME=rca-agent
 LAUNCHD_LABEL=io.rca.agent
 
 token=""
+token_file=""
 nats_url=""
 platform_url=""
 log_level="info"
@@ -41,7 +42,9 @@ usage() {
   cat <<'USAGE'
 Usage: install.sh --token <rca_et_...> --nats-url <nats://...> [options]
 
-  --token <token>         enrollment token (required)
+  --token <token>         enrollment token (required, or --token-file)
+  --token-file <path>     read the enrollment token from the first line of a file instead (keeps it out
+                          of the process list and shell history; e.g. written by configuration management)
   --nats-url <urls>       NATS URL(s), comma-separated (required)
   --platform-url <url>    gateway base URL: enrollment, identity renewal, HTTP intake (required)
   --ca-pin <sha256:hex>   pin of the platform's own CA: the agent trusts that CA only if it matches
@@ -78,6 +81,7 @@ need_value() {
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --token) need_value "$@"; token=$2; shift 2 ;;
+    --token-file) need_value "$@"; token_file=$2; shift 2 ;;
     --nats-url) need_value "$@"; nats_url=$2; shift 2 ;;
     --platform-url) need_value "$@"; platform_url=$2; shift 2 ;;
     --log-level) need_value "$@"; log_level=$2; shift 2 ;;
@@ -95,6 +99,12 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 
+if [ -n "$token_file" ]; then
+  [ -z "$token" ] || die "give --token or --token-file, not both"
+  [ -r "$token_file" ] || die "--token-file $token_file is not readable"
+  token=$(head -n 1 "$token_file" | tr -d '\r')
+  [ -n "$token" ] || die "--token-file $token_file holds no token on its first line"
+fi
 [ -n "$token" ] || die "--token is required"
 [ -n "$nats_url" ] || die "--nats-url is required"
 [ -n "$platform_url" ] || die "--platform-url is required (the agent enrolls and renews its identity there)"

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -217,6 +217,45 @@ describe('deploy/install/install.sh', () => {
     expect(readFileSync(installed('usr/local/bin/rca-agent'), 'utf8')).toMatch(
       /^exec "\/\S+\/node" \/usr\/local\/lib\/rca-agent\/main\.js "\$@"$/m,
     );
+  });
+
+  it('reads the token from --token-file, so it never appears among the process arguments', async () => {
+    const tokenFile = join(root, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\r\n`, { mode: 0o600 });
+    const args = generatedArguments(platformUrl);
+    const withoutToken = args.filter((arg, i) => arg !== '--token' && args[i - 1] !== '--token');
+    const result = await run(
+      ...withoutToken,
+      '--token-file',
+      tokenFile,
+      '--dry-run',
+      '--root',
+      root,
+      '--os',
+      'linux',
+    );
+    expect(result.stderr).toBe('');
+    expect(withoutToken).not.toContain(TOKEN);
+    expect(readEnvFile(join(root, 'etc', 'rca-agent', 'agent.env')).RCA_TOKEN).toBe(TOKEN);
+  });
+
+  it('refuses --token-file beside --token, or a file without a token', async () => {
+    const empty = join(root, 'empty');
+    writeFileSync(empty, '\n');
+    const both = await run(
+      ...generatedArguments(platformUrl),
+      '--token-file',
+      empty,
+      '--dry-run',
+      '--root',
+      root,
+    );
+    expect(both.stderr).toMatch(/not both/);
+    const args = generatedArguments(platformUrl);
+    const withoutToken = args.filter((arg, i) => arg !== '--token' && args[i - 1] !== '--token');
+    const none = await run(...withoutToken, '--token-file', empty, '--dry-run', '--root', root);
+    expect(none.stderr).toMatch(/holds no token/);
+    expect([both.status, none.status]).toEqual([1, 1]);
   });
 
   it('writes a launchd plist on macOS', async () => {
