@@ -3,7 +3,7 @@
 /**
  * Runs `npm run build` when dist/ is missing or older than any source under apps/ and libs/
  * (TypeScript, the dashboard's TSX/CSS/HTML, or the tsconfig files), so `npm run admin|agent|start`
- * never runs stale code. The build's output goes to stderr: stdout stays for the command that follows.
+ * never runs stale code; then lets scripts/build-agent.js bring dist/agent (bundle, binary) up to date. The build's output goes to stderr: stdout stays for the command that follows.
  * `--stamp` only records that a build just finished (the end of `npm run build`).
  */
 const { spawnSync } = require('node:child_process');
@@ -41,7 +41,11 @@ const sources = Math.max(
 );
 const complete = fs.existsSync(path.join(root, 'dist', 'dashboard', 'index.html'));
 const built = complete && fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
-if (built >= sources) process.exit(0);
+if (built >= sources) {
+  // dist/ is current; the agent build keeps its own input hash (a no-op when nothing changed).
+  const agent = spawnSync(process.execPath, [path.join(__dirname, 'build-agent.js')], { cwd: root, stdio: ['ignore', 2, 2] });
+  process.exit(agent.status ?? 1);
+}
 
 process.stderr.write('Building (dist/ is missing or older than the sources)…\n');
 const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });

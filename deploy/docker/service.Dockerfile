@@ -13,6 +13,8 @@ RUN npm ci --no-fund --no-audit
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY libs libs
 COPY apps apps
+# build runs scripts/build-agent.js (the agent bundle and executable the gateway serves under /downloads).
+COPY scripts scripts
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim

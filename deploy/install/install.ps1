@@ -3,11 +3,12 @@
   Installs the rca-agent as a Windows service. Run in an elevated PowerShell:
 
   & ([scriptblock]::Create((Invoke-RestMethod '<platform>/install.ps1'))) -Token 'rca_et_...' `
-      -NatsUrl 'nats://...' -PlatformUrl 'https://...' -LogLevel 'info' [-CaPin 'sha256:...']
+      -NatsUrl 'nats://...' -PlatformUrl 'https://...' -LogLevel 'info' -BundleSha256 '<hex>' [-CaPin 'sha256:...']
 
 .DESCRIPTION
-  1. Checks for Node.js 20+ and installs the agent with npm (from <PlatformUrl>/downloads/rca-agent.tgz
-     unless -Package says otherwise).
+  1. Checks for Node.js 20+, downloads the agent bundle (<PlatformUrl>/downloads/rca-agent-bundle.tgz),
+     refuses it unless its SHA-256 equals -BundleSha256 (pinned in the command the platform generated),
+     and unpacks it to C:\ProgramData\rca-agent\agent (no npm, nothing resolved at install time).
   2. Node.js cannot talk to the Service Control Manager itself, so the service host is WinSW
      (https://github.com/winsw/winsw), a single signed executable, downloaded from -ServiceWrapperUrl.
   3. Writes C:\ProgramData\rca-agent\rca-agent.xml (service definition and RCA_* environment, readable
@@ -24,7 +25,7 @@ param(
   [ValidateSet('debug', 'info', 'warn', 'error')][string]$LogLevel = 'info',
   [string]$Environment = '',
   [string]$Labels = '',
-  [string]$Package = '',
+  [Parameter(Mandatory = $true)][ValidatePattern('^[0-9a-f]{64}$')][string]$BundleSha256,
   [string]$ServiceWrapperUrl = 'https://github.com/winsw/winsw/releases/download/v2.12.0/WinSW-x64.exe',
   [switch]$DryRun,
   [string]$Root = ''
@@ -52,10 +53,8 @@ if (-not $DryRun) {
 }
 
 $PlatformUrl = $PlatformUrl.TrimEnd('/')
-if (-not $Package) {
-  if (-not $PlatformUrl) { throw '-PlatformUrl or -Package is required (where to get the agent from).' }
-  $Package = "$PlatformUrl/downloads/rca-agent.tgz"
-}
+if (-not $PlatformUrl) { throw '-PlatformUrl is required (where to get the agent from).' }
+$BundleUrl = "$PlatformUrl/downloads/rca-agent-bundle.tgz"
 
 if ($DryRun) {
   if (-not $Root) { $Root = Join-Path ([System.IO.Path]::GetTempPath()) ("rca-agent-dry-run-" + [guid]::NewGuid()) }
@@ -75,15 +74,31 @@ if (-not $DryRun) {
   $major = [int](& node -p 'parseInt(process.versions.node)')
   if ($major -lt 20) { throw "Node.js 20 or newer is required, found $(& node -v)." }
 }
-Write-Step "installing the agent: npm install -g $Package"
-Invoke-Step "npm install -g $Package" { & npm install -g --no-fund --no-audit $Package; if ($LASTEXITCODE -ne 0) { throw 'npm install failed' } }
+# Downloaded and verified in a dry run too (into -Root): only the service is not registered.
+$AgentDir = Join-Path $InstallDir 'agent'
+$Download = Join-Path $InstallDir 'rca-agent-bundle.tgz'
+Write-Step "downloading $BundleUrl"
+[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
+Invoke-WebRequest -UseBasicParsing -Uri $BundleUrl -OutFile $Download
+$actual = (Get-FileHash -Algorithm SHA256 -Path $Download).Hash.ToLowerInvariant()
+if ($actual -ne $BundleSha256) {
+  Remove-Item -Force $Download
+  throw "SHA-256 mismatch for ${BundleUrl}: expected $BundleSha256, got $actual; refusing to install it."
+}
+Write-Step "verified SHA-256 $actual"
+$Unpacked = Join-Path $InstallDir 'unpacked'
+if (Test-Path $Unpacked) { Remove-Item -Recurse -Force $Unpacked }
+New-Item -ItemType Directory -Force -Path $Unpacked | Out-Null
+& tar.exe -xzf $Download -C $Unpacked
+if ($LASTEXITCODE -ne 0) { throw 'could not unpack the agent bundle' }
+if (Test-Path $AgentDir) { Remove-Item -Recurse -Force $AgentDir }
+Move-Item (Join-Path $Unpacked 'rca-agent') $AgentDir
+Remove-Item -Recurse -Force $Unpacked, $Download
+$AgentMain = Join-Path $AgentDir 'main.js'
 if ($DryRun) {
   $NodeExe = 'C:\Program Files\nodejs\node.exe'
-  $AgentMain = 'C:\Program Files\nodejs\node_modules\rca-agent\dist\apps\agent\src\main.js'
 } else {
   $NodeExe = (Get-Command node).Source
-  $AgentMain = Join-Path (& npm root -g) 'rca-agent\dist\apps\agent\src\main.js'
-  if (-not (Test-Path $AgentMain)) { throw "npm installed the package but $AgentMain is missing." }
 }
 
 # --- 2. the service definition (WinSW) --------------------------------------------------------

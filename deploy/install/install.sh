@@ -2,23 +2,29 @@
 # Installs the rca-agent as a service on Linux (systemd) or macOS (launchd).
 #
 #   curl -fsSL <platform>/install.sh | sudo sh -s -- --token rca_et_... --nats-url nats://... \
-#     --platform-url https://... [--ca-pin sha256:...] [--log-level info] [--environment prod-1]
+#     --platform-url https://... --bundle-sha256 <hex> [--binary-sha256 <hex>] [--ca-pin sha256:...]
 #
-# --dry-run writes every file under --root (default: a new temporary directory) instead of /,
-# and never installs packages or starts services; it prints what it would run.
+# The agent comes from <platform-url>/downloads/: on Linux x64 a self-contained executable, elsewhere a
+# bundle run by Node.js 20+. Either is installed only if its SHA-256 equals the one in the command.
+#
+# --dry-run writes every file under --root (default: a new temporary directory) instead of /: it
+# downloads and verifies the agent into that root but starts no service; it prints what it would run.
 set -eu
 
 SERVICE_NAME=rca-agent
 LAUNCHD_LABEL=io.rca.agent
 
 token=""
+token_file=""
 nats_url=""
 platform_url=""
 log_level="info"
 ca_pin=""
 environment=""
 labels=""
-package=""
+bundle_sha256=""
+binary_sha256=""
+arch=""
 dry_run=0
 root=""
 os_name=""
@@ -36,15 +42,19 @@ usage() {
   cat <<'USAGE'
 Usage: install.sh --token <rca_et_...> --nats-url <nats://...> [options]
 
-  --token <token>         enrollment token (required)
+  --token <token>         enrollment token (required, or --token-file)
+  --token-file <path>     read the enrollment token from the first line of a file instead (keeps it out
+                          of the process list and shell history; e.g. written by configuration management)
   --nats-url <urls>       NATS URL(s), comma-separated (required)
   --platform-url <url>    gateway base URL: enrollment, identity renewal, HTTP intake (required)
   --ca-pin <sha256:hex>   pin of the platform's own CA: the agent trusts that CA only if it matches
   --log-level <level>     debug | info | warn | error (default: info)
   --environment <name>    environment name, informational (the token decides)
   --labels <k=v,...>      labels sent at enrollment
-  --package <spec>        npm package spec to install (default: <platform-url>/downloads/rca-agent.tgz)
+  --bundle-sha256 <hex>   SHA-256 of rca-agent-bundle.tgz (required: the agent is verified before install)
+  --binary-sha256 <hex>   SHA-256 of rca-agent-linux-x64 (Linux x64: installs the executable, no Node.js)
   --os <linux|macos>      override OS detection
+  --arch <machine>        override uname -m (x86_64 gets the executable)
   --dry-run               write files under --root, install and start nothing
   --root <dir>            file system root for --dry-run (default: a new temporary directory)
   -h, --help              this help
@@ -71,14 +81,17 @@ need_value() {
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --token) need_value "$@"; token=$2; shift 2 ;;
+    --token-file) need_value "$@"; token_file=$2; shift 2 ;;
     --nats-url) need_value "$@"; nats_url=$2; shift 2 ;;
     --platform-url) need_value "$@"; platform_url=$2; shift 2 ;;
     --log-level) need_value "$@"; log_level=$2; shift 2 ;;
     --ca-pin) need_value "$@"; ca_pin=$2; shift 2 ;;
     --environment) need_value "$@"; environment=$2; shift 2 ;;
     --labels) need_value "$@"; labels=$2; shift 2 ;;
-    --package) need_value "$@"; package=$2; shift 2 ;;
+    --bundle-sha256) need_value "$@"; bundle_sha256=$2; shift 2 ;;
+    --binary-sha256) need_value "$@"; binary_sha256=$2; shift 2 ;;
     --os) need_value "$@"; os_name=$2; shift 2 ;;
+    --arch) need_value "$@"; arch=$2; shift 2 ;;
     --root) need_value "$@"; root=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -86,6 +99,12 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 
+if [ -n "$token_file" ]; then
+  [ -z "$token" ] || die "give --token or --token-file, not both"
+  [ -r "$token_file" ] || die "--token-file $token_file is not readable"
+  token=$(head -n 1 "$token_file" | tr -d '\r')
+  [ -n "$token" ] || die "--token-file $token_file holds no token on its first line"
+fi
 [ -n "$token" ] || die "--token is required"
 [ -n "$nats_url" ] || die "--nats-url is required"
 [ -n "$platform_url" ] || die "--platform-url is required (the agent enrolls and renews its identity there)"
@@ -93,19 +112,24 @@ case "$ca_pin" in
   "" | sha256:????????????????????????????????????????????????????????????????) ;;
   *) die "--ca-pin must be sha256: followed by 64 hex digits" ;;
 esac
+for pair in "bundle-sha256:$bundle_sha256" "binary-sha256:$binary_sha256"; do
+  case "${pair#*:}" in
+    "" | ????????????????????????????????????????????????????????????????) ;;
+    *) die "--${pair%%:*} must be 64 hex digits" ;;
+  esac
+  case "${pair#*:}" in
+    *[!0-9a-f]*) die "--${pair%%:*} must be 64 hex digits" ;;
+  esac
+done
 case "$log_level" in
   debug | info | warn | error) ;;
   *) die "--log-level must be debug, info, warn or error" ;;
 esac
 for pair in "token:$token" "nats-url:$nats_url" "platform-url:$platform_url" "ca-pin:$ca_pin" "environment:$environment" \
-  "labels:$labels" "package:$package"; do
+  "labels:$labels" "arch:$arch"; do
   check_value "--${pair%%:*}" "${pair#*:}"
 done
 platform_url=${platform_url%/}
-if [ -z "$package" ]; then
-  [ -n "$platform_url" ] || die "--platform-url or --package is required (where to get the agent from)"
-  package="$platform_url/downloads/rca-agent.tgz"
-fi
 
 if [ -z "$os_name" ]; then
   case "$(uname -s)" in
@@ -147,20 +171,69 @@ else
 fi
 config_file="$config_dir/agent.env"
 
-# --- 1. the agent itself (Node.js 20+ and npm) ---------------------------------------------
-if [ "$dry_run" -eq 0 ]; then
-  command -v node >/dev/null 2>&1 || die "Node.js 20 or newer is required (https://nodejs.org); install it and re-run"
-  command -v npm >/dev/null 2>&1 || die "npm is required (it ships with Node.js)"
-  node_major=$(node -p 'parseInt(process.versions.node)')
-  [ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required, found $(node -v)"
-fi
-log "installing the agent: npm install -g $package"
-run npm install -g --no-fund --no-audit "$package"
-if [ "$dry_run" -eq 1 ]; then
-  agent_bin=/usr/local/bin/rca-agent
+# Never install unverified code: the command the user pasted must carry the agent's hash.
+[ -n "$bundle_sha256" ] || die "--bundle-sha256 is required: copy the whole command from the platform (it pins the agent's SHA-256)"
+
+# --- 1. the agent itself, verified against the SHA-256 pinned in the command ----------------
+[ -n "$arch" ] || arch=$(uname -m)
+lib_dir="$root/usr/local/lib/rca-agent"
+agent_bin=/usr/local/bin/rca-agent
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d ' ' -f 1
+  elif command -v shasum >/dev/null 2>&1; then
+    shasum -a 256 "$1" | cut -d ' ' -f 1
+  elif command -v openssl >/dev/null 2>&1; then
+    openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1
+  else
+    die "sha256sum, shasum or openssl is needed to verify the agent"
+  fi
+}
+
+download_dir=$(mktemp -d "${TMPDIR:-/tmp}/rca-agent-download.XXXXXX")
+trap 'rm -rf "$download_dir"' EXIT
+
+# Downloads <file> from the platform into the download directory; refuses it unless its SHA-256 is <hex>.
+fetch_verified() {
+  url="$platform_url/downloads/$1"
+  log "downloading $url"
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL -o "$download_dir/$1" "$url" || die "could not download $url"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O "$download_dir/$1" "$url" || die "could not download $url"
+  else
+    die "curl or wget is needed to download the agent"
+  fi
+  actual=$(sha256_of "$download_dir/$1")
+  [ "$actual" = "$2" ] || die "SHA-256 mismatch for $url: expected $2, got $actual; refusing to install it"
+  log "verified SHA-256 $actual"
+}
+
+mkdir -p "$root/usr/local/bin"
+if [ "$os_name" = linux ] && [ "$arch" = x86_64 ] && [ -n "$binary_sha256" ]; then
+  fetch_verified rca-agent-linux-x64 "$binary_sha256"
+  log "installing the self-contained agent at $agent_bin"
+  chmod 0755 "$download_dir/rca-agent-linux-x64"
+  mv -f "$download_dir/rca-agent-linux-x64" "$root$agent_bin"
 else
-  agent_bin="$(npm prefix -g)/bin/rca-agent"
-  [ -x "$agent_bin" ] || die "npm installed the package but $agent_bin is missing"
+  # Other platforms: the bundle, run by Node.js 20+ (no npm, nothing resolved at install time).
+  node_bin=/usr/local/bin/node
+  if [ "$dry_run" -eq 0 ]; then
+    node_bin=$(command -v node) || die "Node.js 20 or newer is required on $os_name/$arch (https://nodejs.org); install it and re-run"
+    node_major=$("$node_bin" -p 'parseInt(process.versions.node)')
+    [ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required, found $("$node_bin" -v)"
+  fi
+  fetch_verified rca-agent-bundle.tgz "$bundle_sha256"
+  log "installing the agent bundle under /usr/local/lib/rca-agent"
+  mkdir -p "$download_dir/unpacked"
+  tar -xzf "$download_dir/rca-agent-bundle.tgz" -C "$download_dir/unpacked"
+  [ -f "$download_dir/unpacked/rca-agent/main.js" ] || die "the bundle holds no rca-agent/main.js"
+  rm -rf "$lib_dir"
+  mkdir -p "$(dirname "$lib_dir")"
+  mv "$download_dir/unpacked/rca-agent" "$lib_dir"
+  printf '#!/bin/sh\nexec "%s" /usr/local/lib/rca-agent/main.js "$@"\n' "$node_bin" >"$root$agent_bin"
+  chmod 0755 "$root$agent_bin"
 fi
 
 # --- 2. configuration (0600: it holds the enrollment token) -----------------------------------
@@ -199,6 +272,9 @@ After=network-online.target
 [Service]
 Type=simple
 EnvironmentFile=/etc/rca-agent/agent.env
+# No JIT: ~5 MiB less RSS for the same CPU at a 10 s interval (BENCHMARKS.md, "Lean agent"). The server
+# type runs no WebAssembly, which --jitless turns off.
+Environment=NODE_OPTIONS=--jitless
 ExecStart=$agent_bin
 Restart=always
 RestartSec=5
@@ -235,7 +311,7 @@ else
   <array>
     <string>/bin/sh</string>
     <string>-c</string>
-    <string>set -a; . /usr/local/etc/rca-agent/agent.env; set +a; exec "$agent_bin"</string>
+    <string>set -a; . /usr/local/etc/rca-agent/agent.env; set +a; export NODE_OPTIONS=--jitless; exec "$agent_bin"</string>
   </array>
   <key>RunAtLoad</key>
   <true/>

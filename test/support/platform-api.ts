@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { agentCommand } from '@app/testing';
 import { REPO_ROOT } from './launcher';
 
 /** A JSON answer from the gateway. */
@@ -37,7 +37,7 @@ export function apiClient(baseUrl: string, apiKey?: string) {
 
 export type Api = ReturnType<typeof apiClient>;
 
-/** A running `node dist/apps/agent/src/main.js` (what `npm run agent` runs after its build check). */
+/** A running agent as customers run it (libs/testing's agentCommand: the Linux x64 executable, else the bundle). */
 export interface AgentProcess {
   pid: number;
   output(): string;
@@ -47,15 +47,12 @@ export interface AgentProcess {
 }
 
 export function startAgent(env: NodeJS.ProcessEnv): AgentProcess {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'dist', 'apps', 'agent', 'src', 'main.js')],
-    {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const { command, args } = agentCommand();
+  const child: ChildProcess = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (text += d.toString()));

@@ -22,9 +22,9 @@ export class GatewayConfig extends CommonConfig {
   @IsString()
   DEPLOY_DIR: string = 'deploy';
 
-  /** The build output the agent package (/downloads/rca-agent.tgz) is made from; package.json is read from its parent. */
+  /** The agent build (`npm run build:agent`) served under /downloads: manifest.json, bundle, binaries. */
   @IsString()
-  AGENT_DIST_DIR: string = 'dist';
+  AGENT_DIST_DIR: string = 'dist/agent';
 
   /** PEM of the platform CA, served at /api/v1/intake/ca.pem for agents that pin it (npm start sets it). */
   @IsOptional()

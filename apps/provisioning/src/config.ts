@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { CommonConfig } from '@app/config';
 import { certificatePin } from '@app/nats-auth';
+import { AgentArtifacts, readAgentArtifacts } from '@app/agent-core';
 
 /** Environment variables read by the provisioning service. */
 export class ProvisioningConfig extends CommonConfig {
@@ -92,6 +93,13 @@ export class ProvisioningConfig extends CommonConfig {
   @IsString()
   PLATFORM_CA_FILE?: string = undefined;
 
+  /**
+   * The agent build (`npm run build:agent`) the gateway serves: the SHA-256 of its files from
+   * manifest.json is pinned in every generated install command.
+   */
+  @IsString()
+  AGENT_DIST_DIR: string = 'dist/agent';
+
   /** NATS URL agents are given: AGENT_NATS_URL, else the service's own NATS_URL. */
   get agentNatsUrl(): string {
     return this.AGENT_NATS_URL ?? this.NATS_URL;
@@ -100,5 +108,10 @@ export class ProvisioningConfig extends CommonConfig {
   /** `sha256:<hex>` of PLATFORM_CA_FILE, read when a command is built (a renewed CA needs no restart). */
   get platformCaPin(): string | undefined {
     return this.PLATFORM_CA_FILE ? certificatePin(readFileSync(this.PLATFORM_CA_FILE, 'utf8')) : undefined;
+  }
+
+  /** The agent build's files and hashes, read when a command is built (a rebuild needs no restart). */
+  get agentArtifacts(): AgentArtifacts | undefined {
+    return readAgentArtifacts(this.AGENT_DIST_DIR);
   }
 }

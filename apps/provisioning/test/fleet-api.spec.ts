@@ -24,8 +24,16 @@ import { EventPublisher } from '@app/messaging';
 import { JSONCodec } from 'nats';
 import { decode } from 'nats-jwt';
 import { certificatePin } from '@app/nats-auth';
-import { storedEvents, TestAgentKey, testEngines, waitFor } from '@app/testing';
-import { AGENT_IMAGE, DEPLOY_DIR, Platform, PUBLIC_URL, REPO_ROOT, startPlatform } from './platform';
+import { agentCommand, storedEvents, TestAgentKey, testEngines, waitFor } from '@app/testing';
+import {
+  AGENT_BUILD,
+  AGENT_IMAGE,
+  DEPLOY_DIR,
+  Platform,
+  PUBLIC_URL,
+  REPO_ROOT,
+  startPlatform,
+} from './platform';
 
 // Response bodies are asserted field by field (toMatchObject, toEqual): their static type adds nothing here.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -48,6 +56,12 @@ function argumentsSeenBySh(command: string): string[][] {
 }
 
 const words = (command: string) => parse(command).filter((w): w is string => typeof w === 'string');
+
+/** Drops install.sh's own flags and their values: the rest are the agent's (docs/deploy-contract.md). */
+function withoutInstallOnlyFlags(args: string[]): string[] {
+  const installOnly = new Set(['--bundle-sha256', '--binary-sha256']);
+  return args.filter((arg, i) => !installOnly.has(arg) && !installOnly.has(args[i - 1]));
+}
 
 describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
   let platform: Platform;
@@ -215,6 +229,11 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       // The platform CA's pin: the agent fetches the CA and trusts it only if it matches.
       '--ca-pin',
       certificatePin(readFileSync(platform.nats.bus!.caFile, 'utf8')),
+      // What install.sh downloads must match these, pinned in the pasted command itself.
+      '--bundle-sha256',
+      createHash('sha256').update(AGENT_BUILD.bundle).digest('hex'),
+      '--binary-sha256',
+      createHash('sha256').update(AGENT_BUILD.binary).digest('hex'),
     ]);
     const windows = (body.commands as Json[]).find((c) => c.platform === 'windows')!;
     expect(windows.shell).toBe('powershell');
@@ -720,20 +739,14 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     const stateDir = mkdtempSync(join(tmpdir(), 'rca-agent-state-'));
     // The arguments install.sh receives are the agent's own flags (deploy contract). The command names the
     // public URL, which this test cannot reach: the local gateway stands in for it (the last flag wins).
-    const agentArgs = [...sudo.slice(sudo.indexOf('--') + 1), '--platform-url', platform.baseUrl];
+    // --bundle-sha256/--binary-sha256 are install.sh's own (what it downloads), not the agent's.
+    const installArgs = sudo.slice(sudo.indexOf('--') + 1);
+    const agentArgs = [...withoutInstallOnlyFlags(installArgs), '--platform-url', platform.baseUrl];
     expect(agentArgs).toContain('--ca-pin');
+    const { command, args } = agentCommand();
     const agent = spawn(
-      process.execPath,
-      [
-        '-r',
-        '@swc-node/register',
-        'apps/agent/src/main.ts',
-        ...agentArgs,
-        '--state-dir',
-        stateDir,
-        '--heartbeat-interval',
-        '1',
-      ],
+      command,
+      [...args, ...agentArgs, '--state-dir', stateDir, '--heartbeat-interval', '1'],
       {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME },
@@ -880,6 +893,19 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     const sh = await api.get('/install.sh').expect(200);
     expect(sh.text).toBe(readFileSync(join(DEPLOY_DIR, 'install', 'install.sh'), 'utf8'));
     await api.get('/install.ps1').expect(200);
+    const download = (path: string) =>
+      api
+        .get(path)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+    // The bytes whose SHA-256 the generated commands pin, as the agent build wrote them.
+    expect((await download('/downloads/rca-agent-bundle.tgz')).body).toEqual(AGENT_BUILD.bundle);
+    expect((await download('/downloads/rca-agent-linux-x64')).body).toEqual(AGENT_BUILD.binary);
     const index = parseYaml((await api.get('/charts/index.yaml').expect(200)).text) as Json;
     const [entry] = index.entries['rca-agent'];
     expect(entry.name).toBe('rca-agent');

@@ -1,4 +1,7 @@
 import { INestApplication, INestMicroservice } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NatsConnection } from 'nats';
 import { loadConfig } from '@app/config';
@@ -19,6 +22,28 @@ export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 export const PUBLIC_URL = 'https://rca.example.test';
 export const AGENT_IMAGE = 'registry.example.test/rca/agent:1.2.3';
+
+/** A stand-in agent build (what `npm run build:agent` writes): its files and the manifest pinning them. */
+export const AGENT_BUILD = {
+  dir: join(tmpdir(), `rca-agent-build-fixture-${process.pid}`),
+  bundle: Buffer.from('stand-in bundle tarball'),
+  binary: Buffer.from('stand-in linux-x64 executable'),
+};
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+function writeAgentBuild(): void {
+  mkdirSync(AGENT_BUILD.dir, { recursive: true });
+  writeFileSync(join(AGENT_BUILD.dir, 'rca-agent-bundle.tgz'), AGENT_BUILD.bundle);
+  writeFileSync(join(AGENT_BUILD.dir, 'rca-agent-linux-x64'), AGENT_BUILD.binary);
+  const artifact = (file: string, data: Buffer) => ({ file, size: data.length, sha256: sha256(data) });
+  writeFileSync(
+    join(AGENT_BUILD.dir, 'manifest.json'),
+    JSON.stringify({
+      version: '0.1.0',
+      bundle: artifact('rca-agent-bundle.tgz', AGENT_BUILD.bundle),
+      binaries: { 'linux-x64': artifact('rca-agent-linux-x64', AGENT_BUILD.binary) },
+    }),
+  );
+}
 
 /** The real services (tokens, provisioning, ingestion, gateway) against one nats-server and one database. */
 export interface Platform {
@@ -56,6 +81,7 @@ export async function startPlatform(
     for (const database of databases) await database.cleanup();
   };
   const stoppers: (() => Promise<unknown>)[] = [];
+  writeAgentBuild();
   try {
     const tokens: TokensHarness = await startTokensHarness({ natsUrl: nats.url, env: tokensDb.env, bus });
     stoppers.push(() => tokens.close());
@@ -68,6 +94,7 @@ export async function startPlatform(
           PUBLIC_URL,
           AGENT_IMAGE,
           PLATFORM_CA_FILE: bus.caFile,
+          AGENT_DIST_DIR: AGENT_BUILD.dir,
           METRICS_PORT: '0',
           ...options.provisioningEnv,
         }),
@@ -89,6 +116,7 @@ export async function startPlatform(
         ...common,
         ...as('gateway'),
         DEPLOY_DIR,
+        AGENT_DIST_DIR: AGENT_BUILD.dir,
         PORT: '0',
         PLATFORM_CA_FILE: bus.caFile,
       }),

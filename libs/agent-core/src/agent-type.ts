@@ -1,4 +1,5 @@
 import type { AgentOptions, BaseAgent } from './base-agent';
+import type { AgentArtifacts } from './deployment/agent-artifacts';
 import { AgentTypeInfo, ConfigFieldSchema, DeploymentCommand, MetricSample } from '@app/contracts';
 
 /** A metric a type reports, declared once: docs, the API and the dashboard read this table. */
@@ -27,6 +28,8 @@ export interface DeploymentInput<C = Record<string, unknown>> {
    * and trusts it only if it matches. Absent when the listeners have publicly trusted certificates.
    */
   caPin?: string;
+  /** The agent build the gateway serves: install commands pin the SHA-256 of what they download. */
+  artifacts?: AgentArtifacts;
 }
 
 export interface Deployment {

@@ -7,6 +7,7 @@ export * from './common-config';
 export * from './host-identity';
 export * from './version';
 export * from './deployment/shell-quoting';
+export * from './deployment/agent-artifacts';
 export * from './deployment/reachability';
 export * from './collectors/run-collectors';
 export * from './transport/agent-state-store';

@@ -9,3 +9,4 @@ export * from './test-agent-key';
 export * from './optional-tools';
 export * from './prometheus-server';
 export * from './ssh-server';
+export * from './agent-command';

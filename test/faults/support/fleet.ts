@@ -11,7 +11,7 @@ export interface PublishedBatch {
   at: number;
 }
 
-/** One real agent (`dist/apps/agent`), pinned to one node, with what it collected. */
+/** One real agent (the built bundle or executable, `agentCommand`), pinned to one node, with what it collected. */
 export interface FleetAgent {
   name: string;
   home: number;

@@ -1,12 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { agentCommand } from '@app/testing';
 import { REPO_ROOT } from '../../support/launcher';
 
 /** What a process keeps of its output for failure messages: its last lines, not a whole run's. */
 const OUTPUT_KEPT = 200_000;
 
-/** A platform process from dist/ (`node dist/apps/<app>/src/main.js`) that a fault can kill -9 and a test restart. */
+/** A platform process from dist/ (`node dist/apps/<app>/src/main.js`, the agent from dist/agent) that a fault can kill -9 and a test restart. */
 export class PlatformProcess {
   private child?: ChildProcess;
   private exit?: Promise<void>;
@@ -35,7 +36,12 @@ export class PlatformProcess {
   }
 
   start(): this {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', this.app, 'src', 'main.js')], {
+    // The agent runs as customers run it (agentCommand: the Linux x64 executable, else the bundle).
+    const { command, args } =
+      this.app === 'agent'
+        ? agentCommand()
+        : { command: process.execPath, args: [join(REPO_ROOT, 'dist', 'apps', this.app, 'src', 'main.js')] };
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,31 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AgentArtifact, readAgentArtifacts } from '@app/agent-core';
 import { DomainError, ErrorCodes } from '@app/contracts';
 import { GatewayConfig } from '../config';
-import { AgentPackageSource, agentBuildExists, packAgent } from './agent-package';
 
-/** The agent package served at /downloads/rca-agent.tgz: packed on first request, then kept in memory. */
+/** What install.sh / install.ps1 download: which build file answers which download. */
+export type AgentDownload = 'bundle' | 'linux-x64';
+
+/**
+ * The agent build's files (`npm run build:agent`, under AGENT_DIST_DIR) served as they are: the bytes
+ * whose SHA-256 the generated commands pin. Read on each request so a rebuild needs no restart.
+ */
 @Injectable()
 export class AgentDownloads {
-  private packed?: Promise<Buffer>;
-  private readonly source: AgentPackageSource;
+  private readonly dir: string;
 
   constructor(config: GatewayConfig) {
-    const distDir = resolve(config.AGENT_DIST_DIR);
-    this.source = { distDir, packageJson: join(dirname(distDir), 'package.json') };
+    this.dir = resolve(config.AGENT_DIST_DIR);
   }
 
-  async agentPackage(): Promise<Buffer> {
-    if (!agentBuildExists(this.source)) {
+  file(download: AgentDownload): { artifact: AgentArtifact; data: Buffer } {
+    const artifacts = readAgentArtifacts(this.dir);
+    const artifact = download === 'bundle' ? artifacts?.bundle : artifacts?.binaries[download];
+    if (!artifact) {
       throw new DomainError(
         ErrorCodes.NOT_FOUND,
-        `no built agent under ${this.source.distDir} on this gateway (run npm run build, or set AGENT_DIST_DIR)`,
+        `no agent ${download} build under ${this.dir} on this gateway (run npm run build:agent, or set AGENT_DIST_DIR)`,
       );
     }
-    this.packed ??= packAgent(this.source).catch((error: unknown) => {
-      this.packed = undefined;
-      throw error;
-    });
-    return this.packed;
+    return { artifact, data: readFileSync(join(this.dir, artifact.file)) };
   }
 }

@@ -1,28 +1,66 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse as parseShell } from 'shell-quote';
-import { agentTypes } from '@app/agent-core';
+import { AgentArtifacts, agentTypes } from '@app/agent-core';
 import { requireTool } from '@app/testing';
 
 const SCRIPT = join(resolve(__dirname, '..', '..', '..', '..'), 'deploy', 'install', 'install.sh');
 const TOKEN = 'rca_et_AAAAbbbbCCCCdddd1234567abcdef';
 const NATS_URL = 'nats://nats-1.example:4222,nats://nats-2.example:4222';
-const PLATFORM_URL = 'https://rca.example.test';
 const CA_PIN = `sha256:${'ab'.repeat(32)}`;
 const shellcheck = requireTool('shellcheck');
 
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** One ustar entry (enough for a two-file bundle): name, mode, content. */
+function tarEntry(name: string, data: Buffer, type: '0' | '5'): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0);
+  header.write(`${(type === '5' ? 0o755 : 0o644).toString(8).padStart(7, '0')}\0`, 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+  header.write('00000000000\0', 136);
+  header.write('        ', 148);
+  header.write(type, 156);
+  header.write('ustar\0' + '00', 257);
+  const sum = header.reduce((a, b) => a + b, 0);
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+/** What the gateway serves under /downloads, shaped like `npm run build:agent`'s files. */
+const BINARY = Buffer.from('#!/bin/sh\necho "self-contained agent $*"\n');
+const BUNDLE = gzipSync(
+  Buffer.concat([
+    tarEntry('rca-agent/', Buffer.alloc(0), '5'),
+    tarEntry('rca-agent/main.js', Buffer.from('console.log("bundled agent");\n'), '0'),
+    Buffer.alloc(1024),
+  ]),
+);
+const ARTIFACTS: AgentArtifacts = {
+  version: '0.1.0',
+  bundle: { file: 'rca-agent-bundle.tgz', size: BUNDLE.length, sha256: sha256(BUNDLE) },
+  binaries: { 'linux-x64': { file: 'rca-agent-linux-x64', size: BINARY.length, sha256: sha256(BINARY) } },
+};
+
 /** The arguments the generated Linux command passes to `sh -s --`, exactly as sh would. */
-function generatedArguments(): string[] {
+function generatedArguments(platformUrl: string, artifacts: AgentArtifacts | null = ARTIFACTS): string[] {
   const { commands } = agentTypes.buildDeployment('server', {
-    platformUrl: PLATFORM_URL,
+    platformUrl,
     natsUrl: NATS_URL,
     enrollmentToken: TOKEN,
     environment: 'prod-1',
     config: { log_level: 'debug' },
     agentImage: 'unused',
     caPin: CA_PIN,
+    artifacts: artifacts ?? undefined,
   });
   const words = parseShell(commands.find((c) => c.platform === 'linux')!.command);
   return words.slice(words.indexOf('--') + 1).filter((w): w is string => typeof w === 'string');
@@ -41,11 +79,37 @@ function readEnvFile(file: string): Record<string, string> {
 
 describe('deploy/install/install.sh', () => {
   let root: string;
-  beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'rca-install-'))));
+  let platform: Server;
+  let platformUrl: string;
+  /** What the fake platform serves per path (a test swaps a file to tamper with it). */
+  let served: Record<string, Buffer>;
+
+  beforeAll(async () => {
+    platform = createServer((req, res) => {
+      const body = served[req.url ?? ''];
+      res.writeHead(body ? 200 : 404).end(body);
+    });
+    await new Promise<void>((r) => platform.listen(0, '127.0.0.1', r));
+    platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((r) => platform.close(r)));
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'rca-install-'));
+    served = { '/downloads/rca-agent-linux-x64': BINARY, '/downloads/rca-agent-bundle.tgz': BUNDLE };
+  });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  /** Runs install.sh without blocking this process: it downloads from the fake platform above. */
   const run = (...args: string[]) =>
-    spawnSync('sh', [SCRIPT, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: root } });
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn('sh', [SCRIPT, ...args], { env: { PATH: process.env.PATH, TMPDIR: root } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('close', (status) => done({ status, stdout, stderr }));
+    });
+  const installed = (path: string) => join(root, path);
 
   shellcheck.it('is shellcheck-clean POSIX sh', () => {
     const result = spawnSync('shellcheck', ['--shell=sh', '--severity=style', SCRIPT], { encoding: 'utf8' });
@@ -53,8 +117,17 @@ describe('deploy/install/install.sh', () => {
     expect(result.status).toBe(0);
   });
 
-  it('dry-runs the generated Linux command into a temp root: 0600 config, systemd unit, nothing started', () => {
-    const result = run(...generatedArguments(), '--dry-run', '--root', root, '--os', 'linux');
+  it('dry-runs the generated Linux command into a temp root: 0600 config, systemd unit, nothing started', async () => {
+    const result = await run(
+      ...generatedArguments(platformUrl),
+      '--dry-run',
+      '--root',
+      root,
+      '--os',
+      'linux',
+      '--arch',
+      'x86_64',
+    );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const envFile = join(root, 'etc', 'rca-agent', 'agent.env');
@@ -62,7 +135,7 @@ describe('deploy/install/install.sh', () => {
     expect(readEnvFile(envFile)).toEqual({
       RCA_TOKEN: TOKEN,
       RCA_NATS_URL: NATS_URL,
-      RCA_PLATFORM_URL: PLATFORM_URL,
+      RCA_PLATFORM_URL: platformUrl,
       RCA_CA_PIN: CA_PIN,
       RCA_AGENT_TYPE: 'server',
       RCA_LOG_LEVEL: 'debug',
@@ -72,16 +145,122 @@ describe('deploy/install/install.sh', () => {
     expect(unit).toContain('EnvironmentFile=/etc/rca-agent/agent.env');
     expect(unit).toMatch(/^ExecStart=\/\S+rca-agent$/m);
     expect(unit).toContain('WantedBy=multi-user.target');
-    expect(result.stdout).toContain(
-      `[dry-run] npm install -g --no-fund --no-audit ${PLATFORM_URL}/downloads/rca-agent.tgz`,
-    );
+    // Measured: the server type without JIT keeps ~5 MiB less RSS at the same CPU (BENCHMARKS.md).
+    expect(unit).toContain('Environment=NODE_OPTIONS=--jitless');
+    expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.binaries['linux-x64']!.sha256}`);
     expect(result.stdout).toContain('[dry-run] systemctl enable rca-agent.service');
     expect(result.stdout).toContain('[dry-run] systemctl restart rca-agent.service');
   });
 
-  it('writes a launchd plist on macOS', () => {
-    const result = run(
-      ...generatedArguments(),
+  it('installs the verified self-contained executable on Linux x64, with no Node.js involved', async () => {
+    const result = await run(
+      ...generatedArguments(platformUrl),
+      '--dry-run',
+      '--root',
+      root,
+      '--os',
+      'linux',
+      '--arch',
+      'x86_64',
+    );
+    expect(result.stderr).toBe('');
+    const agent = installed('usr/local/bin/rca-agent');
+    expect(readFileSync(agent)).toEqual(BINARY);
+    expect(statSync(agent).mode & 0o777).toBe(0o755);
+    expect(execFileSync(agent, ['--version'], { encoding: 'utf8' })).toBe('self-contained agent --version\n');
+    expect(existsSync(installed('usr/local/lib/rca-agent'))).toBe(false);
+  });
+
+  it.each([
+    ['the executable', ['--arch', 'x86_64'], '/downloads/rca-agent-linux-x64'],
+    ['the bundle', ['--arch', 'aarch64'], '/downloads/rca-agent-bundle.tgz'],
+  ])('refuses %s when its bytes differ from the SHA-256 pinned in the command', async (_what, arch, path) => {
+    served[path] = Buffer.concat([served[path], Buffer.from('\n# tampered\n')]);
+    const result = await run(
+      ...generatedArguments(platformUrl),
+      '--dry-run',
+      '--root',
+      root,
+      '--os',
+      'linux',
+      ...arch,
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/SHA-256 mismatch for .*refusing to install it/);
+    expect(existsSync(installed('usr/local/bin/rca-agent'))).toBe(false);
+    expect(existsSync(installed('usr/local/lib/rca-agent'))).toBe(false);
+    expect(existsSync(installed('etc/systemd/system/rca-agent.service'))).toBe(false);
+    expect(spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  it('refuses to install from a command that pins no SHA-256', async () => {
+    const result = await run(...generatedArguments(platformUrl, null), '--dry-run', '--root', root);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/--bundle-sha256 is required/);
+    expect(spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  it('installs the verified bundle and a Node.js launcher where no executable is built (Linux arm64)', async () => {
+    const result = await run(
+      ...generatedArguments(platformUrl),
+      '--dry-run',
+      '--root',
+      root,
+      '--os',
+      'linux',
+      '--arch',
+      'aarch64',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.bundle.sha256}`);
+    expect(readFileSync(installed('usr/local/lib/rca-agent/main.js'), 'utf8')).toContain('bundled agent');
+    expect(readFileSync(installed('usr/local/bin/rca-agent'), 'utf8')).toMatch(
+      /^exec "\/\S+\/node" \/usr\/local\/lib\/rca-agent\/main\.js "\$@"$/m,
+    );
+  });
+
+  it('reads the token from --token-file, so it never appears among the process arguments', async () => {
+    const tokenFile = join(root, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\r\n`, { mode: 0o600 });
+    const args = generatedArguments(platformUrl);
+    const withoutToken = args.filter((arg, i) => arg !== '--token' && args[i - 1] !== '--token');
+    const result = await run(
+      ...withoutToken,
+      '--token-file',
+      tokenFile,
+      '--dry-run',
+      '--root',
+      root,
+      '--os',
+      'linux',
+    );
+    expect(result.stderr).toBe('');
+    expect(withoutToken).not.toContain(TOKEN);
+    expect(readEnvFile(join(root, 'etc', 'rca-agent', 'agent.env')).RCA_TOKEN).toBe(TOKEN);
+  });
+
+  it('refuses --token-file beside --token, or a file without a token', async () => {
+    const empty = join(root, 'empty');
+    writeFileSync(empty, '\n');
+    const both = await run(
+      ...generatedArguments(platformUrl),
+      '--token-file',
+      empty,
+      '--dry-run',
+      '--root',
+      root,
+    );
+    expect(both.stderr).toMatch(/not both/);
+    const args = generatedArguments(platformUrl);
+    const withoutToken = args.filter((arg, i) => arg !== '--token' && args[i - 1] !== '--token');
+    const none = await run(...withoutToken, '--token-file', empty, '--dry-run', '--root', root);
+    expect(none.stderr).toMatch(/holds no token/);
+    expect([both.status, none.status]).toEqual([1, 1]);
+  });
+
+  it('writes a launchd plist on macOS', async () => {
+    const result = await run(
+      ...generatedArguments(platformUrl),
       '--dry-run',
       '--root',
       root,
@@ -103,21 +282,64 @@ describe('deploy/install/install.sh', () => {
   });
 
   it.each([
-    ['a missing token', ['--nats-url', NATS_URL, '--platform-url', PLATFORM_URL], /--token is required/],
+    [
+      'a missing token',
+      ['--nats-url', NATS_URL, '--platform-url', 'https://rca.example.test'],
+      /--token is required/,
+    ],
     ['a missing platform URL', ['--token', TOKEN, '--nats-url', NATS_URL], /--platform-url is required/],
     [
       'a value that could break out of the config file',
-      ['--token', "x'; touch /tmp/pwned; '", '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL],
+      [
+        '--token',
+        "x'; touch /tmp/pwned; '",
+        '--nats-url',
+        NATS_URL,
+        '--platform-url',
+        'https://rca.example.test',
+      ],
       /--token contains a quote/,
     ],
     [
+      'an agent SHA-256 that is not 64 hex digits',
+      [
+        '--token',
+        TOKEN,
+        '--nats-url',
+        NATS_URL,
+        '--platform-url',
+        'https://rca.example.test',
+        '--bundle-sha256',
+        'ABC',
+      ],
+      /--bundle-sha256 must be 64 hex digits/,
+    ],
+    [
       'a CA pin that is not a SHA-256',
-      ['--token', TOKEN, '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL, '--ca-pin', 'sha256:abc'],
+      [
+        '--token',
+        TOKEN,
+        '--nats-url',
+        NATS_URL,
+        '--platform-url',
+        'https://rca.example.test',
+        '--ca-pin',
+        'sha256:abc',
+      ],
       /--ca-pin must be sha256:/,
     ],
     [
       'an unknown log level',
-      ['--token', TOKEN, '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL, '--log-level', 'loud'],
+      [
+        '--token',
+        TOKEN,
+        '--nats-url',
+        NATS_URL,
+        '--platform-url',
+        'https://rca.example.test',
+        '--log-level',
+        'loud',
+      ],
       /--log-level must be/,
     ],
     [
@@ -127,11 +349,20 @@ describe('deploy/install/install.sh', () => {
     ],
     [
       '--root without --dry-run',
-      ['--token', TOKEN, '--nats-url', NATS_URL, '--platform-url', PLATFORM_URL, '--root', '/tmp/x'],
+      [
+        '--token',
+        TOKEN,
+        '--nats-url',
+        NATS_URL,
+        '--platform-url',
+        'https://rca.example.test',
+        '--root',
+        '/tmp/x',
+      ],
       /only allowed with --dry-run/,
     ],
-  ])('refuses %s and writes nothing', (_what, args, message) => {
-    const result = run(...args, ...(args.includes('--root') ? [] : ['--dry-run', '--root', root]));
+  ])('refuses %s and writes nothing', async (_what, args, message) => {
+    const result = await run(...args, ...(args.includes('--root') ? [] : ['--dry-run', '--root', root]));
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');

@@ -1,10 +1,10 @@
 import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiContentResponse } from '../http/openapi.decorators';
-import { AgentDownloads } from './agent-downloads';
+import { AgentDownload, AgentDownloads } from './agent-downloads';
 import { InstallScripts } from './install-scripts';
 
-/** Public: the scripts hold no secret; the token is an argument of the pasted command. */
+/** Public: the scripts and the agent hold no secret; the token is in the pasted command, and so are the files' SHA-256. */
 @ApiTags('install')
 @Controller()
 export class InstallController {
@@ -29,16 +29,37 @@ export class InstallController {
     return this.scripts.ps1;
   }
 
-  @Get('downloads/rca-agent.tgz')
+  @Get('downloads/rca-agent-bundle.tgz')
   @ApiOperation({
-    summary: 'The agent as an npm package (what install.sh / install.ps1 install with npm -g)',
+    summary:
+      'The agent as one Node.js bundle (main.js and its lazily loaded chunks; install.sh / install.ps1 on hosts without a binary)',
   })
-  @ApiContentResponse('application/gzip', 'binary', 'npm package tarball')
-  @ApiNotFoundResponse({ description: 'This gateway has no built agent to package' })
-  async agentPackage(): Promise<StreamableFile> {
-    return new StreamableFile(await this.downloads.agentPackage(), {
-      type: 'application/gzip',
-      disposition: 'attachment; filename="rca-agent.tgz"',
+  @ApiContentResponse('application/gzip', 'binary', 'tar.gz of rca-agent/main.js and rca-agent/chunks/*.js')
+  @ApiNotFoundResponse({ description: 'This gateway has no agent build' })
+  bundle(): StreamableFile {
+    return this.serve('bundle', 'application/gzip');
+  }
+
+  @Get('downloads/rca-agent-linux-x64')
+  @ApiOperation({
+    summary: 'The agent as a self-contained Linux x64 executable (what install.sh installs there)',
+  })
+  @ApiContentResponse(
+    'application/octet-stream',
+    'binary',
+    'ELF executable (Node.js single executable application)',
+  )
+  @ApiNotFoundResponse({ description: 'This gateway has no Linux x64 agent binary' })
+  linuxBinary(): StreamableFile {
+    return this.serve('linux-x64', 'application/octet-stream');
+  }
+
+  private serve(download: AgentDownload, type: string): StreamableFile {
+    const { artifact, data } = this.downloads.file(download);
+    return new StreamableFile(data, {
+      type,
+      length: data.length,
+      disposition: `attachment; filename="${artifact.file}"`,
     });
   }
 }

@@ -54,6 +54,7 @@ export class ProvisioningService {
       config,
       agentImage: this.config.AGENT_IMAGE,
       caPin: this.config.platformCaPin,
+      artifacts: this.config.agentArtifacts,
     });
     // The token's own audit entry (token.issued, with this actor) comes from its event: TokenAuditConsumer.
     await this.audit.record(request.organizationId, {

@@ -17,6 +17,11 @@ const input = (
 });
 const LOCAL = input('tls://127.0.0.1:4222', 'http://localhost:3000');
 const PUBLIC = input('tls://nats.example.com:4222', 'https://rca.example.com:3443');
+const BUILT = {
+  version: '0.1.0',
+  bundle: { file: 'rca-agent-bundle.tgz', size: 1, sha256: 'a'.repeat(64) },
+  binaries: {},
+};
 
 describe('commands reachable from where they run', () => {
   it('warns when agents on other hosts would enrol and report without TLS', () => {
@@ -61,6 +66,12 @@ describe('commands reachable from where they run', () => {
 
   it('tells a server install with loopback URLs that it works on this host only', () => {
     expect(agentTypes.buildDeployment('server', LOCAL).warnings![0]).toContain("platform's own host");
-    expect(agentTypes.buildDeployment('server', PUBLIC).warnings).toEqual([]);
+    expect(agentTypes.buildDeployment('server', { ...PUBLIC, artifacts: BUILT }).warnings).toEqual([]);
+  });
+
+  it('warns that a server install cannot work when the platform has no agent build to pin', () => {
+    expect(agentTypes.buildDeployment('server', PUBLIC).warnings).toEqual([
+      expect.stringContaining('cannot pin the SHA-256 of the agent'),
+    ]);
   });
 });

@@ -22,6 +22,11 @@ export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfi
     '--log-level',
     quotePosix(input.config.log_level),
     ...(input.caPin ? ['--ca-pin', quotePosix(input.caPin)] : []),
+    // Pinned here, in the command the user pastes, not fetched beside the file over the same channel.
+    ...(input.artifacts ? ['--bundle-sha256', quotePosix(input.artifacts.bundle.sha256)] : []),
+    ...(input.artifacts?.binaries['linux-x64']
+      ? ['--binary-sha256', quotePosix(input.artifacts.binaries['linux-x64'].sha256)]
+      : []),
   ].join(' ');
 }
 
@@ -39,6 +44,7 @@ export function buildPowerShellInstallCommand(input: DeploymentInput<ServerAgent
     '-LogLevel',
     quotePowerShell(input.config.log_level),
     ...(input.caPin ? ['-CaPin', quotePowerShell(input.caPin)] : []),
+    ...(input.artifacts ? ['-BundleSha256', quotePowerShell(input.artifacts.bundle.sha256)] : []),
   ].join(' ');
 }
 
@@ -52,14 +58,21 @@ export function buildServerDeployment(input: DeploymentInput<ServerAgentConfig>)
   const loopback = loopbackUrls(input.natsUrl, input.platformUrl);
   return {
     commands,
-    warnings: loopback.length
-      ? [
-          `The platform advertises loopback URLs (${loopback.join(', ')}): this command works only on the platform's own host. For other servers, ${SET_PUBLIC_URLS}.`,
-        ]
-      : [],
+    warnings: [
+      ...(loopback.length
+        ? [
+            `The platform advertises loopback URLs (${loopback.join(', ')}): this command works only on the platform's own host. For other servers, ${SET_PUBLIC_URLS}.`,
+          ]
+        : []),
+      ...(input.artifacts
+        ? []
+        : [
+            'This platform has no agent build (npm run build:agent): the command cannot pin the SHA-256 of the agent, and the install script refuses to install an agent it cannot verify.',
+          ]),
+    ],
     instructions: [
       'Linux or macOS: open a terminal on the server as a user that may run sudo.',
-      'Linux or macOS: paste the sh command; the install script downloads the agent, writes its configuration and starts it as a service (systemd on Linux, launchd on macOS).',
+      'Linux or macOS: paste the sh command; the install script downloads the agent (a self-contained executable on Linux x64, otherwise a bundle run by Node.js 20+), checks its SHA-256 against the one in the command, writes its configuration and starts it as a service (systemd on Linux, launchd on macOS).',
       'Windows: open PowerShell with "Run as administrator" and paste the PowerShell command; the agent is installed as a Windows service.',
       `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
       'The enrollment token is only needed for the first start: the agent then has a key of its own (generated on the server, never sent anywhere) and renews its access with it.',
