@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client } from 'ssh2';
+import type { Client as SshClient } from 'ssh2';
 import { verifyHostKey } from './host-key-pinning';
 import { SshTarget } from './ssh-targets';
 
@@ -9,6 +9,14 @@ export interface SshCredentials {
   /** SHA256 pins from the config, keyed by knownHostsName. */
   fingerprints: Map<string, string>;
   timeoutMs: number;
+}
+
+/** ssh2 is required on first use: other agent types never load it (in the bundle it is its own chunk). */
+let ssh2: typeof import('ssh2') | undefined;
+function newClient(): SshClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  ssh2 ??= require('ssh2') as typeof import('ssh2');
+  return new ssh2.Client();
 }
 
 /** The target was reached but refused (host key, authentication), or could not be reached at all. */
@@ -42,7 +50,7 @@ export function runOverSsh(target: SshTarget, credentials: SshCredentials, comma
     }
   }
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = newClient();
     let refusal: string | undefined;
     let stdout = '';
     let stderr = '';
