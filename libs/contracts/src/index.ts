@@ -7,6 +7,7 @@ export * from './validation';
 export * from './tokens';
 export * from './agent-messages';
 export * from './agent-config';
+export * from './agent-health';
 export * from './agent-identity';
 export * from './events';
 export * from './rpc';

@@ -137,7 +137,8 @@ export class OrganizationPageRequest extends PageRequest {
   organizationId!: string;
 }
 
-export const AgentStatuses = ['pending', 'online', 'offline', 'revoked'] as const;
+/** degraded: heartbeating but unwell (see AgentHealth.reasons); stopped: a clean stop was announced. */
+export const AgentStatuses = ['pending', 'online', 'degraded', 'offline', 'stopped', 'revoked'] as const;
 export type AgentStatus = (typeof AgentStatuses)[number];
 
 /** Columns the agents list sorts by: `hostname`, or `-hostname` for descending. Default `-first_seen_at`. */

@@ -125,6 +125,8 @@ export const Subjects = {
   ingestionStats: 'metrics.ingestion.stats',
   /** Ingestion's last-heard time of a page of agents (the registry only records status changes). */
   agentsLastSeen: 'metrics.agents.last-seen',
+  /** The metric names, units and tags one agent has sent lately (metric discovery). */
+  metricsCatalog: 'metrics.agents.catalog',
 } as const;
 
 export const Streams = {

@@ -138,7 +138,14 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
   ingestion: {
     publish: [
       ...requestsTo(Subjects.tokens.agents.lookup),
-      ...eventPublisher(EventKinds.agentOnline, EventKinds.agentOffline),
+      ...eventPublisher(
+        EventKinds.agentOnline,
+        EventKinds.agentOffline,
+        EventKinds.agentDegraded,
+        EventKinds.agentRecovered,
+        EventKinds.agentStopped,
+        EventKinds.agentVersionChanged,
+      ),
       ...deadLetterPublisher('metrics', 'outbox.ingestion'),
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
