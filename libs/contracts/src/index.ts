@@ -14,6 +14,7 @@ export * from './rpc';
 export * from './pagination';
 export * from './provisioning';
 export * from './fleet-lifecycle';
+export * from './fleet-versions';
 export * from './metrics-query';
 export * from './token-format';
 export * from './alerts';

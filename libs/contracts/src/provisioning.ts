@@ -14,6 +14,7 @@ import {
 import { Type } from 'class-transformer';
 import { ENVIRONMENT_NAME_PATTERN } from './subjects';
 import { PageRequest } from './pagination';
+import { AgentHealth } from './agent-health';
 
 /** How one configuration option of an agent type is described to the API and the dashboard. */
 export interface ConfigFieldSchema {
@@ -213,6 +214,8 @@ export interface AgentRecord {
   firstSeenAt: string;
   lastSeenAt: string | null;
   revokedAt: string | null;
+  /** Health from the last heartbeat (reasons, components, version), added by the gateway from ingestion; null: not heard. */
+  health?: AgentHealth | null;
 }
 
 export class ListAuditRequest extends OrganizationPageRequest {

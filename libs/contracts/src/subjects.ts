@@ -100,6 +100,8 @@ export const Subjects = {
       agentSave: 'fleet.configs.agent.save',
       statuses: 'fleet.configs.statuses',
     },
+    /** Agent versions across the organisation's fleet, who is behind, and how to upgrade. */
+    versions: 'fleet.versions',
   },
   alerts: {
     listRules: 'alerts.rules.list',
