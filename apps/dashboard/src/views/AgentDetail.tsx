@@ -1,7 +1,14 @@
 import { useState } from 'react';
 import { useApi, useInterval, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
-import type { Agent, AuditEntry, DeclaredMetric, MetricsQueryResult, Page } from '../api/types';
+import type {
+  Agent,
+  AuditEntry,
+  DeclaredMetric,
+  MetricsCatalog,
+  MetricsQueryResult,
+  Page,
+} from '../api/types';
 import {
   Ago,
   LastSeen,
@@ -17,6 +24,7 @@ import { useAgentTypes } from './shared';
 import { AuditActor } from './audit-entry';
 import { LabelsEditor } from './agents/LabelsEditor';
 import { AgentConfigPanel } from './config/ConfigStatus';
+import { AgentHealthPanel } from './AgentHealthPanel';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -46,6 +54,25 @@ export function headlineMetrics(metrics: DeclaredMetric[]): DeclaredMetric[] {
   return [...new Set(picked)].slice(0, 6);
 }
 
+/**
+ * The metrics a chart can be added for: those the type declares, then those the agent sent that it does
+ * not declare (described by their tags and newest sample), by name.
+ */
+export function withSentMetrics(
+  declared: DeclaredMetric[],
+  catalog: MetricsCatalog | undefined,
+): DeclaredMetric[] {
+  const known = new Set(declared.map((m) => m.name));
+  const sent = (catalog?.metrics ?? [])
+    .filter((m) => !known.has(m.name))
+    .map((m) => ({
+      name: m.name,
+      unit: m.unit ?? '',
+      description: `sent${Object.keys(m.tags).length ? `, tags ${Object.keys(m.tags).join(', ')}` : ''}, last ${new Date(m.last_sample_at).toLocaleTimeString()}`,
+    }));
+  return [...declared, ...sent];
+}
+
 export function stepFor(rangeMs: number): number {
   return Math.max(MIN_STEP_SECONDS, Math.round(rangeMs / 1000 / TARGET_POINTS));
 }
@@ -63,6 +90,8 @@ export function AgentDetail({ id }: { id: string }) {
     (signal) => api.get<Page<AuditEntry>>('/api/v1/audit', { agent_id: id, limit: 20 }, signal),
     [id],
   );
+  // Metric discovery: what this agent actually sent (the declared table may not be all of it).
+  const catalog = useLoader((signal) => api.get<MetricsCatalog>(`${path}/metrics`, undefined, signal), [id]);
   const types = useAgentTypes();
   const [live, setLive] = useState<StatusChange[]>([]);
   const [range, setRange] = useState(RANGES[1].ms);
@@ -106,7 +135,8 @@ export function AgentDetail({ id }: { id: string }) {
   const type = types.data?.find((t) => t.type === a.type);
   // Info metrics (always 1, tags are the facts) make a flat line, not a chart.
   const declared = (type?.metrics ?? []).filter((m) => !m.info);
-  const charts = [...headlineMetrics(declared), ...declared.filter((m) => extra.includes(m.name))];
+  const offered = withSentMetrics(declared, catalog.data);
+  const charts = [...headlineMetrics(declared), ...offered.filter((m) => extra.includes(m.name))];
   const chartNames = new Set(charts.map((m) => m.name));
 
   return (
@@ -187,6 +217,7 @@ export function AgentDetail({ id }: { id: string }) {
       </div>
 
       <AgentConfigPanel agentId={a.id} />
+      <AgentHealthPanel agent={a} />
 
       <div className="page-head">
         <h2>Metrics</h2>
@@ -198,18 +229,18 @@ export function AgentDetail({ id }: { id: string }) {
           ))}
         </div>
       </div>
-      {declared.length === 0 && <p className="muted">This agent type declares no metrics.</p>}
+      {offered.length === 0 && <p className="muted">This agent has sent no metrics yet.</p>}
       <div className="charts">
         {charts.map((metric) => (
           <MetricChart key={metric.name} agentId={a.id} metric={metric} rangeMs={range} />
         ))}
       </div>
-      {declared.length > chartNames.size && (
+      {offered.length > chartNames.size && (
         <label className="add-metric">
           Add a chart
           <select value="" onChange={(e) => e.target.value && setExtra([...extra, e.target.value])}>
             <option value="">Choose a metric…</option>
-            {declared
+            {offered
               .filter((m) => !chartNames.has(m.name))
               .map((m) => (
                 <option key={m.name} value={m.name}>
