@@ -25,6 +25,7 @@ import { AuditActor } from './audit-entry';
 import { LabelsEditor } from './agents/LabelsEditor';
 import { AgentConfigPanel } from './config/ConfigStatus';
 import { AgentHealthPanel } from './AgentHealthPanel';
+import { withSentMetrics } from './metric-choices';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -52,25 +53,6 @@ const HEADLINE = [
 export function headlineMetrics(metrics: DeclaredMetric[]): DeclaredMetric[] {
   const picked = HEADLINE.flatMap((pattern) => metrics.filter((m) => pattern.test(m.name)).slice(0, 1));
   return [...new Set(picked)].slice(0, 6);
-}
-
-/**
- * The metrics a chart can be added for: those the type declares, then those the agent sent that it does
- * not declare (described by their tags and newest sample), by name.
- */
-export function withSentMetrics(
-  declared: DeclaredMetric[],
-  catalog: MetricsCatalog | undefined,
-): DeclaredMetric[] {
-  const known = new Set(declared.map((m) => m.name));
-  const sent = (catalog?.metrics ?? [])
-    .filter((m) => !known.has(m.name))
-    .map((m) => ({
-      name: m.name,
-      unit: m.unit ?? '',
-      description: `sent${Object.keys(m.tags).length ? `, tags ${Object.keys(m.tags).join(', ')}` : ''}, last ${new Date(m.last_sample_at).toLocaleTimeString()}`,
-    }));
-  return [...declared, ...sent];
 }
 
 export function stepFor(rangeMs: number): number {
@@ -135,7 +117,7 @@ export function AgentDetail({ id }: { id: string }) {
   const type = types.data?.find((t) => t.type === a.type);
   // Info metrics (always 1, tags are the facts) make a flat line, not a chart.
   const declared = (type?.metrics ?? []).filter((m) => !m.info);
-  const offered = withSentMetrics(declared, catalog.data);
+  const offered = withSentMetrics(declared, catalog.data, type?.metrics);
   const charts = [...headlineMetrics(declared), ...offered.filter((m) => extra.includes(m.name))];
   const chartNames = new Set(charts.map((m) => m.name));
 
