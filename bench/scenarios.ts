@@ -4,6 +4,7 @@ import { dbCeiling } from './db-ceiling';
 import { controlPlane } from './control-plane';
 import { fleetScale } from './fleet-scale';
 import { configPush } from './config-push';
+import { fleetOverview } from './fleet-overview';
 import { metricsLag } from './metrics-lag';
 import { ingestionSoak } from './ingestion-soak';
 import { agentFootprint, ingestionHeartbeats, ingestionMetrics } from './external-scenarios';
@@ -18,6 +19,7 @@ export const SCENARIOS: Scenario[] = [
   controlPlane,
   fleetScale,
   configPush,
+  fleetOverview,
   agentFootprint,
   ingestionSoak,
 ];

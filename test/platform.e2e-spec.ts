@@ -260,7 +260,9 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
       [await provision('{"agent_type": "server",'), /JSON|body/i],
       [await api('GET', '/api/v1/agents?status=sleeping'), /status/],
       [await api('GET', `/api/v1/agents/${agentId}/metrics?name=${METRIC}&from=yesterday`), /from/],
-      [await api('GET', `/api/v1/agents/${agentId}/metrics`), /name/],
+      // Without `name` the route lists the agent's metrics (discovery); its `from` is checked all the same.
+      [await api('GET', `/api/v1/agents/${agentId}/metrics?from=yesterday`), /from/],
+      [await api('GET', `/api/v1/agents/${agentId}/metrics?name=not%20a%20name`), /name/],
     ] as const;
     for (const [response, mentions] of bad) {
       expect(response.status).toBe(400);

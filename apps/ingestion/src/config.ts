@@ -89,6 +89,20 @@ export class IngestionConfig extends CommonConfig {
   @Max(300)
   LAST_SEEN_FLUSH_SECONDS: number = 5;
 
+  /** An agent whose metrics buffer is at least this full (0–1) is degraded (`buffer_filling`). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.01)
+  @Max(1)
+  HEALTH_BUFFER_FILL_FRACTION: number = 0.5;
+
+  /** An agent whose clock differs from ingestion's by more than this (seconds) is degraded (`clock_skew`). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  @Max(86400)
+  HEALTH_CLOCK_SKEW_SECONDS: number = 30;
+
   /** How long AGENT_METRICS keeps messages ingestion has not consumed yet (seconds). */
   @Type(() => Number)
   @IsInt()

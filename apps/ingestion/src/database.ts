@@ -2,7 +2,7 @@ import { EventOutboxTables } from '@app/outbox';
 
 /** Row types of the ingestion service's tables (timestamps: ms since epoch). */
 
-export type AgentStatus = 'unknown' | 'online' | 'offline';
+export type AgentStatus = 'unknown' | 'online' | 'degraded' | 'offline' | 'stopped';
 
 /** One row per agent ingestion has seen a verified message from; shared by every instance. */
 export interface AgentRow {
@@ -15,6 +15,14 @@ export interface AgentRow {
   status: AgentStatus;
   status_changed_at: number | null;
   first_seen_at: number;
+  /** What the newest heartbeat said: `ok`, `degraded` or `stopping` (ReportedState); null before 0003. */
+  reported_state: string | null;
+  /** JSON `{ reasons, components }` of the newest heartbeat (AgentHealth without version). */
+  health: string | null;
+  /** Version in the newest heartbeat. */
+  version: string | null;
+  /** Version last announced with `agent.version_changed`: the compare-and-set's old value. */
+  announced_version: string | null;
 }
 
 /** One row per stored metrics batch: the unique key that makes storage exactly-once. */

@@ -29,6 +29,7 @@ import { migrations } from './migrations';
 import { IngestionMetrics } from './observability/ingestion-metrics';
 import { RejectedInput } from './observability/rejected-input';
 import { MetricsQueryController } from './query/metrics-query.controller';
+import { MetricsCatalogService } from './query/metrics-catalog.service';
 import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
 import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
@@ -112,6 +113,7 @@ export class IngestionModule {
         MetricsConsumer,
         RetentionJob,
         MetricsQueryService,
+        MetricsCatalogService,
         IngestionLifecycle,
         ...(config.sinks().includes('remote_write') ? remoteWriteProviders(config) : []),
       ],

@@ -53,4 +53,10 @@ export const migrations: Migrations = {
   '0002_event_outbox': {
     up: (db: Kysely<unknown>) => createEventOutboxTable(db),
   },
+  '0003_agent_health_and_version': {
+    up: async (db: Kysely<unknown>) => {
+      for (const column of ['reported_state', 'health', 'version', 'announced_version'])
+        await db.schema.alterTable('agents').addColumn(column, 'text').execute();
+    },
+  },
 };

@@ -1,7 +1,7 @@
 import { INestMicroservice } from '@nestjs/common';
 import { sql } from 'kysely';
 import { connect, NatsConnection } from 'nats';
-import { EventKinds, IngestionStats, Subjects } from '@app/contracts';
+import { EventKinds, Heartbeat, IngestionStats, Subjects } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { ConnectionState, EventPublisher, RpcClient, ensureEventsStream } from '@app/messaging';
 import { EventOutbox } from '@app/outbox';
@@ -22,6 +22,7 @@ import { LivenessTracker } from '../src/liveness/liveness-tracker';
 import { migrations } from '../src/migrations';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
 import {
+  heartbeatBody,
   ingestionConfig,
   publishHeartbeat,
   recordLivenessEvents,
@@ -30,6 +31,28 @@ import {
 } from './ingestion-fixtures';
 
 const agent = { agentId: 'agent-a', organizationId: 'org-1', environment: 'prod-1', intervalSeconds: 10 };
+type TestAgent = typeof agent;
+
+/** A heartbeat as a healthy agent sends it, its clock in step with the platform's; `overrides` change it. */
+function heartbeatFrom(a: TestAgent, sentAt: number, overrides: Partial<Heartbeat> = {}): Heartbeat {
+  return {
+    ...(heartbeatBody(a.agentId, a.intervalSeconds) as Heartbeat),
+    sentAt,
+    bufferFill: 0,
+    lastCollection: { ok: true, at: sentAt, durationMs: 5, samples: 10, errors: [] },
+    ...overrides,
+  };
+}
+
+/** The tracker hears one heartbeat of `a` (as the subscriber hands it over after its checks). */
+function hear(
+  tracker: LivenessTracker,
+  clock: ManualClock,
+  a: TestAgent,
+  overrides: Partial<Heartbeat> = {},
+) {
+  tracker.recordHeartbeat(a, heartbeatFrom(a, clock.now(), overrides));
+}
 
 /**
  * `ms` pass while the trackers keep hearing: the probe every instance publishes reaches its
@@ -108,7 +131,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('marks an agent online on its first heartbeat and offline after three silent intervals, once each', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     hearFor(clock, 29_000, tracker);
     await tracker.tick();
@@ -126,7 +149,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('while its NATS link is down, and for a threshold after it is back, silence is not called offline', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     await waitFor('online event', () => recorder.events.length === 1);
 
@@ -143,7 +166,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('while nothing reaches its heartbeat subscription, not even its probe, silence is not judged; it counts from when hearing resumes', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     // A minute of total silence: the subscription is blocked, or the whole fleet stopped; no telling which.
     clock.advance(60_000);
@@ -157,7 +180,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('while heartbeats arrive that cannot be verified, their silence is not judged', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     // The token service stops answering: the agent keeps sending, unverifiable, for a minute.
     for (let s = 0; s < 60; s++) {
@@ -166,7 +189,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
       await tracker.tick();
     }
     expect(await statusOf(agent.agentId)).toBe('online');
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     await nc.flush();
     expect(kinds()).toEqual(['agent.online agent-a']);
@@ -177,7 +200,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     const tracker = await newTracker(clock);
     await server.stop();
     await waitFor('the disconnect to be seen', () => !ConnectionState.of(nc).isConnected);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     expect(await statusOf(agent.agentId)).toBe('online');
     expect(recorder.events).toHaveLength(0);
@@ -192,11 +215,11 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('announces an agent that comes back as online again', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     hearFor(clock, 60_000, tracker);
     await tracker.tick();
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
     await waitFor('three events', () => recorder.events.length === 3);
     expect(kinds()).toEqual(['agent.online agent-a', 'agent.offline agent-a', 'agent.online agent-a']);
@@ -205,8 +228,8 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('uses the interval each agent announces for its threshold', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);
-    tracker.recordHeartbeat({ ...agent, agentId: 'fast', intervalSeconds: 1 });
-    tracker.recordHeartbeat({ ...agent, agentId: 'slow', intervalSeconds: 60 });
+    hear(tracker, clock, { ...agent, agentId: 'fast', intervalSeconds: 1 });
+    hear(tracker, clock, { ...agent, agentId: 'slow', intervalSeconds: 60 });
     await tracker.tick();
     hearFor(clock, 5_000, tracker);
     await tracker.tick();
@@ -219,8 +242,8 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     const clock = new ManualClock();
     const [a, b] = [await newTracker(clock), await newTracker(clock)];
     // The queue group gave this agent's heartbeats to both instances.
-    a.recordHeartbeat(agent);
-    b.recordHeartbeat(agent);
+    hear(a, clock, agent);
+    hear(b, clock, agent);
     await Promise.all([a.tick(), b.tick()]);
     hearFor(clock, 31_000, a, b);
     await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
@@ -234,7 +257,7 @@ describe.each(testEngines())('liveness on %s', (engine) => {
     const tracker = await newTracker(clock);
     const operator = opened[0];
     await sql`alter table agents rename to agents_away`.execute(operator.db);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     // (Not toThrow(): a driver error may come from another realm than the test's Error class.)
     await expect(tracker.flush()).rejects.toHaveProperty('message');
     await sql`alter table agents_away rename to agents`.execute(operator.db);
@@ -246,9 +269,9 @@ describe.each(testEngines())('liveness on %s', (engine) => {
   it('does not revive an agent from a heartbeat that is already older than the threshold', async () => {
     const clock = new ManualClock();
     const [a, b] = [await newTracker(clock), await newTracker(clock)];
-    a.recordHeartbeat(agent);
+    hear(a, clock, agent);
     await a.tick();
-    b.recordHeartbeat(agent);
+    hear(b, clock, agent);
     hearFor(clock, 31_000, a, b);
     // a sweeps first; b's flush carries a heartbeat seen 31 s ago.
     await a.tick();
@@ -322,11 +345,11 @@ postgresOnly('liveness while PostgreSQL stalls', () => {
       nc,
     );
     const operator = await open();
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     await tracker.tick();
 
     hearFor(clock, 1000, tracker);
-    tracker.recordHeartbeat(agent);
+    hear(tracker, clock, agent);
     const release = await lockAgents(operator);
     const stalled = tracker.tick();
     await waitFor('the flush to wait on the lock', async () => {
@@ -338,7 +361,7 @@ postgresOnly('liveness while PostgreSQL stalls', () => {
     // The agent keeps heartbeating while the flush waits.
     for (let s = 0; s < 40; s++) {
       hearFor(clock, 1000, tracker);
-      tracker.recordHeartbeat(agent);
+      hear(tracker, clock, agent);
     }
     await release();
     await stalled;

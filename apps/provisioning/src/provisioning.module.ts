@@ -21,6 +21,9 @@ import { AgentStatusConsumer } from './registry/agent-status.consumer';
 import { TokenAuditConsumer } from './audit/token-audit.consumer';
 import { AgentsRepository } from './registry/agents.repository';
 import { FleetHandler } from './registry/fleet.handler';
+import { VersionsHandler } from './versions/versions.handler';
+import { VersionsRepository } from './versions/versions.repository';
+import { VersionsService } from './versions/versions.service';
 import { RegistryService } from './registry/registry.service';
 import { TokenServiceClient } from './tokens/token-service.client';
 import { AgentLifecycleRepository } from './lifecycle/agent-lifecycle.repository';
@@ -64,6 +67,7 @@ export class ProvisioningModule {
         FleetSettingsHandler,
         ConfigsHandler,
         AgentConfigHandler,
+        VersionsHandler,
       ],
       providers: [
         { provide: ProvisioningConfig, useValue: config },
@@ -95,6 +99,8 @@ export class ProvisioningModule {
         ConfigsRepository,
         ConfigPusher,
         ConfigsService,
+        VersionsRepository,
+        VersionsService,
       ],
     };
   }

@@ -100,7 +100,7 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
     }
   };
   const liveness = async (
-    kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline,
+    kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline | typeof EventKinds.agentStopped,
     environment: string,
     agentId: string,
     lastSeenAt: number,
@@ -363,7 +363,10 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
       const recent = await enroll(token, 'cleanup-recent');
       const staleRevoked = await enroll(token, 'cleanup-revoked');
       const online = await enroll(token, 'cleanup-online');
+      const staleStopped = await enroll(token, 'cleanup-stopped');
       await liveness(EventKinds.agentOffline, 'cleanup', stale.agentId, now - 3 * DAY_MS);
+      // Stopped cleanly and never started again: as inactive as a silent one.
+      await liveness(EventKinds.agentStopped, 'cleanup', staleStopped.agentId, now - 4 * DAY_MS);
       await liveness(EventKinds.agentOffline, 'cleanup', recent.agentId, now - DAY_MS);
       await liveness(EventKinds.agentOffline, 'cleanup', staleRevoked.agentId, now - 5 * DAY_MS);
       // Online with an old heartbeat recorded: a live agent is never the cleanup's business.
@@ -375,9 +378,11 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
       );
       await call('delete', `/api/v1/agents/${staleRevoked.agentId}`).expect(200);
 
+      await waitFor('stopped applied', async () => (await agent(staleStopped.agentId)).status === 'stopped');
+
       // Several cleanup periods pass with the setting off: nothing goes.
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect((await list('environment=cleanup')).total).toBe(4);
+      expect((await list('environment=cleanup')).total).toBe(5);
 
       await call('put', '/api/v1/settings/fleet').send({ inactive_agent_cleanup_days: 2 }).expect(200);
       expect((await call('get', '/api/v1/settings/fleet').expect(200)).body).toEqual({
@@ -397,7 +402,7 @@ describe.each(testEngines())('agent lifecycle over the HTTP API on %s', (engine)
         .filter((e) => e.actor === 'system:cleanup')
         .map((e) => e.target_id)
         .sort();
-      expect(byCleanup).toEqual([stale.agentId, staleRevoked.agentId].sort());
+      expect(byCleanup).toEqual([stale.agentId, staleRevoked.agentId, staleStopped.agentId].sort());
       const revocations = (await audit(`action=agent.revoked&agent_id=${stale.agentId}`)).items as Json[];
       expect(revocations).toEqual([expect.objectContaining({ actor: 'system:cleanup' })]);
       expect(await identityOf(stale.agentId)).toMatchObject({ revoked: true });

@@ -384,6 +384,7 @@ export class BaseAgent {
       lastCollection: this.lastCollection,
       buffered: this.publisher.buffer.size,
       dropped: this.publisher.buffer.dropped,
+      bufferFill: this.publisher.buffer.fill,
     };
     try {
       this.wire!.publishHeartbeat(this.identity, heartbeat);

@@ -182,6 +182,16 @@ export class Heartbeat {
   @IsInt()
   @Min(0)
   dropped!: number;
+
+  /**
+   * How full the buffer is, 0 to 1: the larger of its batch and byte fractions. Optional: agents
+   * before 0.2 do not send it, and their buffer is then judged by nothing.
+   */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  bufferFill?: number;
 }
 
 export class MetricSample {

@@ -23,7 +23,13 @@ import { AGENT_ID_PATTERN, ENVIRONMENT_NAME_PATTERN } from './subjects';
  * What a rule watches. `ingestion_rejects` is not offered: ingestion's counters are
  * platform-wide, so a per-organisation rule over them would show one tenant another's traffic.
  */
-export const AlertRuleKinds = ['agent_offline', 'agent_revoked', 'enrollment_failures'] as const;
+export const AlertRuleKinds = [
+  'agent_offline',
+  'agent_revoked',
+  'agent_degraded',
+  'agent_stopped',
+  'enrollment_failures',
+] as const;
 export type AlertRuleKind = (typeof AlertRuleKinds)[number];
 
 /** `webhook`: our JSON body; `slack`: Slack incoming-webhook `{ text, blocks }`. Both are signed. */

@@ -1,9 +1,19 @@
+import { HealthReason } from './agent-health';
+
 /** Facts published on the EVENTS stream as `events.<kind>`. */
 export const EventKinds = {
   agentRegistered: 'agent.registered',
   agentOnline: 'agent.online',
   agentOffline: 'agent.offline',
   agentRevoked: 'agent.revoked',
+  /** Alive but not well: collector errors, buffer filling, samples dropped or clock skew (data.reasons). */
+  agentDegraded: 'agent.degraded',
+  /** Degraded → online: every reason cleared. */
+  agentRecovered: 'agent.recovered',
+  /** The agent announced a clean stop (a last heartbeat with state `stopping`). */
+  agentStopped: 'agent.stopped',
+  /** The version in the agent's heartbeats changed (an upgrade, a downgrade, or the first one heard). */
+  agentVersionChanged: 'agent.version_changed',
   /** An enrollment attempt was refused (bad/expired/revoked token…); under `agent.` so agent consumers see it. */
   agentEnrollmentFailed: 'agent.enrollment_failed',
   /** An agent's labels were edited over the API (one agent or a bulk relabel). */
@@ -62,6 +72,18 @@ export interface AgentLivenessData {
   lastSeenAt: number;
   /** Offline only: how long the agent had been silent. */
   silentForMs?: number;
+}
+/** `agent.degraded`, `agent.recovered`, `agent.stopped`. */
+export interface AgentHealthData extends AgentLivenessData {
+  /** `agent.degraded` only: why, as the heartbeat that turned it showed. */
+  reasons?: HealthReason[];
+}
+export interface AgentVersionData {
+  /** The heartbeat that showed the new version, ms since epoch. */
+  lastSeenAt: number;
+  version: string;
+  /** The version announced before; null the first time ingestion hears the agent. */
+  previousVersion: string | null;
 }
 export interface TokenRevokedData {
   tokenId: string;

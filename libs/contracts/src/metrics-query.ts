@@ -14,6 +14,7 @@ import {
 import { MAX_PAGE_SIZE } from './pagination';
 import { AGENT_ID_PATTERN } from './subjects';
 import { METRIC_NAME_PATTERN } from './agent-messages';
+import { AgentHealth } from './agent-health';
 
 /** Cap on buckets per query so one request cannot ask for millions of points. */
 export const MAX_QUERY_BUCKETS = 2000;
@@ -109,4 +110,43 @@ export class AgentsLastSeenRequest {
 export interface AgentsLastSeenResult {
   /** agent id → ms since epoch of its last heartbeat, for the agents ingestion has heard. */
   lastSeen: Record<string, number>;
+  /** agent id → health and version from its last heartbeat (same agents as `lastSeen`). */
+  health?: Record<string, AgentHealth>;
+}
+
+/** `metrics.agents.catalog`: which metrics one agent has sent lately. */
+export class MetricsCatalogRequest {
+  @IsString()
+  @MinLength(1)
+  organizationId!: string;
+
+  @Matches(AGENT_ID_PATTERN)
+  agentId!: string;
+
+  /** Only metrics with a sample since this instant (ms since epoch); default: a day ago. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  since?: number;
+}
+
+/** Most distinct metric names one catalog answer lists, and tag values listed per tag key. */
+export const MAX_CATALOG_METRICS = 1000;
+export const MAX_CATALOG_TAG_VALUES = 50;
+
+export interface MetricCatalogEntry {
+  name: string;
+  unit: string | null;
+  /** Tag key → values seen (at most MAX_CATALOG_TAG_VALUES each, sorted). */
+  tags: Record<string, string[]>;
+  /** Newest sample, ms since epoch. */
+  lastSampleAt: number;
+}
+
+export interface MetricsCatalogResult {
+  agentId: string;
+  since: number;
+  metrics: MetricCatalogEntry[];
+  /** More than MAX_CATALOG_METRICS names matched: the list is cut. */
+  truncated: boolean;
 }

@@ -14,6 +14,7 @@ import {
 import { Type } from 'class-transformer';
 import { ENVIRONMENT_NAME_PATTERN } from './subjects';
 import { PageRequest } from './pagination';
+import { AgentHealth } from './agent-health';
 
 /** How one configuration option of an agent type is described to the API and the dashboard. */
 export interface ConfigFieldSchema {
@@ -137,7 +138,8 @@ export class OrganizationPageRequest extends PageRequest {
   organizationId!: string;
 }
 
-export const AgentStatuses = ['pending', 'online', 'offline', 'revoked'] as const;
+/** degraded: heartbeating but unwell (see AgentHealth.reasons); stopped: a clean stop was announced. */
+export const AgentStatuses = ['pending', 'online', 'degraded', 'offline', 'stopped', 'revoked'] as const;
 export type AgentStatus = (typeof AgentStatuses)[number];
 
 /** Columns the agents list sorts by: `hostname`, or `-hostname` for descending. Default `-first_seen_at`. */
@@ -212,6 +214,8 @@ export interface AgentRecord {
   firstSeenAt: string;
   lastSeenAt: string | null;
   revokedAt: string | null;
+  /** Health from the last heartbeat (reasons, components, version), added by the gateway from ingestion; null: not heard. */
+  health?: AgentHealth | null;
 }
 
 export class ListAuditRequest extends OrganizationPageRequest {

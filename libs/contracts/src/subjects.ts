@@ -100,6 +100,8 @@ export const Subjects = {
       agentSave: 'fleet.configs.agent.save',
       statuses: 'fleet.configs.statuses',
     },
+    /** Agent versions across the organisation's fleet, who is behind, and how to upgrade. */
+    versions: 'fleet.versions',
   },
   alerts: {
     listRules: 'alerts.rules.list',
@@ -125,6 +127,8 @@ export const Subjects = {
   ingestionStats: 'metrics.ingestion.stats',
   /** Ingestion's last-heard time of a page of agents (the registry only records status changes). */
   agentsLastSeen: 'metrics.agents.last-seen',
+  /** The metric names, units and tags one agent has sent lately (metric discovery). */
+  metricsCatalog: 'metrics.agents.catalog',
 } as const;
 
 export const Streams = {

@@ -139,7 +139,14 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
     publish: [
       // fleet.agents.get: an agent's type, hostname and labels for the remote-write sink's series.
       ...requestsTo(Subjects.tokens.agents.lookup, Subjects.fleet.get),
-      ...eventPublisher(EventKinds.agentOnline, EventKinds.agentOffline),
+      ...eventPublisher(
+        EventKinds.agentOnline,
+        EventKinds.agentOffline,
+        EventKinds.agentDegraded,
+        EventKinds.agentRecovered,
+        EventKinds.agentStopped,
+        EventKinds.agentVersionChanged,
+      ),
       ...deadLetterPublisher('metrics', Consumers.remoteWrite, 'outbox.ingestion'),
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),

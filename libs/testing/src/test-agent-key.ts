@@ -11,7 +11,8 @@ import {
 
 /** An agent's key as tests use it: the enrollment claim, signed intake headers, renewal requests. */
 export class TestAgentKey {
-  readonly key: KeyPair = createUser();
+  /** A fresh key, or one an agent saved (`fromSeed(<state dir>/agent.nk)`): the test then speaks as that agent. */
+  constructor(readonly key: KeyPair = createUser()) {}
 
   get publicKey(): string {
     return this.key.getPublicKey();

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AlertRuleKind, EnrollmentFailedData, EventEnvelope, EventKinds } from '@app/contracts';
+import {
+  AgentHealthData,
+  AlertRuleKind,
+  EnrollmentFailedData,
+  EventEnvelope,
+  EventKinds,
+} from '@app/contracts';
 import { AgentDirectory } from '../agents/agent-directory';
 import { Clock } from '@app/clock';
 import { AlertRow, AlertRuleRow } from '../database';
@@ -41,6 +47,21 @@ export class AlertEvaluator {
         return this.onOnline(event);
       case EventKinds.agentRevoked:
         return this.onRevoked(event);
+      case EventKinds.agentDegraded:
+        return this.onHealthEvent(
+          event,
+          'agent_degraded',
+          `agent ${event.agentId} degraded: ${reasonsOf(event)}`,
+        );
+      case EventKinds.agentStopped:
+        return this.onHealthEvent(
+          event,
+          'agent_stopped',
+          `agent ${event.agentId} stopped (clean stop announced)`,
+          ['agent_degraded'],
+        );
+      case EventKinds.agentRecovered:
+        return this.resolveOpen(event, ['agent_degraded']);
       default:
         // agent.registered and the like trigger no rule.
         return;
@@ -105,6 +126,46 @@ export class AlertEvaluator {
         if (alert.state === 'pending' && (await this.lifecycle.cancel(trx, alert, at))) continue;
         await this.lifecycle.resolve(trx, alert, at);
       }
+      // Running again, and well (an agent back unwell is announced degraded right after).
+      for (const kind of ['agent_stopped', 'agent_degraded'] as const)
+        for (const alert of await alerts.openForAgent(event.organizationId, event.agentId, kind, at))
+          await this.lifecycle.resolve(trx, alert, at);
+    });
+  }
+
+  /**
+   * `agent.degraded` / `agent.stopped`: fires the matching rules at once (one alert per rule and
+   * agent while open); first resolves the open alerts of `resolves` (a stopped agent is no longer degraded).
+   */
+  private async onHealthEvent(
+    event: AgentEvent,
+    kind: 'agent_degraded' | 'agent_stopped',
+    summary: string,
+    resolves: AlertRuleKind[] = [],
+  ): Promise<void> {
+    const at = Date.parse(event.occurredAt);
+    const rules = await this.matchingRulesForAgent(event, [kind]);
+    await this.transactions.run(async (trx) => {
+      const alerts = this.alerts.in(trx);
+      for (const resolved of resolves)
+        for (const alert of await alerts.openForAgent(event.organizationId, event.agentId, resolved, at))
+          await this.lifecycle.resolve(trx, alert, at);
+      for (const rule of rules) {
+        if (await alerts.findOpen(event.organizationId, rule.id, event.agentId)) continue;
+        const alert = this.newAlert(rule, event, event.agentId, summary, at, 'firing');
+        if (await alerts.insertOnce(alert)) await this.lifecycle.notify(trx, alert, rule, 'firing');
+      }
+    });
+  }
+
+  /** The condition cleared: open alerts of these kinds for the agent are resolved (and notified). */
+  private async resolveOpen(event: AgentEvent, kinds: AlertRuleKind[]): Promise<void> {
+    const at = Date.parse(event.occurredAt);
+    await this.transactions.run(async (trx) => {
+      const alerts = this.alerts.in(trx);
+      for (const kind of kinds)
+        for (const alert of await alerts.openForAgent(event.organizationId, event.agentId, kind, at))
+          await this.lifecycle.resolve(trx, alert, at);
     });
   }
 
@@ -190,4 +251,11 @@ export class AlertEvaluator {
       acknowledged_by: null,
     };
   }
+}
+
+/** `agent.degraded`'s reasons in one line for the alert summary. */
+function reasonsOf(event: AgentEvent): string {
+  const reasons = (event.data as Partial<AgentHealthData>).reasons;
+  if (!Array.isArray(reasons) || !reasons.length) return 'no reason given';
+  return reasons.map((r) => (typeof r?.message === 'string' ? r.message : String(r?.kind))).join('; ');
 }

@@ -25,6 +25,8 @@ export function checkRuleParameters(rule: RuleParameters): FieldError[] {
       forbidden('window_seconds');
       break;
     case 'agent_revoked':
+    case 'agent_degraded':
+    case 'agent_stopped':
       forbidden('offline_seconds');
       forbidden('threshold');
       forbidden('window_seconds');

@@ -3,8 +3,15 @@
  * libs/contracts (AgentRecord, AgentTypeInfo, ProvisionResult, …); the dashboard is a separate
  * browser bundle, so it restates their HTTP form here rather than importing server code.
  */
-export type AgentStatus = 'pending' | 'online' | 'offline' | 'revoked';
-export const AGENT_STATUSES: AgentStatus[] = ['online', 'offline', 'pending', 'revoked'];
+export type AgentStatus = 'pending' | 'online' | 'degraded' | 'offline' | 'stopped' | 'revoked';
+export const AGENT_STATUSES: AgentStatus[] = [
+  'online',
+  'degraded',
+  'offline',
+  'stopped',
+  'pending',
+  'revoked',
+];
 
 /** Same rule as ENVIRONMENT_NAME_PATTERN in libs/contracts/src/subjects.ts. */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -36,6 +43,36 @@ export interface Agent {
   first_seen_at: string;
   last_seen_at: string | null;
   revoked_at: string | null;
+  /** From its last heartbeat; null until the first (AgentHealth in libs/contracts). */
+  health?: AgentHealth | null;
+}
+
+export interface HealthReason {
+  kind: 'collector_errors' | 'buffer_filling' | 'samples_dropped' | 'clock_skew';
+  component: string;
+  message: string;
+}
+
+export interface AgentHealth {
+  reasons: HealthReason[];
+  components: { component: string; ok: boolean; detail: string }[];
+  version: string | null;
+  reported_at: number | null;
+}
+
+/** `GET /api/v1/agents/:id/metrics` without `name`. */
+export interface MetricsCatalog {
+  agent_id: string;
+  since: number;
+  metrics: { name: string; unit: string | null; tags: Record<string, string[]>; last_sample_at: number }[];
+  truncated: boolean;
+}
+
+/** `GET /api/v1/fleet/versions` (the parts the dashboard reads). */
+export interface FleetVersions {
+  current: string;
+  versions: { version: string; type: string; count: number; behind: boolean }[];
+  behind: { count: number };
 }
 
 export interface ConfigField {

@@ -1,7 +1,14 @@
 import { useState } from 'react';
 import { useApi, useInterval, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
-import type { Agent, AuditEntry, DeclaredMetric, MetricsQueryResult, Page } from '../api/types';
+import type {
+  Agent,
+  AuditEntry,
+  DeclaredMetric,
+  MetricsCatalog,
+  MetricsQueryResult,
+  Page,
+} from '../api/types';
 import {
   Ago,
   LastSeen,
@@ -17,6 +24,8 @@ import { useAgentTypes } from './shared';
 import { AuditActor } from './audit-entry';
 import { LabelsEditor } from './agents/LabelsEditor';
 import { AgentConfigPanel } from './config/ConfigStatus';
+import { AgentHealthPanel } from './AgentHealthPanel';
+import { withSentMetrics } from './metric-choices';
 
 export const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -63,6 +72,8 @@ export function AgentDetail({ id }: { id: string }) {
     (signal) => api.get<Page<AuditEntry>>('/api/v1/audit', { agent_id: id, limit: 20 }, signal),
     [id],
   );
+  // Metric discovery: what this agent actually sent (the declared table may not be all of it).
+  const catalog = useLoader((signal) => api.get<MetricsCatalog>(`${path}/metrics`, undefined, signal), [id]);
   const types = useAgentTypes();
   const [live, setLive] = useState<StatusChange[]>([]);
   const [range, setRange] = useState(RANGES[1].ms);
@@ -106,7 +117,8 @@ export function AgentDetail({ id }: { id: string }) {
   const type = types.data?.find((t) => t.type === a.type);
   // Info metrics (always 1, tags are the facts) make a flat line, not a chart.
   const declared = (type?.metrics ?? []).filter((m) => !m.info);
-  const charts = [...headlineMetrics(declared), ...declared.filter((m) => extra.includes(m.name))];
+  const offered = withSentMetrics(declared, catalog.data, type?.metrics);
+  const charts = [...headlineMetrics(declared), ...offered.filter((m) => extra.includes(m.name))];
   const chartNames = new Set(charts.map((m) => m.name));
 
   return (
@@ -187,6 +199,7 @@ export function AgentDetail({ id }: { id: string }) {
       </div>
 
       <AgentConfigPanel agentId={a.id} />
+      <AgentHealthPanel agent={a} />
 
       <div className="page-head">
         <h2>Metrics</h2>
@@ -198,18 +211,18 @@ export function AgentDetail({ id }: { id: string }) {
           ))}
         </div>
       </div>
-      {declared.length === 0 && <p className="muted">This agent type declares no metrics.</p>}
+      {offered.length === 0 && <p className="muted">This agent has sent no metrics yet.</p>}
       <div className="charts">
         {charts.map((metric) => (
           <MetricChart key={metric.name} agentId={a.id} metric={metric} rangeMs={range} />
         ))}
       </div>
-      {declared.length > chartNames.size && (
+      {offered.length > chartNames.size && (
         <label className="add-metric">
           Add a chart
           <select value="" onChange={(e) => e.target.value && setExtra([...extra, e.target.value])}>
             <option value="">Choose a metric…</option>
-            {declared
+            {offered
               .filter((m) => !chartNames.has(m.name))
               .map((m) => (
                 <option key={m.name} value={m.name}>

@@ -1,7 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { useApi, useLoader } from '../api/context';
 import { useLiveEvents } from '../api/live';
-import type { Agent, AgentStatus, Page } from '../api/types';
+import type { Agent, AgentStatus, FleetVersions, Page } from '../api/types';
 import { AGENT_STATUSES } from '../api/types';
 import {
   LastSeen,
@@ -54,6 +54,9 @@ function SortHeader({ label, column, filters }: { label: string; column: string;
 /** Live status changes the table applies in place, keyed by agent id. */
 const STATUS_BY_KIND: Record<string, AgentStatus> = {
   'agent.online': 'online',
+  'agent.recovered': 'online',
+  'agent.degraded': 'degraded',
+  'agent.stopped': 'stopped',
   'agent.offline': 'offline',
   'agent.revoked': 'revoked',
 };
@@ -73,6 +76,14 @@ export function Agents() {
     (signal) => api.get<Page<Agent>>('/api/v1/agents', { ...filters, limit: PAGE_SIZE, offset }, signal),
     [key],
   );
+  // The platform's agent build, to mark who is behind; the table works without it.
+  const versions = useLoader(
+    (signal) => api.get<FleetVersions>('/api/v1/fleet/versions', undefined, signal),
+    [],
+  );
+  const behindVersions = new Set(
+    (versions.data?.versions ?? []).filter((v) => v.behind).map((v) => v.version),
+  );
   const [rows, setRows] = useState<Agent[]>([]);
   const [changed, setChanged] = useState<Record<string, number>>({});
   const [newAgents, setNewAgents] = useState(0);
@@ -84,6 +95,13 @@ export function Agents() {
   useLiveEvents((event) => {
     if (event.kind === 'agent.registered') {
       setNewAgents((n) => n + 1);
+      return;
+    }
+    if (event.kind === 'agent.version_changed' && typeof event.data.version === 'string') {
+      const version = event.data.version;
+      setRows((current) =>
+        current.map((agent) => (agent.id === event.agent_id ? { ...agent, version } : agent)),
+      );
       return;
     }
     const status = STATUS_BY_KIND[event.kind];
@@ -183,7 +201,17 @@ export function Agents() {
                   </td>
                   <td>{agent.environment}</td>
                   <td>{agent.type}</td>
-                  <td>{agent.version}</td>
+                  <td data-testid="agent-version">
+                    {agent.version}
+                    {behindVersions.has(agent.version) && (
+                      <span
+                        className="version-behind"
+                        title={`This platform ships ${versions.data?.current}`}
+                      >
+                        update available
+                      </span>
+                    )}
+                  </td>
                   <td>
                     {Object.entries(agent.labels ?? {}).map(([k, v]) => (
                       <button

@@ -9,6 +9,7 @@ import {
   Page,
 } from '@app/contracts';
 import { PageQuery } from '../http/page-query.dto';
+import { AgentHealthView } from './agent-health.dto';
 import { SnakeCased } from '../live/snake-case';
 
 /** `GET /api/v1/agents` query string. */
@@ -81,6 +82,13 @@ export class AgentView implements SnakeCased<AgentRecord> {
   last_seen_at!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   revoked_at!: string | null;
+  @ApiPropertyOptional({
+    type: AgentHealthView,
+    nullable: true,
+    description:
+      'From its last heartbeat: degraded reasons, per-component health, version; null when never heard',
+  })
+  health?: AgentHealthView | null;
 }
 
 /** `GET /agents`: one page; `total` counts every match of the filters. */

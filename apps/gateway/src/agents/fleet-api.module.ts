@@ -27,6 +27,7 @@ import { ConfigsClient } from '../configs/configs.client';
 import { AgentsController } from './agents.controller';
 import { AgentsReader } from './agents-reader';
 import { FleetClient } from './fleet.client';
+import { FleetVersionsController } from './fleet-versions.controller';
 
 /**
  * The customer-facing fleet API (types, provision, agents, audit, metrics, environments), the
@@ -51,6 +52,7 @@ export class FleetApiModule {
         EnvironmentConfigController,
         AgentConfigController,
         ConfigStatusController,
+        FleetVersionsController,
       ],
       providers: [
         { provide: GatewayConfig, useValue: config },

@@ -7,8 +7,11 @@ import {
   AgentTypeInfo,
   AuditEntry,
   Environment,
+  FleetVersionsResult,
   ListAgentsRequest,
   ListAuditRequest,
+  MetricsCatalogRequest,
+  MetricsCatalogResult,
   MetricsQueryRequest,
   MetricsQueryResult,
   OrganizationScopedRequest,
@@ -60,6 +63,18 @@ export class FleetClient {
 
   queryMetrics(request: MetricsQueryRequest): Promise<MetricsQueryResult> {
     return this.rpc.request<MetricsQueryResult, MetricsQueryRequest>(Subjects.metricsQuery, request);
+  }
+
+  /** Which metrics one agent has sent lately (ingestion). */
+  metricsCatalog(request: MetricsCatalogRequest): Promise<MetricsCatalogResult> {
+    return this.rpc.request<MetricsCatalogResult, MetricsCatalogRequest>(Subjects.metricsCatalog, request);
+  }
+
+  /** Agent versions across the organisation's fleet (provisioning). */
+  versions(organizationId: string): Promise<FleetVersionsResult> {
+    return this.rpc.request<FleetVersionsResult, OrganizationScopedRequest>(Subjects.fleet.versions, {
+      organizationId,
+    });
   }
 
   /** Ingestion's last heartbeat per agent; optional to the caller, so bounded and not retried. */

@@ -8,7 +8,13 @@ import type { RecentOffline } from './recent-offline.reader';
 export class AgentStatusCounts implements Record<AgentStatus, number> {
   @ApiProperty({ example: 0 }) pending!: number;
   @ApiProperty({ example: 41 }) online!: number;
+  @ApiProperty({
+    example: 3,
+    description: 'Heartbeating but unwell (collector errors, buffer, drops, clock)',
+  })
+  degraded!: number;
   @ApiProperty({ example: 2 }) offline!: number;
+  @ApiProperty({ example: 1, description: 'Announced a clean stop' }) stopped!: number;
   @ApiProperty({ example: 1 }) revoked!: number;
 }
 

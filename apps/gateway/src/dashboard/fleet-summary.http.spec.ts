@@ -97,7 +97,14 @@ describe('GET /api/v1/fleet/summary', () => {
     const { status, body } = await http<Summary>(mine.key, 'GET', '/api/v1/fleet/summary');
     expect(status).toBe(200);
     expect(body.total).toBe(3);
-    expect(body.by_status).toEqual({ pending: 2, online: 0, offline: 0, revoked: 1 });
+    expect(body.by_status).toEqual({
+      pending: 2,
+      online: 0,
+      degraded: 0,
+      offline: 0,
+      stopped: 0,
+      revoked: 1,
+    });
     expect(Object.fromEntries(body.by_type.map((t) => [t.type, t.count]))).toEqual({
       server: 2,
       docker: 1,

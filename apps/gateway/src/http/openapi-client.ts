@@ -84,7 +84,7 @@ export async function readResponses(): Promise<unknown[]> {
   const total: number = agents.total;
   // @ts-expect-error an agent has no host_name (it is hostname)
   const misspelt: unknown = agents.items[0].host_name;
-  const status: 'pending' | 'online' | 'offline' | 'revoked' = agents.items[0].status;
+  const status: 'pending' | 'online' | 'degraded' | 'offline' | 'stopped' | 'revoked' = agents.items[0].status;
   const labels: Record<string, string> = agents.items[0].labels;
 
   const agent = (await call('/api/v1/agents/{id}', 'get', { path: { id: 'ag_1' } }))[200].content['application/json'];

@@ -132,6 +132,13 @@ export class HeartbeatBody implements Heartbeat {
   buffered!: number;
   @ApiProperty({ minimum: 0, example: 0, description: 'Metric batches dropped (buffer full) since start' })
   dropped!: number;
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    example: 0.02,
+    description: 'How full the buffer is, 0 to 1',
+  })
+  bufferFill?: number;
 }
 
 export class MetricSampleBody implements MetricSample {

@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { METRIC_NAME_PATTERN, MetricPoint, MetricSeries, MetricsQueryResult } from '@app/contracts';
+import {
+  METRIC_NAME_PATTERN,
+  MetricCatalogEntry,
+  MetricPoint,
+  MetricsCatalogResult,
+  MetricSeries,
+  MetricsQueryResult,
+} from '@app/contracts';
 import { SnakeCased } from '../live/snake-case';
 
 /** An instant as ms since the epoch or an ISO 8601 date-time. */
@@ -8,11 +15,19 @@ const INSTANT = /^(\d{1,16}|\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2}))$/;
 
 /** `GET /api/v1/agents/:id/metrics` query string. */
 export class AgentMetricsQuery {
-  @ApiProperty({ example: 'docker.container.cpu.usage' })
+  @ApiPropertyOptional({
+    example: 'docker.container.cpu.usage',
+    description:
+      'The metric to query; without it, the answer lists the metrics the agent has sent (MetricsCatalogView)',
+  })
+  @IsOptional()
   @Matches(METRIC_NAME_PATTERN, { message: 'name must be a metric name' })
-  name!: string;
+  name?: string;
 
-  @ApiPropertyOptional({ description: 'Start: ms since epoch or ISO 8601 (default: one hour before `to`)' })
+  @ApiPropertyOptional({
+    description:
+      'Start: ms since epoch or ISO 8601 (default: one hour before `to`; without `name`: metrics with a sample since then, default a day ago)',
+  })
   @IsOptional()
   @Matches(INSTANT, { message: 'from must be ms since epoch or an ISO 8601 date-time' })
   from?: string;
@@ -81,4 +96,28 @@ export class MetricsQueryView implements SnakeCased<MetricsQueryResult> {
       "The newest stored sample is older than the agent's offline threshold (or there is none): recent data may be missing",
   })
   stale!: boolean;
+}
+
+export class MetricCatalogEntryView implements SnakeCased<MetricCatalogEntry> {
+  @ApiProperty({ example: 'docker.container.cpu.usage' }) name!: string;
+  @ApiProperty({ type: String, nullable: true, example: '%' }) unit!: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    example: { container: ['3f4e5d6c7b8a'], name: ['web'] },
+    description: 'Tag key → values seen (at most 50 per key)',
+  })
+  tags!: Record<string, string[]>;
+  @ApiProperty({ example: 1767607195000, description: 'Newest sample, ms since epoch' })
+  last_sample_at!: number;
+}
+
+/** `GET /api/v1/agents/:id/metrics` without `name`: metric discovery. */
+export class MetricsCatalogView implements SnakeCased<MetricsCatalogResult> {
+  @ApiProperty({ example: 'ag_fH2E2Vwna1pJYKU3' }) agent_id!: string;
+  @ApiProperty({ example: 1767520800000, description: 'Metrics with a sample since this instant are listed' })
+  since!: number;
+  @ApiProperty({ type: [MetricCatalogEntryView], description: 'By name' }) metrics!: MetricCatalogEntryView[];
+  @ApiProperty({ example: false, description: 'More metrics or series than one answer lists (1,000 names)' })
+  truncated!: boolean;
 }

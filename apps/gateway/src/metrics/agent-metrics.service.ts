@@ -4,6 +4,7 @@ import {
   DomainError,
   ErrorCodes,
   MAX_QUERY_BUCKETS,
+  MetricsCatalogResult,
   MetricsQueryRequest,
   MetricsQueryResult,
   ValidationFailedError,
@@ -23,10 +24,29 @@ export class AgentMetricsService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
+  /** Metric discovery: the names the agent has sent since `from` (default a day ago), with unit, tags, newest sample. */
+  async catalog(organizationId: string, agentId: string, from?: string): Promise<MetricsCatalogResult> {
+    const agent = await this.fleet.getAgent(organizationId, agentId);
+    const since = from === undefined ? undefined : parseInstant(from);
+    if (since !== undefined && !Number.isFinite(since))
+      throw new ValidationFailedError([{ field: 'from', reason: 'not a valid instant' }]);
+    return this.fleet.metricsCatalog({ organizationId, agentId: agent.id, since }).catch((error: unknown) => {
+      // Ingestion knows an agent from its first heartbeat or batch: before that, it has sent nothing.
+      if (error instanceof DomainError && error.code === ErrorCodes.NOT_FOUND)
+        return {
+          agentId: agent.id,
+          since: since ?? this.clock.now() - 86_400_000,
+          metrics: [],
+          truncated: false,
+        };
+      throw error;
+    });
+  }
+
   async query(
     organizationId: string,
     agentId: string,
-    query: AgentMetricsQuery,
+    query: AgentMetricsQuery & { name: string },
   ): Promise<MetricsQueryResult> {
     // The registry answers "is this agent ours?"; metrics storage is only asked about our own agents.
     const agent = await this.fleet.getAgent(organizationId, agentId);

@@ -29,8 +29,8 @@ type AgentSubject = NonNullable<ReturnType<typeof parseAgentSubject>>;
 /**
  * One core NATS subscription for every heartbeat. Per message: parse the subject (NATS let only
  * that agent publish there), find the agent's organisation (synchronously from the directory's
- * cache in the common case), check the body, record last-seen in memory. No await per message and
- * no database write.
+ * cache in the common case), check the body, record last-seen, health and version in memory. No await
+ * per message and no database write.
  */
 @Injectable()
 export class HeartbeatSubscriber {
@@ -116,12 +116,10 @@ export class HeartbeatSubscriber {
     if (!heartbeat.ok) return this.reject(RejectReasons.invalidPayload, msg.subject, heartbeat.reason);
     if (heartbeat.value.agentId !== subject.agentId)
       return this.reject(RejectReasons.invalidPayload, msg.subject, 'body agentId differs from the subject');
-    this.liveness.recordHeartbeat({
-      agentId: subject.agentId,
-      organizationId: outcome.organizationId,
-      environment: subject.environment,
-      intervalSeconds: heartbeat.value.intervalSeconds,
-    });
+    this.liveness.recordHeartbeat(
+      { agentId: subject.agentId, organizationId: outcome.organizationId, environment: subject.environment },
+      heartbeat.value,
+    );
     this.accepted.inc();
   }
 

@@ -1,12 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { AgentLivenessData, EventKinds, isDependencyUnavailable } from '@app/contracts';
+import {
+  AgentHealthData,
+  AgentLivenessData,
+  AgentVersionData,
+  EventKind,
+  EventKinds,
+  Heartbeat,
+  isDependencyUnavailable,
+} from '@app/contracts';
 import { ConnectionState, NATS_CONNECTION } from '@app/messaging';
 import { EventOutbox, OutboxEvent } from '@app/outbox';
 import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
-import { AgentsRepository, LivenessTransition, SeenAgent } from './agents.repository';
+import { assessHeartbeat, HealthThresholds } from '../health/heartbeat-health';
+import { AgentsRepository, LivenessTransition, SeenAgent, TransitionKind } from './agents.repository';
+
+/** Who sent a heartbeat, as the subject and the identity check established it. */
+export type HeardFrom = Pick<SeenAgent, 'agentId' | 'organizationId' | 'environment'>;
 
 /**
  * Nothing at all on the heartbeat subscription for this long, though every instance publishes a probe
@@ -48,6 +60,12 @@ const DEAF_AFTER_MS = 10 * HEARTBEAT_PROBE_INTERVAL_MS;
 export class LivenessTracker {
   private readonly logger = new Logger(LivenessTracker.name);
   private pending = new Map<string, SeenAgent>();
+  /**
+   * Each agent's cumulative drop count in the last heartbeat this instance heard: a rise means it is
+   * dropping now. One number per agent heard, kept for the process's life (agents are few enough).
+   */
+  private readonly lastDropped = new Map<string, number>();
+  private readonly thresholds: HealthThresholds;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private readonly link: ConnectionState;
@@ -69,16 +87,29 @@ export class LivenessTracker {
     @Inject(NATS_CONNECTION) nc: NatsConnection,
   ) {
     this.observingSince = this.lastHeardAt = clock.now();
+    this.thresholds = {
+      bufferFillFraction: config.HEALTH_BUFFER_FILL_FRACTION,
+      clockSkewSeconds: config.HEALTH_CLOCK_SKEW_SECONDS,
+    };
     this.writeGapMs =
       (config.LIVENESS_MISSED_HEARTBEATS * config.DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000) / 2;
     this.link = ConnectionState.of(nc);
     this.link.onReconnect(() => this.observeFrom(this.clock.now()));
   }
 
-  /** Hot path: a map write, no I/O. */
-  recordHeartbeat(agent: Omit<SeenAgent, 'lastSeenAt'>): void {
+  /** Hot path: the health rules and two map writes, no I/O. */
+  recordHeartbeat(agent: HeardFrom, heartbeat: Heartbeat): void {
     const now = this.heard();
-    this.pending.set(agent.agentId, { ...agent, lastSeenAt: now });
+    const health = assessHeartbeat(heartbeat, now, this.lastDropped.get(agent.agentId), this.thresholds);
+    this.lastDropped.set(agent.agentId, heartbeat.dropped);
+    this.pending.set(agent.agentId, {
+      ...agent,
+      intervalSeconds: heartbeat.intervalSeconds,
+      lastSeenAt: now,
+      reportedState: health.state,
+      health: { reasons: health.reasons, components: health.components },
+      version: heartbeat.agentVersion,
+    });
   }
 
   /** Something reached the heartbeat subscription: an accepted heartbeat, or a probe. */
@@ -139,21 +170,24 @@ export class LivenessTracker {
     return this.ticking;
   }
 
-  /** Writes what this instance saw; resolves with how many agents it brought online. */
+  /**
+   * Writes what this instance saw (last-seen, health, version) and announces the status and version
+   * changes it made; resolves with how many agents it brought online.
+   */
   async flush(): Promise<number> {
     if (!this.pending.size) return 0;
     const batch = this.pending;
     this.pending = new Map();
-    let online: LivenessTransition[];
+    let changed: LivenessTransition[];
     try {
-      online = await this.agents.recordSeen(
+      changed = await this.agents.recordSeen(
         [...batch.values()],
         this.clock.now(),
         this.config.LIVENESS_MISSED_HEARTBEATS,
         (trx, transitions) =>
           this.outbox.add(
             trx,
-            transitions.map((t) => livenessEvent(EventKinds.agentOnline, t, { lastSeenAt: t.lastSeenAt })),
+            transitions.map((t) => transitionEvent(t)),
           ),
       );
     } catch (error) {
@@ -161,7 +195,7 @@ export class LivenessTracker {
       for (const [id, seen] of batch) if (!this.pending.has(id)) this.pending.set(id, seen);
       throw error;
     }
-    return online.length;
+    return changed.filter((t) => t.kind === 'online').length;
   }
 
   /**
@@ -177,12 +211,7 @@ export class LivenessTracker {
       (trx, transitions) =>
         this.outbox.add(
           trx,
-          transitions.map((t) =>
-            livenessEvent(EventKinds.agentOffline, t, {
-              lastSeenAt: t.lastSeenAt,
-              silentForMs: asOf - t.lastSeenAt,
-            }),
-          ),
+          transitions.map((t) => transitionEvent(t, { silentForMs: asOf - t.lastSeenAt })),
         ),
     );
     return offline.length;
@@ -211,15 +240,24 @@ export class LivenessTracker {
   }
 }
 
-function livenessEvent(
-  kind: typeof EventKinds.agentOnline | typeof EventKinds.agentOffline,
-  t: LivenessTransition,
-  data: AgentLivenessData,
-): OutboxEvent {
-  const transition = kind === EventKinds.agentOnline ? 'online' : 'offline';
+const EVENT_OF: Record<TransitionKind, EventKind> = {
+  online: EventKinds.agentOnline,
+  offline: EventKinds.agentOffline,
+  degraded: EventKinds.agentDegraded,
+  recovered: EventKinds.agentRecovered,
+  stopped: EventKinds.agentStopped,
+  version: EventKinds.agentVersionChanged,
+};
+
+/** The event announcing a transition; its id is deterministic, so a republish is dropped by EVENTS. */
+function transitionEvent(t: LivenessTransition, extra: Partial<AgentLivenessData> = {}): OutboxEvent {
+  const data: AgentHealthData | AgentVersionData =
+    t.kind === 'version'
+      ? { lastSeenAt: t.lastSeenAt, version: t.version ?? '', previousVersion: t.previousVersion ?? null }
+      : { lastSeenAt: t.lastSeenAt, ...extra, ...(t.reasons ? { reasons: t.reasons } : {}) };
   return {
-    id: `${t.agentId}:${transition}:${t.lastSeenAt}`,
-    kind,
+    id: `${t.agentId}:${t.kind === 'version' ? `version:${t.version}` : t.kind}:${t.lastSeenAt}`,
+    kind: EVENT_OF[t.kind],
     organizationId: t.organizationId,
     environment: t.environment,
     agentId: t.agentId,

@@ -29,6 +29,14 @@ export interface BucketRow {
   count: number;
 }
 
+export interface SeriesRow {
+  name: string;
+  /** Canonical JSON of the tag set. */
+  tags: string;
+  unit: string | null;
+  last: number;
+}
+
 /** 3 parameters per batch row; far below either engine's limit. */
 const BATCH_KEY_CHUNK_ROWS = 5000;
 /** 6 parameters per sample: 5,000 rows = 30,000, under SQLite's 32,766 bound-parameter limit. */
@@ -197,6 +205,23 @@ export class MetricsRepository {
       last: Number(r.last),
       count: Number(r.count),
     }));
+  }
+
+  /**
+   * One agent's series since `since`: one row per (name, tag set) with its unit and newest sample, at
+   * most `limit` rows, by name. One grouped query over the (agent_id, name, ts) index range of the agent.
+   */
+  async seriesOf(agentId: string, since: number, limit: number): Promise<SeriesRow[]> {
+    const rows = await this.database.db
+      .selectFrom('samples')
+      .select(['name', 'tags', (eb) => eb.fn.max('unit').as('unit'), (eb) => eb.fn.max('ts').as('last')])
+      .where('agent_id', '=', agentId)
+      .where('ts', '>=', since)
+      .groupBy(['name', 'tags'])
+      .orderBy('name')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ name: r.name, tags: r.tags, unit: r.unit, last: Number(r.last) }));
   }
 
   /** ts of the newest stored sample of one agent's metric (one index lookup), or null. */

@@ -4,16 +4,22 @@ import {
   AgentsLastSeenRequest,
   AgentsLastSeenResult,
   IngestionStats,
+  MetricsCatalogRequest,
+  MetricsCatalogResult,
   MetricsQueryRequest,
   MetricsQueryResult,
   Subjects,
 } from '@app/contracts';
+import { MetricsCatalogService } from './metrics-catalog.service';
 import { MetricsQueryService } from './metrics-query.service';
 
 /** Control-plane RPCs over the NestJS NATS transport (queue group `ingestion`). */
 @Controller()
 export class MetricsQueryController {
-  constructor(private readonly service: MetricsQueryService) {}
+  constructor(
+    private readonly service: MetricsQueryService,
+    private readonly catalogs: MetricsCatalogService,
+  ) {}
 
   @MessagePattern(Subjects.metricsQuery)
   query(@Payload() request: MetricsQueryRequest): Promise<MetricsQueryResult> {
@@ -23,6 +29,11 @@ export class MetricsQueryController {
   @MessagePattern(Subjects.agentsLastSeen)
   lastSeen(@Payload() request: AgentsLastSeenRequest): Promise<AgentsLastSeenResult> {
     return this.service.lastSeen(request);
+  }
+
+  @MessagePattern(Subjects.metricsCatalog)
+  catalog(@Payload() request: MetricsCatalogRequest): Promise<MetricsCatalogResult> {
+    return this.catalogs.catalog(request);
   }
 
   @MessagePattern(Subjects.ingestionStats)

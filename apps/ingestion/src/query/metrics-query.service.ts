@@ -12,7 +12,7 @@ import {
   ValidationFailedError,
 } from '@app/contracts';
 import { IngestionConfig } from '../config';
-import { AgentsRepository } from '../liveness/agents.repository';
+import { AgentsRepository, parseHealth } from '../liveness/agents.repository';
 import { MetricsConsumer } from '../metrics/metrics-consumer';
 import { MetricsRepository } from '../metrics/metrics.repository';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
@@ -66,7 +66,15 @@ export class MetricsQueryService {
 
   async lastSeen(request: AgentsLastSeenRequest): Promise<AgentsLastSeenResult> {
     const seen = await this.agents.lastSeen(request.organizationId, [...new Set(request.agentIds)]);
-    return { lastSeen: Object.fromEntries(seen) };
+    return {
+      lastSeen: Object.fromEntries(seen.map((a) => [a.agentId, a.lastSeenAt])),
+      health: Object.fromEntries(
+        seen.map((a) => [
+          a.agentId,
+          { ...parseHealth(a.health), version: a.version, reportedAt: a.health ? a.lastSeenAt : null },
+        ]),
+      ),
+    };
   }
 
   async stats(): Promise<IngestionStats> {

@@ -54,6 +54,9 @@ const heartbeatMutations: Mutation[] = [
   ['an unknown host field', (v) => ((v.host as Record<string, unknown>).kernel = '6')],
   ['a fractional buffered count', (v) => (v.buffered = 1.5)],
   ['a missing dropped count', (v) => delete v.dropped],
+  ['a buffer fill of one half', (v) => (v.bufferFill = 0.5)],
+  ['a buffer fill above one', (v) => (v.bufferFill = 1.2)],
+  ['a buffer fill as a string', (v) => (v.bufferFill = '0.5')],
   ['a collection with a non-boolean ok', (v) => ((v.lastCollection as Record<string, unknown>).ok = 'yes')],
   [
     'a collection error with an extra field',

@@ -35,6 +35,7 @@ const HEARTBEAT_FIELDS = new Set([
   'lastCollection',
   'buffered',
   'dropped',
+  'bufferFill',
 ]);
 const HOST_FIELDS = new Set(['hostname', 'hostId', 'os', 'osVersion', 'arch']);
 const COLLECTION_FIELDS = new Set(['ok', 'at', 'durationMs', 'samples', 'errors']);
@@ -119,7 +120,11 @@ export function checkHeartbeat(value: unknown): CheckResult<Heartbeat> {
     checkHost(value.host) ??
     (absent(value.lastCollection) ? undefined : checkCollection(value.lastCollection)) ??
     (!isCount(value.buffered) ? 'buffered must be an integer ≥ 0' : undefined) ??
-    (!isCount(value.dropped) ? 'dropped must be an integer ≥ 0' : undefined);
+    (!isCount(value.dropped) ? 'dropped must be an integer ≥ 0' : undefined) ??
+    (absent(value.bufferFill) ||
+    (isNumber(value.bufferFill) && value.bufferFill >= 0 && value.bufferFill <= 1)
+      ? undefined
+      : 'bufferFill must be a number from 0 to 1');
   return reason ? { ok: false, reason } : { ok: true, value: value as unknown as Heartbeat };
 }
 

@@ -8,6 +8,9 @@ import { AgentRow, ProvisioningDB } from '../database';
  * cleanup's claims. Every change is a compare-and-set, so two instances (or two callers) cannot both
  * make it; each takes the organisation, and the transaction of its audit entry when there is one.
  */
+/** Not running and not revoked: gone silent (offline) or stopped cleanly (stopped); both can go inactive. */
+export const SILENT_STATUSES: ('offline' | 'stopped')[] = ['offline', 'stopped'];
+
 @Injectable()
 export class AgentLifecycleRepository {
   constructor(@Inject(DATABASE) private readonly database: Database<ProvisioningDB>) {}
@@ -101,7 +104,7 @@ export class AgentLifecycleRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Offline or revoked agents last heard before `cutoff`: the cleanup's candidates, oldest first. */
+  /** Offline, stopped or revoked agents last heard before `cutoff`: the cleanup's candidates, oldest first. */
   inactiveSince(
     organizationId: string,
     cutoff: number,
@@ -111,14 +114,14 @@ export class AgentLifecycleRepository {
       .selectFrom('agents')
       .select(['id', 'status', 'environment', 'hostname', 'type'])
       .where('organization_id', '=', organizationId)
-      .where('status', 'in', ['offline', 'revoked'])
+      .where('status', 'in', [...SILENT_STATUSES, 'revoked'])
       .where('last_seen_at', '<', cutoff)
       .orderBy('last_seen_at')
       .limit(limit)
       .execute();
   }
 
-  /** The cleanup's claim: revokes the agent only if it is still offline and unheard since `cutoff`. */
+  /** The cleanup's claim: revokes the agent only if it is still offline (or stopped) and unheard since `cutoff`. */
   async revokeIfInactive(
     db: Kysely<ProvisioningDB>,
     organizationId: string,
@@ -131,7 +134,7 @@ export class AgentLifecycleRepository {
       .set({ status: 'revoked', revoked_at: at })
       .where('organization_id', '=', organizationId)
       .where('id', '=', agentId)
-      .where('status', '=', 'offline')
+      .where('status', 'in', SILENT_STATUSES)
       .where('last_seen_at', '<', cutoff)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;

@@ -184,7 +184,7 @@ export class AgentLifecycleService {
     candidate: Pick<AgentRow, 'id' | 'status' | 'environment' | 'hostname' | 'type'>,
     cutoff: number,
   ): Promise<boolean> {
-    if (candidate.status === 'offline') {
+    if (candidate.status === 'offline' || candidate.status === 'stopped') {
       const at = this.clock.now();
       const claimed = await this.audit.record(
         organizationId,

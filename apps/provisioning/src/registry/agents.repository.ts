@@ -26,6 +26,10 @@ export interface ReenrollChanges {
   enrollmentTokenId: string;
 }
 
+/** Statuses ingestion's events set, from the mildest to the gravest (the order that breaks ties). */
+export const HEARD_STATUSES = ['online', 'degraded', 'stopped', 'offline'] as const;
+export type HeardStatus = (typeof HEARD_STATUSES)[number];
+
 /** `%`, `_` and the escape character itself are literal in a search. */
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -116,16 +120,18 @@ export class AgentsRepository {
   }
 
   /**
-   * Applies a liveness event unless the agent is revoked or the event is older than what is
-   * recorded. An offline event carries the last heartbeat it saw, so on a tie offline wins: a
-   * redelivered `online` for that same heartbeat cannot bring a silent agent back. Idempotent.
+   * Applies a liveness or health event unless the agent is revoked or the event is older than what is
+   * recorded. On a tie (two events of one heartbeat) the graver status wins — offline over stopped over
+   * degraded over online — so a redelivered `online` for that same heartbeat cannot bring a silent agent
+   * back, nor hide that it came back unwell. Idempotent.
    */
   async applyLiveness(
     organizationId: string,
     agentId: string,
-    status: 'online' | 'offline',
+    status: HeardStatus,
     lastSeenAt: number,
   ): Promise<boolean> {
+    const yieldsTo = HEARD_STATUSES.slice(0, HEARD_STATUSES.indexOf(status) + 1);
     const result = await this.database.db
       .updateTable('agents')
       .set({ status, last_seen_at: lastSeenAt })
@@ -133,14 +139,23 @@ export class AgentsRepository {
       .where('id', '=', agentId)
       .where('status', '!=', 'revoked')
       .where((eb) =>
-        status === 'offline'
-          ? eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<=', lastSeenAt)])
-          : eb.or([
-              eb('last_seen_at', 'is', null),
-              eb('last_seen_at', '<', lastSeenAt),
-              eb.and([eb('last_seen_at', '=', lastSeenAt), eb('status', '!=', 'offline')]),
-            ]),
+        eb.or([
+          eb('last_seen_at', 'is', null),
+          eb('last_seen_at', '<', lastSeenAt),
+          eb.and([eb('last_seen_at', '=', lastSeenAt), eb('status', 'in', ['pending', ...yieldsTo])]),
+        ]),
       )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The version the agent's heartbeats now report (`agent.version_changed`). */
+  async applyVersion(organizationId: string, agentId: string, version: string): Promise<boolean> {
+    const result = await this.database.db
+      .updateTable('agents')
+      .set({ version })
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', agentId)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }

@@ -18,7 +18,7 @@ import { AgentRow } from '../database';
 import { AuditActions, AuditService } from '../audit/audit.service';
 import { ProvisioningMetrics } from '../health/provisioning-metrics';
 import { TokenServiceClient } from '../tokens/token-service.client';
-import { AgentFilter, AgentsRepository } from './agents.repository';
+import { AgentFilter, AgentsRepository, HeardStatus } from './agents.repository';
 
 const DEFAULT_PAGE_SIZE = 50;
 const json = JSONCodec<AgentControlMessage>();
@@ -102,9 +102,14 @@ export class RegistryService {
     return toAgentRecord({ ...agent, status: 'revoked', revoked_at: at });
   }
 
-  /** Applies `agent.online` / `agent.offline` from ingestion; see AgentsRepository.applyLiveness for ordering. */
-  applyLiveness(organizationId: string, agentId: string, status: 'online' | 'offline', lastSeenAt: number) {
+  /** Applies ingestion's liveness and health events; see AgentsRepository.applyLiveness for ordering. */
+  applyLiveness(organizationId: string, agentId: string, status: HeardStatus, lastSeenAt: number) {
     return this.agents.applyLiveness(organizationId, agentId, status, lastSeenAt);
+  }
+
+  /** Keeps the recorded version current (written at enrollment, then from `agent.version_changed`). */
+  applyVersion(organizationId: string, agentId: string, version: string) {
+    return this.agents.applyVersion(organizationId, agentId, version);
   }
 
   private async require(organizationId: string, agentId: string): Promise<AgentRow> {

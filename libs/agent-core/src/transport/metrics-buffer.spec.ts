@@ -15,6 +15,19 @@ describe(MetricsBuffer.name, () => {
     expect(buffer.byteSize).toBe(0);
   });
 
+  it('reports how full it is by whichever bound is closer, batches or bytes', () => {
+    const buffer = new MetricsBuffer({ maxBatches: 10, maxBytes: 1000 });
+    expect(buffer.fill).toBe(0);
+    [1, 2].forEach((s) => buffer.push(batch(s, 10)));
+    expect(buffer.fill).toBe(0.2);
+    buffer.push(batch(3, 480));
+    expect(buffer.fill).toBe(0.5);
+    buffer.shift();
+    buffer.shift();
+    buffer.shift();
+    expect(buffer.fill).toBe(0);
+  });
+
   it('drops the oldest batch first when the count bound is reached, and counts it', () => {
     const buffer = new MetricsBuffer({ maxBatches: 3, maxBytes: 1_000_000 });
     [1, 2, 3, 4, 5].forEach((s) => buffer.push(batch(s)));

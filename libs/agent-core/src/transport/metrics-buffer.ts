@@ -33,6 +33,14 @@ export class MetricsBuffer {
     return this.bytes;
   }
 
+  /** 0 to 1: how close the buffer is to dropping (the fuller of its two limits); sent in heartbeats. */
+  get fill(): number {
+    return Math.min(
+      1,
+      Math.max(this.queue.length / this.limits.maxBatches, this.bytes / this.limits.maxBytes),
+    );
+  }
+
   push(batch: PendingBatch): void {
     this.queue.push(batch);
     this.bytes += batch.data.byteLength;

@@ -18,6 +18,8 @@ const FIELDS = [
 const KIND_HELP: Record<string, string> = {
   agent_offline: 'An agent stays offline longer than the delay.',
   agent_revoked: 'An agent’s credential is revoked.',
+  agent_degraded: 'An agent reports a failing collector, a filling buffer, dropped samples or clock skew.',
+  agent_stopped: 'An agent announces a clean stop.',
   enrollment_failures: 'Enrollment fails at least N times within a window.',
 };
 

@@ -31,7 +31,13 @@ export interface TestResult {
   status_code: number | null;
   error: string | null;
 }
-export const RULE_KINDS = ['agent_offline', 'agent_revoked', 'enrollment_failures'] as const;
+export const RULE_KINDS = [
+  'agent_offline',
+  'agent_revoked',
+  'agent_degraded',
+  'agent_stopped',
+  'enrollment_failures',
+] as const;
 export const CHANNEL_TYPES = ['webhook', 'slack'] as const;
 
 export interface AlertRule {
