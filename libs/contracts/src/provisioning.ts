@@ -247,3 +247,16 @@ export interface AuditEntry {
   targetId: string;
   details: Record<string, unknown>;
 }
+
+/** `fleet.agents.counts`: how many agents share one environment, type and status. */
+export interface AgentCountGroup {
+  environment: string;
+  type: string;
+  status: AgentStatus;
+  count: number;
+}
+
+/** The organisation's agents counted in one grouped query; groups with no agent are absent. */
+export interface AgentCounts {
+  groups: AgentCountGroup[];
+}

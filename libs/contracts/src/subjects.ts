@@ -80,6 +80,8 @@ export const Subjects = {
   },
   fleet: {
     list: 'fleet.agents.list',
+    /** Agents counted by environment × type × status in one grouped query (`AgentCounts`). */
+    counts: 'fleet.agents.counts',
     get: 'fleet.agents.get',
     revoke: 'fleet.agents.revoke',
     audit: 'fleet.audit.list',

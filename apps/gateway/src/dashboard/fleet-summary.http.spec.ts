@@ -109,6 +109,8 @@ describe('GET /api/v1/fleet/summary', () => {
       server: 2,
       docker: 1,
       kubernetes: 0,
+      ssh: 0,
+      nomad: 0,
     });
     expect(Object.fromEntries(body.by_environment.map((e) => [e.environment, e.count]))).toEqual({
       'prod-1': 2,

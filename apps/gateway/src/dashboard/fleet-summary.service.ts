@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  AgentRecord,
+  AgentCountGroup,
+  AgentCounts,
   AgentStatus,
   AgentStatuses,
   AgentTypeInfo,
@@ -8,9 +9,7 @@ import {
   Environment,
   IngestionStats,
   isDependencyUnavailable,
-  ListAgentsRequest,
   OrganizationScopedRequest,
-  Page,
   Subjects,
 } from '@app/contracts';
 import { RpcClient } from '@app/messaging';
@@ -34,9 +33,9 @@ export interface FleetSummary {
 }
 
 /**
- * The fleet overview from counts only: each number is one `fleet.agents.list` call with
- * `limit: 1` whose `total` is the count, run in parallel. Nothing downloads the fleet, so the
- * cost stays the same at 10 agents or 10,000.
+ * The fleet overview from counts only: one `fleet.agents.counts` (a single grouped query in the
+ * registry: agents per environment × type × status) gives every number. Nothing downloads the fleet,
+ * so the cost grows with the number of groups, not of agents.
  */
 @Injectable()
 export class FleetSummaryService {
@@ -55,17 +54,13 @@ export class FleetSummaryService {
       this.rpc.request<Environment[]>(Subjects.provisioning.environments, scoped),
     ]);
     const counted = environments.slice(0, MAX_ENVIRONMENTS_COUNTED);
-    const count = (filter: Partial<ListAgentsRequest>) => this.count(organizationId, filter);
-
-    const [total, statusCounts, typeCounts, environmentCounts, recentlyOffline, ingestion] =
-      await Promise.all([
-        count({}),
-        Promise.all(AgentStatuses.map((status) => count({ status }))),
-        Promise.all(types.map((type) => count({ type: type.type }))),
-        Promise.all(counted.map((environment) => count({ environment: environment.name }))),
-        this.recentOffline.read(organizationId, now - RECENT_OFFLINE_WINDOW_MS),
-        this.ingestionStats(),
-      ]);
+    const [{ groups }, recentlyOffline, ingestion] = await Promise.all([
+      this.rpc.request<AgentCounts, OrganizationScopedRequest>(Subjects.fleet.counts, scoped),
+      this.recentOffline.read(organizationId, now - RECENT_OFFLINE_WINDOW_MS),
+      this.ingestionStats(),
+    ]);
+    const sum = (keep: (group: AgentCountGroup) => boolean) =>
+      groups.reduce((total, group) => (keep(group) ? total + group.count : total), 0);
 
     if (recentlyOffline) {
       const hostnames = await this.names.hostnames(
@@ -78,35 +73,24 @@ export class FleetSummaryService {
       }));
     }
     return {
-      total,
-      byStatus: Object.fromEntries(AgentStatuses.map((status, i) => [status, statusCounts[i]])) as Record<
-        AgentStatus,
-        number
-      >,
-      byType: types.map((type, i) => ({
+      total: sum(() => true),
+      byStatus: Object.fromEntries(
+        AgentStatuses.map((status) => [status, sum((g) => g.status === status)]),
+      ) as Record<AgentStatus, number>,
+      byType: types.map((type) => ({
         type: type.type,
         displayName: type.displayName,
-        count: typeCounts[i],
+        count: sum((g) => g.type === type.type),
       })),
-      byEnvironment: counted.map((environment, i) => ({
+      byEnvironment: counted.map((environment) => ({
         environment: environment.name,
-        count: environmentCounts[i],
+        count: sum((g) => g.environment === environment.name),
       })),
       environmentsTruncated: environments.length > counted.length,
       recentlyOffline: recentlyOffline && { windowMs: RECENT_OFFLINE_WINDOW_MS, ...recentlyOffline },
       ingestion: ingestion.stats,
       ingestionError: ingestion.error,
     };
-  }
-
-  private async count(organizationId: string, filter: Partial<ListAgentsRequest>): Promise<number> {
-    const page = await this.rpc.request<Page<AgentRecord>, ListAgentsRequest>(Subjects.fleet.list, {
-      organizationId,
-      ...filter,
-      limit: 1,
-      offset: 0,
-    });
-    return page.total;
   }
 
   /** Ingestion is optional for the overview: the counts still help when it is down. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
-import { AgentSortKey, AgentStatus } from '@app/contracts';
+import { AgentCountGroup, AgentSortKey, AgentStatus } from '@app/contracts';
 import { Database, DATABASE } from '@app/persistence';
 import { AgentRow, ProvisioningDB } from '../database';
 
@@ -158,6 +158,22 @@ export class AgentsRepository {
       .where('id', '=', agentId)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** One grouped query: agents per environment × type × status (the fleet overview's every count). */
+  async countGrouped(organizationId: string): Promise<AgentCountGroup[]> {
+    const rows = await this.database.db
+      .selectFrom('agents')
+      .where('organization_id', '=', organizationId)
+      .select(['environment', 'type', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+      .groupBy(['environment', 'type', 'status'])
+      .execute();
+    return rows.map((row) => ({
+      environment: row.environment,
+      type: row.type,
+      status: row.status as AgentStatus,
+      count: Number(row.count),
+    }));
   }
 
   async list(organizationId: string, filter: AgentFilter): Promise<{ rows: AgentRow[]; total: number }> {

@@ -1,6 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { AgentRecord, AgentRefRequest, ListAgentsRequest, Page, Subjects } from '@app/contracts';
+import {
+  AgentCounts,
+  AgentRecord,
+  AgentRefRequest,
+  ListAgentsRequest,
+  OrganizationScopedRequest,
+  Page,
+  Subjects,
+} from '@app/contracts';
 import { RegistryService } from './registry.service';
 
 @Controller()
@@ -10,6 +18,11 @@ export class FleetHandler {
   @MessagePattern(Subjects.fleet.list)
   list(@Payload() request: ListAgentsRequest): Promise<Page<AgentRecord>> {
     return this.registry.list(request);
+  }
+
+  @MessagePattern(Subjects.fleet.counts)
+  counts(@Payload() request: OrganizationScopedRequest): Promise<AgentCounts> {
+    return this.registry.counts(request.organizationId);
   }
 
   @MessagePattern(Subjects.fleet.get)

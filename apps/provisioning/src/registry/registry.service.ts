@@ -3,6 +3,7 @@ import { JSONCodec, NatsConnection } from 'nats';
 import {
   AgentSortKey,
   AgentControlMessage,
+  AgentCounts,
   AgentRecord,
   AgentStatus,
   EventKinds,
@@ -52,6 +53,10 @@ export class RegistryService {
     };
     const { rows, total } = await this.agents.list(request.organizationId, filter);
     return { items: rows.map(toAgentRecord), total, limit, offset };
+  }
+
+  async counts(organizationId: string): Promise<AgentCounts> {
+    return { groups: await this.agents.countGrouped(organizationId) };
   }
 
   async get(organizationId: string, agentId: string): Promise<AgentRecord> {
