@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@app/config';
 import { formatToken } from '@app/contracts';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
@@ -69,6 +72,50 @@ describe('agent command line', () => {
 
   it('needs neither NATS nor a token for --once', () => {
     expect(parsed(['--once']).once).toBe(true);
+  });
+
+  it('reads scrape targets from RCA_SCRAPE_TARGETS with their defaults', () => {
+    const { scrapeTargets } = parsed(['--once'], {
+      RCA_SCRAPE_TARGETS: JSON.stringify([{ url: 'http://127.0.0.1:9100/metrics', job: 'node' }]),
+    });
+    expect(scrapeTargets).toEqual([
+      expect.objectContaining({
+        url: 'http://127.0.0.1:9100/metrics',
+        job: 'node',
+        timeout: 5,
+        max_series: 2000,
+        max_bytes: 4 * 1024 * 1024,
+      }),
+    ]);
+  });
+
+  it('reads scrape targets from the file RCA_SCRAPE_TARGETS_FILE names', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rca-cfg-')), 'targets.json');
+    writeFileSync(file, JSON.stringify([{ url: 'https://app:8443/metrics', tls: { ca_file: '/ca.pem' } }]));
+    expect(parsed(['--once'], { RCA_SCRAPE_TARGETS_FILE: file }).scrapeTargets[0].tls).toEqual({
+      ca_file: '/ca.pem',
+    });
+  });
+
+  it.each([
+    ['[{"url": "ftp://x"}]', /RCA_SCRAPE_TARGETS\[0\]\.url: url must be an http:\/\/ or https:\/\/ URL/],
+    [
+      '[{"url": "http://a/m", "timeout": 30, "interval": 10}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.timeout: must not be longer than interval/,
+    ],
+    [
+      '[{"url": "http://a/m", "insecure": true}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.insecure: property insecure should not exist/,
+    ],
+    [
+      '[{"url": "http://a/m"}, {"url": "http://a/m"}]',
+      /RCA_SCRAPE_TARGETS\[1\]\.job: "http:\/\/a\/m" is already used/,
+    ],
+    ['{"url": "http://a/m"}', /RCA_SCRAPE_TARGETS: must be a JSON array/],
+    ['[{url:', /RCA_SCRAPE_TARGETS: not valid JSON/],
+  ])('refuses RCA_SCRAPE_TARGETS=%s naming the field', (value, message) => {
+    expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(AgentUsageError);
+    expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(message);
   });
 
   it('prints help and says so instead of running', () => {

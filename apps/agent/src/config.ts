@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '@app/config';
 import { parseToken, ValidationFailedError } from '@app/contracts';
-import { AGENT_LOG_LEVELS, agentTypes, AGENT_VERSION } from '@app/agent-core';
+import {
+  AGENT_LOG_LEVELS,
+  agentTypes,
+  AGENT_VERSION,
+  parseScrapeTargets,
+  ScrapeConfigError,
+  ScrapeTargetConfig,
+} from '@app/agent-core';
 
 /**
  * The agent's variables (docs/deploy-contract.md). Property names are the variable names; flags
@@ -69,6 +77,16 @@ export class AgentConfig {
   @IsIn(['nats', 'http'], { message: 'must be "nats" or "http"' })
   RCA_TRANSPORT: 'nats' | 'http' = 'nats';
 
+  /** Prometheus/OpenMetrics targets to scrape: a JSON array (docs/agent.md, "Application metrics"). */
+  @IsOptional()
+  @IsString()
+  RCA_SCRAPE_TARGETS?: string = undefined;
+
+  /** The same list in a JSON file; used when RCA_SCRAPE_TARGETS is not set. */
+  @IsOptional()
+  @IsString()
+  RCA_SCRAPE_TARGETS_FILE?: string = undefined;
+
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
   @IsOptional() @IsString() KUBECONFIG?: string = undefined;
@@ -80,6 +98,7 @@ export interface AgentCommandLine {
   typeConfig: Record<string, unknown>;
   labels: Record<string, string>;
   collectIntervalSeconds: number;
+  scrapeTargets: ScrapeTargetConfig[];
   once: boolean;
 }
 
@@ -196,8 +215,38 @@ export function parseAgentCommandLine(
     typeConfig: readTypeConfig(config, merged),
     labels: parseLabels(config.RCA_LABELS),
     collectIntervalSeconds: config.RCA_COLLECT_INTERVAL ?? config.RCA_HEARTBEAT_INTERVAL,
+    scrapeTargets: readScrapeTargets(config),
     once,
   };
+}
+
+/** RCA_SCRAPE_TARGETS (JSON), else the JSON file RCA_SCRAPE_TARGETS_FILE, validated; errors name the entry. */
+function readScrapeTargets(config: AgentConfig): ScrapeTargetConfig[] {
+  let source = 'RCA_SCRAPE_TARGETS';
+  let text = config.RCA_SCRAPE_TARGETS;
+  if (!text && config.RCA_SCRAPE_TARGETS_FILE) {
+    source = 'RCA_SCRAPE_TARGETS_FILE';
+    try {
+      text = readFileSync(config.RCA_SCRAPE_TARGETS_FILE, 'utf8');
+    } catch (error) {
+      throw new AgentUsageError(
+        `${source}: cannot read ${config.RCA_SCRAPE_TARGETS_FILE}: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (!text) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new AgentUsageError(`${source}: not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parseScrapeTargets(value, source);
+  } catch (error) {
+    if (error instanceof ScrapeConfigError) throw new AgentUsageError(error.message);
+    throw error;
+  }
 }
 
 /** The type's keys from RCA_<KEY> (integers converted), validated with defaults applied. */

@@ -1,5 +1,5 @@
 import { CollectionStatus, CollectorError, MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
-import { Collector } from '../agent-type';
+import { Collector, PartialCollectionError } from '../agent-type';
 
 export interface CollectionResult {
   samples: MetricSample[];
@@ -31,8 +31,8 @@ export class CollectorRunner {
     const samples: MetricSample[] = [];
     const errors: CollectorError[] = [];
     for (const r of results) {
-      if ('error' in r) errors.push(r.error);
-      else samples.push(...r.samples);
+      if (r.error) errors.push(r.error);
+      samples.push(...r.samples);
     }
     if (samples.length > MAX_SAMPLES_PER_BATCH) {
       errors.push({
@@ -49,10 +49,9 @@ export class CollectorRunner {
     };
   }
 
-  private async runOne(
-    collector: Collector,
-  ): Promise<{ samples: MetricSample[] } | { error: CollectorError }> {
-    const fail = (message: string) => ({
+  private async runOne(collector: Collector): Promise<{ samples: MetricSample[]; error?: CollectorError }> {
+    const fail = (message: string, samples: MetricSample[] = []) => ({
+      samples,
       error: { collector: collector.name, error: message.slice(0, MAX_ERROR_LENGTH) },
     });
     if (this.inFlight.has(collector.name)) return fail('still running since an earlier collection (hung)');
@@ -62,10 +61,11 @@ export class CollectorRunner {
       .then(() => collector.collect())
       .finally(() => this.inFlight.delete(collector.name));
     let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = collector.timeoutMs ?? this.timeoutMs;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new CollectorTimeoutError(`timed out after ${this.timeoutMs} ms`)),
-        this.timeoutMs,
+        () => reject(new CollectorTimeoutError(`timed out after ${timeoutMs} ms`)),
+        timeoutMs,
       );
     });
     try {
@@ -73,6 +73,7 @@ export class CollectorRunner {
     } catch (error) {
       // A late rejection of the abandoned run must not become an unhandled rejection.
       run.catch(() => undefined);
+      if (error instanceof PartialCollectionError) return fail(error.message, error.samples);
       return fail(error instanceof Error ? error.message : String(error));
     } finally {
       clearTimeout(timer);

@@ -1,0 +1,142 @@
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+  validateSync,
+} from 'class-validator';
+import { FieldError, flattenValidationErrors, MAX_SAMPLES_PER_BATCH } from '@app/contracts';
+
+/** Default cap on series kept from one scrape; a target past it fails that scrape (Prometheus' sample_limit). */
+export const DEFAULT_SCRAPE_MAX_SERIES = 2000;
+/** Default cap on one response body; reading stops there and the scrape fails. */
+export const DEFAULT_SCRAPE_MAX_BYTES = 4 * 1024 * 1024;
+/** Targets per agent: each can add an entry to the heartbeat's collector errors (at most 100). */
+export const MAX_SCRAPE_TARGETS = 50;
+
+export class ScrapeTlsConfig {
+  /** PEM file of the CA that signed the target's certificate. */
+  @IsOptional()
+  @IsString()
+  ca_file?: string;
+
+  /** Accept any certificate. Off by default; for a target with a self-signed certificate and no CA file. */
+  @IsOptional()
+  @IsBoolean()
+  insecure_skip_verify?: boolean;
+}
+
+/** One Prometheus/OpenMetrics endpoint the agent scrapes. Durations are seconds. */
+export class ScrapeTargetConfig {
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'url must be an http:// or https:// URL' })
+  url!: string;
+
+  /** The `target` tag of its samples and the name of its health entry; default: the URL. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.:/-]{1,80}$/, { message: 'job must be 1-80 letters, digits or _.:/-' })
+  job?: string;
+
+  /** Seconds between scrapes; default: the agent's collection interval. */
+  @IsOptional()
+  @IsInt({ message: 'interval must be a whole number of seconds' })
+  @Min(1)
+  @Max(3600)
+  interval?: number;
+
+  @IsOptional()
+  @IsNumber({}, { message: 'timeout must be a number of seconds' })
+  @Min(0.1)
+  @Max(60)
+  timeout: number = 5;
+
+  /** File holding a bearer token, read at every scrape so a rotated token is picked up. */
+  @IsOptional()
+  @IsString()
+  bearer_token_file?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScrapeTlsConfig)
+  tls?: ScrapeTlsConfig;
+
+  /** Glob patterns (`*` = any characters): only metric names matching one are kept. */
+  @IsOptional()
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  allow?: string[];
+
+  /** Glob patterns: metric names matching one are dropped (after `allow`). */
+  @IsOptional()
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  deny?: string[];
+
+  /** Tags added to every sample of this target. */
+  @IsOptional()
+  @IsObject()
+  labels?: Record<string, string>;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SAMPLES_PER_BATCH)
+  max_series: number = DEFAULT_SCRAPE_MAX_SERIES;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  max_bytes: number = DEFAULT_SCRAPE_MAX_BYTES;
+}
+
+export class ScrapeConfigError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.field}: ${e.reason}`).join('\n'));
+  }
+}
+
+const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
+
+/**
+ * Validates a parsed JSON list of targets; defaults applied. Errors name the field as
+ * `<source>[i].<field>` (source: the variable or file it came from).
+ */
+export function parseScrapeTargets(value: unknown, source: string): ScrapeTargetConfig[] {
+  if (!Array.isArray(value)) throw new ScrapeConfigError([{ field: source, reason: 'must be a JSON array' }]);
+  if (value.length > MAX_SCRAPE_TARGETS)
+    throw new ScrapeConfigError([{ field: source, reason: `at most ${MAX_SCRAPE_TARGETS} targets` }]);
+  const errors: FieldError[] = [];
+  const targets = value.map((raw, i) => {
+    const field = `${source}[${i}]`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      errors.push({ field, reason: 'must be an object' });
+      return undefined;
+    }
+    const target = plainToInstance(ScrapeTargetConfig, raw, { exposeDefaultValues: true });
+    const found = validateSync(target, { whitelist: true, forbidNonWhitelisted: true });
+    errors.push(...flattenValidationErrors(found, field));
+    if (target.interval !== undefined && target.timeout > target.interval)
+      errors.push({ field: `${field}.timeout`, reason: 'must not be longer than interval' });
+    for (const [key, tag] of Object.entries(target.labels ?? {}))
+      if (!LABEL_KEY.test(key) || typeof tag !== 'string' || tag.length > 200)
+        errors.push({ field: `${field}.labels.${key}`, reason: 'must be a label name with a string value' });
+    return target;
+  });
+  const jobs = new Set<string>();
+  targets.forEach((t, i) => {
+    if (!t) return;
+    const job = t.job ?? t.url;
+    if (jobs.has(job)) errors.push({ field: `${source}[${i}].job`, reason: `"${job}" is already used` });
+    jobs.add(job);
+  });
+  if (errors.length) throw new ScrapeConfigError(errors);
+  return targets as ScrapeTargetConfig[];
+}
