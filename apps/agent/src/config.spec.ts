@@ -118,6 +118,18 @@ describe('agent command line', () => {
     expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(message);
   });
 
+  it('reads exec plugins from RCA_EXEC_PLUGINS and names a bad entry', () => {
+    const { execPlugins } = parsed(['--once'], {
+      RCA_EXEC_PLUGINS: JSON.stringify([{ name: 'queues', command: ['/usr/local/bin/queues', '--all'] }]),
+    });
+    expect(execPlugins).toEqual([
+      expect.objectContaining({ name: 'queues', shell: false, format: 'influx', timeout: 5 }),
+    ]);
+    expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: '[{"name": "q"}]' })).toThrow(
+      /RCA_EXEC_PLUGINS\[0\]\.command: required/,
+    );
+  });
+
   it('prints help and says so instead of running', () => {
     const { result, out } = parse(['--help']);
     expect(result).toBe('help');

@@ -8,6 +8,8 @@ import {
   AGENT_LOG_LEVELS,
   agentTypes,
   AGENT_VERSION,
+  ExecPluginConfig,
+  parseExecPlugins,
   parseScrapeTargets,
   ScrapeConfigError,
   ScrapeTargetConfig,
@@ -87,6 +89,16 @@ export class AgentConfig {
   @IsString()
   RCA_SCRAPE_TARGETS_FILE?: string = undefined;
 
+  /** Commands whose stdout is read as metrics: a JSON array (docs/agent.md, "exec plugins"). */
+  @IsOptional()
+  @IsString()
+  RCA_EXEC_PLUGINS?: string = undefined;
+
+  /** The same list in a JSON file; used when RCA_EXEC_PLUGINS is not set. */
+  @IsOptional()
+  @IsString()
+  RCA_EXEC_PLUGINS_FILE?: string = undefined;
+
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
   @IsOptional() @IsString() KUBECONFIG?: string = undefined;
@@ -99,6 +111,7 @@ export interface AgentCommandLine {
   labels: Record<string, string>;
   collectIntervalSeconds: number;
   scrapeTargets: ScrapeTargetConfig[];
+  execPlugins: ExecPluginConfig[];
   once: boolean;
 }
 
@@ -215,23 +228,37 @@ export function parseAgentCommandLine(
     typeConfig: readTypeConfig(config, merged),
     labels: parseLabels(config.RCA_LABELS),
     collectIntervalSeconds: config.RCA_COLLECT_INTERVAL ?? config.RCA_HEARTBEAT_INTERVAL,
-    scrapeTargets: readScrapeTargets(config),
+    scrapeTargets: readPluginList(
+      config.RCA_SCRAPE_TARGETS,
+      ['RCA_SCRAPE_TARGETS_FILE', config.RCA_SCRAPE_TARGETS_FILE],
+      'RCA_SCRAPE_TARGETS',
+      parseScrapeTargets,
+    ),
+    execPlugins: readPluginList(
+      config.RCA_EXEC_PLUGINS,
+      ['RCA_EXEC_PLUGINS_FILE', config.RCA_EXEC_PLUGINS_FILE],
+      'RCA_EXEC_PLUGINS',
+      parseExecPlugins,
+    ),
     once,
   };
 }
 
-/** RCA_SCRAPE_TARGETS (JSON), else the JSON file RCA_SCRAPE_TARGETS_FILE, validated; errors name the entry. */
-function readScrapeTargets(config: AgentConfig): ScrapeTargetConfig[] {
-  let source = 'RCA_SCRAPE_TARGETS';
-  let text = config.RCA_SCRAPE_TARGETS;
-  if (!text && config.RCA_SCRAPE_TARGETS_FILE) {
-    source = 'RCA_SCRAPE_TARGETS_FILE';
+/** A JSON list from its variable, else from the file its _FILE variable names, validated; errors name the entry. */
+function readPluginList<T>(
+  inline: string | undefined,
+  [fileVariable, file]: [string, string | undefined],
+  variable: string,
+  parse: (value: unknown, source: string) => T[],
+): T[] {
+  let source = variable;
+  let text = inline;
+  if (!text && file) {
+    source = fileVariable;
     try {
-      text = readFileSync(config.RCA_SCRAPE_TARGETS_FILE, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new AgentUsageError(
-        `${source}: cannot read ${config.RCA_SCRAPE_TARGETS_FILE}: ${(error as Error).message}`,
-      );
+      throw new AgentUsageError(`${source}: cannot read ${file}: ${(error as Error).message}`);
     }
   }
   if (!text) return [];
@@ -242,7 +269,7 @@ function readScrapeTargets(config: AgentConfig): ScrapeTargetConfig[] {
     throw new AgentUsageError(`${source}: not valid JSON: ${(error as Error).message}`);
   }
   try {
-    return parseScrapeTargets(value, source);
+    return parse(value, source);
   } catch (error) {
     if (error instanceof ScrapeConfigError) throw new AgentUsageError(error.message);
     throw error;

@@ -2,7 +2,14 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError } from '@app/config';
-import { AgentExitCodes, AgentFatalError, agentTypes, BaseAgent, ScrapeCollector } from '@app/agent-core';
+import {
+  AgentExitCodes,
+  AgentFatalError,
+  agentTypes,
+  BaseAgent,
+  ExecCollector,
+  ScrapeCollector,
+} from '@app/agent-core';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
 
 /** If a clean stop has not finished by then, exit anyway: an orchestrator's kill timer is near. */
@@ -40,7 +47,10 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
       collectIntervalSeconds: cli.collectIntervalSeconds,
       labels: cli.labels,
       logger,
-      pluginCollectors: cli.scrapeTargets.map((t) => new ScrapeCollector(t, cli.collectIntervalSeconds)),
+      pluginCollectors: [
+        ...cli.scrapeTargets.map((t) => new ScrapeCollector(t, cli.collectIntervalSeconds)),
+        ...cli.execPlugins.map((p) => new ExecCollector(p, cli.collectIntervalSeconds)),
+      ],
     },
     cli.typeConfig,
     {

@@ -4,12 +4,11 @@ import { Collector, PartialCollectionError } from '../agent-type';
 import { AppSampleShaper } from './app-sample-shaper';
 import { boundedGet } from './bounded-http-get';
 import { parseExposition } from './exposition-parser';
+import { IntervalGate } from './interval-gate';
 import { ScrapeTargetConfig } from './scrape-config';
 
 /** Prometheus' own preference order: the classic text first, so counters keep their exposed names. */
 const ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1';
-/** Collections are spaced from their start times; a target is due when its interval has nearly passed. */
-const DUE_TOLERANCE_MS = 250;
 /** The runner's backstop beyond the scrape's own timeout, so the scrape reports its own error. */
 const RUNNER_GRACE_MS = 1000;
 
@@ -23,8 +22,7 @@ export class ScrapeCollector implements Collector {
   readonly name: string;
   readonly timeoutMs: number;
   private readonly job: string;
-  private readonly intervalMs: number;
-  private lastStartedAt?: number;
+  private readonly gate: IntervalGate;
 
   constructor(
     private readonly target: ScrapeTargetConfig,
@@ -33,18 +31,13 @@ export class ScrapeCollector implements Collector {
   ) {
     this.job = target.job ?? target.url;
     this.name = `scrape:${this.job}`;
-    this.intervalMs = (target.interval ?? defaultIntervalSeconds) * 1000;
+    this.gate = new IntervalGate((target.interval ?? defaultIntervalSeconds) * 1000);
     this.timeoutMs = target.timeout * 1000 + RUNNER_GRACE_MS;
   }
 
   async collect(): Promise<MetricSample[]> {
     const startedAt = this.clock();
-    if (
-      this.lastStartedAt !== undefined &&
-      startedAt - this.lastStartedAt < this.intervalMs - DUE_TOLERANCE_MS
-    )
-      return [];
-    this.lastStartedAt = startedAt;
+    if (!this.gate.take(startedAt)) return [];
     const baseTags = { source: 'scrape', target: this.job };
     const shaper = new AppSampleShaper({
       baseTags: { ...baseTags, ...this.target.labels },

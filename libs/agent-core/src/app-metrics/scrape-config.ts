@@ -105,38 +105,52 @@ export class ScrapeConfigError extends Error {
 
 const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
 
+/** What scrape targets and exec plugins share: a timeout within the interval, and labels. */
+interface PluginEntry {
+  interval?: number;
+  timeout: number;
+  labels?: Record<string, string>;
+}
+
 /**
- * Validates a parsed JSON list of targets; defaults applied. Errors name the field as
- * `<source>[i].<field>` (source: the variable or file it came from).
+ * Validates a parsed JSON list of `cls` entries (defaults applied), each named by `idOf` (unique).
+ * Errors name the field as `<source>[i].<field>` (source: the variable or file it came from).
  */
-export function parseScrapeTargets(value: unknown, source: string): ScrapeTargetConfig[] {
+export function parsePluginList<T extends PluginEntry>(
+  cls: new () => T,
+  value: unknown,
+  source: string,
+  idOf: (entry: T) => { field: string; id: string },
+): T[] {
   if (!Array.isArray(value)) throw new ScrapeConfigError([{ field: source, reason: 'must be a JSON array' }]);
   if (value.length > MAX_SCRAPE_TARGETS)
-    throw new ScrapeConfigError([{ field: source, reason: `at most ${MAX_SCRAPE_TARGETS} targets` }]);
+    throw new ScrapeConfigError([{ field: source, reason: `at most ${MAX_SCRAPE_TARGETS} entries` }]);
   const errors: FieldError[] = [];
-  const targets = value.map((raw, i) => {
+  const ids = new Set<string>();
+  const entries = value.map((raw, i) => {
     const field = `${source}[${i}]`;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       errors.push({ field, reason: 'must be an object' });
       return undefined;
     }
-    const target = plainToInstance(ScrapeTargetConfig, raw, { exposeDefaultValues: true });
-    const found = validateSync(target, { whitelist: true, forbidNonWhitelisted: true });
+    const entry = plainToInstance(cls, raw, { exposeDefaultValues: true });
+    const found = validateSync(entry, { whitelist: true, forbidNonWhitelisted: true });
     errors.push(...flattenValidationErrors(found, field));
-    if (target.interval !== undefined && target.timeout > target.interval)
+    if (entry.interval !== undefined && entry.timeout > entry.interval)
       errors.push({ field: `${field}.timeout`, reason: 'must not be longer than interval' });
-    for (const [key, tag] of Object.entries(target.labels ?? {}))
+    for (const [key, tag] of Object.entries(entry.labels ?? {}))
       if (!LABEL_KEY.test(key) || typeof tag !== 'string' || tag.length > 200)
         errors.push({ field: `${field}.labels.${key}`, reason: 'must be a label name with a string value' });
-    return target;
-  });
-  const jobs = new Set<string>();
-  targets.forEach((t, i) => {
-    if (!t) return;
-    const job = t.job ?? t.url;
-    if (jobs.has(job)) errors.push({ field: `${source}[${i}].job`, reason: `"${job}" is already used` });
-    jobs.add(job);
+    const { field: idField, id } = idOf(entry);
+    if (ids.has(id)) errors.push({ field: `${field}.${idField}`, reason: `"${id}" is already used` });
+    ids.add(id);
+    return entry;
   });
   if (errors.length) throw new ScrapeConfigError(errors);
-  return targets as ScrapeTargetConfig[];
+  return entries as T[];
+}
+
+/** Validates a parsed JSON list of targets; defaults applied. */
+export function parseScrapeTargets(value: unknown, source: string): ScrapeTargetConfig[] {
+  return parsePluginList(ScrapeTargetConfig, value, source, (t) => ({ field: 'job', id: t.job ?? t.url }));
 }
