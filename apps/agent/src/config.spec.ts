@@ -130,6 +130,17 @@ describe('agent command line', () => {
     );
   });
 
+  it('leaves StatsD off unless RCA_STATSD_ADDRESS is set, and then listens on 127.0.0.1 by default', () => {
+    expect(parsed(['--once']).statsd).toBeUndefined();
+    expect(parsed(['--once'], { RCA_STATSD_ADDRESS: '8125' }).statsd).toEqual({
+      host: '127.0.0.1',
+      port: 8125,
+    });
+    expect(() => parsed(['--once'], { RCA_STATSD_ADDRESS: 'udp://x' })).toThrow(
+      /RCA_STATSD_ADDRESS: must be/,
+    );
+  });
+
   it('prints help and says so instead of running', () => {
     const { result, out } = parse(['--help']);
     expect(result).toBe('help');

@@ -11,6 +11,7 @@ import {
   ExecPluginConfig,
   parseExecPlugins,
   parseScrapeTargets,
+  parseStatsdAddress,
   ScrapeConfigError,
   ScrapeTargetConfig,
 } from '@app/agent-core';
@@ -99,6 +100,11 @@ export class AgentConfig {
   @IsString()
   RCA_EXEC_PLUGINS_FILE?: string = undefined;
 
+  /** Where to receive StatsD over UDP (`8125` = 127.0.0.1:8125); unset: off. */
+  @IsOptional()
+  @IsString()
+  RCA_STATSD_ADDRESS?: string = undefined;
+
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
   @IsOptional() @IsString() KUBECONFIG?: string = undefined;
@@ -112,6 +118,8 @@ export interface AgentCommandLine {
   collectIntervalSeconds: number;
   scrapeTargets: ScrapeTargetConfig[];
   execPlugins: ExecPluginConfig[];
+  /** StatsD listener; undefined: off. */
+  statsd?: { host: string; port: number };
   once: boolean;
 }
 
@@ -234,6 +242,7 @@ export function parseAgentCommandLine(
       'RCA_SCRAPE_TARGETS',
       parseScrapeTargets,
     ),
+    statsd: readStatsdAddress(config.RCA_STATSD_ADDRESS),
     execPlugins: readPluginList(
       config.RCA_EXEC_PLUGINS,
       ['RCA_EXEC_PLUGINS_FILE', config.RCA_EXEC_PLUGINS_FILE],
@@ -242,6 +251,16 @@ export function parseAgentCommandLine(
     ),
     once,
   };
+}
+
+function readStatsdAddress(text: string | undefined): { host: string; port: number } | undefined {
+  if (!text) return undefined;
+  const address = parseStatsdAddress(text);
+  if (!address)
+    throw new AgentUsageError(
+      'RCA_STATSD_ADDRESS: must be a port or host:port (e.g. 8125 or 127.0.0.1:8125)',
+    );
+  return address;
 }
 
 /** A JSON list from its variable, else from the file its _FILE variable names, validated; errors name the entry. */

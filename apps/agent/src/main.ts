@@ -9,6 +9,7 @@ import {
   BaseAgent,
   ExecCollector,
   ScrapeCollector,
+  StatsdCollector,
 } from '@app/agent-core';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
 
@@ -50,6 +51,7 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
       pluginCollectors: [
         ...cli.scrapeTargets.map((t) => new ScrapeCollector(t, cli.collectIntervalSeconds)),
         ...cli.execPlugins.map((p) => new ExecCollector(p, cli.collectIntervalSeconds)),
+        ...(cli.statsd ? [new StatsdCollector(cli.statsd.host, cli.statsd.port)] : []),
       ],
     },
     cli.typeConfig,

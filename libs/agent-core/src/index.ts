@@ -15,6 +15,8 @@ export * from './app-metrics/scrape-collector';
 export * from './app-metrics/line-protocol-parser';
 export * from './app-metrics/exec-config';
 export * from './app-metrics/exec-collector';
+export * from './app-metrics/statsd-aggregator';
+export * from './app-metrics/statsd-collector';
 export * from './transport/agent-state-store';
 export * from './transport/agent-sequence';
 export * from './transport/metrics-buffer';
