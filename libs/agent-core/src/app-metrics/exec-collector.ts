@@ -1,13 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { MetricSample } from '@app/contracts';
-import { Collector, PartialCollectionError } from '../agent-type';
+import { Collector } from '../agent-type';
 import { AppSampleShaper } from './app-sample-shaper';
 import { ExecPluginConfig } from './exec-config';
 import { parseExposition } from './exposition-parser';
-import { IntervalGate } from './interval-gate';
+import { PluginRun, PluginSchedule } from './interval-gate';
 import { parseLineProtocol } from './line-protocol-parser';
 
-/** The runner's backstop beyond the command's own timeout, so the plugin reports its own error. */
+/** The runner's backstop beyond what a collection waits for a run, so the plugin reports its own error. */
 const RUNNER_GRACE_MS = 1000;
 /** stderr kept for the error message of a failed run. */
 const STDERR_TAIL = 300;
@@ -17,12 +17,13 @@ const STDERR_TAIL = 300;
  * as the agent's own user when its interval is due, reads metrics from stdout (line protocol or
  * OpenMetrics text), bounded by its timeout (the whole process group is killed) and max_bytes. A
  * failed run (timeout, non-zero exit, oversized or malformed output) is this collector's error in the
- * heartbeat; `exec.up` and `exec.duration` are stored either way.
+ * heartbeat; `exec.up` and `exec.duration` are stored either way. Runs beside the collection loop
+ * (PluginSchedule): a slow command's samples come with a later collection.
  */
 export class ExecCollector implements Collector {
   readonly name: string;
   readonly timeoutMs: number;
-  private readonly gate: IntervalGate;
+  private readonly schedule: PluginSchedule;
 
   constructor(
     private readonly plugin: ExecPluginConfig,
@@ -30,13 +31,20 @@ export class ExecCollector implements Collector {
     private readonly clock: () => number = Date.now,
   ) {
     this.name = `exec:${plugin.name}`;
-    this.gate = new IntervalGate((plugin.interval ?? defaultIntervalSeconds) * 1000);
-    this.timeoutMs = plugin.timeout * 1000 + RUNNER_GRACE_MS;
+    this.schedule = new PluginSchedule(
+      (plugin.interval ?? defaultIntervalSeconds) * 1000,
+      plugin.timeout * 1000,
+      defaultIntervalSeconds,
+    );
+    this.timeoutMs = this.schedule.waitMs + RUNNER_GRACE_MS;
   }
 
-  async collect(): Promise<MetricSample[]> {
+  collect(): Promise<MetricSample[]> {
+    return this.schedule.collect(this.clock(), () => this.runOnce());
+  }
+
+  private async runOnce(): Promise<PluginRun> {
     const startedAt = this.clock();
-    if (!this.gate.take(startedAt)) return [];
     const baseTags = { source: 'exec', plugin: this.plugin.name };
     const shaper = new AppSampleShaper({
       baseTags: { ...baseTags, ...this.plugin.labels },
@@ -53,12 +61,9 @@ export class ExecCollector implements Collector {
       const parse = this.plugin.format === 'openmetrics' ? parseExposition : parseLineProtocol;
       parse(output, (sample) => shaper.add(sample));
     } catch (error) {
-      throw new PartialCollectionError(error instanceof Error ? error.message : String(error), health(0));
+      return { samples: health(0), error: error instanceof Error ? error.message : String(error) };
     }
-    const samples = [...shaper.samples, ...health(1)];
-    const skipped = shaper.skippedSummary();
-    if (skipped) throw new PartialCollectionError(skipped, samples);
-    return samples;
+    return { samples: [...shaper.samples, ...health(1)], error: shaper.skippedSummary() };
   }
 
   /** stdout of a run that exited 0 within the timeout and the byte cap. */

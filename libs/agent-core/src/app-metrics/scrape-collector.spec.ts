@@ -41,6 +41,7 @@ function startApplication(): Promise<{ server: Server; url: string; requests: In
       res.end(await registry.metrics());
     },
     '/hang': () => undefined, // never answers
+    '/slow': (res) => void setTimeout(() => res.end('slow_metric 1\n'), 1200),
     '/garbage': (res) => void res.end('<html><body>Login required</body></html>\n'),
     '/cardinality': (res) =>
       void res.end(Array.from({ length: 300 }, (_, i) => `user_sessions{user="u${i}"} 1`).join('\n')),
@@ -187,6 +188,18 @@ describe(ScrapeCollector.name, () => {
     expect(await collector.collect()).toEqual([]);
     now += 20_000;
     expect((await collector.collect()).length).toBeGreaterThan(0);
+  });
+
+  it('does not hold up a collection for a slow target: its samples come with a later collection', async () => {
+    // Collection interval 1 s: a collection waits at most 0.8 s for the scrape it starts.
+    const collector = new ScrapeCollector(target({ url: `${app.url}/slow`, job: 'slow', timeout: 5 }), 1);
+    const started = Date.now();
+    expect(await collector.collect()).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(1100);
+    await new Promise((r) => setTimeout(r, 700));
+    const later = await collector.collect();
+    expect(valueOf(later, 'slow_metric', { target: 'slow' })).toBe(1);
+    expect(valueOf(later, 'scrape.up', { target: 'slow' })).toBe(1);
   });
 
   it('leaves the agent healthy: its own collectors and a good target still report beside bad targets', async () => {

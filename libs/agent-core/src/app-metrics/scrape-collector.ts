@@ -1,20 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { MetricSample } from '@app/contracts';
-import { Collector, PartialCollectionError } from '../agent-type';
+import { Collector } from '../agent-type';
 import { AppSampleShaper } from './app-sample-shaper';
 import { boundedGet } from './bounded-http-get';
 import { parseExposition } from './exposition-parser';
-import { IntervalGate } from './interval-gate';
+import { PluginRun, PluginSchedule } from './interval-gate';
 import { ScrapeTargetConfig } from './scrape-config';
 
 /** Prometheus' own preference order: the classic text first, so counters keep their exposed names. */
 const ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1';
-/** The runner's backstop beyond the scrape's own timeout, so the scrape reports its own error. */
+/** The runner's backstop beyond what a collection waits for a scrape, so the scrape reports its own error. */
 const RUNNER_GRACE_MS = 1000;
 
 /**
  * One Prometheus/OpenMetrics target as a collector named `scrape:<job>`. It scrapes when its interval
- * is due (a collection in between returns nothing), bounded by its timeout, max_bytes and max_series.
+ * is due (a collection in between returns nothing), bounded by its timeout, max_bytes and max_series,
+ * beside the collection loop (PluginSchedule): a slow scrape's samples come with a later collection.
  * Every scrape also yields its health: `scrape.up` (1/0), `scrape.duration` and `scrape.series`; a
  * failed one is reported as this collector's error in the heartbeat, with those health samples kept.
  */
@@ -22,7 +23,7 @@ export class ScrapeCollector implements Collector {
   readonly name: string;
   readonly timeoutMs: number;
   private readonly job: string;
-  private readonly gate: IntervalGate;
+  private readonly schedule: PluginSchedule;
 
   constructor(
     private readonly target: ScrapeTargetConfig,
@@ -31,13 +32,20 @@ export class ScrapeCollector implements Collector {
   ) {
     this.job = target.job ?? target.url;
     this.name = `scrape:${this.job}`;
-    this.gate = new IntervalGate((target.interval ?? defaultIntervalSeconds) * 1000);
-    this.timeoutMs = target.timeout * 1000 + RUNNER_GRACE_MS;
+    this.schedule = new PluginSchedule(
+      (target.interval ?? defaultIntervalSeconds) * 1000,
+      target.timeout * 1000,
+      defaultIntervalSeconds,
+    );
+    this.timeoutMs = this.schedule.waitMs + RUNNER_GRACE_MS;
   }
 
-  async collect(): Promise<MetricSample[]> {
+  collect(): Promise<MetricSample[]> {
+    return this.schedule.collect(this.clock(), () => this.scrape());
+  }
+
+  private async scrape(): Promise<PluginRun> {
     const startedAt = this.clock();
-    if (!this.gate.take(startedAt)) return [];
     const baseTags = { source: 'scrape', target: this.job };
     const shaper = new AppSampleShaper({
       baseTags: { ...baseTags, ...this.target.labels },
@@ -60,12 +68,9 @@ export class ScrapeCollector implements Collector {
       });
       parseExposition(body, (sample) => shaper.add(sample));
     } catch (error) {
-      throw new PartialCollectionError(error instanceof Error ? error.message : String(error), health(0));
+      return { samples: health(0), error: error instanceof Error ? error.message : String(error) };
     }
-    const samples = [...shaper.samples, ...health(1)];
-    const skipped = shaper.skippedSummary();
-    if (skipped) throw new PartialCollectionError(skipped, samples);
-    return samples;
+    return { samples: [...shaper.samples, ...health(1)], error: shaper.skippedSummary() };
   }
 
   private headers(): Record<string, string> {
