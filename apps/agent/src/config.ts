@@ -12,7 +12,7 @@ import {
   parseExecPlugins,
   parseScrapeTargets,
   parseStatsdAddress,
-  ScrapeConfigError,
+  PluginConfigError,
   ScrapeTargetConfig,
 } from '@app/agent-core';
 
@@ -290,7 +290,7 @@ function readPluginList<T>(
   try {
     return parse(value, source);
   } catch (error) {
-    if (error instanceof ScrapeConfigError) throw new AgentUsageError(error.message);
+    if (error instanceof PluginConfigError) throw new AgentUsageError(error.message);
     throw error;
   }
 }

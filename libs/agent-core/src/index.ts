@@ -10,6 +10,7 @@ export * from './deployment/shell-quoting';
 export * from './deployment/reachability';
 export * from './collectors/run-collectors';
 export * from './app-metrics/exposition-parser';
+export * from './app-metrics/plugin-config';
 export * from './app-metrics/scrape-config';
 export * from './app-metrics/scrape-collector';
 export * from './app-metrics/line-protocol-parser';

@@ -15,7 +15,8 @@ import {
   Min,
 } from 'class-validator';
 import { MAX_SAMPLES_PER_BATCH } from '@app/contracts';
-import { DEFAULT_SCRAPE_MAX_SERIES, parsePluginList, ScrapeConfigError } from './scrape-config';
+import { parsePluginList, PluginConfigError } from './plugin-config';
+import { DEFAULT_SCRAPE_MAX_SERIES } from './scrape-config';
 
 /** Default cap on a command's stdout; past it the command is killed and the run fails. */
 export const DEFAULT_EXEC_MAX_BYTES = 1024 * 1024;
@@ -89,6 +90,6 @@ export function parseExecPlugins(value: unknown, source: string): ExecPluginConf
       ? [{ field: `${source}[${i}].command`, reason: 'with shell: true, give one command line' }]
       : [],
   );
-  if (errors.length) throw new ScrapeConfigError(errors);
+  if (errors.length) throw new PluginConfigError(errors);
   return plugins;
 }

@@ -1,4 +1,4 @@
-import { plainToInstance, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsInt,
@@ -11,16 +11,14 @@ import {
   MaxLength,
   Min,
   ValidateNested,
-  validateSync,
 } from 'class-validator';
-import { FieldError, flattenValidationErrors, MAX_SAMPLES_PER_BATCH } from '@app/contracts';
+import { MAX_SAMPLES_PER_BATCH } from '@app/contracts';
+import { parsePluginList } from './plugin-config';
 
 /** Default cap on series kept from one scrape; a target past it fails that scrape (Prometheus' sample_limit). */
 export const DEFAULT_SCRAPE_MAX_SERIES = 2000;
 /** Default cap on one response body; reading stops there and the scrape fails. */
 export const DEFAULT_SCRAPE_MAX_BYTES = 4 * 1024 * 1024;
-/** Targets per agent: each can add an entry to the heartbeat's collector errors (at most 100). */
-export const MAX_SCRAPE_TARGETS = 50;
 
 export class ScrapeTlsConfig {
   /** PEM file of the CA that signed the target's certificate. */
@@ -95,59 +93,6 @@ export class ScrapeTargetConfig {
   @Min(1024)
   @Max(64 * 1024 * 1024)
   max_bytes: number = DEFAULT_SCRAPE_MAX_BYTES;
-}
-
-export class ScrapeConfigError extends Error {
-  constructor(readonly errors: FieldError[]) {
-    super(errors.map((e) => `${e.field}: ${e.reason}`).join('\n'));
-  }
-}
-
-const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
-
-/** What scrape targets and exec plugins share: a timeout within the interval, and labels. */
-interface PluginEntry {
-  interval?: number;
-  timeout: number;
-  labels?: Record<string, string>;
-}
-
-/**
- * Validates a parsed JSON list of `cls` entries (defaults applied), each named by `idOf` (unique).
- * Errors name the field as `<source>[i].<field>` (source: the variable or file it came from).
- */
-export function parsePluginList<T extends PluginEntry>(
-  cls: new () => T,
-  value: unknown,
-  source: string,
-  idOf: (entry: T) => { field: string; id: string },
-): T[] {
-  if (!Array.isArray(value)) throw new ScrapeConfigError([{ field: source, reason: 'must be a JSON array' }]);
-  if (value.length > MAX_SCRAPE_TARGETS)
-    throw new ScrapeConfigError([{ field: source, reason: `at most ${MAX_SCRAPE_TARGETS} entries` }]);
-  const errors: FieldError[] = [];
-  const ids = new Set<string>();
-  const entries = value.map((raw, i) => {
-    const field = `${source}[${i}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      errors.push({ field, reason: 'must be an object' });
-      return undefined;
-    }
-    const entry = plainToInstance(cls, raw, { exposeDefaultValues: true });
-    const found = validateSync(entry, { whitelist: true, forbidNonWhitelisted: true });
-    errors.push(...flattenValidationErrors(found, field));
-    if (entry.interval !== undefined && entry.timeout > entry.interval)
-      errors.push({ field: `${field}.timeout`, reason: 'must not be longer than interval' });
-    for (const [key, tag] of Object.entries(entry.labels ?? {}))
-      if (!LABEL_KEY.test(key) || typeof tag !== 'string' || tag.length > 200)
-        errors.push({ field: `${field}.labels.${key}`, reason: 'must be a label name with a string value' });
-    const { field: idField, id } = idOf(entry);
-    if (ids.has(id)) errors.push({ field: `${field}.${idField}`, reason: `"${id}" is already used` });
-    ids.add(id);
-    return entry;
-  });
-  if (errors.length) throw new ScrapeConfigError(errors);
-  return entries as T[];
 }
 
 /** Validates a parsed JSON list of targets; defaults applied. */
