@@ -112,6 +112,10 @@ describe('agent command line', () => {
       /RCA_SCRAPE_TARGETS\[1\]\.job: "http:\/\/a\/m" is already used/,
     ],
     ['{"url": "http://a/m"}', /RCA_SCRAPE_TARGETS: must be a JSON array/],
+    [
+      `[{"url": "http://a/${'m'.repeat(80)}"}]`,
+      /RCA_SCRAPE_TARGETS\[0\]\.job: required when url is longer than 80/,
+    ],
     ['[{url:', /RCA_SCRAPE_TARGETS: not valid JSON/],
   ])('refuses RCA_SCRAPE_TARGETS=%s naming the field', (value, message) => {
     expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(AgentUsageError);

@@ -13,7 +13,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MAX_SAMPLES_PER_BATCH } from '@app/contracts';
-import { parsePluginList } from './plugin-config';
+import { parsePluginList, PluginConfigError } from './plugin-config';
 
 /** Default cap on series kept from one scrape; a target past it fails that scrape (Prometheus' sample_limit). */
 export const DEFAULT_SCRAPE_MAX_SERIES = 2000;
@@ -97,5 +97,16 @@ export class ScrapeTargetConfig {
 
 /** Validates a parsed JSON list of targets; defaults applied. */
 export function parseScrapeTargets(value: unknown, source: string): ScrapeTargetConfig[] {
-  return parsePluginList(ScrapeTargetConfig, value, source, (t) => ({ field: 'job', id: t.job ?? t.url }));
+  const targets = parsePluginList(ScrapeTargetConfig, value, source, (t) => ({
+    field: 'job',
+    id: t.job ?? t.url,
+  }));
+  // The job names the target's entry in the heartbeat's collector errors, at most 100 characters there.
+  const unnamed = targets.flatMap((t, i) =>
+    !t.job && t.url.length > 80
+      ? [{ field: `${source}[${i}].job`, reason: 'required when url is longer than 80 characters' }]
+      : [],
+  );
+  if (unnamed.length) throw new PluginConfigError(unnamed);
+  return targets;
 }

@@ -76,6 +76,16 @@ describe(CollectorRunner.name, () => {
     expect(samples.map((s) => s.name)).toEqual(['s']);
   });
 
+  it('keeps at most 100 errors, the heartbeat limit, and says how many more failed', async () => {
+    const failing = Array.from({ length: 120 }, (_, i): Collector => ({
+      name: `c${i}`,
+      collect: async () => Promise.reject(new Error('down')),
+    }));
+    const { status } = await new CollectorRunner(failing, 1000).collect();
+    expect(status.errors).toHaveLength(100);
+    expect(status.errors[99]).toEqual({ collector: '(more)', error: '21 more collectors failed' });
+  });
+
   it('caps a batch at the wire limit and says so', async () => {
     const many = Array.from({ length: MAX_SAMPLES_PER_BATCH + 10 }, (_, i) => ({ name: 'm', value: i }));
     const { samples, status } = await new CollectorRunner([fixed('big', many)], 1000).collect();

@@ -8,6 +8,8 @@ export interface CollectionResult {
 
 /** Error text kept per failed collector; the heartbeat DTO allows 1000 characters. */
 const MAX_ERROR_LENGTH = 500;
+/** Errors kept per collection: the heartbeat DTO allows 100, and a longer list would refuse the heartbeat. */
+const MAX_ERRORS = 100;
 
 class CollectorTimeoutError extends Error {}
 
@@ -40,6 +42,11 @@ export class CollectorRunner {
         error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_BATCH}`,
       });
       samples.length = MAX_SAMPLES_PER_BATCH;
+    }
+    if (errors.length > MAX_ERRORS) {
+      const more = errors.length - (MAX_ERRORS - 1);
+      errors.length = MAX_ERRORS - 1;
+      errors.push({ collector: '(more)', error: `${more} more collectors failed` });
     }
     const at = this.clock();
     for (const s of samples) s.ts ??= at;
