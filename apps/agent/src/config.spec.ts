@@ -60,6 +60,7 @@ describe('agent command line', () => {
       release_name: 'rca-agent',
       replicas: 2,
       scope: 'namespace',
+      scrape_pods: 'off',
     });
     expect(cli.collectIntervalSeconds).toBe(5);
     expect(cli.labels).toEqual({ team: 'sre', zone: 'eu-1' });

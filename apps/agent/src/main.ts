@@ -61,6 +61,7 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
         KUBERNETES_SERVICE_HOST: config.KUBERNETES_SERVICE_HOST,
         KUBECONFIG: config.KUBECONFIG,
       },
+      collectIntervalSeconds: cli.collectIntervalSeconds,
     },
   );
 }

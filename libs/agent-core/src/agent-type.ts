@@ -85,6 +85,8 @@ export interface AgentTypeDefinition<C extends object = object> {
  */
 export interface CollectorContext {
   environment: Readonly<Record<string, string | undefined>>;
+  /** The agent's collection interval, for collectors that schedule work of their own (pod scraping). */
+  collectIntervalSeconds?: number;
 }
 
 export function describeType(definition: AgentTypeDefinition): AgentTypeInfo {
