@@ -175,6 +175,14 @@ describe('kubernetes deployment', () => {
     expect(instructions.join('\n')).toMatch(/Role and RoleBinding in namespace "monitoring"/);
   });
 
+  it('asks the chart to scrape annotated pods only when scrape_pods is on', () => {
+    const on = agentTypes.buildDeployment('kubernetes', { ...input('v'), config: { scrape_pods: 'on' } });
+    expect(on.commands[0].command).toContain('--set-string scrapePods=on');
+    expect(agentTypes.buildDeployment('kubernetes', input('v')).commands[0].command).not.toContain(
+      'scrapePods',
+    );
+  });
+
   it('applies the defaults of every config key', () => {
     const { commands } = agentTypes.buildDeployment('kubernetes', input('v'));
     expect(commands[0].command).toMatch(
