@@ -1,9 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { ScrapeTargetConfig } from '../app-metrics/scrape-config';
 
-/** Pods scraped at most by one agent: each is a scrape per interval from the agent's own process. */
-export const MAX_SCRAPED_PODS = 50;
-
 /**
  * The scrape target a pod asks for with the conventional annotations, or undefined: a Running pod with an
  * IP and `prometheus.io/scrape: "true"`; `prometheus.io/port` (else its first declared container port),

@@ -2,7 +2,8 @@ import { CoreV1Api, HttpError, KubeConfig, V1Pod } from '@kubernetes/client-node
 import { MetricSample } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { summarizeNodes, summarizePods } from './cluster-summary';
-import { AnnotatedPodsCollector } from './annotated-pods-collector';
+import { DiscoveredTargetsCollector } from '../app-metrics/discovered-targets-collector';
+import { scrapeTargetOfPod } from './annotated-pods';
 import { KubernetesAgentConfig } from './kubernetes-config';
 
 /** The agent's default collection interval, when a caller does not say (tests). */
@@ -99,6 +100,13 @@ export function createKubernetesCollectors(
       ? [new KubernetesNodesCollector(api), new KubernetesPodsCollector(api)]
       : [new KubernetesPodsCollector(api, namespace)];
   if (config.scrape_pods === 'on')
-    collectors.push(new AnnotatedPodsCollector(() => listPods(api, namespace), collectIntervalSeconds));
+    collectors.push(
+      new DiscoveredTargetsCollector(
+        'scrape:kubernetes-pods',
+        'pods',
+        async () => (await listPods(api, namespace)).flatMap((pod) => scrapeTargetOfPod(pod) ?? []),
+        collectIntervalSeconds,
+      ),
+    );
   return collectors;
 }

@@ -1,27 +1,31 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import { MetricSample } from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
-import { ScrapeCollector } from '../app-metrics/scrape-collector';
-import { MAX_SCRAPED_PODS, scrapeTargetOfPod } from './annotated-pods';
+import { ScrapeCollector } from './scrape-collector';
+import { ScrapeTargetConfig } from './scrape-config';
 
-/** Pods are listed again this often: new pods are found within a minute, without a list per collection. */
+/** Targets are discovered again this often: new ones are found within a minute, without a list per collection. */
 const DISCOVERY_REFRESH_MS = 60_000;
-/** Failed pods named in the collector's error; the rest are counted. */
+/** Failed targets named in the collector's error; the rest are counted. */
 const NAMED_FAILURES = 3;
+/** Discovered targets scraped at most by one agent: each is a scrape per interval from the agent's process. */
+export const MAX_DISCOVERED_TARGETS = 50;
 
 /**
- * `scrape:kubernetes-pods`: scrapes every pod in the agent's scope annotated `prometheus.io/scrape: "true"`
- * (at most MAX_SCRAPED_PODS), each as a ScrapeCollector of its own (job `<namespace>/<pod>`). A pod that
- * fails is named in this collector's error while the others' samples are kept.
+ * Scrapes the targets a discovery finds (annotated Kubernetes pods, labelled Docker containers), at most
+ * MAX_DISCOVERED_TARGETS, each as a ScrapeCollector of its own, as one collector: a target that fails is
+ * named in this collector's error (`1 of 4 pods failed: team-a/api-1: HTTP 500`) while the others'
+ * samples are kept.
  */
-export class AnnotatedPodsCollector implements Collector {
-  readonly name = 'scrape:kubernetes-pods';
+export class DiscoveredTargetsCollector implements Collector {
   private scrapers = new Map<string, ScrapeCollector>();
   private discoveredAt?: number;
   private skipped = 0;
 
   constructor(
-    private readonly listPods: () => Promise<V1Pod[]>,
+    readonly name: string,
+    /** What the targets are, in the error: `pods`, `containers`. */
+    private readonly noun: string,
+    private readonly discoverTargets: () => Promise<ScrapeTargetConfig[]>,
     private readonly collectIntervalSeconds: number,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -29,7 +33,7 @@ export class AnnotatedPodsCollector implements Collector {
   async collect(): Promise<MetricSample[]> {
     if (this.discoveredAt === undefined || this.clock() - this.discoveredAt >= DISCOVERY_REFRESH_MS)
       await this.discover();
-    // Keys are `<job> <url>`; a job (namespace/pod) has no space.
+    // Keys are `<job> <url>`; a discovered job (namespace/pod, container name) has no space.
     const jobs = [...this.scrapers.keys()].map((key) => key.slice(0, key.indexOf(' ')));
     const results = await Promise.all(
       [...this.scrapers.values()].map((scraper) =>
@@ -46,21 +50,21 @@ export class AnnotatedPodsCollector implements Collector {
     const failed = results.flatMap((r, i) => (r.error === undefined ? [] : [`${jobs[i]}: ${r.error}`]));
     const problems = [
       failed.length
-        ? `${failed.length} of ${jobs.length} pods failed: ${failed.slice(0, NAMED_FAILURES).join('; ')}`
+        ? `${failed.length} of ${jobs.length} ${this.noun} failed: ${failed.slice(0, NAMED_FAILURES).join('; ')}`
         : '',
-      this.skipped ? `${this.skipped} annotated pods not scraped (at most ${MAX_SCRAPED_PODS})` : '',
+      this.skipped ? `${this.skipped} ${this.noun} not scraped (at most ${MAX_DISCOVERED_TARGETS})` : '',
     ].filter(Boolean);
     if (problems.length) throw new PartialCollectionError(problems.join('; '), samples);
     return samples;
   }
 
-  /** Keeps the scraper of a pod still there (its interval and in-flight state), adds new ones, drops gone ones. */
+  /** Keeps the scraper of a target still there (its interval and in-flight state), adds new ones, drops gone ones. */
   private async discover(): Promise<void> {
-    const targets = (await this.listPods()).flatMap((pod) => scrapeTargetOfPod(pod) ?? []);
+    const targets = await this.discoverTargets();
     this.discoveredAt = this.clock();
-    this.skipped = Math.max(0, targets.length - MAX_SCRAPED_PODS);
+    this.skipped = Math.max(0, targets.length - MAX_DISCOVERED_TARGETS);
     const next = new Map<string, ScrapeCollector>();
-    for (const target of targets.slice(0, MAX_SCRAPED_PODS)) {
+    for (const target of targets.slice(0, MAX_DISCOVERED_TARGETS)) {
       const key = `${target.job} ${target.url}`;
       next.set(
         key,
