@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@app/config';
 import { formatToken } from '@app/contracts';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
@@ -57,6 +60,7 @@ describe('agent command line', () => {
       release_name: 'rca-agent',
       replicas: 2,
       scope: 'namespace',
+      scrape_pods: 'off',
     });
     expect(cli.collectIntervalSeconds).toBe(5);
     expect(cli.labels).toEqual({ team: 'sre', zone: 'eu-1' });
@@ -69,6 +73,77 @@ describe('agent command line', () => {
 
   it('needs neither NATS nor a token for --once', () => {
     expect(parsed(['--once']).once).toBe(true);
+  });
+
+  it('reads scrape targets from RCA_SCRAPE_TARGETS with their defaults', () => {
+    const { scrapeTargets } = parsed(['--once'], {
+      RCA_SCRAPE_TARGETS: JSON.stringify([{ url: 'http://127.0.0.1:9100/metrics', job: 'node' }]),
+    });
+    expect(scrapeTargets).toEqual([
+      expect.objectContaining({
+        url: 'http://127.0.0.1:9100/metrics',
+        job: 'node',
+        timeout: 5,
+        max_series: 2000,
+        max_bytes: 4 * 1024 * 1024,
+      }),
+    ]);
+  });
+
+  it('reads scrape targets from the file RCA_SCRAPE_TARGETS_FILE names', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rca-cfg-')), 'targets.json');
+    writeFileSync(file, JSON.stringify([{ url: 'https://app:8443/metrics', tls: { ca_file: '/ca.pem' } }]));
+    expect(parsed(['--once'], { RCA_SCRAPE_TARGETS_FILE: file }).scrapeTargets[0].tls).toEqual({
+      ca_file: '/ca.pem',
+    });
+  });
+
+  it.each([
+    ['[{"url": "ftp://x"}]', /RCA_SCRAPE_TARGETS\[0\]\.url: url must be an http:\/\/ or https:\/\/ URL/],
+    [
+      '[{"url": "http://a/m", "timeout": 30, "interval": 10}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.timeout: must not be longer than interval/,
+    ],
+    [
+      '[{"url": "http://a/m", "insecure": true}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.insecure: property insecure should not exist/,
+    ],
+    [
+      '[{"url": "http://a/m"}, {"url": "http://a/m"}]',
+      /RCA_SCRAPE_TARGETS\[1\]\.job: "http:\/\/a\/m" is already used/,
+    ],
+    ['{"url": "http://a/m"}', /RCA_SCRAPE_TARGETS: must be a JSON array/],
+    [
+      `[{"url": "http://a/${'m'.repeat(80)}"}]`,
+      /RCA_SCRAPE_TARGETS\[0\]\.job: required when url is longer than 80/,
+    ],
+    ['[{url:', /RCA_SCRAPE_TARGETS: not valid JSON/],
+  ])('refuses RCA_SCRAPE_TARGETS=%s naming the field', (value, message) => {
+    expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(AgentUsageError);
+    expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(message);
+  });
+
+  it('reads exec plugins from RCA_EXEC_PLUGINS and names a bad entry', () => {
+    const { execPlugins } = parsed(['--once'], {
+      RCA_EXEC_PLUGINS: JSON.stringify([{ name: 'queues', command: ['/usr/local/bin/queues', '--all'] }]),
+    });
+    expect(execPlugins).toEqual([
+      expect.objectContaining({ name: 'queues', shell: false, format: 'influx', timeout: 5 }),
+    ]);
+    expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: '[{"name": "q"}]' })).toThrow(
+      /RCA_EXEC_PLUGINS\[0\]\.command: required/,
+    );
+  });
+
+  it('leaves StatsD off unless RCA_STATSD_ADDRESS is set, and then listens on 127.0.0.1 by default', () => {
+    expect(parsed(['--once']).statsd).toBeUndefined();
+    expect(parsed(['--once'], { RCA_STATSD_ADDRESS: '8125' }).statsd).toEqual({
+      host: '127.0.0.1',
+      port: 8125,
+    });
+    expect(() => parsed(['--once'], { RCA_STATSD_ADDRESS: 'udp://x' })).toThrow(
+      /RCA_STATSD_ADDRESS: must be/,
+    );
   });
 
   it('prints help and says so instead of running', () => {

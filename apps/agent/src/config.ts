@@ -1,9 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '@app/config';
 import { parseToken, ValidationFailedError } from '@app/contracts';
-import { AGENT_LOG_LEVELS, agentTypes, AGENT_VERSION } from '@app/agent-core';
+import {
+  AGENT_LOG_LEVELS,
+  agentTypes,
+  AGENT_VERSION,
+  ExecPluginConfig,
+  parseExecPlugins,
+  parseScrapeTargets,
+  parseStatsdAddress,
+  PluginConfigError,
+  ScrapeTargetConfig,
+} from '@app/agent-core';
 
 /**
  * The agent's variables (docs/deploy-contract.md). Property names are the variable names; flags
@@ -69,6 +80,31 @@ export class AgentConfig {
   @IsIn(['nats', 'http'], { message: 'must be "nats" or "http"' })
   RCA_TRANSPORT: 'nats' | 'http' = 'nats';
 
+  /** Prometheus/OpenMetrics targets to scrape: a JSON array (docs/agent.md, "Application metrics"). */
+  @IsOptional()
+  @IsString()
+  RCA_SCRAPE_TARGETS?: string = undefined;
+
+  /** The same list in a JSON file; used when RCA_SCRAPE_TARGETS is not set. */
+  @IsOptional()
+  @IsString()
+  RCA_SCRAPE_TARGETS_FILE?: string = undefined;
+
+  /** Commands whose stdout is read as metrics: a JSON array (docs/agent.md, "exec plugins"). */
+  @IsOptional()
+  @IsString()
+  RCA_EXEC_PLUGINS?: string = undefined;
+
+  /** The same list in a JSON file; used when RCA_EXEC_PLUGINS is not set. */
+  @IsOptional()
+  @IsString()
+  RCA_EXEC_PLUGINS_FILE?: string = undefined;
+
+  /** Where to receive StatsD over UDP (`8125` = 127.0.0.1:8125); unset: off. */
+  @IsOptional()
+  @IsString()
+  RCA_STATSD_ADDRESS?: string = undefined;
+
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
   @IsOptional() @IsString() KUBECONFIG?: string = undefined;
@@ -80,6 +116,10 @@ export interface AgentCommandLine {
   typeConfig: Record<string, unknown>;
   labels: Record<string, string>;
   collectIntervalSeconds: number;
+  scrapeTargets: ScrapeTargetConfig[];
+  execPlugins: ExecPluginConfig[];
+  /** StatsD listener; undefined: off. */
+  statsd?: { host: string; port: number };
   once: boolean;
 }
 
@@ -196,8 +236,63 @@ export function parseAgentCommandLine(
     typeConfig: readTypeConfig(config, merged),
     labels: parseLabels(config.RCA_LABELS),
     collectIntervalSeconds: config.RCA_COLLECT_INTERVAL ?? config.RCA_HEARTBEAT_INTERVAL,
+    scrapeTargets: readPluginList(
+      config.RCA_SCRAPE_TARGETS,
+      ['RCA_SCRAPE_TARGETS_FILE', config.RCA_SCRAPE_TARGETS_FILE],
+      'RCA_SCRAPE_TARGETS',
+      parseScrapeTargets,
+    ),
+    statsd: readStatsdAddress(config.RCA_STATSD_ADDRESS),
+    execPlugins: readPluginList(
+      config.RCA_EXEC_PLUGINS,
+      ['RCA_EXEC_PLUGINS_FILE', config.RCA_EXEC_PLUGINS_FILE],
+      'RCA_EXEC_PLUGINS',
+      parseExecPlugins,
+    ),
     once,
   };
+}
+
+function readStatsdAddress(text: string | undefined): { host: string; port: number } | undefined {
+  if (!text) return undefined;
+  const address = parseStatsdAddress(text);
+  if (!address)
+    throw new AgentUsageError(
+      'RCA_STATSD_ADDRESS: must be a port or host:port (e.g. 8125 or 127.0.0.1:8125)',
+    );
+  return address;
+}
+
+/** A JSON list from its variable, else from the file its _FILE variable names, validated; errors name the entry. */
+function readPluginList<T>(
+  inline: string | undefined,
+  [fileVariable, file]: [string, string | undefined],
+  variable: string,
+  parse: (value: unknown, source: string) => T[],
+): T[] {
+  let source = variable;
+  let text = inline;
+  if (!text && file) {
+    source = fileVariable;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new AgentUsageError(`${source}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (!text) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new AgentUsageError(`${source}: not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parse(value, source);
+  } catch (error) {
+    if (error instanceof PluginConfigError) throw new AgentUsageError(error.message);
+    throw error;
+  }
 }
 
 /** The type's keys from RCA_<KEY> (integers converted), validated with defaults applied. */

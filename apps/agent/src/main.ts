@@ -2,7 +2,15 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError } from '@app/config';
-import { AgentExitCodes, AgentFatalError, agentTypes, BaseAgent } from '@app/agent-core';
+import {
+  AgentExitCodes,
+  AgentFatalError,
+  agentTypes,
+  BaseAgent,
+  ExecCollector,
+  ScrapeCollector,
+  StatsdCollector,
+} from '@app/agent-core';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
 
 /** If a clean stop has not finished by then, exit anyway: an orchestrator's kill timer is near. */
@@ -40,6 +48,11 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
       collectIntervalSeconds: cli.collectIntervalSeconds,
       labels: cli.labels,
       logger,
+      pluginCollectors: [
+        ...cli.scrapeTargets.map((t) => new ScrapeCollector(t, cli.collectIntervalSeconds)),
+        ...cli.execPlugins.map((p) => new ExecCollector(p, cli.collectIntervalSeconds)),
+        ...(cli.statsd ? [new StatsdCollector(cli.statsd.host, cli.statsd.port)] : []),
+      ],
     },
     cli.typeConfig,
     {
@@ -48,6 +61,7 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
         KUBERNETES_SERVICE_HOST: config.KUBERNETES_SERVICE_HOST,
         KUBECONFIG: config.KUBECONFIG,
       },
+      collectIntervalSeconds: cli.collectIntervalSeconds,
     },
   );
 }

@@ -63,6 +63,7 @@ describe(AgentTypeRegistry.name, () => {
       release_name: 'rca-agent',
       replicas: 1,
       scope: 'cluster',
+      scrape_pods: 'off',
     });
     try {
       agentTypes.validateConfig('kubernetes', {

@@ -65,12 +65,21 @@ export class AgentTypeRegistry {
     return this.get(type).buildDeployment({ ...input, config });
   }
 
-  /** A ready-to-start agent of `type`: config validated (ValidationFailedError otherwise), collectors built. */
-  create(type: string, options: AgentRuntimeOptions, config: unknown, context: CollectorContext): BaseAgent {
+  /**
+   * A ready-to-start agent of `type`: config validated (ValidationFailedError otherwise), collectors built.
+   * `pluginCollectors` (scrape targets, exec plugins) run beside the type's own, whatever the type.
+   */
+  create(
+    type: string,
+    options: AgentRuntimeOptions & { pluginCollectors?: Collector[] },
+    config: unknown,
+    context: CollectorContext,
+  ): BaseAgent {
     const definition = this.get(type);
     const validated = this.validateConfig(type, config);
-    const collectors = definition.createCollectors(validated, context);
-    return definition.createAgent({ ...options, agentType: type, collectors }, validated, context);
+    const { pluginCollectors = [], ...runtime } = options;
+    const collectors = [...definition.createCollectors(validated, context), ...pluginCollectors];
+    return definition.createAgent({ ...runtime, agentType: type, collectors }, validated, context);
   }
 
   createCollectors(

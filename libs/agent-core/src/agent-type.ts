@@ -43,7 +43,22 @@ export interface Deployment {
 /** A source of samples. May throw or hang: the runtime times it out and reports the failure. */
 export interface Collector {
   readonly name: string;
+  /** Its own deadline, when it enforces one (a scrape's timeout); otherwise the runner's applies. */
+  readonly timeoutMs?: number;
   collect(): Promise<MetricSample[]>;
+}
+
+/**
+ * Thrown by a collector that failed but still has samples to report (a scrape target's `scrape.up` = 0):
+ * the runner keeps the samples and reports the message as that collector's error.
+ */
+export class PartialCollectionError extends Error {
+  constructor(
+    message: string,
+    readonly samples: MetricSample[],
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -73,6 +88,8 @@ export interface AgentTypeDefinition<C extends object = object> {
  */
 export interface CollectorContext {
   environment: Readonly<Record<string, string | undefined>>;
+  /** The agent's collection interval, for collectors that schedule work of their own (pod scraping). */
+  collectIntervalSeconds?: number;
 }
 
 export function describeType(definition: AgentTypeDefinition): AgentTypeInfo {

@@ -1,5 +1,5 @@
 import { MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
-import { Collector } from '../agent-type';
+import { Collector, PartialCollectionError } from '../agent-type';
 import { CollectorRunner } from './run-collectors';
 
 const fixed = (name: string, samples: MetricSample[]): Collector => ({ name, collect: async () => samples });
@@ -52,6 +52,38 @@ describe(CollectorRunner.name, () => {
     expect(second.status.errors).toEqual([
       { collector: 'stuck', error: 'still running since an earlier collection (hung)' },
     ]);
+  });
+
+  it('keeps the samples of a collector that failed partly and reports its error', async () => {
+    const partial: Collector = {
+      name: 'scrape:web',
+      collect: async () =>
+        Promise.reject(new PartialCollectionError('HTTP 500', [{ name: 'scrape.up', value: 0 }])),
+    };
+    const { samples, status } = await new CollectorRunner([partial], 1000, () => 7).collect();
+    expect(samples).toEqual([{ name: 'scrape.up', value: 0, ts: 7 }]);
+    expect(status.errors).toEqual([{ collector: 'scrape:web', error: 'HTTP 500' }]);
+  });
+
+  it('gives a collector with its own deadline that deadline instead of the runner-wide one', async () => {
+    const slow: Collector = {
+      name: 'slow',
+      timeoutMs: 300,
+      collect: () => new Promise((r) => setTimeout(() => r([{ name: 's', value: 1 }]), 100)),
+    };
+    const { samples, status } = await new CollectorRunner([slow], 20).collect();
+    expect(status.errors).toEqual([]);
+    expect(samples.map((s) => s.name)).toEqual(['s']);
+  });
+
+  it('keeps at most 100 errors, the heartbeat limit, and says how many more failed', async () => {
+    const failing = Array.from({ length: 120 }, (_, i): Collector => ({
+      name: `c${i}`,
+      collect: async () => Promise.reject(new Error('down')),
+    }));
+    const { status } = await new CollectorRunner(failing, 1000).collect();
+    expect(status.errors).toHaveLength(100);
+    expect(status.errors[99]).toEqual({ collector: '(more)', error: '21 more collectors failed' });
   });
 
   it('caps a batch at the wire limit and says so', async () => {

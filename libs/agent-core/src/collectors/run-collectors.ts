@@ -1,5 +1,5 @@
 import { CollectionStatus, CollectorError, MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
-import { Collector } from '../agent-type';
+import { Collector, PartialCollectionError } from '../agent-type';
 
 export interface CollectionResult {
   samples: MetricSample[];
@@ -8,6 +8,8 @@ export interface CollectionResult {
 
 /** Error text kept per failed collector; the heartbeat DTO allows 1000 characters. */
 const MAX_ERROR_LENGTH = 500;
+/** Errors kept per collection: the heartbeat DTO allows 100, and a longer list would refuse the heartbeat. */
+const MAX_ERRORS = 100;
 
 class CollectorTimeoutError extends Error {}
 
@@ -37,8 +39,8 @@ export class CollectorRunner {
     const samples: MetricSample[] = [];
     const errors: CollectorError[] = [];
     for (const r of results) {
-      if ('error' in r) errors.push(r.error);
-      else samples.push(...r.samples);
+      if (r.error) errors.push(r.error);
+      samples.push(...r.samples);
     }
     if (samples.length > MAX_SAMPLES_PER_BATCH) {
       errors.push({
@@ -46,6 +48,11 @@ export class CollectorRunner {
         error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_BATCH}`,
       });
       samples.length = MAX_SAMPLES_PER_BATCH;
+    }
+    if (errors.length > MAX_ERRORS) {
+      const more = errors.length - (MAX_ERRORS - 1);
+      errors.length = MAX_ERRORS - 1;
+      errors.push({ collector: '(more)', error: `${more} more collectors failed` });
     }
     const at = this.clock();
     for (const s of samples) s.ts ??= at;
@@ -55,10 +62,9 @@ export class CollectorRunner {
     };
   }
 
-  private async runOne(
-    collector: Collector,
-  ): Promise<{ samples: MetricSample[] } | { error: CollectorError }> {
-    const fail = (message: string) => ({
+  private async runOne(collector: Collector): Promise<{ samples: MetricSample[]; error?: CollectorError }> {
+    const fail = (message: string, samples: MetricSample[] = []) => ({
+      samples,
       error: { collector: collector.name, error: message.slice(0, MAX_ERROR_LENGTH) },
     });
     if (this.inFlight.has(collector.name)) return fail('still running since an earlier collection (hung)');
@@ -68,10 +74,11 @@ export class CollectorRunner {
       .then(() => collector.collect())
       .finally(() => this.inFlight.delete(collector.name));
     let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = collector.timeoutMs ?? this.timeoutMs;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new CollectorTimeoutError(`timed out after ${this.timeoutMs} ms`)),
-        this.timeoutMs,
+        () => reject(new CollectorTimeoutError(`timed out after ${timeoutMs} ms`)),
+        timeoutMs,
       );
     });
     try {
@@ -79,6 +86,7 @@ export class CollectorRunner {
     } catch (error) {
       // A late rejection of the abandoned run must not become an unhandled rejection.
       run.catch(() => undefined);
+      if (error instanceof PartialCollectionError) return fail(error.message, error.samples);
       return fail(error instanceof Error ? error.message : String(error));
     } finally {
       clearTimeout(timer);

@@ -175,6 +175,20 @@ describe('kubernetes deployment', () => {
     expect(instructions.join('\n')).toMatch(/Role and RoleBinding in namespace "monitoring"/);
   });
 
+  it('gives a Docker agent RCA_SCRAPE_CONTAINERS=on only when scrape_containers is on', () => {
+    const on = agentTypes.buildDeployment('docker', { ...input('v'), config: { scrape_containers: 'on' } });
+    expect(on.commands[0].command).toContain('-e RCA_SCRAPE_CONTAINERS=on');
+    expect(agentTypes.buildDeployment('docker', input('v')).commands[0].command).not.toContain('SCRAPE');
+  });
+
+  it('asks the chart to scrape annotated pods only when scrape_pods is on', () => {
+    const on = agentTypes.buildDeployment('kubernetes', { ...input('v'), config: { scrape_pods: 'on' } });
+    expect(on.commands[0].command).toContain('--set-string scrapePods=on');
+    expect(agentTypes.buildDeployment('kubernetes', input('v')).commands[0].command).not.toContain(
+      'scrapePods',
+    );
+  });
+
   it('applies the defaults of every config key', () => {
     const { commands } = agentTypes.buildDeployment('kubernetes', input('v'));
     expect(commands[0].command).toMatch(

@@ -20,8 +20,11 @@ export const dockerAgentType: AgentTypeDefinition<DockerAgentConfig> = {
   metrics: dockerMetrics,
   buildDeployment: buildDockerDeployment,
   // docker_host wins; else the standard DOCKER_HOST; else /var/run/docker.sock.
-  createCollectors: (config, { environment }) =>
-    runtime().createDockerCollectors(config.docker_host ?? environment.DOCKER_HOST),
+  createCollectors: (config, { environment, collectIntervalSeconds = 10 }) =>
+    runtime().createDockerCollectors(
+      config.docker_host ?? environment.DOCKER_HOST,
+      config.scrape_containers === 'on' ? { collectIntervalSeconds } : undefined,
+    ),
   createAgent: (options, config, { environment }) =>
     new (runtime().DockerAgent)(options, config.docker_host ?? environment.DOCKER_HOST),
 };

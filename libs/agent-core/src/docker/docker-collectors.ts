@@ -1,7 +1,9 @@
 import Docker from 'dockerode';
 import { MetricSample } from '@app/contracts';
 import { Collector } from '../agent-type';
+import { DiscoveredTargetsCollector } from '../app-metrics/discovered-targets-collector';
 import { containerUsage, DockerCpuStats, DockerStatsJson } from './container-stats';
+import { scrapeTargetOfContainer } from './labelled-containers';
 
 /** States the Engine API defines; each is reported (0 included) so a dashboard sees a stable series. */
 export const CONTAINER_STATES = [
@@ -146,11 +148,29 @@ export class DockerStatsCollector implements Collector {
   }
 }
 
-export function createDockerCollectors(dockerHost: string | undefined): Collector[] {
+export function createDockerCollectors(
+  dockerHost: string | undefined,
+  scrape?: { collectIntervalSeconds: number },
+): Collector[] {
   const docker = new Docker(dockerClientOptions(dockerHost));
-  return [
+  const collectors: Collector[] = [
     new DockerDaemonCollector(docker),
     new DockerContainersCollector(docker),
     new DockerStatsCollector(docker),
   ];
+  if (scrape)
+    collectors.push(
+      new DiscoveredTargetsCollector(
+        'scrape:docker-containers',
+        'containers',
+        async () =>
+          (
+            await docker.listContainers({
+              filters: { label: ['prometheus.io/scrape=true'], status: ['running'] },
+            })
+          ).flatMap((c) => scrapeTargetOfContainer(c) ?? []),
+        scrape.collectIntervalSeconds,
+      ),
+    );
+  return collectors;
 }

@@ -1,4 +1,4 @@
-import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
 import { ConfigFieldSchema } from '@app/contracts';
 import { CommonAgentConfig, commonConfigSchema } from '../common-config';
 
@@ -16,6 +16,10 @@ export class DockerAgentConfig extends CommonAgentConfig {
     message: `docker_host must be ${DOCKER_HOST_RULE}`,
   })
   docker_host?: string = undefined;
+
+  /** `on`: scrape the running containers labelled prometheus.io/scrape=true (docs/agent.md). */
+  @IsIn(['off', 'on'])
+  scrape_containers: 'off' | 'on' = 'off';
 }
 
 export const dockerConfigSchema: ConfigFieldSchema[] = [
@@ -28,5 +32,14 @@ export const dockerConfigSchema: ConfigFieldSchema[] = [
     required: false,
     pattern: DOCKER_HOST_PATTERN.source,
     patternDescription: DOCKER_HOST_RULE,
+  },
+  {
+    name: 'scrape_containers',
+    type: 'enum',
+    description:
+      '"on": scrape the Prometheus metrics of running containers labelled prometheus.io/scrape=true (port, path, scheme labels honoured).',
+    required: false,
+    default: 'off',
+    enum: ['off', 'on'],
   },
 ];

@@ -24,6 +24,7 @@ export function buildDockerRunCommand(input: DeploymentInput<DockerAgentConfig>)
     ...env('RCA_LOG_LEVEL', input.config.log_level),
     ...(input.caPin ? env('RCA_CA_PIN', input.caPin) : []),
     ...(input.config.docker_host ? env('RCA_DOCKER_HOST', input.config.docker_host) : []),
+    ...(input.config.scrape_containers === 'on' ? env('RCA_SCRAPE_CONTAINERS', 'on') : []),
     quotePosix(input.agentImage),
   ];
   return words.join(' ');

@@ -32,8 +32,12 @@ export const kubernetesAgentType: AgentTypeDefinition<KubernetesAgentConfig> = {
   metrics: kubernetesMetrics,
   buildDeployment: buildKubernetesDeployment,
   // In a pod the API server's address is injected as KUBERNETES_SERVICE_HOST: use the service account.
-  createCollectors: (config, { environment }) =>
-    runtime().createKubernetesCollectors(config, kubeConfig(Boolean(environment.KUBERNETES_SERVICE_HOST))),
+  createCollectors: (config, { environment, collectIntervalSeconds }) =>
+    runtime().createKubernetesCollectors(
+      config,
+      kubeConfig(Boolean(environment.KUBERNETES_SERVICE_HOST)),
+      collectIntervalSeconds,
+    ),
   createAgent: (options, config, { environment }) =>
     new (runtime().KubernetesAgent)(
       options,

@@ -33,6 +33,10 @@ export class KubernetesAgentConfig extends CommonAgentConfig {
   /** `cluster`: nodes and pods of every namespace; `namespace`: pods of `namespace` only, no node access. */
   @IsIn(KUBERNETES_SCOPES as unknown as string[])
   scope: KubernetesScope = 'cluster';
+
+  /** `on`: scrape the pods in scope annotated prometheus.io/scrape (docs/agent.md, "Application metrics"). */
+  @IsIn(['off', 'on'])
+  scrape_pods: 'off' | 'on' = 'off';
 }
 
 export const kubernetesConfigSchema: ConfigFieldSchema[] = [
@@ -73,5 +77,14 @@ export const kubernetesConfigSchema: ConfigFieldSchema[] = [
     required: false,
     default: 'cluster',
     enum: [...KUBERNETES_SCOPES],
+  },
+  {
+    name: 'scrape_pods',
+    type: 'enum',
+    description:
+      '"on": scrape the Prometheus metrics of pods in scope annotated prometheus.io/scrape: "true" (port, path, scheme annotations honoured).',
+    required: false,
+    default: 'off',
+    enum: ['off', 'on'],
   },
 ];

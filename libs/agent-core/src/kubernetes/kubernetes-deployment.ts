@@ -37,6 +37,8 @@ export function buildHelmCommand(input: DeploymentInput<KubernetesAgentConfig>):
     // replicas is a validated integer: --set (not --set-string) so the chart receives a number.
     '--set',
     quotePosix(`replicas=${Number(config.replicas)}`),
+    // Only when asked for: the chart's default is off, and commands without it stay as they were.
+    ...(config.scrape_pods === 'on' ? helmSetString('scrapePods', 'on') : []),
     ...helmSetString('image.repository', repository),
     ...(tag ? helmSetString('image.tag', tag) : []),
   ];

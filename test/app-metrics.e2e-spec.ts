@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Counter, Histogram, Registry } from 'prom-client';
+import {
+  createTestDatabase,
+  NatsServerHandle,
+  startNatsServer,
+  TestDatabase,
+  testEngines,
+  waitFor,
+} from '@app/testing';
+import {
+  agentCommandEnvironment,
+  BUILD_TIMEOUT_MS,
+  cleanEnv,
+  ensureBuilt,
+  RunningLauncher,
+  startLauncher,
+} from './support/launcher';
+import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+
+/**
+ * Application metrics end to end: `npm start`, a real agent process told by RCA_SCRAPE_TARGETS to scrape
+ * a prom-client application, and the application's own metric names read back through the API.
+ */
+
+interface Series {
+  tags: Record<string, string>;
+  points: { last: number; max: number }[];
+}
+
+/** An application exposing prom-client metrics on /metrics, and a target that never answers on /hang. */
+async function startApplication(): Promise<{ server: Server; url: string }> {
+  const registry = new Registry();
+  const orders = new Counter({
+    name: 'shop_orders_total',
+    help: 'Orders placed',
+    labelNames: ['payment'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'shop_checkout_seconds',
+    help: 'Checkout latency',
+    buckets: [0.5],
+    registers: [registry],
+  });
+  orders.inc({ payment: 'card' }, 42);
+  latency.observe(0.2);
+  const server = createServer((req, res) => {
+    if (req.url === '/hang') return; // a target that never answers
+    void registry
+      .metrics()
+      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe.each(testEngines())('application metrics scraped by an agent (%s)', (engine) => {
+  let nats: NatsServerHandle;
+  let database: TestDatabase;
+  let launcher: RunningLauncher;
+  let app: Awaited<ReturnType<typeof startApplication>>;
+  let api: Api;
+  let agent: AgentProcess | undefined;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    nats = await startNatsServer({ secured: true });
+    database = await createTestDatabase(engine, 'appmetrics');
+    stateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-appmetrics-'));
+    app = await startApplication();
+    launcher = await startLauncher(
+      cleanEnv({
+        NATS_URL: nats.url,
+        NATS_AUTH_DIR: nats.bus!.authority.dir,
+        DATA_DIR: database.env.DATA_DIR,
+        DATABASE_URL: database.env.DATABASE_URL,
+        PORT: '0',
+      }),
+    );
+    api = apiClient(launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:'), launcher.banner.apiKey);
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    agent?.kill('SIGKILL');
+    await launcher?.stop();
+    await nats?.dispose();
+    await database?.cleanup();
+    app?.server.closeAllConnections();
+    app?.server.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("an application's counter and histogram, scraped by the agent, are queryable by their own names", async () => {
+    const started = Date.now();
+    agent = startAgent(
+      cleanEnv({
+        ...agentCommandEnvironment(launcher.banner.agentCommand!),
+        RCA_HEARTBEAT_INTERVAL: '1',
+        RCA_STATE_DIR: stateDir,
+        RCA_SCRAPE_TARGETS: JSON.stringify([
+          { url: `${app.url}/metrics`, job: 'shop', labels: { team: 'payments' } },
+          { url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 },
+        ]),
+      }),
+    );
+    const failWithLogs = (error: unknown): never => {
+      throw new Error(`${(error as Error).message}\n--- agent ---\n${agent?.output().slice(-3000)}`);
+    };
+    const agentId = await waitFor(
+      'the agent to be listed',
+      async () => {
+        if (agent?.exitCode() !== undefined) throw new Error(`agent exited with ${agent?.exitCode()}`);
+        const page = await api<{ items: { id: string; status: string }[] }>('GET', '/api/v1/agents');
+        return page.body.items?.find((a) => a.status === 'online')?.id;
+      },
+      20_000,
+      200,
+    ).catch(failWithLogs);
+
+    const query = (name: string, tag?: string) =>
+      waitFor(
+        `${name} from GET /api/v1/agents/:id/metrics`,
+        async () => {
+          const result = await api<{ series: Series[] }>(
+            'GET',
+            `/api/v1/agents/${agentId}/metrics?name=${name}&from=${started - 60_000}&to=${Date.now() + 1000}&step=1${tag ? `&tag=${encodeURIComponent(tag)}` : ''}`,
+          );
+          return result.body.series?.find((s) => s.points.length > 0);
+        },
+        20_000,
+        250,
+      ).catch(failWithLogs);
+
+    const orders = await query('shop_orders_total');
+    expect(orders.tags).toEqual({ source: 'scrape', target: 'shop', team: 'payments', payment: 'card' });
+    expect(orders.points.at(-1)!.last).toBe(42);
+    const bucket = await query('shop_checkout_seconds_bucket', 'le=0.5');
+    expect(bucket.points.at(-1)!.last).toBe(1);
+    // Each target's health is stored too: the hanging one is down, the application up.
+    expect((await query('scrape.up', 'target=shop')).points.at(-1)!.last).toBe(1);
+    expect((await query('scrape.up', 'target=stuck')).points.at(-1)!.last).toBe(0);
+    // The agent's own collectors keep reporting beside them.
+    expect((await query('system.memory.total')).points.at(-1)!.max).toBeGreaterThan(0);
+  });
+});
