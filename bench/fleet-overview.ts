@@ -93,7 +93,7 @@ export const fleetOverview: Scenario = {
         ctx.record(baseline, 'ms', await measure('/api/v1/environments'));
         ctx.record('GET /fleet/summary p50, 10k agents', 'ms', await measure('/api/v1/fleet/summary'), {
           baseline,
-          note: 'one request: 20 counting RPCs to provisioning (total, 6 statuses, 3 types, 10 environments), the recent-offline reader and ingestion stats',
+          note: 'one request: one grouped count in provisioning (environment × type × status), the types and environments lists, the recent-offline reader and ingestion stats',
         });
         ctx.record('GET /fleet/versions p50, 10k agents', 'ms', await measure('/api/v1/fleet/versions'), {
           baseline,
