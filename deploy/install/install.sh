@@ -1,8 +1,11 @@
 #!/bin/sh
 # Installs the rca-agent as a service on Linux (systemd) or macOS (launchd).
 #
-#   curl -fsSL <platform>/install.sh | sudo sh -s -- --token rca_et_... --nats-url nats://... \
+#   printf '%s\n' rca_et_... | sudo sh install.sh --token-file - --nats-url nats://... \
 #     --platform-url https://... --bundle-sha256 <hex> [--binary-sha256 <hex>] [--ca-pin sha256:...]
+#
+# The platform's generated command downloads this script to a temporary file and pipes the enrollment
+# token into it (printf is a shell builtin): the token is never an argument of a process (ps, /proc).
 #
 # The agent comes from <platform-url>/downloads/: on Linux x64 a self-contained executable, elsewhere a
 # bundle run by Node.js 20+. Either is installed only if its SHA-256 equals the one in the command.
@@ -44,7 +47,8 @@ Usage: install.sh --token <rca_et_...> --nats-url <nats://...> [options]
 
   --token <token>         enrollment token (required, or --token-file)
   --token-file <path>     read the enrollment token from the first line of a file instead (keeps it out
-                          of the process list and shell history; e.g. written by configuration management)
+                          of the process list and shell history; e.g. written by configuration management);
+                          "-" reads it from standard input (what the platform's generated command does)
   --nats-url <urls>       NATS URL(s), comma-separated (required)
   --platform-url <url>    gateway base URL: enrollment, identity renewal, HTTP intake (required)
   --ca-pin <sha256:hex>   pin of the platform's own CA: the agent trusts that CA only if it matches
@@ -99,7 +103,12 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 
-if [ -n "$token_file" ]; then
+if [ "$token_file" = - ]; then
+  [ -z "$token" ] || die "give --token or --token-file, not both"
+  # All of standard input, not only its first line: a token with a newline is refused below.
+  token=$(tr -d '\r')
+  [ -n "$token" ] || die "--token-file - read no token from standard input"
+elif [ -n "$token_file" ]; then
   [ -z "$token" ] || die "give --token or --token-file, not both"
   [ -r "$token_file" ] || die "--token-file $token_file is not readable"
   token=$(head -n 1 "$token_file" | tr -d '\r')

@@ -6,15 +6,15 @@ import { ServerAgentConfig } from './server-config';
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-/** `curl … | sudo sh -s -- …` for Linux and macOS, per docs/deploy-contract.md. */
+/**
+ * Linux and macOS, per docs/deploy-contract.md: the script is downloaded to a temporary file and the token
+ * piped into it (`printf` is a shell builtin), so the token is never an argument of a process that `ps` or
+ * /proc shows. The script cannot come on standard input too, hence the file instead of `curl … | sh -s`.
+ */
 export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfig>): string {
   const script = `${trimSlash(input.platformUrl)}/install.sh`;
-  return [
-    'curl -fsSL',
-    quotePosix(script),
-    '| sudo sh -s --',
-    '--token',
-    quotePosix(input.enrollmentToken),
+  const args = [
+    '--token-file -',
     '--nats-url',
     quotePosix(input.natsUrl),
     '--platform-url',
@@ -27,6 +27,10 @@ export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfi
     ...(input.artifacts?.binaries['linux-x64']
       ? ['--binary-sha256', quotePosix(input.artifacts.binaries['linux-x64'].sha256)]
       : []),
+  ];
+  return [
+    `(f=$(mktemp) && trap 'rm -f "$f"' EXIT && curl -fsSL ${quotePosix(script)} -o "$f" &&`,
+    `printf '%s\\n' ${quotePosix(input.enrollmentToken)} | sudo sh "$f" ${args.join(' ')})`,
   ].join(' ');
 }
 
