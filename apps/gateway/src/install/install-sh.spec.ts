@@ -156,6 +156,27 @@ describe('deploy/install/install.sh', () => {
     expect(unit).toContain('EnvironmentFile=/etc/rca-agent/agent.env');
     expect(unit).toMatch(/^ExecStart=\/\S+rca-agent$/m);
     expect(unit).toContain('WantedBy=multi-user.target');
+    // Its own system user, owning only its 0700 state directory, in a read-only file system.
+    for (const line of [
+      'User=rca-agent',
+      'StateDirectory=rca-agent',
+      'StateDirectoryMode=0700',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ReadWritePaths=/var/lib/rca-agent',
+      'ProtectHome=read-only',
+      'PrivateTmp=yes',
+      'CapabilityBoundingSet=',
+    ])
+      expect(unit.split('\n')).toContain(line);
+    expect(unit).not.toContain('DynamicUser');
+    expect(unit).not.toContain(TOKEN);
+    expect(statSync(installed('var/lib/rca-agent')).mode & 0o777).toBe(0o700);
+    expect(result.stdout).toMatch(
+      /^\[dry-run\] useradd --system --user-group --no-create-home --home-dir \/var\/lib\/rca-agent --shell \/\S+\/nologin --comment rca-agent \(Agent Connector\) rca-agent$/m,
+    );
+    expect(result.stdout).toContain('[dry-run] chown -R rca-agent:rca-agent /var/lib/rca-agent');
+    expect(result.stdout.indexOf('useradd')).toBeLessThan(result.stdout.indexOf('systemctl restart'));
     // Measured: the server type without JIT keeps ~5 MiB less RSS at the same CPU (BENCHMARKS.md).
     expect(unit).toContain('Environment=NODE_OPTIONS=--jitless');
     expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.binaries['linux-x64']!.sha256}`);
@@ -311,6 +332,9 @@ describe('deploy/install/install.sh', () => {
     const plist = readFileSync(join(root, 'Library', 'LaunchDaemons', 'io.rca.agent.plist'), 'utf8');
     expect(plist).toContain('<string>io.rca.agent</string>');
     expect(plist).toContain('. /usr/local/etc/rca-agent/agent.env');
+    // launchd runs it as root (no UserName): the state directory is root-only instead.
+    expect(statSync(installed('usr/local/var/lib/rca-agent')).mode & 0o777).toBe(0o700);
+    expect(result.stdout).not.toContain('useradd');
     expect(readEnvFile(join(root, 'usr', 'local', 'etc', 'rca-agent', 'agent.env')).RCA_ENVIRONMENT).toBe(
       'prod-1',
     );
