@@ -10,8 +10,15 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
  * Linux and macOS, per docs/deploy-contract.md: the script is downloaded to a temporary file and the token
  * piped into it (`printf` is a shell builtin), so the token is never an argument of a process that `ps` or
  * /proc shows. The script cannot come on standard input too, hence the file instead of `curl … | sh -s`.
+ * `tokenWord` is the shell word printed: the quoted token, or e.g. `"$RCA_TOKEN"` in upgrade instructions.
  */
-export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfig>): string {
+export function buildPosixInstallCommand(
+  input: Pick<
+    DeploymentInput<ServerAgentConfig>,
+    'platformUrl' | 'natsUrl' | 'config' | 'caPin' | 'artifacts'
+  >,
+  tokenWord: string,
+): string {
   const script = `${trimSlash(input.platformUrl)}/install.sh`;
   const args = [
     '--token-file -',
@@ -30,7 +37,7 @@ export function buildPosixInstallCommand(input: DeploymentInput<ServerAgentConfi
   ];
   return [
     `(f=$(mktemp) && trap 'rm -f "$f"' EXIT && curl -fsSL ${quotePosix(script)} -o "$f" &&`,
-    `printf '%s\\n' ${quotePosix(input.enrollmentToken)} | sudo sh "$f" ${args.join(' ')})`,
+    `printf '%s\\n' ${tokenWord} | sudo sh "$f" ${args.join(' ')})`,
   ].join(' ');
 }
 
@@ -53,7 +60,7 @@ export function buildPowerShellInstallCommand(input: DeploymentInput<ServerAgent
 }
 
 export function buildServerDeployment(input: DeploymentInput<ServerAgentConfig>): Deployment {
-  const posix = buildPosixInstallCommand(input);
+  const posix = buildPosixInstallCommand(input, quotePosix(input.enrollmentToken));
   const commands: DeploymentCommand[] = [
     { platform: 'linux', shell: 'sh', command: posix },
     { platform: 'macos', shell: 'sh', command: posix },
