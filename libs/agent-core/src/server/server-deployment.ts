@@ -83,8 +83,8 @@ export function buildServerDeployment(input: DeploymentInput<ServerAgentConfig>)
     ],
     instructions: [
       'Linux or macOS: open a terminal on the server as a user that may run sudo.',
-      'Linux or macOS: paste the sh command; the install script downloads the agent (a self-contained executable on Linux x64, otherwise a bundle run by Node.js 20+), checks its SHA-256 against the one in the command, writes its configuration and starts it as a service (systemd on Linux, launchd on macOS).',
-      'Windows: open PowerShell with "Run as administrator" and paste the PowerShell command; the agent is installed as a Windows service.',
+      'Linux or macOS: paste the sh command (it downloads install.sh to a temporary file and pipes the enrollment token into it, so the token is no argument of any process); the install script downloads the agent (a self-contained executable on Linux x64, otherwise a bundle run by Node.js 20+), checks its SHA-256 against the one in the command, writes its configuration (root-only) and starts it as a service (systemd on Linux, as the system user rca-agent; launchd on macOS).',
+      'Windows: open PowerShell with "Run as administrator" and paste the PowerShell command; the agent is installed as a Windows service running as its virtual account NT SERVICE\\rca-agent, in a folder closed to other local users.',
       `Within a minute the agent appears as online in environment "${input.environment}" in the fleet view.`,
       'The enrollment token is only needed for the first start: the agent then has a key of its own (generated on the server, never sent anywhere) and renews its access with it.',
     ],
