@@ -54,7 +54,6 @@ const REFUSING_URL = 'http://127.0.0.1:1/hook';
 
 /** Install-script options → the variables it writes to the agent's environment file (deploy/install/install.sh). */
 const INSTALL_FLAGS: Record<string, string> = {
-  '--token': 'RCA_TOKEN',
   '--nats-url': 'RCA_NATS_URL',
   '--platform-url': 'RCA_PLATFORM_URL',
   '--log-level': 'RCA_LOG_LEVEL',
@@ -64,18 +63,26 @@ const INSTALL_FLAGS: Record<string, string> = {
 };
 
 /**
- * The agent environment the wizard's Linux command would install: `curl … | sudo sh -s -- --flag value …`
- * parsed as a shell would, each option mapped the way install.sh maps it. Throws on anything else.
+ * The agent environment the wizard's Linux command would install:
+ * `(… curl … -o "$f" && printf '%s\n' <token> | sudo sh "$f" --token-file - --flag value …)` parsed as a shell
+ * would, the piped token and each option mapped the way install.sh maps them. Throws on anything else.
  */
 function agentEnvFromInstallCommand(command: string): Record<string, string> {
   const words = parse(command).map((word) => (typeof word === 'string' ? word : JSON.stringify(word)));
-  const start = words.indexOf('--');
-  if (start === -1 || words[start - 1] !== '-s') throw new Error(`not an install.sh command: ${command}`);
-  const env: Record<string, string> = { RCA_AGENT_TYPE: 'server' };
-  for (let i = start + 1; i < words.length; i += 2) {
+  const printf = words.indexOf('printf');
+  const sudo = words.indexOf('sudo');
+  if (
+    printf === -1 ||
+    words[sudo + 1] !== 'sh' ||
+    words[sudo + 3] !== '--token-file' ||
+    words[sudo + 4] !== '-'
+  )
+    throw new Error(`not an install.sh command: ${command}`);
+  const env: Record<string, string> = { RCA_AGENT_TYPE: 'server', RCA_TOKEN: words[printf + 2] };
+  const end = words.lastIndexOf(JSON.stringify({ op: ')' }));
+  for (let i = sudo + 5; i < end; i += 2) {
     const variable = INSTALL_FLAGS[words[i]];
-    if (!variable || i + 1 >= words.length)
-      throw new Error(`unexpected install option ${words[i]} in: ${command}`);
+    if (!variable || i + 1 >= end) throw new Error(`unexpected install option ${words[i]} in: ${command}`);
     env[variable] = words[i + 1];
   }
   return env;

@@ -11,14 +11,21 @@
      and unpacks it to C:\ProgramData\rca-agent\agent (no npm, nothing resolved at install time).
   2. Node.js cannot talk to the Service Control Manager itself, so the service host is WinSW
      (https://github.com/winsw/winsw), a single signed executable, downloaded from -ServiceWrapperUrl.
-  3. Writes C:\ProgramData\rca-agent\rca-agent.xml (service definition and RCA_* environment, readable
-     by SYSTEM and Administrators only: it holds the enrollment token), registers and starts the service.
+  3. Locks C:\ProgramData\rca-agent down before anything is written to it (icacls: inheritance removed,
+     SYSTEM and Administrators full control), writes rca-agent.xml (service definition and RCA_*
+     environment, including the enrollment token) there, registers the service, switches it from
+     LocalSystem to its virtual account NT SERVICE\rca-agent (sc.exe config obj=), grants that account
+     read access to the folder and modify access to state\ and logs\ only, and starts it.
+
+  The token is a parameter of this script block, which runs inside the PowerShell you pasted it into:
+  it is no process's command line. -TokenFile <path> reads it from a file instead (first line).
 
   -DryRun writes the files under -Root (default: a new temporary folder) and installs/starts nothing.
 #>
 [CmdletBinding()]
 param(
-  [Parameter(Mandatory = $true)][string]$Token,
+  [string]$Token = '',
+  [string]$TokenFile = '',
   [Parameter(Mandatory = $true)][string]$NatsUrl,
   [string]$PlatformUrl = '',
   [ValidatePattern('^(|sha256:[0-9a-f]{64})$')][string]$CaPin = '',
@@ -35,6 +42,8 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $ServiceName = 'rca-agent'
+# The service's virtual account: exists once the service is registered, needs no password, is no admin.
+$ServiceAccount = "NT SERVICE\$ServiceName"
 
 function Write-Step([string]$Message) { Write-Host "==> $Message" }
 
@@ -52,6 +61,12 @@ if (-not $DryRun) {
   }
 }
 
+if ($TokenFile) {
+  if ($Token) { throw 'Give -Token or -TokenFile, not both.' }
+  $Token = (Get-Content -LiteralPath $TokenFile -TotalCount 1).Trim()
+}
+if (-not $Token) { throw '-Token (or -TokenFile) is required.' }
+
 $PlatformUrl = $PlatformUrl.TrimEnd('/')
 if (-not $PlatformUrl) { throw '-PlatformUrl is required (where to get the agent from).' }
 $BundleUrl = "$PlatformUrl/downloads/rca-agent-bundle.tgz"
@@ -66,6 +81,18 @@ if ($DryRun) {
 $StateDir = Join-Path $InstallDir 'state'
 $LogDir = Join-Path $InstallDir 'logs'
 New-Item -ItemType Directory -Force -Path $InstallDir, $StateDir, $LogDir | Out-Null
+
+# Before anything is written: the whole folder (agent, service definition with the token, state with the
+# agent's key, logs) loses what it inherits from C:\ProgramData (which lets local users read) and keeps
+# SYSTEM and Administrators only, for itself and everything created below it; the files of an earlier
+# install (whose rca-agent.xml had an ACL of its own) are reset to inherit exactly that.
+# (*S-1-5-18 is SYSTEM, *S-1-5-32-544 Administrators: SIDs, so a localised Windows matches as well.)
+Invoke-Step "icacls $InstallDir /inheritance:r /grant:r SYSTEM and Administrators (OI)(CI)F; icacls $InstallDir\* /reset /T" {
+  & icacls.exe $InstallDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' /C /Q | Out-Null
+  if ($LASTEXITCODE -ne 0) { throw "icacls could not restrict $InstallDir" }
+  & icacls.exe (Join-Path $InstallDir '*') /reset /T /C /Q | Out-Null
+  if ($LASTEXITCODE -ne 0) { throw "icacls could not reset the files under $InstallDir" }
+}
 
 # --- 1. the agent ---------------------------------------------------------------------------
 if (-not $DryRun) {
@@ -136,28 +163,38 @@ $exePath = Join-Path $InstallDir "$ServiceName.exe"
 Write-Step "writing $xmlPath"
 Set-Content -Path $xmlPath -Value $serviceXml -Encoding UTF8
 
-# The file holds the enrollment token: SYSTEM and Administrators only, no inherited access.
-if (-not $DryRun) {
-  $acl = New-Object System.Security.AccessControl.FileSecurity
-  $acl.SetAccessRuleProtection($true, $false)
-  foreach ($who in 'NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators') {
-    $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule($who, 'FullControl', 'Allow')))
-  }
-  Set-Acl -Path $xmlPath -AclObject $acl
-}
+# The file holds the enrollment token: it inherits the folder's ACL set above (SYSTEM, Administrators, and
+# read for the service account once it exists).
 
 # --- 3. register and start ------------------------------------------------------------------
 Invoke-Step "download $ServiceWrapperUrl to $exePath" {
   [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
   Invoke-WebRequest -UseBasicParsing -Uri $ServiceWrapperUrl -OutFile $exePath
 }
-Invoke-Step "$exePath stop/uninstall (previous install), install, start" {
+Invoke-Step "$exePath stop/uninstall (previous install), install" {
   if (Get-Service -Name $ServiceName -ErrorAction SilentlyContinue) {
     & $exePath stop | Out-Null
     & $exePath uninstall | Out-Null
   }
   & $exePath install
   if ($LASTEXITCODE -ne 0) { throw 'service registration failed' }
+}
+# Not LocalSystem: the service's own virtual account (no password; Windows manages it).
+Invoke-Step "sc.exe config $ServiceName obj= $ServiceAccount" {
+  & sc.exe config $ServiceName obj= $ServiceAccount | Out-Null
+  if ($LASTEXITCODE -ne 0) { throw "could not make the service run as $ServiceAccount" }
+}
+# The account reads the agent and its definition but may change nothing there (a compromised agent cannot
+# rewrite its own code or service); it may modify only its state (its key) and its logs.
+Invoke-Step "icacls: $ServiceAccount read & execute on $InstallDir, modify on $StateDir and $LogDir" {
+  & icacls.exe $InstallDir /grant:r "${ServiceAccount}:(OI)(CI)RX" /C /Q | Out-Null
+  if ($LASTEXITCODE -ne 0) { throw "icacls could not grant $ServiceAccount read access" }
+  foreach ($dir in $StateDir, $LogDir) {
+    & icacls.exe $dir /grant:r "${ServiceAccount}:(OI)(CI)M" /C /Q | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "icacls could not grant $ServiceAccount modify access on $dir" }
+  }
+}
+Invoke-Step "$exePath start" {
   & $exePath start
   if ($LASTEXITCODE -ne 0) { throw 'service did not start' }
 }

@@ -1,8 +1,11 @@
 #!/bin/sh
 # Installs the rca-agent as a service on Linux (systemd) or macOS (launchd).
 #
-#   curl -fsSL <platform>/install.sh | sudo sh -s -- --token rca_et_... --nats-url nats://... \
+#   printf '%s\n' rca_et_... | sudo sh install.sh --token-file - --nats-url nats://... \
 #     --platform-url https://... --bundle-sha256 <hex> [--binary-sha256 <hex>] [--ca-pin sha256:...]
+#
+# The platform's generated command downloads this script to a temporary file and pipes the enrollment
+# token into it (printf is a shell builtin): the token is never an argument of a process (ps, /proc).
 #
 # The agent comes from <platform-url>/downloads/: on Linux x64 a self-contained executable, elsewhere a
 # bundle run by Node.js 20+. Either is installed only if its SHA-256 equals the one in the command.
@@ -13,6 +16,8 @@ set -eu
 
 SERVICE_NAME=rca-agent
 LAUNCHD_LABEL=io.rca.agent
+# The Linux service's own system user: it owns only the state directory (the agent's key lives there).
+SERVICE_USER=rca-agent
 
 token=""
 token_file=""
@@ -44,7 +49,8 @@ Usage: install.sh --token <rca_et_...> --nats-url <nats://...> [options]
 
   --token <token>         enrollment token (required, or --token-file)
   --token-file <path>     read the enrollment token from the first line of a file instead (keeps it out
-                          of the process list and shell history; e.g. written by configuration management)
+                          of the process list and shell history; e.g. written by configuration management);
+                          "-" reads it from standard input (what the platform's generated command does)
   --nats-url <urls>       NATS URL(s), comma-separated (required)
   --platform-url <url>    gateway base URL: enrollment, identity renewal, HTTP intake (required)
   --ca-pin <sha256:hex>   pin of the platform's own CA: the agent trusts that CA only if it matches
@@ -99,7 +105,12 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 
-if [ -n "$token_file" ]; then
+if [ "$token_file" = - ]; then
+  [ -z "$token" ] || die "give --token or --token-file, not both"
+  # All of standard input, not only its first line: a token with a newline is refused below.
+  token=$(tr -d '\r')
+  [ -n "$token" ] || die "--token-file - read no token from standard input"
+elif [ -n "$token_file" ]; then
   [ -z "$token" ] || die "give --token or --token-file, not both"
   [ -r "$token_file" ] || die "--token-file $token_file is not readable"
   token=$(head -n 1 "$token_file" | tr -d '\r')
@@ -258,6 +269,20 @@ chmod 0600 "$config_file"
 umask "$old_umask"
 
 # --- 3. the service ------------------------------------------------------------------------
+# The state directory holds the agent's private key (agent.nk): its owner only, 0700.
+mkdir -p "$root$state_dir"
+chmod 0700 "$root$state_dir"
+if [ "$os_name" = linux ]; then
+  # No root needed to read host metrics (/proc, /sys, statfs): a system user with no shell and no login.
+  if [ "$dry_run" -eq 1 ] || ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
+    nologin=/usr/sbin/nologin
+    [ -x "$nologin" ] || nologin=/sbin/nologin
+    run useradd --system --user-group --no-create-home --home-dir "$state_dir" --shell "$nologin" \
+      --comment "rca-agent (Agent Connector)" "$SERVICE_USER"
+  fi
+  run chown -R "$SERVICE_USER:$SERVICE_USER" "$state_dir"
+fi
+
 if [ "$os_name" = linux ]; then
   unit_file="$root/etc/systemd/system/$SERVICE_NAME.service"
   log "writing $unit_file"
@@ -280,13 +305,23 @@ Restart=always
 RestartSec=5
 # 64 bad config, 77 enrollment token refused, 78 agent revoked: restarting cannot help.
 RestartPreventExitStatus=64 77 78
-# No root needed to read host metrics: a throw-away user owning only its state directory.
-DynamicUser=yes
+# Its own system user (created by install.sh), owning only the state directory; the environment file is
+# read by systemd as root before the switch, so the user cannot read it back from disk.
+User=$SERVICE_USER
+Group=$SERVICE_USER
 StateDirectory=rca-agent
+StateDirectoryMode=0700
 NoNewPrivileges=yes
+CapabilityBoundingSet=
+RestrictSUIDSGID=yes
+# The file system read-only except the state directory; /home read-only rather than hidden, so the disk
+# collector still sees a /home mount's usage.
 ProtectSystem=strict
+ReadWritePaths=$state_dir
 ProtectHome=read-only
 PrivateTmp=yes
+ProtectKernelTunables=yes
+ProtectControlGroups=yes
 
 [Install]
 WantedBy=multi-user.target
@@ -297,9 +332,11 @@ UNIT
   run systemctl restart "$SERVICE_NAME.service"
   log "done: systemctl status $SERVICE_NAME; journalctl -u $SERVICE_NAME -f"
 else
+  # Runs as root: macOS has no useradd --system; a hidden role user needs dscl with a hand-picked free
+  # UniqueID below 500 (docs/deploying-agents.md). Its state directory is root-only (0700) instead.
   plist_file="$root/Library/LaunchDaemons/$LAUNCHD_LABEL.plist"
   log "writing $plist_file"
-  mkdir -p "$(dirname "$plist_file")" "$root$state_dir" "$root/usr/local/var/log"
+  mkdir -p "$(dirname "$plist_file")" "$root/usr/local/var/log"
   cat >"$plist_file" <<PLIST
 <?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">

@@ -45,7 +45,8 @@ function argumentsSeenBySh(command: string): string[][] {
     'docker() { show docker "$@"; }',
     'helm() { show helm "$@"; }',
     'curl() { :; }',
-    'sudo() { show sudo "$@"; }',
+    // What sudo reads on stdin (install.sh's --token-file -) is shown as a call of its own: stdin <data>.
+    'sudo() { show sudo "$@"; show stdin "$(cat)"; }',
     command,
   ].join('\n');
   const out = execFileSync('sh', ['-c', script], { encoding: 'utf8' });
@@ -59,7 +60,7 @@ const words = (command: string) => parse(command).filter((w): w is string => typ
 
 /** Drops install.sh's own flags and their values: the rest are the agent's (docs/deploy-contract.md). */
 function withoutInstallOnlyFlags(args: string[]): string[] {
-  const installOnly = new Set(['--bundle-sha256', '--binary-sha256']);
+  const installOnly = new Set(['--bundle-sha256', '--binary-sha256', '--token-file']);
   return args.filter((arg, i) => !installOnly.has(arg) && !installOnly.has(args[i - 1]));
 }
 
@@ -212,14 +213,16 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     const body = res.body as Json;
     expect((body.commands as Json[]).map((c) => c.platform)).toEqual(['linux', 'macos', 'windows']);
     expect(body.command).toBe(body.commands[0].command);
-    const [sudo] = argumentsSeenBySh(body.command);
+    const [sudo, stdin] = argumentsSeenBySh(body.command);
+    // The token reaches install.sh on stdin, never as an argument of a process.
+    expect(stdin).toEqual(['stdin', body.enrollment_token]);
+    expect(sudo.join(' ')).not.toContain(body.enrollment_token);
     expect(sudo).toEqual([
       'sudo',
       'sh',
-      '-s',
-      '--',
-      '--token',
-      body.enrollment_token,
+      sudo[2],
+      '--token-file',
+      '-',
       '--nats-url',
       natsUrl,
       '--platform-url',
@@ -735,13 +738,20 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
       environment_name: 'real-agent',
       config: { log_level: 'debug' },
     }).expect(201);
-    const [sudo] = argumentsSeenBySh(res.body.command);
+    const [sudo, [, token]] = argumentsSeenBySh(res.body.command);
     const stateDir = mkdtempSync(join(tmpdir(), 'rca-agent-state-'));
     // The arguments install.sh receives are the agent's own flags (deploy contract). The command names the
     // public URL, which this test cannot reach: the local gateway stands in for it (the last flag wins).
-    // --bundle-sha256/--binary-sha256 are install.sh's own (what it downloads), not the agent's.
-    const installArgs = sudo.slice(sudo.indexOf('--') + 1);
-    const agentArgs = [...withoutInstallOnlyFlags(installArgs), '--platform-url', platform.baseUrl];
+    // --bundle-sha256/--binary-sha256 are install.sh's own (what it downloads), not the agent's; the token
+    // it reads on stdin (--token-file -) becomes the agent's RCA_TOKEN.
+    const installArgs = sudo.slice(3);
+    const agentArgs = [
+      ...withoutInstallOnlyFlags(installArgs),
+      '--token',
+      token,
+      '--platform-url',
+      platform.baseUrl,
+    ];
     expect(agentArgs).toContain('--ca-pin');
     const { command, args } = agentCommand();
     const agent = spawn(

@@ -30,6 +30,7 @@ export * from './transport/enrollment';
 export * from './server/server-config';
 export * from './server/server-agent';
 export * from './server/server-agent-type';
+export * from './server/server-deployment';
 export * from './server/network-rates';
 export * from './docker/docker-config';
 export * from './docker/docker-agent-type';

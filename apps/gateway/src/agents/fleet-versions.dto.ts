@@ -32,8 +32,7 @@ export class AgentUpgradeView implements SnakeCased<AgentUpgrade> {
   })
   in_place!: boolean;
   @ApiProperty({
-    example:
-      'curl -fsSL https://rca.example.com/install.sh | sudo sh -s -- --token "$RCA_TOKEN" --nats-url tls://nats.example.com:4222 --platform-url https://rca.example.com',
+    example: `(f=$(mktemp) && trap 'rm -f "$f"' EXIT && curl -fsSL https://rca.example.com/install.sh -o "$f" && printf '%s\\n' "$RCA_TOKEN" | sudo sh "$f" --token-file - --nats-url tls://nats.example.com:4222 --platform-url https://rca.example.com --log-level info --bundle-sha256 3f5a…)`,
     description: "What to run on the agent's host or against its cluster; the platform runs nothing remotely",
   })
   command!: string;

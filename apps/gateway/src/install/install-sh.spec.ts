@@ -6,7 +6,6 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parse as parseShell } from 'shell-quote';
 import { AgentArtifacts, agentTypes } from '@app/agent-core';
 import { requireTool } from '@app/testing';
 
@@ -50,8 +49,8 @@ const ARTIFACTS: AgentArtifacts = {
   binaries: { 'linux-x64': { file: 'rca-agent-linux-x64', size: BINARY.length, sha256: sha256(BINARY) } },
 };
 
-/** The arguments the generated Linux command passes to `sh -s --`, exactly as sh would. */
-function generatedArguments(platformUrl: string, artifacts: AgentArtifacts | null = ARTIFACTS): string[] {
+/** The Linux command the platform generates. */
+function generatedCommand(platformUrl: string, artifacts: AgentArtifacts | null = ARTIFACTS): string {
   const { commands } = agentTypes.buildDeployment('server', {
     platformUrl,
     natsUrl: NATS_URL,
@@ -62,8 +61,16 @@ function generatedArguments(platformUrl: string, artifacts: AgentArtifacts | nul
     caPin: CA_PIN,
     artifacts: artifacts ?? undefined,
   });
-  const words = parseShell(commands.find((c) => c.platform === 'linux')!.command);
-  return words.slice(words.indexOf('--') + 1).filter((w): w is string => typeof w === 'string');
+  return commands.find((c) => c.platform === 'linux')!.command;
+}
+
+/** The arguments the generated command passes to the script (after `sudo sh <file>`), exactly as sh would. */
+function generatedArguments(platformUrl: string, artifacts: AgentArtifacts | null = ARTIFACTS): string[] {
+  const fns = `curl() { :; }\nsudo() { shift 2; for a in "$@"; do printf '%s\\0' "$a" >&3; done; cat >/dev/null; }`;
+  const out = execFileSync('sh', ['-c', `exec 3>&1\n${fns}\n${generatedCommand(platformUrl, artifacts)}`], {
+    encoding: 'utf8',
+  });
+  return out.split('\0').slice(0, -1);
 }
 
 /** key='value' lines of the env file, as sh reads them. */
@@ -103,6 +110,10 @@ describe('deploy/install/install.sh', () => {
   const run = (...args: string[]) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
       const child = spawn('sh', [SCRIPT, ...args], { env: { PATH: process.env.PATH, TMPDIR: root } });
+      // What the generated command pipes in for `--token-file -`; ignored by a run given --token (a
+      // script that refuses its arguments exits before reading it: EPIPE is expected then).
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(`${TOKEN}\n`);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -145,6 +156,27 @@ describe('deploy/install/install.sh', () => {
     expect(unit).toContain('EnvironmentFile=/etc/rca-agent/agent.env');
     expect(unit).toMatch(/^ExecStart=\/\S+rca-agent$/m);
     expect(unit).toContain('WantedBy=multi-user.target');
+    // Its own system user, owning only its 0700 state directory, in a read-only file system.
+    for (const line of [
+      'User=rca-agent',
+      'StateDirectory=rca-agent',
+      'StateDirectoryMode=0700',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ReadWritePaths=/var/lib/rca-agent',
+      'ProtectHome=read-only',
+      'PrivateTmp=yes',
+      'CapabilityBoundingSet=',
+    ])
+      expect(unit.split('\n')).toContain(line);
+    expect(unit).not.toContain('DynamicUser');
+    expect(unit).not.toContain(TOKEN);
+    expect(statSync(installed('var/lib/rca-agent')).mode & 0o777).toBe(0o700);
+    expect(result.stdout).toMatch(
+      /^\[dry-run\] useradd --system --user-group --no-create-home --home-dir \/var\/lib\/rca-agent --shell \/\S+\/nologin --comment rca-agent \(Agent Connector\) rca-agent$/m,
+    );
+    expect(result.stdout).toContain('[dry-run] chown -R rca-agent:rca-agent /var/lib/rca-agent');
+    expect(result.stdout.indexOf('useradd')).toBeLessThan(result.stdout.indexOf('systemctl restart'));
     // Measured: the server type without JIT keeps ~5 MiB less RSS at the same CPU (BENCHMARKS.md).
     expect(unit).toContain('Environment=NODE_OPTIONS=--jitless');
     expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.binaries['linux-x64']!.sha256}`);
@@ -223,7 +255,7 @@ describe('deploy/install/install.sh', () => {
     const tokenFile = join(root, 'token');
     writeFileSync(tokenFile, `${TOKEN}\r\n`, { mode: 0o600 });
     const args = generatedArguments(platformUrl);
-    const withoutToken = args.filter((arg, i) => arg !== '--token' && args[i - 1] !== '--token');
+    const withoutToken = args.filter((arg, i) => arg !== '--token-file' && args[i - 1] !== '--token-file');
     const result = await run(
       ...withoutToken,
       '--token-file',
@@ -242,20 +274,47 @@ describe('deploy/install/install.sh', () => {
   it('refuses --token-file beside --token, or a file without a token', async () => {
     const empty = join(root, 'empty');
     writeFileSync(empty, '\n');
-    const both = await run(
-      ...generatedArguments(platformUrl),
-      '--token-file',
-      empty,
-      '--dry-run',
-      '--root',
-      root,
-    );
+    const both = await run(...generatedArguments(platformUrl), '--token', TOKEN, '--dry-run', '--root', root);
     expect(both.stderr).toMatch(/not both/);
     const args = generatedArguments(platformUrl);
-    const withoutToken = args.filter((arg, i) => arg !== '--token' && args[i - 1] !== '--token');
+    const withoutToken = args.filter((arg, i) => arg !== '--token-file' && args[i - 1] !== '--token-file');
     const none = await run(...withoutToken, '--token-file', empty, '--dry-run', '--root', root);
     expect(none.stderr).toMatch(/holds no token/);
     expect([both.status, none.status]).toEqual([1, 1]);
+  });
+
+  it('runs the generated command as pasted: the token travels on stdin, never among any argv', async () => {
+    served['/install.sh'] = readFileSync(SCRIPT);
+    const argvLog = join(root, 'argv.log');
+    // Only sudo is replaced (it would ask for a password): it logs its argv and runs the script in a dry run.
+    const sudo = `sudo() { printf '%s\\n' "$*" >>'${argvLog}'; "$@" --dry-run --root '${root}' --os linux --arch x86_64; }`;
+    const result = await new Promise<{ status: number | null; stderr: string }>((done) => {
+      const child = spawn('sh', ['-c', `${sudo}\n${generatedCommand(platformUrl)}`], {
+        env: { PATH: process.env.PATH, TMPDIR: root },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('close', (status) => done({ status, stderr }));
+    });
+    expect(result).toEqual({ status: 0, stderr: '' });
+    expect(readEnvFile(join(root, 'etc', 'rca-agent', 'agent.env')).RCA_TOKEN).toBe(TOKEN);
+    const argv = readFileSync(argvLog, 'utf8');
+    expect(argv).toMatch(/^sh \S+ --token-file - --nats-url /);
+    expect(argv).not.toContain(TOKEN);
+    // The downloaded script's temp file is gone.
+    expect(existsSync(argv.split(' ')[1])).toBe(false);
+  });
+
+  it('refuses a token with a newline read from stdin', async () => {
+    const child = spawn('sh', [SCRIPT, ...generatedArguments(platformUrl), '--dry-run', '--root', root], {
+      env: { PATH: process.env.PATH, TMPDIR: root },
+    });
+    child.stdin.end(`${TOKEN}\nsecond line\n`);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise((r) => child.once('close', r));
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/--token contains a newline/);
   });
 
   it('writes a launchd plist on macOS', async () => {
@@ -273,6 +332,9 @@ describe('deploy/install/install.sh', () => {
     const plist = readFileSync(join(root, 'Library', 'LaunchDaemons', 'io.rca.agent.plist'), 'utf8');
     expect(plist).toContain('<string>io.rca.agent</string>');
     expect(plist).toContain('. /usr/local/etc/rca-agent/agent.env');
+    // launchd runs it as root (no UserName): the state directory is root-only instead.
+    expect(statSync(installed('usr/local/var/lib/rca-agent')).mode & 0o777).toBe(0o700);
+    expect(result.stdout).not.toContain('useradd');
     expect(readEnvFile(join(root, 'usr', 'local', 'etc', 'rca-agent', 'agent.env')).RCA_ENVIRONMENT).toBe(
       'prod-1',
     );

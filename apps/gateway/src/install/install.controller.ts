@@ -15,7 +15,10 @@ export class InstallController {
 
   @Get('install.sh')
   @Header('Content-Type', 'text/x-shellscript; charset=utf-8')
-  @ApiOperation({ summary: 'Linux/macOS installer: `curl -fsSL <url>/install.sh | sudo sh -s -- --token …`' })
+  @ApiOperation({
+    summary:
+      'Linux/macOS installer: downloaded by the generated command, which pipes the token in: `… | sudo sh "$f" --token-file - …`',
+  })
   @ApiContentResponse('text/x-shellscript', 'text', 'POSIX sh script')
   sh(): string {
     return this.scripts.sh;

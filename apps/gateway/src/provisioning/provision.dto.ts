@@ -124,7 +124,7 @@ export class DeploymentCommandView implements SnakeCased<DeploymentCommand> {
   @ApiProperty({ example: 'linux', description: '`linux`, `macos`, `windows` or `any`' }) platform!: string;
   @ApiProperty({ example: 'sh', description: '`sh` or `powershell`' }) shell!: string;
   @ApiProperty({
-    example: 'curl -fsSL https://rca.example.com/install.sh | sudo sh -s -- --token rca_et_… --type docker',
+    example: `(f=$(mktemp) && trap 'rm -f "$f"' EXIT && curl -fsSL https://rca.example.com/install.sh -o "$f" && printf '%s\\n' rca_et_… | sudo sh "$f" --token-file - --nats-url tls://nats.example.com:4222 --platform-url https://rca.example.com --log-level info)`,
   })
   command!: string;
 }
@@ -134,7 +134,7 @@ export class ProvisionResultView implements SnakeCased<ProvisionResult> {
   @ApiProperty({ example: 'docker' }) agent_type!: string;
   @ApiProperty({ example: 'prod-1' }) environment!: string;
   @ApiProperty({
-    example: 'curl -fsSL https://rca.example.com/install.sh | sudo sh -s -- --token rca_et_… --type docker',
+    example: `(f=$(mktemp) && trap 'rm -f "$f"' EXIT && curl -fsSL https://rca.example.com/install.sh -o "$f" && printf '%s\\n' rca_et_… | sudo sh "$f" --token-file - --nats-url tls://nats.example.com:4222 --platform-url https://rca.example.com --log-level info)`,
     description: "The command for the type's primary platform",
   })
   command!: string;

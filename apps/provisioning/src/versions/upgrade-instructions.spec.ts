@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { parse } from 'shell-quote';
 import { compareVersions, upgradeInstructions } from './upgrade-instructions';
 
@@ -8,24 +9,39 @@ const input = {
 };
 
 describe('upgrade instructions', () => {
-  it('the server agent is upgraded in place by re-running its installer against this platform', () => {
-    const upgrade = upgradeInstructions('server', input);
+  it('the server agent is upgraded in place by re-running its pinned installer, the token piped from $RCA_TOKEN', () => {
+    const artifacts = {
+      version: '0.3.0',
+      bundle: { file: 'rca-agent-bundle.tgz', size: 1, sha256: 'b'.repeat(64) },
+      binaries: { 'linux-x64': { file: 'rca-agent-linux-x64', size: 1, sha256: 'c'.repeat(64) } },
+    };
+    const caPin = `sha256:${'a'.repeat(64)}`;
+    const upgrade = upgradeInstructions('server', { ...input, caPin, artifacts });
     expect(upgrade.inPlace).toBe(true);
-    expect(parse(upgrade.command, { RCA_TOKEN: 'rca_et_x' })).toEqual([
-      'curl',
-      '-fsSL',
-      'https://rca.example.com/install.sh',
-      { op: '|' },
-      'sudo',
+    // Run as sh would, with curl and sudo as functions: sudo prints its argv, then what it reads on stdin.
+    const fns = `curl() { :; }\nsudo() { for a in "$@"; do printf '%s\\0' "$a"; done; printf 'stdin\\0'; cat; }`;
+    const out = execFileSync('sh', ['-c', `${fns}\n${upgrade.command}`], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, RCA_TOKEN: 'rca_et_x' },
+    }).split('\0');
+    expect(out.slice(0, 1).concat(out.slice(2))).toEqual([
       'sh',
-      '-s',
-      '--',
-      '--token',
-      'rca_et_x',
+      '--token-file',
+      '-',
       '--nats-url',
       'tls://nats.example.com:4222',
       '--platform-url',
       'https://rca.example.com',
+      '--log-level',
+      'info',
+      '--ca-pin',
+      caPin,
+      '--bundle-sha256',
+      'b'.repeat(64),
+      '--binary-sha256',
+      'c'.repeat(64),
+      'stdin',
+      'rca_et_x\n',
     ]);
   });
 

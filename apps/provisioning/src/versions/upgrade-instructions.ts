@@ -1,10 +1,14 @@
-import { quotePosix } from '@app/agent-core';
+import { AgentArtifacts, buildPosixInstallCommand, quotePosix } from '@app/agent-core';
 import { AgentUpgrade } from '@app/contracts';
 
 export interface UpgradeInput {
   platformUrl: string;
   natsUrl: string;
   agentImage: string;
+  /** The platform CA's pin: the rewritten configuration must keep it. */
+  caPin?: string;
+  /** The build's SHA-256s: install.sh installs nothing it cannot verify. */
+  artifacts?: AgentArtifacts;
 }
 
 /**
@@ -20,16 +24,17 @@ export function upgradeInstructions(type: string, input: UpgradeInput): AgentUpg
       return {
         type,
         inPlace: true,
-        command: [
-          'curl -fsSL',
-          quotePosix(`${platform}/install.sh`),
-          '| sudo sh -s --',
-          '--token "$RCA_TOKEN"',
-          '--nats-url',
-          quotePosix(input.natsUrl),
-          '--platform-url',
-          quotePosix(platform),
-        ].join(' '),
+        // The install command itself, the token piped in from $RCA_TOKEN (never an argument of a process).
+        command: buildPosixInstallCommand(
+          {
+            platformUrl: platform,
+            natsUrl: input.natsUrl,
+            config: { log_level: 'info' },
+            caPin: input.caPin,
+            artifacts: input.artifacts,
+          },
+          '"$RCA_TOKEN"',
+        ),
         notes: [
           "Re-running the installer replaces the agent's program and restarts its service; its state directory (key, agent id) is kept, so it stays the same agent.",
           'Set RCA_TOKEN to an enrollment token of its environment (the installer requires one; it is not used while the state is kept).',

@@ -27,6 +27,8 @@ export class VersionsService {
       platformUrl: this.config.PUBLIC_URL,
       natsUrl: this.config.agentNatsUrl,
       agentImage: this.config.AGENT_IMAGE,
+      caPin: this.config.platformCaPin,
+      artifacts: this.config.agentArtifacts,
     };
     return {
       current,

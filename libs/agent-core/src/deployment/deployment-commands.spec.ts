@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parse } from 'shell-quote';
 import { agentTypes } from '../builtin-agent-types';
 import { DeploymentInput } from '../agent-type';
@@ -30,6 +32,14 @@ function argvOf(command: string, programs: string[], capture = programs[0]): str
   // fd 3 is the real stdout, so the captured program's argv gets out even from inside a pipeline.
   const out = execFileSync('sh', ['-c', `exec 3>&1\n${fns}\n${command}`], { encoding: 'utf8' });
   return out.split('\0').slice(0, -1);
+}
+
+/** What `program` (a function here, as in argvOf) reads on standard input inside `command`. */
+function stdinOf(command: string, programs: string[], capture = programs[0]): string {
+  const fns = programs
+    .map((p) => (p === capture ? `${p}() { cat >&3; }` : `${p}() { cat >/dev/null; }`))
+    .join('\n');
+  return execFileSync('sh', ['-c', `exec 3>&1\n${fns}\n${command}`], { encoding: 'utf8' });
 }
 
 /** Script URLs are built on the platform URL without its trailing slashes. */
@@ -208,12 +218,12 @@ describe('server deployment', () => {
     const { command } = commands[0];
     syntaxOk(command);
     const it = input(value);
-    expect(argvOf(command, ['sudo', 'curl'])).toEqual([
-      'sh',
-      '-s',
-      '--',
-      '--token',
-      it.enrollmentToken,
+    const sudo = argvOf(command, ['sudo', 'curl']);
+    // The script path is a fresh temp file; then the arguments, with the token nowhere among them.
+    expect(sudo[0]).toBe('sh');
+    expect(sudo.slice(2)).toEqual([
+      '--token-file',
+      '-',
       '--nats-url',
       it.natsUrl,
       '--platform-url',
@@ -221,7 +231,17 @@ describe('server deployment', () => {
       '--log-level',
       'warn',
     ]);
-    expect(argvOf(command, ['curl', 'sudo'])).toEqual(['-fsSL', `${trimSlash(it.platformUrl)}/install.sh`]);
+    const curl = argvOf(command, ['curl', 'sudo']);
+    expect(curl).toEqual(['-fsSL', `${trimSlash(it.platformUrl)}/install.sh`, '-o', curl[3]]);
+    // Each run gets its own temp file (mktemp), which the trap removes afterwards.
+    expect(
+      [curl[3], sudo[1]].map((f) => [f.startsWith(tmpdir()) || f.startsWith('/tmp/'), existsSync(f)]),
+    ).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+    // The token reaches the script on standard input, through the shell's builtin printf.
+    expect(stdinOf(command, ['sudo', 'curl'])).toBe(`${it.enrollmentToken}\n`);
   });
 
   it.each(HOSTILE)('delivers %j as one literal PowerShell string (Windows)', (value) => {
