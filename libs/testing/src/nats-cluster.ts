@@ -87,9 +87,15 @@ export async function startNatsCluster(
         links[index][other].cutOff();
         links[other][index].cutOff();
       }
+      // Both sides notice a cut route on their own schedule: wait until the node and every other agree.
       await waitFor(
-        `n${index} to have lost its routes`,
-        async () => (await handle.routes(index)) === 0,
+        `n${index} to have lost its routes, and the others their route to it`,
+        async () => {
+          if ((await handle.routes(index)) !== 0) return false;
+          for (let other = 0; other < size; other++)
+            if (other !== index && (await handle.routes(other)) !== size - 2) return false;
+          return true;
+        },
         10_000,
       );
     },
