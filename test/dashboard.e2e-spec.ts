@@ -61,6 +61,8 @@ const INSTALL_FLAGS: Record<string, string> = {
   '--environment': 'RCA_ENVIRONMENT',
   '--labels': 'RCA_LABELS',
 };
+/** Options install.sh checks the download against; nothing of them reaches the agent's environment. */
+const INSTALL_PINS = new Set(['--bundle-sha256', '--binary-sha256']);
 
 /**
  * The agent environment the wizard's Linux command would install:
@@ -81,6 +83,7 @@ function agentEnvFromInstallCommand(command: string): Record<string, string> {
   const env: Record<string, string> = { RCA_AGENT_TYPE: 'server', RCA_TOKEN: words[printf + 2] };
   const end = words.lastIndexOf(JSON.stringify({ op: ')' }));
   for (let i = sudo + 5; i < end; i += 2) {
+    if (INSTALL_PINS.has(words[i]) && /^[0-9a-f]{64}$/.test(words[i + 1] ?? '')) continue;
     const variable = INSTALL_FLAGS[words[i]];
     if (!variable || i + 1 >= end) throw new Error(`unexpected install option ${words[i]} in: ${command}`);
     env[variable] = words[i + 1];
