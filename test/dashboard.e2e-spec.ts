@@ -533,4 +533,26 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.getByText('nomad var put').first().waitFor();
       await page.getByRole('button', { name: 'Done' }).click();
     }));
+
+  it('renders the aci form from its schema and shows the az container create command with its steps', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-aci').click();
+      for (const field of ['resource_group', 'container_group', 'location', 'cgroup_root'])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-container_group').fill('Shop_Web');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-container_group').textContent()).toContain('lowercase letters');
+      await page.locator('#field-container_group').fill('shop-web');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('az container create --resource-group rca-agents --file rca-agent-aci.yaml');
+      expect(command).toContain('"name": "shop-web"');
+      await page.getByText('az container delete').first().waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
 });

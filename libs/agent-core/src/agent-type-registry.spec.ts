@@ -41,8 +41,9 @@ const pingType: AgentTypeDefinition<PingConfig> = {
 
 describe(AgentTypeRegistry.name, () => {
   it('knows the built-in types', () => {
-    expect(agentTypes.names()).toEqual(['docker', 'kubernetes', 'nomad', 'server', 'ssh']);
+    expect(agentTypes.names()).toEqual(['aci', 'docker', 'kubernetes', 'nomad', 'server', 'ssh']);
     expect(agentTypes.types().map((t) => t.displayName)).toEqual([
+      'Azure Container Instances',
       'Docker host',
       'Kubernetes cluster',
       'Nomad cluster',
@@ -53,7 +54,7 @@ describe(AgentTypeRegistry.name, () => {
 
   it('rejects an unknown type with a typed error listing the known ones', () => {
     expect(() => agentTypes.get('vm')).toThrow(UnknownAgentTypeError);
-    expect(() => agentTypes.get('vm')).toThrow('known types: docker, kubernetes, nomad, server, ssh');
+    expect(() => agentTypes.get('vm')).toThrow('known types: aci, docker, kubernetes, nomad, server, ssh');
   });
 
   it('applies defaults and names each bad field as config.<key>', () => {

@@ -1,3 +1,4 @@
+import { aciAgentType } from './aci/aci-agent-type';
 import { AgentTypeDefinition } from './agent-type';
 import { AgentTypeRegistry } from './agent-type-registry';
 import { dockerAgentType } from './docker/docker-agent-type';
@@ -13,6 +14,7 @@ export const builtinAgentTypes: AgentTypeDefinition[] = [
   kubernetesAgentType,
   sshAgentType,
   nomadAgentType,
+  aciAgentType,
 ];
 
 export function createBuiltinRegistry(): AgentTypeRegistry {

@@ -85,6 +85,11 @@ const TOOLS = {
     install: 'apt-get install prometheus (the server and promtool)',
     missing: () => notInstalled('prometheus', '--version') ?? notInstalled('promtool', '--version'),
   },
+  'azure-cli': {
+    label: 'Azure CLI',
+    install: 'apt-get install azure-cli',
+    missing: () => notInstalled('az', 'version'),
+  },
   postgresql: {
     label: 'PostgreSQL',
     install:

@@ -111,6 +111,7 @@ describe('GET /api/v1/fleet/summary', () => {
       kubernetes: 0,
       ssh: 0,
       nomad: 0,
+      aci: 0,
     });
     expect(Object.fromEntries(body.by_environment.map((e) => [e.environment, e.count]))).toEqual({
       'prod-1': 2,
