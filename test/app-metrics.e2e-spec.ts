@@ -112,16 +112,21 @@ describe.each(testEngines())('application metrics scraped by an agent (%s)', (en
     const failWithLogs = (error: unknown): never => {
       throw new Error(`${(error as Error).message}\n--- agent ---\n${agent?.output().slice(-3000)}`);
     };
-    const agentId = await waitFor(
-      'the agent to be listed',
+    // The hanging target fails every scrape, so the agent is listed degraded, naming that target (fleet health).
+    const listed = await waitFor(
+      'the agent to be listed degraded by its hanging target',
       async () => {
         if (agent?.exitCode() !== undefined) throw new Error(`agent exited with ${agent?.exitCode()}`);
-        const page = await api<{ items: { id: string; status: string }[] }>('GET', '/api/v1/agents');
-        return page.body.items?.find((a) => a.status === 'online')?.id;
+        const page = await api<{
+          items: { id: string; status: string; health?: { reasons: { component: string }[] } | null }[];
+        }>('GET', '/api/v1/agents');
+        return page.body.items?.find((a) => a.status === 'degraded');
       },
       20_000,
       200,
     ).catch(failWithLogs);
+    expect(listed.health?.reasons.map((r) => r.component)).toEqual(['collector:scrape:stuck']);
+    const agentId = listed.id;
 
     const query = (name: string, tag?: string) =>
       waitFor(
