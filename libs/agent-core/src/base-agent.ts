@@ -248,6 +248,14 @@ export class BaseAgent {
     return this.shutdown(AgentExitCodes.ok, true);
   }
 
+  /**
+   * Stop without the final "stopping" heartbeat (metrics still flushed): the platform then judges the
+   * silence and reports the agent offline, as for a host that went away rather than one stopped on purpose.
+   */
+  stopSilently(): Promise<void> {
+    return this.shutdown(AgentExitCodes.ok, true, false);
+  }
+
   /** One collection as a batch, without NATS or enrollment (`--once`). */
   async collectOnce(): Promise<MetricsBatch> {
     const { samples, status } = await this.runner.collect();
@@ -454,7 +462,7 @@ export class BaseAgent {
     await this.shutdown(AgentExitCodes.revoked, false);
   }
 
-  private shutdown(exitCode: number, graceful: boolean): Promise<void> {
+  private shutdown(exitCode: number, graceful: boolean, announce = graceful): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.heartbeatTimer);
       clearTimeout(this.collectTimer);
@@ -466,7 +474,7 @@ export class BaseAgent {
           const flushed = await withTimeout(this.publisher.flush(), STOP_FLUSH_TIMEOUT_MS);
           const lost = this.publisher.buffer.size;
           if (!flushed || lost) this.log.warn({ lost }, 'stopping with unsent metrics batches');
-          this.sendHeartbeat('stopping');
+          if (announce) this.sendHeartbeat('stopping');
         }
         const closed = await withTimeout(wire.close(graceful), STOP_DRAIN_TIMEOUT_MS);
         if (!closed) await wire.close(false);

@@ -90,7 +90,8 @@ class TargetSupervisor {
         );
         const agent = this.agent;
         this.agent = undefined;
-        await agent.stop();
+        // Not a clean stop: the target went away, so the platform must see it offline, not `stopped`.
+        await agent.stopSilently();
       }
       return this.schedule();
     }
