@@ -42,8 +42,20 @@ export interface SampleRow {
   unit: string | null;
 }
 
+/**
+ * How far AGENT_METRICS has been checked against metric_batches (see MetricsAudit), and the lease that
+ * lets one instance at a time do it.
+ */
+export interface MetricsAuditRow {
+  id: string;
+  audited_seq: number;
+  lease_owner: string;
+  lease_until: number;
+}
+
 export interface IngestionDB extends EventOutboxTables {
   agents: AgentRow;
   metric_batches: MetricBatchRow;
   samples: SampleRow;
+  metrics_audit: MetricsAuditRow;
 }

@@ -14,6 +14,7 @@ import { IngestionConfig } from './config';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { LivenessTracker } from './liveness/liveness-tracker';
 import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
+import { MetricsAudit } from './metrics/metrics-audit';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
@@ -39,6 +40,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly heartbeats: HeartbeatSubscriber,
     private readonly liveness: LivenessTracker,
     private readonly consumer: MetricsConsumer,
+    private readonly audit: MetricsAudit,
     private readonly exhausted: ExhaustedDeliveryParker,
     private readonly retention: RetentionJob,
     private readonly repository: MetricsRepository,
@@ -67,6 +69,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     if (this.config.sinks().includes('store')) {
       this.consumer.start();
       this.exhausted.start();
+      this.audit.start();
     }
     if (this.remoteWrite) {
       await ensureRemoteWriteConsumer(jsm);
@@ -79,6 +82,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
   async onModuleDestroy(): Promise<void> {
     this.heartbeats.stop();
     this.exhausted.stop();
+    await this.audit.stop();
     await this.consumer.stop();
     await this.remoteWrite?.stop();
     this.agentFacts?.stop();
