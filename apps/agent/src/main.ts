@@ -8,6 +8,7 @@ import {
   agentTypes,
   BaseAgent,
   DEFAULT_STATSD_MAX_SERIES,
+  PluginCollector,
 } from '@app/agent-core';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
 
@@ -52,6 +53,12 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
         exec_plugins: cli.execPlugins,
         statsd: cli.statsd ? { ...cli.statsd, maxSeries: DEFAULT_STATSD_MAX_SERIES } : null,
       },
+      plugins: cli.plugins.map(
+        (file) =>
+          new PluginCollector(file, cli.collectIntervalSeconds, (message) =>
+            logger.debug({ plugin: file.name }, message),
+          ),
+      ),
     },
     cli.typeConfig,
     {

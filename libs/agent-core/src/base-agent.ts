@@ -70,6 +70,8 @@ export interface AgentOptions {
    * configuration's `app_metrics` sections replace them section by section, live.
    */
   appMetrics?: ParsedAppMetrics;
+  /** In-process plugins from RCA_PLUGIN_DIR (PluginCollector): always run, whatever remote configuration says. */
+  plugins?: (Collector & { close?(): void })[];
   bufferLimits?: MetricsBufferLimits;
   /** Per collector per collection; default collectorTimeoutMs(collectIntervalSeconds). */
   collectorTimeoutMs?: number;
@@ -142,7 +144,7 @@ export class BaseAgent {
     const timeout = options.collectorTimeoutMs ?? collectorTimeoutMs(options.collectIntervalSeconds);
     this.appMetrics = new AppMetricsSources(options.appMetrics ?? {}, options.collectIntervalSeconds);
     this.runner = new CollectorRunner(
-      [...options.collectors, ...this.appMetrics.collectors()],
+      [...options.collectors, ...this.appMetrics.collectors(), ...(options.plugins ?? [])],
       timeout,
       this.clock,
     );
@@ -453,7 +455,11 @@ export class BaseAgent {
       ? this.options.collectors.filter((c) => enabled.includes(c.name))
       : this.options.collectors;
     this.runner.use(
-      [...own, ...this.appMetrics.apply(next.appMetrics, next.collectIntervalSeconds)],
+      [
+        ...own,
+        ...this.appMetrics.apply(next.appMetrics, next.collectIntervalSeconds),
+        ...(this.options.plugins ?? []),
+      ],
       this.options.collectorTimeoutMs ?? collectorTimeoutMs(next.collectIntervalSeconds),
     );
     if (this.stopping) return;
@@ -503,6 +509,7 @@ export class BaseAgent {
         if (!closed) await wire.close(false);
       }
       this.appMetrics.close();
+      for (const plugin of this.options.plugins ?? []) plugin.close?.();
       this.log.info({ exitCode }, 'agent stopped');
       this.resolveExited(exitCode);
     })();

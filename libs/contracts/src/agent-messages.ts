@@ -118,7 +118,7 @@ export const MAX_HEARTBEAT_SOURCES = 100;
 
 /**
  * One application-metrics source (a scrape target, an exec or in-process plugin, the StatsD listener)
- * as its last run left it. Optional in the heartbeat (agents before 0.3 do not send it).
+ * as its last run left it. Optional in the heartbeat: older agents do not send it.
  */
 export class SourceHealth {
   /** Its collector's name: `scrape:<job>`, `exec:<name>`, `plugin:<name>`, `statsd`. */
