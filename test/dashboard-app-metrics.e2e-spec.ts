@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,8 @@ import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api
 /**
  * Application metrics configured through remote configuration: a real agent process started with its own
  * scrape target (RCA_SCRAPE_TARGETS), given others by an environment config (validated at save), applying
- * them and returning to its own without a restart; each source's health in the API and, in a real
- * Chromium, on the agent's page. SQLite only (the storage paths are covered elsewhere).
+ * them and returning to its own without a restart, beside two in-process plugins from RCA_PLUGIN_DIR (one
+ * that throws); each source's health in the API and, in a real Chromium, on the agent's page. SQLite only (the storage paths are covered elsewhere).
  */
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
@@ -110,6 +110,19 @@ requireTool('chromium').describe('application metrics configured remotely, shown
     nats = await startNatsServer({ secured: true });
     database = await createTestDatabase('sqlite', 'dashboard-app-metrics');
     stateDir = mkdtempSync(join(tmpdir(), 'rca-dashboard-appmetrics-'));
+    const pluginDir = join(stateDir, 'plugins');
+    mkdirSync(pluginDir);
+    chmodSync(pluginDir, 0o755);
+    writeFileSync(
+      join(pluginDir, 'good.js'),
+      "module.exports = { name: 'good', async collect() { return [{ name: 'good_value', value: 3 }]; } };",
+      { mode: 0o644 },
+    );
+    writeFileSync(
+      join(pluginDir, 'broken.mjs'),
+      "export default { name: 'broken', async collect() { throw new Error('backend unreachable'); } };",
+      { mode: 0o644 },
+    );
     app = await startApplication();
     launcher = await startLauncher(
       cleanEnv({
@@ -127,6 +140,7 @@ requireTool('chromium').describe('application metrics configured remotely, shown
         RCA_HEARTBEAT_INTERVAL: '1',
         RCA_STATE_DIR: stateDir,
         RCA_SCRAPE_TARGETS: JSON.stringify([{ url: `${app.url}/metrics`, job: 'own' }]),
+        RCA_PLUGIN_DIR: join(stateDir, 'plugins'),
       }),
     );
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
@@ -168,8 +182,14 @@ requireTool('chromium').describe('application metrics configured remotely, shown
         200,
       );
       agentId = online.id;
-      const [own] = await reportsSources(['scrape:own'], ([s]) => s.up);
+      const [own, broken, good] = await reportsSources(
+        ['scrape:own', 'plugin:broken', 'plugin:good'],
+        ([s]) => s.up,
+      );
       expect(own.series).toBeGreaterThan(0);
+      // In-process plugins run in the built agent: a throwing one is down with its error, the other up.
+      expect(broken).toMatchObject({ up: false, series: 0, last_error: 'backend unreachable' });
+      expect(good).toMatchObject({ up: true, series: 1 });
       const pid = agent!.pid;
 
       const saved = await saveConfig({
@@ -181,7 +201,10 @@ requireTool('chromium').describe('application metrics configured remotely, shown
         },
       });
       expect(saved.status).toBe(200);
-      const [shop, stuck] = await reportsSources(['scrape:shop', 'scrape:stuck'], ([, s]) => !!s.last_error);
+      const [shop, stuck] = await reportsSources(
+        ['scrape:shop', 'scrape:stuck', 'plugin:broken', 'plugin:good'],
+        ([, s]) => !!s.last_error,
+      );
       expect(shop).toMatchObject({ up: true, series: own.series });
       expect(shop.last_error).toBeUndefined();
       expect(stuck).toMatchObject({ up: false, series: 0, last_error: 'timed out after 500 ms' });
@@ -208,13 +231,38 @@ requireTool('chromium').describe('application metrics configured remotely, shown
         .filter({ hasText: /^down$/ })
         .waitFor();
       await stuck.getByTestId('source-error').filter({ hasText: 'timed out after 500 ms' }).waitFor();
+      await table
+        .locator('tr[data-source="plugin:broken"]')
+        .getByTestId('source-error')
+        .filter({ hasText: 'backend unreachable' })
+        .waitFor();
+      expect(pageErrors).toEqual([]);
+    }));
+
+  it('shows the saved sections in the configuration form, and the server’s reason for a bad one at its field', () =>
+    step(async () => {
+      await page.getByRole('navigation').getByRole('link', { name: 'Configuration' }).click();
+      const form = page.getByRole('form', { name: 'Environment configuration' });
+      const sections = form.getByLabel('Application metrics (JSON)');
+      await waitFor(
+        'the saved sections in the form',
+        async () => (await sections.inputValue()).includes('"stuck"'),
+        UI_TIMEOUT_MS,
+        200,
+      );
+      await sections.fill('{"scrape_targets": [{"url": "ftp://shop"}]}');
+      await form.getByRole('button', { name: 'Save new version' }).click();
+      await page.getByRole('alert').filter({ hasText: 'app_metrics.scrape_targets[0].url' }).waitFor();
+      await sections.fill('{"scrape_targets": [');
+      await form.getByRole('button', { name: 'Save new version' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Application metrics: not valid JSON' }).waitFor();
       expect(pageErrors).toEqual([]);
     }));
 
   it('returns to its own target once the config no longer sets scrape_targets', () =>
     step(async () => {
       expect((await saveConfig({ log_level: 'info' })).status).toBe(200);
-      await reportsSources(['scrape:own'], ([s]) => s.up);
+      await reportsSources(['scrape:own', 'plugin:broken', 'plugin:good'], ([s]) => s.up);
       expect(agent!.exitCode()).toBeUndefined();
     }));
 });
