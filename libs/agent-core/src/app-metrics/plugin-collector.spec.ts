@@ -1,4 +1,13 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricSample } from '@app/contracts';
@@ -149,6 +158,22 @@ describe('in-process plugins', () => {
     if (typeof reason === 'string') expect(error).toBe(reason);
     else expect(error).toMatch(reason);
     expect(collector.health()[0]).toMatchObject({ name: `plugin:${name}`, up: false });
+  });
+
+  it('does not load a module that failed to load again within a minute', async () => {
+    const counter = join(dir, 'loads.txt');
+    writeFileSync(
+      join(dir, 'counted.js'),
+      `require('node:fs').appendFileSync(${JSON.stringify(counter)}, 'x'); module.exports = { name: 'wrong' };`,
+      { mode: 0o644 },
+    );
+    const collector = new PluginCollector({ name: 'counted', path: join(dir, 'counted.js') }, 2);
+    collectors.push(collector);
+    const first = await collect(collector);
+    const second = await collect(collector);
+    expect(second.error).toBe(first.error);
+    expect(first.error).toBe('its default export has no collect() function');
+    expect(readFileSync(counter, 'utf8')).toBe('x');
   });
 
   describe('the plugin directory', () => {

@@ -10,6 +10,8 @@ import { runHealth } from './source-health';
 
 /** How long a plugin may take to load (import its module) before the load counts as failed. */
 const LOAD_TIMEOUT_MS = 5000;
+/** A module that did not load is not tried again before this: each try starts a worker and imports it. */
+const LOAD_RETRY_MS = 60_000;
 /** Beyond its timeout, how long a run may go on ignoring its AbortSignal before its worker is stopped. */
 const ABANDON_GRACE_MS = 500;
 /** The runner's backstop beyond what a collection waits for a run, so the plugin reports its own error. */
@@ -40,6 +42,7 @@ export class PluginCollector implements Collector {
   readonly timeoutMs: number;
   private worker?: Worker;
   private loading?: Promise<LoadedPlugin>;
+  private loadFailure?: { at: number; error: Error };
   private schedule?: PluginSchedule;
   private last?: SourceHealth;
   private nextId = 1;
@@ -63,7 +66,12 @@ export class PluginCollector implements Collector {
     let plugin: LoadedPlugin;
     try {
       if (this.file.refused) throw new Error(this.file.refused);
-      plugin = await this.load();
+      if (this.loadFailure && startedAt - this.loadFailure.at < LOAD_RETRY_MS) throw this.loadFailure.error;
+      plugin = await this.load().catch((error: Error) => {
+        this.loadFailure = { at: startedAt, error };
+        throw error;
+      });
+      this.loadFailure = undefined;
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
       this.last = runHealth(this.name, {
