@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@app/config';
@@ -143,6 +143,21 @@ describe('agent command line', () => {
     });
     expect(() => parsed(['--once'], { RCA_STATSD_ADDRESS: 'udp://x' })).toThrow(
       /RCA_STATSD_ADDRESS: must be/,
+    );
+  });
+
+  it('loads no plugin unless RCA_PLUGIN_DIR is set, and refuses a directory others may write to', () => {
+    expect(parsed(['--once']).plugins).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'rca-plugin-dir-'));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'queue.js'), 'module.exports = {}', { mode: 0o644 });
+    expect(parsed(['--once'], { RCA_PLUGIN_DIR: dir }).plugins).toEqual([
+      { name: 'queue', path: join(dir, 'queue.js') },
+    ]);
+    chmodSync(dir, 0o777);
+    expect(() => parsed(['--once'], { RCA_PLUGIN_DIR: dir })).toThrow(AgentUsageError);
+    expect(() => parsed(['--once'], { RCA_PLUGIN_DIR: dir })).toThrow(
+      /^RCA_PLUGIN_DIR: the plugin directory .* is writable by group or others \(mode 0777\); no plugin is loaded from it$/,
     );
   });
 

@@ -12,7 +12,10 @@ import {
   parseExecPlugins,
   parseScrapeTargets,
   parseStatsdAddress,
+  listPluginFiles,
   PluginConfigError,
+  PluginDirectoryError,
+  PluginFile,
   ScrapeTargetConfig,
 } from '@app/agent-core';
 
@@ -100,6 +103,14 @@ export class AgentConfig {
   @IsString()
   RCA_EXEC_PLUGINS_FILE?: string = undefined;
 
+  /**
+   * Directory of in-process plugins (docs/agent.md, "In-process plugins"); unset: none. It and its files
+   * must be owned by the agent's user or root and not writable by group or others.
+   */
+  @IsOptional()
+  @IsString()
+  RCA_PLUGIN_DIR?: string = undefined;
+
   /** Where to receive StatsD over UDP (`8125` = 127.0.0.1:8125); unset: off. */
   @IsOptional()
   @IsString()
@@ -118,6 +129,8 @@ export interface AgentCommandLine {
   collectIntervalSeconds: number;
   scrapeTargets: ScrapeTargetConfig[];
   execPlugins: ExecPluginConfig[];
+  /** In-process plugin files (refused ones included, reported as down); empty without RCA_PLUGIN_DIR. */
+  plugins: PluginFile[];
   /** StatsD listener; undefined: off. */
   statsd?: { host: string; port: number };
   once: boolean;
@@ -243,6 +256,7 @@ export function parseAgentCommandLine(
       parseScrapeTargets,
     ),
     statsd: readStatsdAddress(config.RCA_STATSD_ADDRESS),
+    plugins: readPluginDirectory(config.RCA_PLUGIN_DIR),
     execPlugins: readPluginList(
       config.RCA_EXEC_PLUGINS,
       ['RCA_EXEC_PLUGINS_FILE', config.RCA_EXEC_PLUGINS_FILE],
@@ -251,6 +265,16 @@ export function parseAgentCommandLine(
     ),
     once,
   };
+}
+
+function readPluginDirectory(dir: string | undefined): PluginFile[] {
+  if (!dir) return [];
+  try {
+    return listPluginFiles(dir);
+  } catch (error) {
+    if (error instanceof PluginDirectoryError) throw new AgentUsageError(error.message);
+    throw error;
+  }
 }
 
 function readStatsdAddress(text: string | undefined): { host: string; port: number } | undefined {

@@ -17,7 +17,7 @@ export interface AgentRow {
   first_seen_at: number;
   /** What the newest heartbeat said: `ok`, `degraded` or `stopping` (ReportedState); null before 0003. */
   reported_state: string | null;
-  /** JSON `{ reasons, components }` of the newest heartbeat (AgentHealth without version). */
+  /** JSON `{ reasons, components, sources? }` of the newest heartbeat (AgentHealth without version). */
   health: string | null;
   /** Version in the newest heartbeat. */
   version: string | null;

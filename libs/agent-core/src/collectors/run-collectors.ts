@@ -1,4 +1,11 @@
-import { CollectionStatus, CollectorError, MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
+import {
+  CollectionStatus,
+  CollectorError,
+  MAX_HEARTBEAT_SOURCES,
+  MAX_SAMPLES_PER_BATCH,
+  MetricSample,
+  SourceHealth,
+} from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
 
 export interface CollectionResult {
@@ -31,6 +38,11 @@ export class CollectorRunner {
   use(collectors: Collector[], timeoutMs: number): void {
     this.collectors = collectors;
     this.timeoutMs = timeoutMs;
+  }
+
+  /** The health of the sources that report one (app-metrics collectors), as many as a heartbeat carries. */
+  sourceHealth(): SourceHealth[] {
+    return this.collectors.flatMap((c) => c.health?.() ?? []).slice(0, MAX_HEARTBEAT_SOURCES);
   }
 
   async collect(): Promise<CollectionResult> {
