@@ -84,7 +84,7 @@ describe('agent command line', () => {
         url: 'http://127.0.0.1:9100/metrics',
         job: 'node',
         timeout: 5,
-        max_series: 2000,
+        max_series: 10_000,
         max_bytes: 4 * 1024 * 1024,
       }),
     ]);
@@ -118,6 +118,18 @@ describe('agent command line', () => {
       /RCA_SCRAPE_TARGETS\[0\]\.job: required when url is longer than 80/,
     ],
     ['[{url:', /RCA_SCRAPE_TARGETS: not valid JSON/],
+    [
+      '[{"url": "http://a/m", "labels": {"bad-key": "x"}}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.labels: labels must map label names to strings/,
+    ],
+    [
+      '[{"url": "http://a/m", "max_series": 50001}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.max_series: max_series must not be greater than 50000/,
+    ],
+    [
+      '[{"url": "http://a/m", "max_bytes": 67108865}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.max_bytes: max_bytes must not be greater than 67108864/,
+    ],
   ])('refuses RCA_SCRAPE_TARGETS=%s naming the field', (value, message) => {
     expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(AgentUsageError);
     expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(message);
@@ -132,6 +144,18 @@ describe('agent command line', () => {
     ]);
     expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: '[{"name": "q"}]' })).toThrow(
       /RCA_EXEC_PLUGINS\[0\]\.command: required/,
+    );
+  });
+
+  it('holds exec plugins to the shared label and series checks and to their own, smaller max_bytes bound', () => {
+    const plugin = (extra: object) => JSON.stringify([{ name: 'q', command: ['/bin/q'], ...extra }]);
+    expect(parsed(['--once'], { RCA_EXEC_PLUGINS: plugin({}) }).execPlugins[0].max_series).toBe(10_000);
+    expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: plugin({ labels: { team: 5 } }) })).toThrow(
+      /RCA_EXEC_PLUGINS\[0\]\.labels: labels must map label names to strings/,
+    );
+    // 64 MiB is a valid scrape max_bytes, not an exec one (16 MiB).
+    expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: plugin({ max_bytes: 64 * 1024 * 1024 }) })).toThrow(
+      /RCA_EXEC_PLUGINS\[0\]\.max_bytes: max_bytes must not be greater than 16777216/,
     );
   });
 
