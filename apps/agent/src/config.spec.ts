@@ -159,6 +159,39 @@ describe('agent command line', () => {
     );
   });
 
+  it('leaves the OTLP intake off unless RCA_OTLP_ADDRESS is set, then on 127.0.0.1 with its defaults', () => {
+    expect(parsed(['--once']).otlp).toBeUndefined();
+    expect(parsed(['--once'], { RCA_OTLP_ADDRESS: '4318' }).otlp).toEqual({
+      host: '127.0.0.1',
+      port: 4318,
+      config: expect.objectContaining({ max_series: 10_000, max_bytes: 4 * 1024 * 1024 }),
+    });
+    const otlp = parsed(['--once'], {
+      RCA_OTLP_ADDRESS: '0.0.0.0:4318',
+      RCA_OTLP_SETTINGS: '{"max_series": 500, "deny": ["debug_*"], "labels": {"team": "shop"}}',
+    }).otlp;
+    expect(otlp).toMatchObject({
+      host: '0.0.0.0',
+      config: { max_series: 500, deny: ['debug_*'], labels: { team: 'shop' } },
+    });
+  });
+
+  it.each([
+    [{ RCA_OTLP_ADDRESS: 'localhost:99999' }, /RCA_OTLP_ADDRESS: must be a port or host:port/],
+    [{ RCA_OTLP_ADDRESS: '4318', RCA_OTLP_SETTINGS: '[]' }, /RCA_OTLP_SETTINGS: must be a JSON object/],
+    [
+      { RCA_OTLP_ADDRESS: '4318', RCA_OTLP_SETTINGS: '{"max_bytes": 100}' },
+      /RCA_OTLP_SETTINGS\.max_bytes: max_bytes must not be less than 1024/,
+    ],
+    [
+      { RCA_OTLP_ADDRESS: '4318', RCA_OTLP_SETTINGS: '{"port": 1}' },
+      /RCA_OTLP_SETTINGS\.port: property port should not exist/,
+    ],
+    [{ RCA_OTLP_SETTINGS: '{}' }, /RCA_OTLP_SETTINGS: set RCA_OTLP_ADDRESS/],
+  ])('refuses OTLP settings %j naming the variable', (env, message) => {
+    expect(() => parsed(['--once'], env)).toThrow(message);
+  });
+
   it('leaves StatsD off unless RCA_STATSD_ADDRESS is set, and then listens on 127.0.0.1 by default', () => {
     expect(parsed(['--once']).statsd).toBeUndefined();
     expect(parsed(['--once'], { RCA_STATSD_ADDRESS: '8125' }).statsd).toEqual({

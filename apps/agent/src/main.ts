@@ -8,6 +8,7 @@ import {
   agentTypes,
   BaseAgent,
   ExecCollector,
+  OtlpCollector,
   ScrapeCollector,
   StatsdCollector,
 } from '@app/agent-core';
@@ -52,6 +53,7 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
         ...cli.scrapeTargets.map((t) => new ScrapeCollector(t, cli.collectIntervalSeconds)),
         ...cli.execPlugins.map((p) => new ExecCollector(p, cli.collectIntervalSeconds)),
         ...(cli.statsd ? [new StatsdCollector(cli.statsd.host, cli.statsd.port)] : []),
+        ...(cli.otlp ? [new OtlpCollector(cli.otlp.host, cli.otlp.port, cli.otlp.config)] : []),
       ],
     },
     cli.typeConfig,
