@@ -8,6 +8,7 @@ import {
   decodeMetricsRequest,
   encodeMetricsResponse,
   encodeStatus,
+  loadOtlpProtocol,
   OtlpDecodeError,
   OtlpEncoding,
 } from './otlp-protocol';
@@ -90,6 +91,7 @@ export class OtlpCollector implements Collector {
   }
 
   async listen(): Promise<void> {
+    loadOtlpProtocol();
     const server = createServer(
       { requestTimeout: REQUEST_TIMEOUT_MS },
       (req, res) => void this.handle(req, res),

@@ -29,6 +29,12 @@ interface GeneratedRoot {
 }
 
 let root: GeneratedRoot | undefined;
+
+/** Loads the protocol now, so an agent built without it fails at start rather than at the first request. */
+export function loadOtlpProtocol(): void {
+  metricsService();
+}
+
 function metricsService(): GeneratedRoot['opentelemetry']['proto']['collector']['metrics']['v1'] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy load, see above
   root ??= require('@opentelemetry/otlp-transformer/build/src/generated/root') as GeneratedRoot;
