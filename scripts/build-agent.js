@@ -4,7 +4,7 @@
  * Builds what customers' hosts run (docs/agent-distribution.md):
  *
  *   dist/agent/bundle/main.js              the agent and what its types need, one CommonJS file
- *   dist/agent/bundle/chunks/<lib>.js      dockerode, @kubernetes/client-node, ssh2: loaded only when a type needs it
+ *   dist/agent/bundle/chunks/<lib>.js      dockerode, @kubernetes/client-node, ssh2, the OTLP protocol: loaded only when needed
  *   dist/agent/rca-agent-bundle.tgz        the bundle as served to install.sh's Node fallback
  *   dist/agent/rca-agent-linux-x64         a Node single executable application of the bundle (Linux x64 only)
  *   dist/agent/manifest.json               file names, sizes and SHA-256 the platform pins in its commands
@@ -31,7 +31,13 @@ const BINARY = 'rca-agent-linux-x64';
 /** Fixed mtime for tar entries: the archive must not change with the time of the build. */
 const EPOCH = new Date('2000-01-01T00:00:00Z');
 /** Type runtimes kept out of main.js: each becomes chunks/<name>.js, required on first use. */
-const CHUNKS = { dockerode: 'dockerode', '@kubernetes/client-node': 'kubernetes-client', ssh2: 'ssh2' };
+const CHUNKS = {
+  dockerode: 'dockerode',
+  '@kubernetes/client-node': 'kubernetes-client',
+  ssh2: 'ssh2',
+  // The OTLP protocol (protobufjs code generated from the OTLP .proto files): only when RCA_OTLP_ADDRESS is set.
+  '@opentelemetry/otlp-transformer/build/src/generated/root': 'otlp-protocol',
+};
 /** Node 20's single-executable fuse (postject must flip exactly this string). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -80,11 +86,15 @@ function inputHash() {
  * they are not installed, and the JS fallback runs. Stubs instead of bare requires also keep the
  * executable from warning that it cannot load modules from disk.
  */
-const OPTIONAL_NATIVE = /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
+const OPTIONAL_NATIVE =
+  /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
 const noNativeAddons = {
   name: 'no-native-addons',
   setup(build) {
-    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({ path: name, namespace: 'no-native' }));
+    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({
+      path: name,
+      namespace: 'no-native',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'no-native' }, ({ path: name }) => ({
       contents: `throw new Error(${JSON.stringify(`${name} is not shipped with rca-agent`)});`,
       loader: 'js',

@@ -119,4 +119,23 @@ describe('the agent build (npm run build:agent)', () => {
     expect(once.code).toBe(0);
     expect(JSON.parse(once.stdout)).toMatchObject({ samples: expect.any(Array) });
   });
+
+  it.each(kinds)('loads the OTLP protocol chunk from the %s only when the OTLP intake is on', (kind) => {
+    const holds = (file: string, text: string) =>
+      readFileSync(join(DIST, 'bundle', file), 'utf8').includes(text);
+    // A type name only the generated OTLP code spells.
+    expect({
+      inMain: holds('main.js', 'ExponentialHistogramDataPoint'),
+      inChunk: holds('chunks/otlp-protocol.js', 'ExponentialHistogramDataPoint'),
+    }).toEqual({ inMain: false, inChunk: true });
+    const once = runAgent(kind, ['--once'], {
+      RCA_STATE_DIR: stateDir,
+      RCA_OTLP_ADDRESS: '127.0.0.1:0',
+      RCA_LOG_LEVEL: 'warn',
+    });
+    expect(once.code).toBe(0);
+    // A chunk that failed to load would be the collector otlp's error, logged by --once.
+    expect(once.stderr).not.toMatch(/otlp|Cannot find module/);
+    expect(JSON.parse(once.stdout)).toMatchObject({ samples: expect.any(Array) });
+  });
 });

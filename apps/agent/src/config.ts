@@ -9,7 +9,10 @@ import {
   agentTypes,
   AGENT_VERSION,
   ExecPluginConfig,
+  OtlpIntakeConfig,
   parseExecPlugins,
+  parseListenAddress,
+  parseOtlpSettings,
   parseScrapeTargets,
   parseStatsdAddress,
   listPluginFiles,
@@ -116,6 +119,16 @@ export class AgentConfig {
   @IsString()
   RCA_STATSD_ADDRESS?: string = undefined;
 
+  /** Where to receive OTLP/HTTP metrics (`4318` = 127.0.0.1:4318); unset: off. */
+  @IsOptional()
+  @IsString()
+  RCA_OTLP_ADDRESS?: string = undefined;
+
+  /** The OTLP intake's allow/deny, labels, max_series and max_bytes: a JSON object (docs/agent.md, "OTLP"). */
+  @IsOptional()
+  @IsString()
+  RCA_OTLP_SETTINGS?: string = undefined;
+
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
   @IsOptional() @IsString() KUBECONFIG?: string = undefined;
@@ -133,6 +146,8 @@ export interface AgentCommandLine {
   plugins: PluginFile[];
   /** StatsD listener; undefined: off. */
   statsd?: { host: string; port: number };
+  /** OTLP/HTTP metrics intake; undefined: off. */
+  otlp?: { host: string; port: number; config: OtlpIntakeConfig };
   once: boolean;
 }
 
@@ -257,6 +272,7 @@ export function parseAgentCommandLine(
     ),
     statsd: readStatsdAddress(config.RCA_STATSD_ADDRESS),
     plugins: readPluginDirectory(config.RCA_PLUGIN_DIR),
+    otlp: readOtlpIntake(config.RCA_OTLP_ADDRESS, config.RCA_OTLP_SETTINGS),
     execPlugins: readPluginList(
       config.RCA_EXEC_PLUGINS,
       ['RCA_EXEC_PLUGINS_FILE', config.RCA_EXEC_PLUGINS_FILE],
@@ -285,6 +301,29 @@ function readStatsdAddress(text: string | undefined): { host: string; port: numb
       'RCA_STATSD_ADDRESS: must be a port or host:port (e.g. 8125 or 127.0.0.1:8125)',
     );
   return address;
+}
+
+function readOtlpIntake(address: string | undefined, settings: string | undefined): AgentCommandLine['otlp'] {
+  if (!address) {
+    if (settings)
+      throw new AgentUsageError('RCA_OTLP_SETTINGS: set RCA_OTLP_ADDRESS to turn the OTLP intake on');
+    return undefined;
+  }
+  const at = parseListenAddress(address);
+  if (!at)
+    throw new AgentUsageError('RCA_OTLP_ADDRESS: must be a port or host:port (e.g. 4318 or 127.0.0.1:4318)');
+  let value: unknown;
+  try {
+    value = settings ? JSON.parse(settings) : undefined;
+  } catch (error) {
+    throw new AgentUsageError(`RCA_OTLP_SETTINGS: not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return { ...at, config: parseOtlpSettings(value, 'RCA_OTLP_SETTINGS') };
+  } catch (error) {
+    if (error instanceof PluginConfigError) throw new AgentUsageError(error.message);
+    throw error;
+  }
 }
 
 /** A JSON list from its variable, else from the file its _FILE variable names, validated; errors name the entry. */

@@ -52,6 +52,7 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
         scrape_targets: cli.scrapeTargets,
         exec_plugins: cli.execPlugins,
         statsd: cli.statsd ? { ...cli.statsd, maxSeries: DEFAULT_STATSD_MAX_SERIES } : null,
+        otlp: cli.otlp ?? null,
       },
       plugins: cli.plugins.map(
         (file) =>

@@ -276,6 +276,7 @@ export class BaseAgent {
   async collectOnce(): Promise<MetricsBatch> {
     const { samples, status } = await this.runner.collect();
     this.lastCollection = status;
+    if (status.errors.length) this.log.warn({ errors: status.errors }, 'some collectors failed');
     return { agentId: this.store.load()?.agentId ?? 'unenrolled', seq: 0, collectedAt: status.at, samples };
   }
 

@@ -2,6 +2,8 @@ import { AppMetricsSettings, FieldError } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { ExecCollector } from './exec-collector';
 import { ExecPluginConfig, parseExecPlugins } from './exec-config';
+import { OtlpCollector } from './otlp-collector';
+import { OtlpListener, parseOtlpSection } from './otlp-config';
 import { PluginConfigError } from './plugin-config';
 import { ScrapeCollector } from './scrape-collector';
 import { parseScrapeTargets, ScrapeTargetConfig } from './scrape-config';
@@ -51,6 +53,18 @@ export const APP_METRICS_SECTIONS = {
             {
               key: `statsd ${JSON.stringify(listener)}`,
               create: () => new StatsdCollector(listener.host, listener.port, listener.maxSeries),
+            },
+          ]
+        : [],
+  }),
+  otlp: section<OtlpListener | null>({
+    parse: parseOtlpSection,
+    sources: (listener) =>
+      listener
+        ? [
+            {
+              key: `otlp ${JSON.stringify(listener)}`,
+              create: () => new OtlpCollector(listener.host, listener.port, listener.config),
             },
           ]
         : [],

@@ -18,12 +18,24 @@ async function portIsFree(port: number): Promise<boolean> {
 describe(parseAppMetrics.name, () => {
   it('applies each section’s defaults', () => {
     const parsed = parseAppMetrics({ scrape_targets: [target('api')], statsd: { address: '9125' } });
-    expect(parsed.scrape_targets?.[0]).toMatchObject({ job: 'api', timeout: 5, max_series: 2000 });
+    expect(parsed.scrape_targets?.[0]).toMatchObject({ job: 'api', timeout: 5, max_series: 10_000 });
     expect(parsed.statsd).toEqual({ host: '127.0.0.1', port: 9125, maxSeries: 2000 });
   });
 
   it('turns StatsD off with enabled: false', () => {
     expect(parseAppMetrics({ statsd: { enabled: false } }).statsd).toBeNull();
+  });
+
+  it('reads the OTLP intake: where it listens and its settings, or off', () => {
+    const otlp = parseAppMetrics({ otlp: { address: '4319', max_series: 5, labels: { team: 'shop' } } }).otlp;
+    expect(otlp).toMatchObject({ host: '127.0.0.1', port: 4319 });
+    expect(otlp?.config).toMatchObject({
+      max_series: 5,
+      labels: { team: 'shop' },
+      max_bytes: 4 * 1024 * 1024,
+    });
+    expect(otlp?.config).not.toHaveProperty('address');
+    expect(parseAppMetrics({ otlp: { enabled: false } }).otlp).toBeNull();
   });
 
   it('names every invalid field, across sections', () => {
@@ -33,19 +45,24 @@ describe(parseAppMetrics.name, () => {
         exec_plugins: [{ name: 'q', command: [] }],
         statsd: { address: 'here:99999' },
         otlp: { port: 4318 },
+        influx: {},
       }).map((p) => p.field),
     ).toEqual([
       'app_metrics.scrape_targets[0].url',
       'app_metrics.scrape_targets[2].job',
       'app_metrics.exec_plugins[0].command',
       'app_metrics.statsd.address',
-      'app_metrics.otlp',
+      'app_metrics.otlp.port',
+      'app_metrics.influx',
     ]);
   });
 
   it('says which sections exist when one is unknown', () => {
-    expect(appMetricsProblems({ otlp: {} })).toEqual([
-      { field: 'app_metrics.otlp', reason: 'unknown section; known: scrape_targets, exec_plugins, statsd' },
+    expect(appMetricsProblems({ influx: {} })).toEqual([
+      {
+        field: 'app_metrics.influx',
+        reason: 'unknown section; known: scrape_targets, exec_plugins, statsd, otlp',
+      },
     ]);
   });
 

@@ -84,3 +84,6 @@ export function parseStatsdAddress(text: string): { host: string; port: number }
   if (!match || Number(match[2]) > 65535) return undefined;
   return { host: (match[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
+
+/** The same address form for every listener the agent opens (StatsD, OTLP). */
+export const parseListenAddress = parseStatsdAddress;

@@ -13,6 +13,11 @@ export interface CollectionResult {
   status: CollectionStatus;
 }
 
+/**
+ * Samples kept from one collection: sent as up to ten batches of MAX_SAMPLES_PER_BATCH (the publisher
+ * splits them), so a 10,000-series scrape target travels whole. About 9 MiB of JSON, half the outage buffer.
+ */
+export const MAX_SAMPLES_PER_COLLECTION = 10 * MAX_SAMPLES_PER_BATCH;
 /** Error text kept per failed collector; the heartbeat DTO allows 1000 characters. */
 const MAX_ERROR_LENGTH = 500;
 /** Errors kept per collection: the heartbeat DTO allows 100, and a longer list would refuse the heartbeat. */
@@ -54,12 +59,12 @@ export class CollectorRunner {
       if (r.error) errors.push(r.error);
       samples.push(...r.samples);
     }
-    if (samples.length > MAX_SAMPLES_PER_BATCH) {
+    if (samples.length > MAX_SAMPLES_PER_COLLECTION) {
       errors.push({
         collector: '(batch)',
-        error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_BATCH}`,
+        error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_COLLECTION}`,
       });
-      samples.length = MAX_SAMPLES_PER_BATCH;
+      samples.length = MAX_SAMPLES_PER_COLLECTION;
     }
     if (errors.length > MAX_ERRORS) {
       const more = errors.length - (MAX_ERRORS - 1);

@@ -32,7 +32,8 @@ describe(resolveRuntimeSettings.name, () => {
     [{ labels: { 'a b': 'x' } }, /labels\.a b/],
     [{ somethingNew: true }, /somethingNew/],
     [{ appMetrics: { scrape_targets: [{ url: 'ftp://x' }] } }, /app_metrics\.scrape_targets\[0\]\.url/],
-    [{ appMetrics: { otlp: {} } }, /app_metrics\.otlp: unknown section/],
+    [{ appMetrics: { influx: {} } }, /app_metrics\.influx: unknown section/],
+    [{ appMetrics: { otlp: { address: 'nowhere' } } }, /app_metrics\.otlp\.address/],
   ])('rejects %j, saying why', (settings, reason) => {
     expect(() => resolveRuntimeSettings(document(4, settings), baseline, available)).toThrow(reason);
   });
