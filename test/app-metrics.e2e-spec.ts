@@ -1,32 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { testEngines } from '@app/testing';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
 import {
-  createTestDatabase,
-  NatsServerHandle,
-  startNatsServer,
-  TestDatabase,
-  testEngines,
-  waitFor,
-} from '@app/testing';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+  failWithOutputs,
+  startPlatform,
+  TestPlatform,
+  waitForListed,
+  waitForSeries,
+} from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * Application metrics end to end: `npm start`, a real agent process told by RCA_SCRAPE_TARGETS to scrape
  * a prom-client application, and the application's own metric names read back through the API.
  */
 
+interface ListedAgent {
+  id: string;
+  status: string;
+  health?: { reasons: { component: string }[] } | null;
+}
 interface Series {
   tags: Record<string, string>;
   points: { last: number; max: number }[];
@@ -60,87 +55,45 @@ async function startApplication(): Promise<{ server: Server; url: string }> {
 }
 
 describe.each(testEngines())('application metrics scraped by an agent (%s)', (engine) => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
+  let platform: TestPlatform;
   let app: Awaited<ReturnType<typeof startApplication>>;
   let api: Api;
   let agent: AgentProcess | undefined;
-  let stateDir: string;
 
   beforeAll(async () => {
-    ensureBuilt();
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase(engine, 'appmetrics');
-    stateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-appmetrics-'));
     app = await startApplication();
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        DATABASE_URL: database.env.DATABASE_URL,
-        PORT: '0',
-      }),
-    );
-    api = apiClient(launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:'), launcher.banner.apiKey);
+    platform = await startPlatform({ name: 'appmetrics', engine });
+    api = platform.api;
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
-    agent?.kill('SIGKILL');
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
+    await platform?.stop();
     app?.server.closeAllConnections();
     app?.server.close();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("an application's counter and histogram, scraped by the agent, are queryable by their own names", async () => {
     const started = Date.now();
-    agent = startAgent(
-      cleanEnv({
-        ...agentCommandEnvironment(launcher.banner.agentCommand!),
-        RCA_HEARTBEAT_INTERVAL: '1',
-        RCA_STATE_DIR: stateDir,
-        RCA_SCRAPE_TARGETS: JSON.stringify([
-          { url: `${app.url}/metrics`, job: 'shop', labels: { team: 'payments' } },
-          { url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 },
-        ]),
-      }),
-    );
-    const failWithLogs = (error: unknown): never => {
-      throw new Error(`${(error as Error).message}\n--- agent ---\n${agent?.output().slice(-3000)}`);
-    };
+    agent = platform.startAgent({
+      RCA_HEARTBEAT_INTERVAL: '1',
+      RCA_SCRAPE_TARGETS: JSON.stringify([
+        { url: `${app.url}/metrics`, job: 'shop', labels: { team: 'payments' } },
+        { url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 },
+      ]),
+    });
+    const failWithLogs = failWithOutputs({ agent: () => agent?.output() });
     // The hanging target fails every scrape, so the agent is listed degraded, naming that target (fleet health).
-    const listed = await waitFor(
+    const listed = await waitForListed<ListedAgent, ListedAgent>(
+      api,
       'the agent to be listed degraded by its hanging target',
-      async () => {
-        if (agent?.exitCode() !== undefined) throw new Error(`agent exited with ${agent?.exitCode()}`);
-        const page = await api<{
-          items: { id: string; status: string; health?: { reasons: { component: string }[] } | null }[];
-        }>('GET', '/api/v1/agents');
-        return page.body.items?.find((a) => a.status === 'degraded');
-      },
-      20_000,
-      200,
+      (agents) => agents.find((a) => a.status === 'degraded'),
+      { agent, timeoutMs: 20_000 },
     ).catch(failWithLogs);
     expect(listed.health?.reasons.map((r) => r.component)).toEqual(['collector:scrape:stuck']);
     const agentId = listed.id;
 
     const query = (name: string, tag?: string) =>
-      waitFor(
-        `${name} from GET /api/v1/agents/:id/metrics`,
-        async () => {
-          const result = await api<{ series: Series[] }>(
-            'GET',
-            `/api/v1/agents/${agentId}/metrics?name=${name}&from=${started - 60_000}&to=${Date.now() + 1000}&step=1${tag ? `&tag=${encodeURIComponent(tag)}` : ''}`,
-          );
-          return result.body.series?.find((s) => s.points.length > 0);
-        },
-        20_000,
-        250,
-      ).catch(failWithLogs);
+      waitForSeries<Series>(api, agentId, name, { from: started - 60_000, tag }).catch(failWithLogs);
 
     const orders = await query('shop_orders_total');
     expect(orders.tags).toEqual({ source: 'scrape', target: 'shop', team: 'payments', payment: 'card' });
