@@ -12,6 +12,15 @@ const SCRIPT = join(resolve(__dirname, '..', '..', '..', '..'), 'deploy', 'insta
 const TOKEN = 'rca_et_AAAAbbbbCCCCdddd1234567abcdef';
 const NATS_URL = 'nats://nats-1.example:4222,nats://nats-2.example:4222';
 const CA_PIN = `sha256:${'ab'.repeat(32)}`;
+/** What every run needs; each refusal below adds the one thing wrong. */
+const REQUIRED_OPTIONS = [
+  '--token',
+  TOKEN,
+  '--nats-url',
+  NATS_URL,
+  '--platform-url',
+  'https://rca.example.test',
+];
 const shellcheck = requireTool('shellcheck');
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -305,65 +314,21 @@ describe('deploy/install/install.sh', () => {
     ],
     [
       'an agent SHA-256 that is not 64 hex digits',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--bundle-sha256',
-        'ABC',
-      ],
+      [...REQUIRED_OPTIONS, '--bundle-sha256', 'ABC'],
       /--bundle-sha256 must be 64 hex digits/,
     ],
     [
       'a CA pin that is not a SHA-256',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--ca-pin',
-        'sha256:abc',
-      ],
+      [...REQUIRED_OPTIONS, '--ca-pin', 'sha256:abc'],
       /--ca-pin must be sha256:/,
     ],
-    [
-      'an unknown log level',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--log-level',
-        'loud',
-      ],
-      /--log-level must be/,
-    ],
+    ['an unknown log level', [...REQUIRED_OPTIONS, '--log-level', 'loud'], /--log-level must be/],
     [
       'an unknown option',
       ['--token', TOKEN, '--nats-url', NATS_URL, '--colour', 'red'],
       /unknown option: --colour/,
     ],
-    [
-      '--root without --dry-run',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--root',
-        '/tmp/x',
-      ],
-      /only allowed with --dry-run/,
-    ],
+    ['--root without --dry-run', [...REQUIRED_OPTIONS, '--root', '/tmp/x'], /only allowed with --dry-run/],
   ])('refuses %s and writes nothing', async (_what, args, message) => {
     const result = await (args.includes('--root') ? run(...args) : dryRun(args));
     expect(result.status).not.toBe(0);
