@@ -1,29 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { testEngines } from '@app/testing';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
 import {
-  createTestDatabase,
-  NatsServerHandle,
-  startNatsServer,
-  TestDatabase,
-  testEngines,
-  waitFor,
-} from '@app/testing';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+  failWithOutputs,
+  startPlatform,
+  TestPlatform,
+  waitForListed,
+  waitForSeries,
+} from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * Application metrics end to end: `npm start`, a real agent process told by RCA_SCRAPE_TARGETS to scrape
@@ -43,6 +33,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+interface ListedAgent {
+  id: string;
+  status: string;
+  health?: { reasons: { component: string }[] } | null;
+}
 interface Series {
   tags: Record<string, string>;
   points: { last: number; max: number }[];
@@ -86,89 +81,47 @@ async function startApplication(): Promise<{ server: Server; url: string }> {
 }
 
 describe.each(testEngines())('application metrics scraped by an agent (%s)', (engine) => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
+  let platform: TestPlatform;
   let app: Awaited<ReturnType<typeof startApplication>>;
   let api: Api;
   let agent: AgentProcess | undefined;
-  let stateDir: string;
   let agentId: string;
   let otlpPort: number;
   let started: number;
-  const failWithLogs = (error: unknown): never => {
-    throw new Error(`${(error as Error).message}\n--- agent ---\n${agent?.output().slice(-3000)}`);
-  };
+  const failWithLogs = failWithOutputs({ agent: () => agent?.output() });
   const query = (name: string, tag?: string) =>
-    waitFor(
-      `${name} from GET /api/v1/agents/:id/metrics`,
-      async () => {
-        const result = await api<{ series: Series[] }>(
-          'GET',
-          `/api/v1/agents/${agentId}/metrics?name=${name}&from=${started - 60_000}&to=${Date.now() + 1000}&step=1${tag ? `&tag=${encodeURIComponent(tag)}` : ''}`,
-        );
-        return result.body.series?.find((s) => s.points.length > 0);
-      },
-      20_000,
-      250,
-    ).catch(failWithLogs);
+    waitForSeries<Series>(api, agentId, name, { from: started - 60_000, tag }).catch(failWithLogs);
 
   beforeAll(async () => {
     otlpPort = await freePort();
-    ensureBuilt();
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase(engine, 'appmetrics');
-    stateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-appmetrics-'));
     app = await startApplication();
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        DATABASE_URL: database.env.DATABASE_URL,
-        PORT: '0',
-      }),
-    );
-    api = apiClient(launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:'), launcher.banner.apiKey);
+    platform = await startPlatform({ name: 'appmetrics', engine });
+    api = platform.api;
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
-    agent?.kill('SIGKILL');
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
+    await platform?.stop();
     app?.server.closeAllConnections();
     app?.server.close();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("an application's counter and histogram, scraped by the agent, are queryable by their own names", async () => {
     started = Date.now();
-    agent = startAgent(
-      cleanEnv({
-        ...agentCommandEnvironment(launcher.banner.agentCommand!),
-        RCA_HEARTBEAT_INTERVAL: '1',
-        RCA_STATE_DIR: stateDir,
-        RCA_SCRAPE_TARGETS: JSON.stringify([
-          { url: `${app.url}/metrics`, job: 'shop', labels: { team: 'payments' } },
-          { url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 },
-          { url: `${app.url}/big`, job: 'big', interval: 5, timeout: 4 },
-        ]),
-        RCA_OTLP_ADDRESS: `127.0.0.1:${otlpPort}`,
-      }),
-    );
+    agent = platform.startAgent({
+      RCA_HEARTBEAT_INTERVAL: '1',
+      RCA_SCRAPE_TARGETS: JSON.stringify([
+        { url: `${app.url}/metrics`, job: 'shop', labels: { team: 'payments' } },
+        { url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 },
+        { url: `${app.url}/big`, job: 'big', interval: 5, timeout: 4 },
+      ]),
+      RCA_OTLP_ADDRESS: `127.0.0.1:${otlpPort}`,
+    });
     // The hanging target fails every scrape, so the agent is listed degraded, naming that target (fleet health).
-    const listed = await waitFor(
+    const listed = await waitForListed<ListedAgent, ListedAgent>(
+      api,
       'the agent to be listed degraded by its hanging target',
-      async () => {
-        if (agent?.exitCode() !== undefined) throw new Error(`agent exited with ${agent?.exitCode()}`);
-        const page = await api<{
-          items: { id: string; status: string; health?: { reasons: { component: string }[] } | null }[];
-        }>('GET', '/api/v1/agents');
-        return page.body.items?.find((a) => a.status === 'degraded');
-      },
-      20_000,
-      200,
+      (agents) => agents.find((a) => a.status === 'degraded'),
+      { agent, timeoutMs: 20_000 },
     ).catch(failWithLogs);
     expect(listed.health?.reasons.map((r) => r.component)).toEqual(['collector:scrape:stuck']);
     agentId = listed.id;
