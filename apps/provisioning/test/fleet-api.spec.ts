@@ -916,6 +916,7 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     // The bytes whose SHA-256 the generated commands pin, as the agent build wrote them.
     expect((await download('/downloads/rca-agent-bundle.tgz')).body).toEqual(AGENT_BUILD.bundle);
     expect((await download('/downloads/rca-agent-linux-x64')).body).toEqual(AGENT_BUILD.binary);
+    expect((await download('/downloads/rca-agent-lambda-layer.zip')).body).toEqual(AGENT_BUILD.lambdaLayer);
     const index = parseYaml((await api.get('/charts/index.yaml').expect(200)).text) as Json;
     const [entry] = index.entries['rca-agent'];
     expect(entry.name).toBe('rca-agent');
