@@ -7,6 +7,7 @@
  *   dist/agent/bundle/chunks/<lib>.js      dockerode, @kubernetes/client-node, ssh2, the OTLP protocol: loaded only when needed
  *   dist/agent/rca-agent-bundle.tgz        the bundle as served to install.sh's Node fallback
  *   dist/agent/rca-agent-linux-x64         a Node single executable application of the bundle (Linux x64 only)
+ *   dist/agent/rca-agent-lambda-layer.zip  the Lambda extension layer: extensions/rca-agent + rca-agent/ (the bundle)
  *   dist/agent/manifest.json               file names, sizes and SHA-256 the platform pins in its commands
  *
  * Reproducible: the same sources, lockfile and Node binary give the same bytes (no timestamps, sorted
@@ -28,6 +29,9 @@ const bundleDir = path.join(outDir, 'bundle');
 const hashFile = path.join(outDir, '.input-hash');
 const BUNDLE_TGZ = 'rca-agent-bundle.tgz';
 const BINARY = 'rca-agent-linux-x64';
+const LAMBDA_LAYER = 'rca-agent-lambda-layer.zip';
+/** The lambda type's launcher: Lambda starts every file in the layer's extensions/ at init. */
+const LAMBDA_LAUNCHER = path.join(root, 'libs', 'agent-core', 'src', 'lambda', 'layer', 'rca-agent.sh');
 /** Fixed mtime for tar entries: the archive must not change with the time of the build. */
 const EPOCH = new Date('2000-01-01T00:00:00Z');
 /** Type runtimes kept out of main.js: each becomes chunks/<name>.js, required on first use. */
@@ -66,6 +70,7 @@ function inputHash() {
   const files = [
     ...sourceFiles(path.join(root, 'apps', 'agent', 'src')),
     ...sourceFiles(path.join(root, 'libs')),
+    LAMBDA_LAUNCHER,
     path.join(root, 'package-lock.json'),
     path.join(root, 'tsconfig.json'),
     __filename,
@@ -228,6 +233,34 @@ function packBundle() {
   return tgz;
 }
 
+/**
+ * The Lambda layer (unpacked under /opt): extensions/rca-agent, the launcher, and rca-agent/main.js with
+ * its chunks. Fixed mtimes and sorted entries, so the same bundle gives the same bytes and SHA-256.
+ */
+async function packLambdaLayer() {
+  const yazl = require('yazl');
+  const zip = new yazl.ZipFile();
+  zip.addBuffer(fs.readFileSync(LAMBDA_LAUNCHER), 'extensions/rca-agent', { mtime: EPOCH, mode: 0o100755 });
+  const files = [
+    'main.js',
+    ...fs
+      .readdirSync(path.join(bundleDir, 'chunks'))
+      .sort()
+      .map((f) => `chunks/${f}`),
+  ];
+  for (const file of files)
+    zip.addBuffer(fs.readFileSync(path.join(bundleDir, file)), `rca-agent/${file}`, {
+      mtime: EPOCH,
+      mode: 0o100644,
+    });
+  zip.end();
+  const chunks = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk);
+  const data = Buffer.concat(chunks);
+  fs.writeFileSync(path.join(outDir, LAMBDA_LAYER), data);
+  return data;
+}
+
 /** Runs a build tool; its chatter (postject warns about ELF note names) is shown only if it fails. */
 function quiet(command, commandArgs, cwd = root) {
   try {
@@ -299,6 +332,7 @@ async function main() {
     version: /AGENT_VERSION = '([^']+)'/.exec(versionSource)[1],
     bundle: artifact(BUNDLE_TGZ, packBundle()),
     binaries: wantBinary ? { 'linux-x64': artifact(BINARY, buildBinary()) } : {},
+    lambdaLayer: artifact(LAMBDA_LAYER, await packLambdaLayer()),
   };
   fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(hashFile, hash);

@@ -503,4 +503,63 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await page.getByText('az container delete').first().waitFor();
       await page.getByRole('button', { name: 'Done' }).click();
     }));
+
+  it('renders the lambda form from its schema and shows the aws lambda commands with their steps', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-lambda').click();
+      for (const field of [
+        'function_name',
+        'region',
+        'layer_arn',
+        'layer_name',
+        'telemetry_port',
+        'runtime_api',
+      ])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-function_name').fill('checkout api');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-function_name').textContent()).toContain('Lambda function name');
+      await page.locator('#field-function_name').fill('checkout-api');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('aws lambda publish-layer-version --layer-name rca-agent');
+      expect(command).toContain('aws lambda update-function-configuration --function-name checkout-api');
+      await page.getByText("replaces the function's layers and environment variables").first().waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
+
+  it('renders the cloud-run form from its schema and shows the gcloud run services replace command with its steps', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-cloud-run').click();
+      for (const field of [
+        'service',
+        'region',
+        'project',
+        'app_image',
+        'app_port',
+        'metadata_url',
+        'cgroup_root',
+      ])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-service').fill('Checkout');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-service').textContent()).toContain('Cloud Run service name');
+      await page.locator('#field-service').fill('checkout');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('gcloud run services replace rca-agent-cloud-run.yaml --region europe-west1');
+      expect(command).toContain('"name": "rca-agent"');
+      await page.getByText('services replace replaces the whole service').first().waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
 });

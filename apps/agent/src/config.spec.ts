@@ -230,7 +230,7 @@ describe('agent command line', () => {
       ['--type', 'mainframe'],
       { RCA_NATS_URL: 'nats://n:4222' },
       AgentUsageError,
-      /unknown agent type "mainframe"; known types: aci, docker, kubernetes, nomad, server, ssh/,
+      /unknown agent type "mainframe"; known types: aci, cloud-run, docker, kubernetes, lambda, nomad, server, ssh/,
     ],
     [
       [],
