@@ -60,7 +60,7 @@ export class AgentHealthView implements SnakeCased<AgentHealth> {
     type: [SourceHealthView],
     maxItems: MAX_HEARTBEAT_SOURCES,
     description:
-      'Its application-metrics sources (scrape targets, exec and in-process plugins, StatsD) as its last ' +
+      'Its application-metrics sources (scrape targets, exec and in-process plugins, StatsD, OTLP) as its last ' +
       'heartbeat reported them; absent when it has none',
   })
   sources?: SourceHealthView[];

@@ -76,7 +76,7 @@ export class ConfigSettingsBody {
       statsd: { address: '127.0.0.1:8125' },
     },
     description:
-      'Application-metrics sources by section (scrape_targets, exec_plugins, statsd; docs/agent.md): a section set ' +
+      'Application-metrics sources by section (scrape_targets, exec_plugins, statsd, otlp; docs/agent.md): a section set ' +
       "replaces the agent's own (RCA_SCRAPE_TARGETS, …), an unset one leaves it; an override's section replaces " +
       "the environment's. Applied live; a 400 names the field (app_metrics.scrape_targets[0].url)",
   })

@@ -298,6 +298,15 @@ describe('OtlpCollector', () => {
     const { samples, status } = await new CollectorRunner([intake], 1000).collect();
     expect(samples.map((s) => [s.name, s.value])).toEqual([['a', 1]]);
     expect(status.errors).toEqual([{ collector: 'otlp', error: '1 point refused (series past max_series)' }]);
+    // Its source health (the agent page's table) says the same: up, one series, the refusal as last error.
+    expect(intake.health()).toEqual([
+      expect.objectContaining({
+        name: 'otlp',
+        up: true,
+        series: 1,
+        lastError: '1 point refused (series past max_series)',
+      }),
+    ]);
   });
 
   it('reports a port already in use as its error and binds at a later collection', async () => {
@@ -306,6 +315,7 @@ describe('OtlpCollector', () => {
     const second = new OtlpCollector('127.0.0.1', port, parseOtlpSettings(undefined, 's'));
     collectors.push(second);
     await expect(second.collect()).rejects.toThrow(`cannot listen on 127.0.0.1:${port}`);
+    expect(second.health()).toEqual([expect.objectContaining({ name: 'otlp', up: false, series: 0 })]);
     await intake.close();
     await expect(second.collect()).resolves.toEqual([]);
     expect(second.address()?.port).toBe(port);

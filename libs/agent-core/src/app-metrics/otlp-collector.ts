@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { MetricSample } from '@app/contracts';
+import { MetricSample, SourceHealth } from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
 import { OtlpIntakeConfig } from './otlp-config';
 import {
@@ -13,6 +13,7 @@ import {
   OtlpEncoding,
 } from './otlp-protocol';
 import { OtlpSeriesStore } from './otlp-series-store';
+import { runHealth } from './source-health';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -53,6 +54,7 @@ export class OtlpCollector implements Collector {
   private server?: Server;
   /** Reason → requests refused since the last collection. */
   private refusedRequests = new Map<string, number>();
+  private last?: SourceHealth;
   /** Requests answered 200 since it started listening. */
   accepted = 0;
 
@@ -65,15 +67,28 @@ export class OtlpCollector implements Collector {
   }
 
   async collect(): Promise<MetricSample[]> {
-    if (!this.server) await this.listen();
+    const startedAt = Date.now();
+    const report = (failed: boolean, problem: string | undefined, series: number) =>
+      (this.last = runHealth(this.name, { startedAt, endedAt: Date.now(), failed, problem, series }));
+    if (!this.server)
+      await this.listen().catch((error: Error) => {
+        report(true, error.message, 0);
+        throw error;
+      });
     const { samples, refused } = this.store.flush();
     const requests = [...this.refusedRequests].map(
       ([reason, n]) => `${n} request${n === 1 ? '' : 's'} refused (${reason})`,
     );
     this.refusedRequests = new Map();
     const problems = [...requests, ...(refused ? [refused] : [])].join('; ');
+    report(false, problems || undefined, samples.length);
     if (problems) throw new PartialCollectionError(problems, samples);
     return samples;
+  }
+
+  /** The intake's health after its last collection (none before it); reported in the heartbeat. */
+  health(): SourceHealth[] {
+    return this.last ? [this.last] : [];
   }
 
   /** The bound address (port 0 in tests picks a free one). */
