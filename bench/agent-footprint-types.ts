@@ -27,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { formatToken } from '@app/contracts';
 import { agentCommand, startFakePlatform, startNatsServer, waitFor } from '@app/testing';
 import { cpuSeconds, MiB, rssBytes } from './lib/process-sampler';
+import { ResidentMap, residentMap } from './lib/resident-map';
 
 const ROOT = resolve(__dirname, '..');
 const MINUTES = Number(process.env.AGENT_FOOTPRINT_MINUTES ?? 5);
@@ -35,6 +36,8 @@ const BUILDS = (process.env.AGENT_FOOTPRINT_BUILDS ?? 'dist;bundle;binary').spli
 const TYPES = (process.env.AGENT_FOOTPRINT_TYPES ?? 'server,docker,kubernetes').split(',');
 /** Start-up, enrollment and the first collection are excluded from the CPU figure. */
 const WARM_UP_MS = 20_000;
+/** With AGENT_FOOTPRINT_MAP=1, where each process's resident pages are at the end (bench/lib/resident-map.ts). */
+const RESIDENT_MAP = process.env.AGENT_FOOTPRINT_MAP === '1';
 const KUBE_TESTDATA = join(ROOT, 'libs/agent-core/src/kubernetes/testdata');
 
 interface Measured {
@@ -59,12 +62,31 @@ function anonMb(pid: number): number {
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
- * `dist`, `bundle` or `binary`, optionally with Node flags in brackets to compare heap limits:
- * `bundle[--max-semi-space-size=1]` (the executable gets them through NODE_OPTIONS).
+ * `dist`, `bundle` or `binary`, optionally with Node flags and environment variables in brackets:
+ * `bundle[--max-semi-space-size=1]`, `binary[--jitless UV_THREADPOOL_SIZE=1]` (the executable gets
+ * the flags through NODE_OPTIONS).
  */
 function commandFor(build: string): { command: string; args: string[]; env: Record<string, string> } {
   const [, kind, flagText] = /^(\w+)(?:\[(.*)\])?$/.exec(build) ?? [];
-  const flags = flagText ? flagText.split(' ') : [];
+  const words = flagText ? flagText.split(' ').filter(Boolean) : [];
+  const variables = Object.fromEntries(
+    words
+      .filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w))
+      .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+  );
+  const flags = words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w));
+  const withVariables = (c: { command: string; args: string[]; env: Record<string, string> }) => ({
+    ...c,
+    env: { ...c.env, ...variables },
+  });
+  return withVariables(commandWithFlags(kind, flags, build));
+}
+
+function commandWithFlags(
+  kind: string,
+  flags: string[],
+  build: string,
+): { command: string; args: string[]; env: Record<string, string> } {
   if (kind === 'dist') {
     const main = join(ROOT, 'dist/apps/agent/src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
@@ -189,6 +211,9 @@ async function main() {
     sample();
   }
   const seconds = (Date.now() - warmAt) / 1000;
+  const maps = RESIDENT_MAP
+    ? measured.map((m) => (m.child.exitCode === null ? residentMap(m.child.pid!) : {}))
+    : [];
   const rows = measured.map((m) => {
     const alive = m.child.exitCode === null;
     const cpu = alive ? cpuSeconds(m.child.pid!) - m.warmCpu : NaN;
@@ -224,6 +249,11 @@ async function main() {
     console.log(
       `| ${row.name}${row.alive ? '' : ' (EXITED)'} | ${row.finalRssMb} | ${row.maxRssMb} | ${round(row.finalRssMb / bareRss, 2)} | ${row.finalAnonMb} | ${row.cpuPercent} |`,
     );
+  if (RESIDENT_MAP)
+    printResidentMaps(
+      measured.map((m) => m.name),
+      maps,
+    );
   console.log(
     JSON.stringify({
       intervalSeconds: INTERVAL_SECONDS,
@@ -232,6 +262,19 @@ async function main() {
       rows,
     }),
   );
+}
+
+/** One row per part of memory (MiB), one column per process. */
+function printResidentMaps(names: string[], maps: ResidentMap[]): void {
+  const parts = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort(
+    (a, b) => (maps[1]?.[b] ?? 0) - (maps[1]?.[a] ?? 0),
+  );
+  const cell = (kb: number | undefined) => String(round((kb ?? 0) / 1024));
+  console.log(`\n| resident MiB | ${names.join(' | ')} |`);
+  console.log(`|---|${names.map(() => '---').join('|')}|`);
+  for (const part of parts) console.log(`| ${part} | ${maps.map((m) => cell(m[part])).join(' | ')} |`);
+  const total = (m: ResidentMap) => Object.values(m).reduce((a, b) => a + b, 0);
+  console.log(`| total | ${maps.map((m) => cell(total(m))).join(' | ')} |`);
 }
 
 main().catch((error) => {
