@@ -1,5 +1,6 @@
 import { loadavg, uptime } from 'node:os';
-import si, { type Systeminformation } from 'systeminformation';
+import type { Systeminformation } from 'systeminformation';
+import { systemReadings as si } from './system-readings';
 import { MetricSample } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { NetworkRateTracker } from './network-rates';
