@@ -80,15 +80,38 @@ function inputHash() {
  * they are not installed, and the JS fallback runs. Stubs instead of bare requires also keep the
  * executable from warning that it cannot load modules from disk.
  */
-const OPTIONAL_NATIVE = /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
+const OPTIONAL_NATIVE =
+  /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
 const noNativeAddons = {
   name: 'no-native-addons',
   setup(build) {
-    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({ path: name, namespace: 'no-native' }));
+    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({
+      path: name,
+      namespace: 'no-native',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'no-native' }, ({ path: name }) => ({
       contents: `throw new Error(${JSON.stringify(`${name} is not shipped with rca-agent`)});`,
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * nats' Node entry polyfills web streams when `typeof globalThis.ReadableStream` is "undefined". On Node 20
+ * the global always exists, but reading it loads Node's whole web streams implementation (~0.7 MiB
+ * resident) for the object store, which the agent never uses; the global stays there, loaded on first use.
+ * The build fails if the check is not found, so a nats upgrade cannot silently bring it back.
+ */
+const NATS_STREAMS_CHECK = 'typeof globalThis.ReadableStream === "undefined"';
+const natsWithoutStreamsProbe = {
+  name: 'nats-without-streams-probe',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]nats[\\/]lib[\\/]src[\\/]mod\.js$/ }, ({ path: file }) => {
+      const source = fs.readFileSync(file, 'utf8');
+      if (!source.includes(NATS_STREAMS_CHECK))
+        throw new Error(`${file} no longer holds \`${NATS_STREAMS_CHECK}\`: review natsWithoutStreamsProbe`);
+      return { contents: source.replace(NATS_STREAMS_CHECK, 'false'), loader: 'js' };
+    });
   },
 };
 
@@ -154,7 +177,7 @@ async function bundle() {
     entryPoints: ['apps/agent/src/main.ts'],
     outfile: path.join(bundleDir, 'main.js'),
     tsconfig: 'tsconfig.json',
-    plugins: [noNativeAddons, lazyChunks],
+    plugins: [noNativeAddons, lazyChunks, natsWithoutStreamsProbe],
     // ES module builds where a package has one (class-validator, class-transformer…): esbuild can then
     // drop what the agent never calls (libphonenumber, most of validator.js), a few MB of heap.
     mainFields: ['module', 'main'],
