@@ -227,6 +227,10 @@ if [ "$os_name" = linux ] && [ "$arch" = x86_64 ] && [ -n "$binary_sha256" ]; th
   log "installing the self-contained agent at $agent_bin"
   chmod 0755 "$download_dir/rca-agent-linux-x64"
   mv -f "$download_dir/rca-agent-linux-x64" "$root$agent_bin"
+  # A file just written stays cached whole, and the service mapping it then keeps ~10 MiB more of it
+  # resident; written out and dropped from the page cache, it is mapped as after any reboot (GNU dd;
+  # elsewhere a no-op).
+  dd of="$root$agent_bin" oflag=nocache conv=notrunc,fdatasync count=0 status=none 2>/dev/null || true
 else
   # Other platforms: the bundle, run by Node.js 20+ (no npm, nothing resolved at install time).
   node_bin=/usr/local/bin/node
