@@ -61,42 +61,51 @@ function anonMb(pid: number): number {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+type Command = { command: string; args: string[]; env: Record<string, string> };
+const VARIABLE = /^[A-Z_][A-Z0-9_]*=/;
+
 /**
- * `dist`, `bundle` or `binary`, optionally with Node flags and environment variables in brackets:
- * `bundle[--max-semi-space-size=1]`, `binary[--jitless UV_THREADPOOL_SIZE=1]` (the executable gets
- * the flags through NODE_OPTIONS).
+ * `dist`, `bundle` or `binary`, optionally another build's file after `=` (`binary=/tmp/old/rca-agent-linux-x64`,
+ * `bundle=/tmp/old/bundle/main.js`: a before/after in one run), then Node flags and environment variables in
+ * brackets: `bundle[--max-semi-space-size=1]`, `binary[--jitless UV_THREADPOOL_SIZE=1]` (the executable gets
+ * the flags through NODE_OPTIONS); `cached` in the brackets starts an executable without first dropping it from
+ * the page cache.
  */
-function commandFor(build: string): { command: string; args: string[]; env: Record<string, string> } {
-  const [, kind, flagText] = /^(\w+)(?:\[(.*)\])?$/.exec(build) ?? [];
-  const words = flagText ? flagText.split(' ').filter(Boolean) : [];
-  const variables = Object.fromEntries(
+function commandFor(build: string): Command {
+  const [, kind, file, inBrackets] = /^(\w+)(?:=([^[]+))?(?:\[(.*)\])?$/.exec(build) ?? [];
+  const words = inBrackets ? inBrackets.split(' ').filter(Boolean) : [];
+  const keepCache = words.includes('cached');
+  const flags = words.filter((w) => !VARIABLE.test(w) && w !== 'cached');
+  const env = Object.fromEntries(
     words
-      .filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w))
+      .filter((w) => VARIABLE.test(w))
       .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
   );
-  const flags = words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w));
-  const withVariables = (c: { command: string; args: string[]; env: Record<string, string> }) => ({
-    ...c,
-    env: { ...c.env, ...variables },
-  });
-  return withVariables(commandWithFlags(kind, flags, build));
+  if (kind === 'dist') {
+    const main = file ?? join(ROOT, 'dist/apps/agent/src/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
+    return { command: process.execPath, args: [...flags, main], env };
+  }
+  if (kind === 'bundle')
+    return { command: process.execPath, args: [...flags, file ?? agentCommand('bundle').args[0]], env };
+  if (kind === 'binary') {
+    const binary = file ?? agentCommand('binary').command;
+    // As after a reboot or install.sh: the executable is not in the page cache when it starts. A file
+    // just written is cached whole, and mapping it then faults in ~10 MiB more of it (BENCHMARKS.md).
+    // `binary[cached]` keeps it cached, to compare.
+    if (!keepCache) dropFromPageCache(binary);
+    return { command: binary, args: [], env: flags.length ? { ...env, NODE_OPTIONS: flags.join(' ') } : env };
+  }
+  throw new Error(`unknown build ${build}`);
 }
 
-function commandWithFlags(
-  kind: string,
-  flags: string[],
-  build: string,
-): { command: string; args: string[]; env: Record<string, string> } {
-  if (kind === 'dist') {
-    const main = join(ROOT, 'dist/apps/agent/src/main.js');
-    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
-    return { command: process.execPath, args: [...flags, main], env: {} };
+/** GNU dd: written out (fdatasync), then posix_fadvise(DONTNEED) on the whole file; only this file's pages go. */
+function dropFromPageCache(file: string): void {
+  try {
+    execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none']);
+  } catch {
+    console.log(`could not drop ${file} from the page cache (no GNU dd): its RSS may read high`);
   }
-  if (kind !== 'bundle' && kind !== 'binary') throw new Error(`unknown build ${build}`);
-  const { command, args } = agentCommand(kind);
-  return kind === 'binary'
-    ? { command, args, env: flags.length ? { NODE_OPTIONS: flags.join(' ') } : {} }
-    : { command, args: [...flags, ...args], env: {} };
 }
 
 /** The Kubernetes API as the recorded answers give it (same routes as kubernetes-collectors.spec.ts). */
