@@ -61,7 +61,7 @@ function anonMb(pid: number): number {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-type Command = { command: string; args: string[]; env: Record<string, string> };
+type Command = { command: string; args: string[]; env: Record<string, string>; dropCache?: boolean };
 const VARIABLE = /^[A-Z_][A-Z0-9_]*=/;
 
 /**
@@ -90,21 +90,29 @@ function commandFor(build: string): Command {
     return { command: process.execPath, args: [...flags, file ?? agentCommand('bundle').args[0]], env };
   if (kind === 'binary') {
     const binary = file ?? agentCommand('binary').command;
-    // As after a reboot or install.sh: the executable is not in the page cache when it starts. A file
-    // just written is cached whole, and mapping it then faults in ~10 MiB more of it (BENCHMARKS.md).
-    // `binary[cached]` keeps it cached, to compare.
-    if (!keepCache) dropFromPageCache(binary);
-    return { command: binary, args: [], env: flags.length ? { ...env, NODE_OPTIONS: flags.join(' ') } : env };
+    return {
+      command: binary,
+      args: [],
+      env: flags.length ? { ...env, NODE_OPTIONS: flags.join(' ') } : env,
+      dropCache: !keepCache,
+    };
   }
   throw new Error(`unknown build ${build}`);
 }
 
-/** GNU dd: written out (fdatasync), then posix_fadvise(DONTNEED) on the whole file; only this file's pages go. */
+/**
+ * As after a reboot or install.sh, an executable is not in the page cache when it starts: a file just
+ * written can be cached in a way that makes its process keep up to ~10 MiB more of it resident
+ * (BENCHMARKS.md). GNU dd writes it out (fdatasync), then posix_fadvise(DONTNEED)s the whole file; only
+ * this file's pages go. Done before any agent starts: a running executable cannot be opened for writing.
+ */
 function dropFromPageCache(file: string): void {
   try {
-    execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none']);
-  } catch {
-    console.log(`could not drop ${file} from the page cache (no GNU dd): its RSS may read high`);
+    execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (error) {
+    console.log(`could not drop ${file} from the page cache (${String(error)}): its RSS may read high`);
   }
 }
 
@@ -172,10 +180,13 @@ async function main() {
     anonMb: [],
     warmCpu: 0,
   });
+  const commands = new Map(BUILDS.map((build) => [build, commandFor(build)]));
+  for (const file of new Set([...commands.values()].filter((c) => c.dropCache).map((c) => c.command)))
+    dropFromPageCache(file);
   for (const type of TYPES) {
     if (!typeEnv[type]) continue;
     for (const build of BUILDS) {
-      const { command, args, env } = commandFor(build);
+      const { command, args, env } = commands.get(build)!;
       const child = spawn(command, args, {
         cwd: work,
         env: {
@@ -234,6 +245,7 @@ async function main() {
       finalRssMb: m.rssMb[m.rssMb.length - 1],
       maxRssMb: Math.max(...m.rssMb),
       finalAnonMb: m.anonMb[m.anonMb.length - 1],
+      rssSamplesMb: m.rssMb,
       cpuPercent: round((cpu / seconds) * 100, 2),
     };
   });

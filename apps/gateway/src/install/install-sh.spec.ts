@@ -202,6 +202,7 @@ describe('deploy/install/install.sh', () => {
     expect(result.stdout.indexOf('useradd')).toBeLessThan(result.stdout.indexOf('systemctl restart'));
     // Measured: the server type without JIT keeps ~5 MiB less RSS at the same CPU (BENCHMARKS.md).
     expect(unit).toContain('Environment=NODE_OPTIONS=--jitless');
+    expect(unit).toContain('Environment=MALLOC_MMAP_THRESHOLD_=131072');
     expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.binaries['linux-x64']!.sha256}`);
     expect(result.stdout).toContain('[dry-run] systemctl enable rca-agent.service');
     expect(result.stdout).toContain('[dry-run] systemctl restart rca-agent.service');
