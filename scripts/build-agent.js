@@ -108,6 +108,25 @@ const noNativeAddons = {
 };
 
 /**
+ * nats' Node entry polyfills web streams when `typeof globalThis.ReadableStream` is "undefined". On Node 20
+ * the global always exists, but reading it loads Node's whole web streams implementation (~0.7 MiB
+ * resident) for the object store, which the agent never uses; the global stays there, loaded on first use.
+ * The build fails if the check is not found, so a nats upgrade cannot silently bring it back.
+ */
+const NATS_STREAMS_CHECK = 'typeof globalThis.ReadableStream === "undefined"';
+const natsWithoutStreamsProbe = {
+  name: 'nats-without-streams-probe',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]nats[\\/]lib[\\/]src[\\/]mod\.js$/ }, ({ path: file }) => {
+      const source = fs.readFileSync(file, 'utf8');
+      if (!source.includes(NATS_STREAMS_CHECK))
+        throw new Error(`${file} no longer holds \`${NATS_STREAMS_CHECK}\`: review natsWithoutStreamsProbe`);
+      return { contents: source.replace(NATS_STREAMS_CHECK, 'false'), loader: 'js' };
+    });
+  },
+};
+
+/**
  * `require('dockerode')` in main.js becomes a load of chunks/dockerode.js: from the file next to
  * main.js, or from the executable's embedded assets when running as the Linux binary.
  */
@@ -169,7 +188,7 @@ async function bundle() {
     entryPoints: ['apps/agent/src/main.ts'],
     outfile: path.join(bundleDir, 'main.js'),
     tsconfig: 'tsconfig.json',
-    plugins: [noNativeAddons, lazyChunks],
+    plugins: [noNativeAddons, lazyChunks, natsWithoutStreamsProbe],
     // ES module builds where a package has one (class-validator, class-transformer…): esbuild can then
     // drop what the agent never calls (libphonenumber, most of validator.js), a few MB of heap.
     mainFields: ['module', 'main'],

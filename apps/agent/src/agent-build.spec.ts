@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readAgentArtifacts } from '@app/agent-core';
@@ -107,6 +107,37 @@ describe('the agent build (npm run build:agent)', () => {
       expect(new Set(names)).toEqual(new Set(otherNames));
     },
   );
+
+  it('collects a server batch without Intl, whose ICU data and code would stay resident (~8 MB)', () => {
+    // Records every entry into ICU-backed locale APIs; the agent must not call them on its own paths.
+    const preload = join(stateDir, 'record-intl.js');
+    writeFileSync(
+      preload,
+      `const used = new Set();
+const watch = (owner, name, label) => {
+  const original = owner[name];
+  owner[name] = new Proxy(original, {
+    apply: (t, self, args) => (used.add(label), Reflect.apply(t, self, args)),
+    construct: (t, args, target) => (used.add(label), Reflect.construct(t, args, target)),
+  });
+};
+for (const name of Object.getOwnPropertyNames(Intl)) if (typeof Intl[name] === 'function') watch(Intl, name, 'Intl.' + name);
+for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString']) watch(Date.prototype, name, 'Date#' + name);
+watch(Number.prototype, 'toLocaleString', 'Number#toLocaleString');
+watch(String.prototype, 'localeCompare', 'String#localeCompare');
+process.on('exit', () => process.stderr.write('locale APIs used: ' + JSON.stringify([...used]) + '\\n'));
+`,
+    );
+    const { args } = agentCommand('bundle');
+    const result = spawnSync(process.execPath, ['--require', preload, ...args, '--once'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, RCA_STATE_DIR: stateDir },
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ samples: expect.any(Array) });
+    expect(/locale APIs used: (.*)/.exec(result.stderr)?.[1]).toBe('[]');
+  });
 
   it.each(kinds)('loads the Docker chunk from the %s only when a Docker agent runs', (kind) => {
     // An unreachable daemon: the collectors report failures, but the chunk must load and run.

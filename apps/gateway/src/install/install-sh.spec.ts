@@ -23,6 +23,29 @@ const REQUIRED_OPTIONS = [
 ];
 const shellcheck = requireTool('shellcheck');
 
+/** Bytes of `file` in the page cache (util-linux fincore). */
+function cachedBytes(file: string): number {
+  return Number(
+    execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }),
+  );
+}
+
+/** Whether GNU dd can drop a file written in `dir` from the page cache and fincore can tell. */
+function pageCacheDroppable(dir: string): boolean {
+  const probe = mkdtempSync(join(dir, 'rca-page-cache-'));
+  try {
+    const file = join(probe, 'file');
+    writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    if (cachedBytes(file) === 0) return false;
+    execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none']);
+    return cachedBytes(file) === 0;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** One ustar entry (enough for a two-file bundle): name, mode, content. */
@@ -186,6 +209,7 @@ describe('deploy/install/install.sh', () => {
     expect(result.stdout.indexOf('useradd')).toBeLessThan(result.stdout.indexOf('systemctl restart'));
     // Measured: the server type without JIT keeps ~5 MiB less RSS at the same CPU (BENCHMARKS.md).
     expect(unit).toContain('Environment=NODE_OPTIONS=--jitless');
+    expect(unit).toContain('Environment=MALLOC_MMAP_THRESHOLD_=131072');
     expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.binaries['linux-x64']!.sha256}`);
     expect(result.stdout).toContain('[dry-run] systemctl enable rca-agent.service');
     expect(result.stdout).toContain('[dry-run] systemctl restart rca-agent.service');
@@ -200,6 +224,25 @@ describe('deploy/install/install.sh', () => {
     expect(execFileSync(agent, ['--version'], { encoding: 'utf8' })).toBe('self-contained agent --version\n');
     expect(existsSync(installed('usr/local/lib/rca-agent'))).toBe(false);
   });
+
+  // Needs util-linux's fincore and a file system whose cache can be dropped (not tmpfs).
+  (pageCacheDroppable(tmpdir()) ? it : it.skip)(
+    'leaves the installed executable out of the page cache, so the service maps it as after a reboot',
+    async () => {
+      const result = await run(
+        ...generatedArguments(platformUrl),
+        '--dry-run',
+        '--root',
+        root,
+        '--os',
+        'linux',
+        '--arch',
+        'x86_64',
+      );
+      expect(result.status).toBe(0);
+      expect(cachedBytes(installed('usr/local/bin/rca-agent'))).toBe(0);
+    },
+  );
 
   it.each([
     ['the executable', ['--arch', 'x86_64'], '/downloads/rca-agent-linux-x64'],
