@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { MetricSample } from '@app/contracts';
 import { join } from 'node:path';
 
 /** One reading of a container's cgroup; undefined fields are unlimited or absent. */
@@ -78,4 +79,38 @@ export function coresUsed(
   const elapsed = (current.at - previous.at) / 1000;
   const used = current.cpuSeconds - previous.cpuSeconds;
   return elapsed > 0 && used >= 0 ? used / elapsed : undefined;
+}
+
+/**
+ * CPU and memory of the agent's own container from its cgroup (v1 or v2) under `root`, as
+ * `<prefix>.container.{cpu,memory}.*`: what a sidecar on a platform that shows it no other container can measure.
+ */
+export class OwnCgroupCollector {
+  private previous?: { cpuSeconds: number; at: number };
+
+  constructor(
+    readonly name: string,
+    private readonly prefix: string,
+    private readonly root: string,
+    private readonly tags: Record<string, string>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async collect(): Promise<MetricSample[]> {
+    const reading = readCgroup(this.root);
+    const current = { cpuSeconds: reading.cpuSeconds, at: this.now() };
+    const cores = coresUsed(this.previous, current);
+    this.previous = current;
+    const tags = { ...this.tags, cgroup_version: reading.version };
+    const sample = (metric: string, value: number | undefined, unit: string): MetricSample[] =>
+      value === undefined ? [] : [{ name: `${this.prefix}.container.${metric}`, value, unit, tags }];
+    return [
+      ...sample('cpu.time', reading.cpuSeconds, 's'),
+      ...sample('cpu.usage', cores, 'cores'),
+      ...sample('cpu.limit', reading.cpuLimitCores, 'cores'),
+      ...sample('memory.usage', reading.memoryBytes, 'By'),
+      ...sample('memory.working_set', reading.workingSetBytes, 'By'),
+      ...sample('memory.limit', reading.memoryLimitBytes, 'By'),
+    ];
+  }
 }
