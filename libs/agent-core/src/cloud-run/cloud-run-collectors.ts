@@ -1,4 +1,3 @@
-import { MetricSample } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { OwnCgroupCollector } from '../collectors/cgroup-readings';
 
