@@ -112,6 +112,8 @@ describe('GET /api/v1/fleet/summary', () => {
       ssh: 0,
       nomad: 0,
       aci: 0,
+      lambda: 0,
+      'cloud-run': 0,
     });
     expect(Object.fromEntries(body.by_environment.map((e) => [e.environment, e.count]))).toEqual({
       'prod-1': 2,
