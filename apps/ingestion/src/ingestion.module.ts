@@ -32,6 +32,8 @@ import { MetricsQueryController } from './query/metrics-query.controller';
 import { MetricsCatalogService } from './query/metrics-catalog.service';
 import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
+import { CompactionJob } from './compaction/compaction-job';
+import { SeriesReader } from './query/series-reader';
 import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
 import { RemoteWriteClient } from './remote-write/remote-write.client';
 import { RemoteWriteConsumer } from './remote-write/remote-write.consumer';
@@ -112,6 +114,8 @@ export class IngestionModule {
         MetricsIngestor,
         MetricsConsumer,
         RetentionJob,
+        CompactionJob,
+        SeriesReader,
         MetricsQueryService,
         MetricsCatalogService,
         IngestionLifecycle,

@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
+import { up as chunkSchema } from './metrics/chunk-schema.migration';
 
 /** Schema of the ingestion service, applied at start-up. Timestamps are ms since epoch (bigint). */
 export const migrations: Migrations = {
@@ -58,5 +59,8 @@ export const migrations: Migrations = {
       for (const column of ['reported_state', 'health', 'version', 'announced_version'])
         await db.schema.alterTable('agents').addColumn(column, 'text').execute();
     },
+  },
+  '0004_metric_chunks_and_rollups': {
+    up: chunkSchema,
   },
 };
