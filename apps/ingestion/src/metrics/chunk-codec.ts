@@ -41,7 +41,7 @@ export class ChunkFormatError extends Error {}
 
 /** Growable byte buffer with varint and float writers. */
 class ByteWriter {
-  private buf: Buffer;
+  buf: Buffer;
   length = 0;
 
   constructor(size = 256) {
@@ -79,24 +79,26 @@ class ByteWriter {
     for (let i = from; i < to; i++) this.buf[this.length++] = src[i];
   }
 
-  /** Reserves room for a length prefix written later (varints are at most 8 bytes for our sizes). */
-  mark(): number {
-    return this.length;
+  /** Appends another writer's bytes after their varint length: a series section a reader can skip. */
+  section(body: ByteWriter): void {
+    this.uvarint(body.length);
+    this.ensure(body.length);
+    body.buf.copy(this.buf, this.length, 0, body.length);
+    this.length += body.length;
   }
 
-  /** Inserts the varint byte length of everything written since `mark`, before it. */
-  prefixLength(mark: number): void {
-    const body = this.buf.subarray(mark, this.length);
-    const copy = Buffer.from(body);
-    this.length = mark;
-    this.uvarint(copy.length);
-    this.bytes(copy, 0, copy.length);
+  reset(): void {
+    this.length = 0;
   }
 
+  /** The bytes written (a view: the writer is not used again). */
   finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.length));
+    return this.buf.subarray(0, this.length);
   }
 }
+
+/** One series section at a time is built here, then copied after its length (encoders are synchronous). */
+const SECTION = new ByteWriter(4096);
 
 class ByteReader {
   pos = 0;
@@ -125,23 +127,26 @@ class ByteReader {
   }
 }
 
+/** Scratch for XorWriter: one value's bytes at a time, so encoding allocates nothing per value. */
+const XOR_CURRENT = new Uint8Array(8);
+const XOR_VIEW = new DataView(XOR_CURRENT.buffer);
+const XOR_DIFF = new Uint8Array(8);
+
 /** XOR of each value with the previous one: a control byte (leading zero bytes << 4 | kept bytes), then the kept bytes. */
 class XorWriter {
   private readonly prev = new Uint8Array(8);
-  private readonly cur = new Uint8Array(8);
-  private readonly view = new DataView(this.cur.buffer);
   private first = true;
 
   constructor(private readonly out: ByteWriter) {}
 
   write(value: number): void {
-    this.view.setFloat64(0, value);
+    XOR_VIEW.setFloat64(0, value);
     if (this.first) {
       this.first = false;
-      this.out.bytes(this.cur, 0, 8);
+      this.out.bytes(XOR_CURRENT, 0, 8);
     } else {
-      const x = new Uint8Array(8);
-      for (let i = 0; i < 8; i++) x[i] = this.cur[i] ^ this.prev[i];
+      const x = XOR_DIFF;
+      for (let i = 0; i < 8; i++) x[i] = XOR_CURRENT[i] ^ this.prev[i];
       let lead = 0;
       while (lead < 8 && x[lead] === 0) lead++;
       if (lead === 8) this.out.byte(0);
@@ -152,7 +157,7 @@ class XorWriter {
         this.out.bytes(x, lead, end);
       }
     }
-    this.prev.set(this.cur);
+    this.prev.set(XOR_CURRENT);
   }
 }
 
@@ -197,27 +202,36 @@ function bySeries<T extends { seriesId: number; ts: number }>(items: T[]): [numb
 
 /** Encodes samples of one agent and one hour; `base` (the hour start) makes the first timestamps small. */
 export function encodeChunk(samples: EncodedSample[], base: number): Buffer {
-  const out = new ByteWriter(16 + samples.length * 4);
-  const groups = bySeries(samples);
+  const out = new ByteWriter(16 + samples.length * 6);
+  // Stable sort: per series by time, equal timestamps in arrival order.
+  const sorted = samples.slice().sort((a, b) => a.seriesId - b.seriesId || a.ts - b.ts);
+  let seriesCount = 0;
+  for (let i = 0; i < sorted.length; i++)
+    if (i === 0 || sorted[i].seriesId !== sorted[i - 1].seriesId) seriesCount++;
   out.byte(CHUNK_FORMAT);
-  out.uvarint(groups.length);
+  out.uvarint(seriesCount);
   let prevId = 0;
-  for (const [seriesId, group] of groups) {
+  for (let start = 0; start < sorted.length;) {
+    const seriesId = sorted[start].seriesId;
+    let end = start + 1;
+    while (end < sorted.length && sorted[end].seriesId === seriesId) end++;
     out.uvarint(seriesId - prevId);
     prevId = seriesId;
-    const mark = out.mark();
-    out.uvarint(group.length);
+    const body = SECTION;
+    body.reset();
+    body.uvarint(end - start);
     let prevTs = base;
     let prevDelta = 0;
-    for (let i = 0; i < group.length; i++) {
-      const delta = group[i].ts - prevTs;
-      out.svarint(i === 0 ? delta : delta - prevDelta);
-      if (i > 0) prevDelta = delta;
-      prevTs = group[i].ts;
+    for (let i = start; i < end; i++) {
+      const delta = sorted[i].ts - prevTs;
+      body.svarint(i === start ? delta : delta - prevDelta);
+      if (i > start) prevDelta = delta;
+      prevTs = sorted[i].ts;
     }
-    const values = new XorWriter(out);
-    for (const s of group) values.write(s.value);
-    out.prefixLength(mark);
+    const values = new XorWriter(body);
+    for (let i = start; i < end; i++) values.write(sorted[i].value);
+    out.section(body);
+    start = end;
   }
   return out.finish();
 }
@@ -284,21 +298,22 @@ export function encodeRollup(buckets: RollupBucket[], base: number, stepMs: numb
   for (const [seriesId, group] of groups) {
     out.uvarint(seriesId - prevId);
     prevId = seriesId;
-    const mark = out.mark();
-    out.uvarint(group.length);
+    const body = SECTION;
+    body.reset();
+    body.uvarint(group.length);
     let prevIndex = 0;
     for (const b of group) {
       const index = (b.ts - base) / stepMs;
-      out.uvarint(index - prevIndex);
+      body.uvarint(index - prevIndex);
       prevIndex = index;
-      out.uvarint(b.count);
-      out.svarint(b.lastTs - b.ts);
+      body.uvarint(b.count);
+      body.svarint(b.lastTs - b.ts);
     }
     for (const field of ['sum', 'min', 'max', 'last'] as const) {
-      const w = new XorWriter(out);
+      const w = new XorWriter(body);
       for (const b of group) w.write(b[field]);
     }
-    out.prefixLength(mark);
+    out.section(body);
   }
   return out.finish();
 }
