@@ -3,7 +3,7 @@ import { CompiledQuery, sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { IngestionDB, SampleRow } from '../database';
 import { EncodedSample, encodeChunk, HOUR_MS } from './chunk-codec';
-import { SeriesIds, seriesKey } from './series-ids';
+import { SeriesIds } from './series-ids';
 
 /** A metrics batch ready to store: identified by (agentId, seq), samples already flattened. */
 export interface BatchToStore {
@@ -93,22 +93,25 @@ export class MetricsRepository {
       const duplicates = new Set<string>();
       const groups = new Map<string, { agentId: string; hour: number; samples: EncodedSample[] }>();
       let count = 0;
-      for (const b of batches) {
+      for (let bi = 0; bi < batches.length; bi++) {
+        const b = batches[bi];
         const key = batchKey(b.agentId, b.seq);
         if (!fresh.has(key)) {
           duplicates.add(key);
           continue;
         }
-        for (const s of b.samples) {
+        const seriesIds = ids[bi];
+        let group: { agentId: string; hour: number; samples: EncodedSample[] } | undefined;
+        for (let si = 0; si < b.samples.length; si++) {
+          const s = b.samples[si];
           const hour = Math.floor(s.ts / HOUR_MS) * HOUR_MS;
-          const groupKey = `${b.agentId}@${hour}`;
-          let g = groups.get(groupKey);
-          if (!g) groups.set(groupKey, (g = { agentId: b.agentId, hour, samples: [] }));
-          g.samples.push({
-            seriesId: ids.get(seriesKey(b.agentId, s.name, s.tags))!,
-            ts: s.ts,
-            value: s.value,
-          });
+          // A batch's samples are nearly always of one hour: one group look-up per batch.
+          if (!group || group.hour !== hour) {
+            const groupKey = `${b.agentId}@${hour}`;
+            group = groups.get(groupKey);
+            if (!group) groups.set(groupKey, (group = { agentId: b.agentId, hour, samples: [] }));
+          }
+          group.samples.push({ seriesId: seriesIds[si], ts: s.ts, value: s.value });
           count++;
         }
       }
@@ -126,25 +129,48 @@ export class MetricsRepository {
     });
   }
 
-  /** The series id of every (agent, name, tags) of the batches, keyed by seriesKey; new series are registered. */
-  private async resolveSeries(batches: BatchToStore[]): Promise<Map<string, number>> {
-    const ids = new Map<string, number>();
-    const missing = new Map<string, { agent_id: string; name: string; tags: string; unit: string | null }>();
-    for (const b of batches)
-      for (const s of b.samples) {
-        const key = seriesKey(b.agentId, s.name, s.tags);
-        if (ids.has(key)) continue;
-        const id = this.seriesIds.get(key);
-        if (id !== undefined) {
-          ids.set(key, id);
-          continue;
-        }
-        const known = missing.get(key);
-        if (!known) missing.set(key, { agent_id: b.agentId, name: s.name, tags: s.tags, unit: s.unit });
-        else known.unit ??= s.unit;
+  /** The series id of every sample of every batch (`ids[batch][sample]`); new series are registered. */
+  private async resolveSeries(batches: BatchToStore[]): Promise<number[][]> {
+    const ids: number[][] = new Array(batches.length);
+    const missing: { agent_id: string; name: string; tags: string; unit: string | null }[] = [];
+    for (let bi = 0; bi < batches.length; bi++) {
+      const b = batches[bi];
+      const row = (ids[bi] = new Array<number>(b.samples.length));
+      for (let si = 0; si < b.samples.length; si++) {
+        const s = b.samples[si];
+        const id = this.seriesIds.get(b.agentId, s.name, s.tags);
+        if (id === undefined) missing.push({ agent_id: b.agentId, name: s.name, tags: s.tags, unit: s.unit });
+        else row[si] = id;
       }
-    if (!missing.size) return ids;
-    const rows = [...missing.values()];
+    }
+    if (!missing.length) return ids;
+    await this.registerSeries(missing);
+    for (let bi = 0; bi < batches.length; bi++) {
+      const b = batches[bi];
+      const row = ids[bi];
+      for (let si = 0; si < b.samples.length; si++) {
+        if (row[si] !== undefined) continue;
+        const s = b.samples[si];
+        const id = this.seriesIds.get(b.agentId, s.name, s.tags);
+        if (id === undefined) throw new Error('a series was neither inserted nor found');
+        row[si] = id;
+      }
+    }
+    return ids;
+  }
+
+  /** Inserts the series not known yet (the first unit seen is kept) and caches every series of their agents. */
+  private async registerSeries(
+    missing: { agent_id: string; name: string; tags: string; unit: string | null }[],
+  ): Promise<void> {
+    const unique = new Map<string, (typeof missing)[number]>();
+    for (const m of missing) {
+      const key = `${m.agent_id}\u0000${m.name}\u0000${m.tags}`;
+      const known = unique.get(key);
+      if (!known) unique.set(key, { ...m });
+      else known.unit ??= m.unit;
+    }
+    const rows = [...unique.values()];
     for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_STATEMENT / 5)
       await this.database.db
         .insertInto('metric_series')
@@ -158,15 +184,8 @@ export class MetricsRepository {
         .select(['series_id', 'agent_id', 'name', 'tags'])
         .where('agent_id', 'in', agents.slice(i, i + SERIES_LOOKUP_AGENTS))
         .execute();
-      for (const f of found) {
-        const key = seriesKey(f.agent_id, f.name, f.tags);
-        this.seriesIds.set(key, Number(f.series_id));
-        ids.set(key, Number(f.series_id));
-      }
+      for (const f of found) this.seriesIds.set(f.agent_id, f.name, f.tags, Number(f.series_id));
     }
-    for (const key of missing.keys())
-      if (!ids.has(key)) throw new Error('a series was neither inserted nor found');
-    return ids;
   }
 
   private async insertChunks(trx: Transaction<IngestionDB>, chunks: ChunkInsert[]): Promise<void> {

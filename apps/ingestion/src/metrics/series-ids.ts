@@ -1,24 +1,29 @@
-/** Key of one series of one agent; NUL cannot occur in stored text (the wire checks refuse it). */
-export const seriesKey = (agentId: string, name: string, tags: string) =>
-  `${agentId}\u0000${name}\u0000${tags}`;
-
 /**
  * Series ids this process has seen, so a write resolves (agent, name, tags) → id without a query.
- * Bounded: past MAX_ENTRIES it starts over (the ids are in the database; a miss costs one look-up
- * per agent). 100,000 agents × 20 series fit.
+ * Nested maps rather than one joined key: a lookup hashes the strings the batch already holds and
+ * builds none. Bounded: past MAX_ENTRIES it starts over (the ids are in the database; a miss costs one
+ * look-up per agent). 100,000 agents × 20 series fit.
  */
 const MAX_ENTRIES = 4_000_000;
 
 export class SeriesIds {
-  private readonly ids = new Map<string, number>();
+  private readonly byAgent = new Map<string, Map<string, Map<string, number>>>();
+  private size = 0;
 
-  /** `key` from seriesKey. */
-  get(key: string): number | undefined {
-    return this.ids.get(key);
+  get(agentId: string, name: string, tags: string): number | undefined {
+    return this.byAgent.get(agentId)?.get(name)?.get(tags);
   }
 
-  set(key: string, id: number): void {
-    if (this.ids.size >= MAX_ENTRIES) this.ids.clear();
-    this.ids.set(key, id);
+  set(agentId: string, name: string, tags: string, id: number): void {
+    if (this.size >= MAX_ENTRIES) {
+      this.byAgent.clear();
+      this.size = 0;
+    }
+    let names = this.byAgent.get(agentId);
+    if (!names) this.byAgent.set(agentId, (names = new Map()));
+    let tagSets = names.get(name);
+    if (!tagSets) names.set(name, (tagSets = new Map()));
+    if (!tagSets.has(tags)) this.size++;
+    tagSets.set(tags, id);
   }
 }
