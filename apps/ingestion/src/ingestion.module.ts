@@ -34,6 +34,7 @@ import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
 import { CompactionJob } from './compaction/compaction-job';
 import { SeriesReader } from './query/series-reader';
+import { FleetTopService } from './query/fleet-top.service';
 import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
 import { RemoteWriteClient } from './remote-write/remote-write.client';
 import { RemoteWriteConsumer } from './remote-write/remote-write.consumer';
@@ -116,6 +117,7 @@ export class IngestionModule {
         RetentionJob,
         CompactionJob,
         SeriesReader,
+        FleetTopService,
         MetricsQueryService,
         MetricsCatalogService,
         IngestionLifecycle,

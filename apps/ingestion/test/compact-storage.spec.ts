@@ -10,6 +10,7 @@ import { HOUR_MS } from '../src/metrics/chunk-codec';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
 import { migrations } from '../src/migrations';
 import { RetentionJob } from '../src/retention/retention-job';
+import { FleetTopService } from '../src/query/fleet-top.service';
 import { BucketRow, SeriesReader } from '../src/query/series-reader';
 import { countRows } from './ingestion-fixtures';
 
@@ -230,6 +231,112 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     expect(await repository.rollupsOf(AGENT, HOUR_MS, 0, DAY - DAY_MS)).toEqual([]);
     expect(await repository.rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS)).toHaveLength(2);
     expect(await countRows(database, 'samples')).toBe(0);
+  });
+});
+
+describe.each(testEngines())('fleet top agents on %s', (engine) => {
+  it("ranks an organisation's agents by a metric over a window as their raw samples would, other organisations left out", async () => {
+    const fixture = await createTestDatabase(engine, 'ingestion');
+    const database = await openDatabase<IngestionDB>(fixture.options);
+    try {
+      await migrateToLatest(database.db, migrations);
+      const repository = new MetricsRepository(database);
+      const agents = [
+        ['agent-a', 'org-1'],
+        ['agent-b', 'org-1'],
+        ['agent-c', 'org-1'],
+        ['agent-x', 'org-2'],
+      ];
+      await database.db
+        .insertInto('agents')
+        .values(
+          agents.map(([agentId, org]) => ({
+            agent_id: agentId,
+            organization_id: org,
+            environment: 'prod',
+            interval_seconds: 10,
+            last_seen_at: null,
+            status: 'online',
+            status_changed_at: null,
+            first_seen_at: DAY,
+          })),
+        )
+        .execute();
+      const all: SampleRow[] = [];
+      for (const [i, [agentId]] of agents.entries()) {
+        const batches = fleetBatches(DAY, 3, 0).map((b) => ({
+          ...b,
+          agentId,
+          samples: b.samples.map((s) => ({ ...s, agent_id: agentId, value: s.value * (i + 1) })),
+        }));
+        for (let j = 0; j < batches.length; j += 100)
+          await repository.storeBatches(batches.slice(j, j + 100), DAY);
+        all.push(...batches.flatMap((b) => b.samples));
+      }
+      const clock = new ManualClock(DAY + 3 * HOUR_MS + 60_000);
+      // Hours 0 and 1 compacted, hour 2 not yet: the window reads rollups, compacted edges and new chunks.
+      expect(await new CompactionJob(repository, clock, loadConfig(IngestionConfig, {})).run()).toBe(2 * agents.length);
+      const service = new FleetTopService(repository);
+      const from = DAY + 40 * 60_000 + 1234;
+      const to = DAY + 2 * HOUR_MS + 20 * 60_000 + 567;
+      const expected = (by: 'avg' | 'max') =>
+        agents
+          .filter(([, org]) => org === 'org-1')
+          .map(([agentId]) => {
+            const values = all
+              .filter((s) => s.agent_id === agentId && s.name === 'cpu.usage' && s.ts >= from && s.ts < to)
+              .map((s) => s.value);
+            const avg = values.reduce((a, b) => a + b, 0) / values.length;
+            return {
+              agentId,
+              value: Math.round((by === 'avg' ? avg : Math.max(...values)) * 1e6) / 1e6,
+              count: values.length,
+            };
+          })
+          .sort((a, b) => b.value - a.value);
+      for (const by of ['avg', 'max'] as const) {
+        const result = await service.top({
+          organizationId: 'org-1',
+          name: 'cpu.usage',
+          from,
+          to,
+          by,
+          limit: 10,
+        });
+        expect(
+          result.agents.map((a) => ({
+            agentId: a.agentId,
+            value: Math.round(a.value * 1e6) / 1e6,
+            count: a.count,
+          })),
+        ).toEqual(expected(by));
+      }
+      const two = await service.top({
+        organizationId: 'org-1',
+        name: 'cpu.usage',
+        from,
+        to,
+        by: 'avg',
+        limit: 2,
+      });
+      expect(two.agents.map((a) => a.agentId)).toEqual(['agent-c', 'agent-b']);
+      const core = await service.top({
+        organizationId: 'org-1',
+        name: 'cpu.usage',
+        from,
+        to,
+        by: 'max',
+        limit: 1,
+        tag: 'core=1',
+      });
+      expect(core.agents[0].count).toBe(expected('max')[0].count / 3);
+      await expect(
+        service.top({ organizationId: 'org-1', name: 'cpu.usage', from: to, to: from, by: 'avg', limit: 10 }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    } finally {
+      await database.close();
+      await fixture.cleanup();
+    }
   });
 });
 

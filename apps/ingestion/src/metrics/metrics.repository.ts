@@ -313,6 +313,73 @@ export class MetricsRepository {
     return rows.map(toChunkData);
   }
 
+  /** The series of one metric across an organisation's agents (its agents' rows joined by agent id). */
+  async seriesOfOrganization(
+    organizationId: string,
+    name: string,
+  ): Promise<(SeriesInfo & { agentId: string })[]> {
+    const rows = await this.database.db
+      .selectFrom('metric_series as s')
+      .innerJoin('agents as a', 'a.agent_id', 's.agent_id')
+      .select(['s.series_id', 's.agent_id', 's.name', 's.tags', 's.unit'])
+      .where('a.organization_id', '=', organizationId)
+      .where('s.name', '=', name)
+      .execute();
+    return rows.map((r) => ({
+      seriesId: Number(r.series_id),
+      agentId: r.agent_id,
+      name: r.name,
+      tags: r.tags,
+      unit: r.unit,
+    }));
+  }
+
+  /** Rollup rows of every agent of an organisation at one step, windows starting in [fromWindow, toExclusive). */
+  async rollupsOfOrganization(
+    organizationId: string,
+    stepMs: number,
+    fromWindow: number,
+    toExclusive: number,
+  ): Promise<RollupData[]> {
+    const rows = await this.database.db
+      .selectFrom('metric_rollups as r')
+      .innerJoin('agents as a', 'a.agent_id', 'r.agent_id')
+      .select(['r.window_start', 'r.data'])
+      .where('a.organization_id', '=', organizationId)
+      .where('r.step_ms', '=', stepMs)
+      .where('r.window_start', '>=', fromWindow)
+      .where('r.window_start', '<', toExclusive)
+      .execute();
+    return rows.map((r) => ({ windowStart: Number(r.window_start), data: asBuffer(r.data) }));
+  }
+
+  /** chunksOf for every agent of an organisation. */
+  async chunksOfOrganization(
+    organizationId: string,
+    fromHour: number,
+    toExclusive: number,
+    compacted: 'all' | { onlyOutside: [number, number] },
+  ): Promise<ChunkData[]> {
+    let query = this.database.db
+      .selectFrom('metric_chunks as c')
+      .innerJoin('agents as a', 'a.agent_id', 'c.agent_id')
+      .select(['c.chunk_id', 'c.hour_start', 'c.compacted', 'c.data'])
+      .where('a.organization_id', '=', organizationId)
+      .where('c.hour_start', '>=', fromHour)
+      .where('c.hour_start', '<', toExclusive);
+    if (compacted !== 'all') {
+      const [keepFrom, keepTo] = compacted.onlyOutside;
+      query = query.where((eb) =>
+        eb.or([
+          eb('c.compacted', '=', 0),
+          eb('c.hour_start', '<', keepFrom),
+          eb('c.hour_start', '>', keepTo - HOUR_MS),
+        ]),
+      );
+    }
+    return (await query.execute()).map(toChunkData);
+  }
+
   /** One agent's newest uncompacted chunks (the hours the compaction job has not merged yet). */
   async newestPendingChunks(agentId: string, limit: number): Promise<ChunkData[]> {
     const rows = await this.database.db

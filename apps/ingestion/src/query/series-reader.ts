@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BucketGrid } from '../metrics/aggregates';
-import { Aggregate, decodeChunk, decodeRollup, HOUR_MS } from '../metrics/chunk-codec';
-import { MetricsRepository, SeriesInfo } from '../metrics/metrics.repository';
+import { Aggregate, decodeChunk, decodeRollup, HOUR_MS, RollupBucket } from '../metrics/chunk-codec';
+import { ChunkData, MetricsRepository, RollupData, SeriesInfo } from '../metrics/metrics.repository';
 
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
@@ -62,44 +62,15 @@ export class SeriesReader {
     if (!series.length) return [];
     const only = new Set(series.map((s) => s.seriesId));
     const grid = new BucketGrid(stepMs);
-    const tier = ROLLUP_TIERS.find((t) => stepMs % t.stepMs === 0);
-    const innerFrom = tier ? ceilTo(from, tier.stepMs) : 0;
-    const innerTo = tier ? floorTo(to, tier.stepMs) : 0;
-    const fromHour = floorTo(from, HOUR_MS);
-    if (!tier || innerFrom >= innerTo) {
-      for (const chunk of await this.repository.chunksOf(agentId, fromHour, to, 'all'))
-        decodeChunk(
-          chunk.data,
-          chunk.hourStart,
-          (id, ts, value) => ts >= from && ts < to && grid.add(id, ts, value),
-          only,
-        );
-    } else {
-      const rollups = await this.repository.rollupsOf(
-        agentId,
-        tier.stepMs,
-        floorTo(innerFrom, tier.windowMs),
-        innerTo,
-      );
-      for (const row of rollups)
-        for (const b of decodeRollup(row.data, row.windowStart, tier.stepMs, only))
-          if (b.ts >= innerFrom && b.ts < innerTo) grid.merge(b.seriesId, b.ts, b);
-      // Compacted chunks only for hours that reach outside [innerFrom, innerTo): inside, the rollup has them.
-      const chunks = await this.repository.chunksOf(agentId, fromHour, to, {
-        onlyOutside: [ceilTo(innerFrom, HOUR_MS), floorTo(innerTo, HOUR_MS)],
-      });
-      for (const chunk of chunks)
-        decodeChunk(
-          chunk.data,
-          chunk.hourStart,
-          (id, ts, value) => {
-            if (ts < from || ts >= to) return;
-            if (chunk.compacted && ts >= innerFrom && ts < innerTo) return;
-            grid.add(id, ts, value);
-          },
-          only,
-        );
-    }
+    const plan = planRange(from, to, stepMs);
+    const rollups = plan.tier
+      ? await this.repository.rollupsOf(agentId, plan.tier.stepMs, plan.rollupsFrom, plan.innerTo)
+      : [];
+    const chunks = await this.repository.chunksOf(agentId, plan.fromHour, to, plan.chunks);
+    foldRange(plan, rollups, chunks, only, {
+      sample: (id, ts, value) => grid.add(id, ts, value),
+      bucket: (b) => grid.merge(b.seriesId, b.ts, b),
+    });
     return toBucketRows(grid, series);
   }
 
@@ -152,6 +123,71 @@ export class SeriesReader {
       .slice(0, limit)
       .map((s) => ({ name: s.name, tags: s.tags, unit: s.unit, last: last.get(s.seriesId)! }));
   }
+}
+
+/** How a range is read: which rollup tier covers its inside, and which chunks cover the rest. */
+export interface RangePlan {
+  from: number;
+  to: number;
+  tier?: (typeof ROLLUP_TIERS)[number];
+  /** Whole rollup buckets in [innerFrom, innerTo) come from rollups; empty without a tier. */
+  innerFrom: number;
+  innerTo: number;
+  rollupsFrom: number;
+  fromHour: number;
+  chunks: 'all' | { onlyOutside: [number, number] };
+}
+
+/** The coarsest rollup whose buckets nest in `stepMs`, if the range holds a whole bucket of it. */
+export function planRange(from: number, to: number, stepMs: number): RangePlan {
+  const fromHour = floorTo(from, HOUR_MS);
+  const tier = ROLLUP_TIERS.find((t) => stepMs % t.stepMs === 0);
+  if (tier) {
+    const innerFrom = ceilTo(from, tier.stepMs);
+    const innerTo = floorTo(to, tier.stepMs);
+    if (innerFrom < innerTo)
+      return {
+        from,
+        to,
+        tier,
+        innerFrom,
+        innerTo,
+        rollupsFrom: floorTo(innerFrom, tier.windowMs),
+        fromHour,
+        // Compacted chunks only for hours that reach outside [innerFrom, innerTo): inside, the rollups have them.
+        chunks: { onlyOutside: [ceilTo(innerFrom, HOUR_MS), floorTo(innerTo, HOUR_MS)] },
+      };
+  }
+  return { from, to, innerFrom: 0, innerTo: 0, rollupsFrom: 0, fromHour, chunks: 'all' };
+}
+
+/**
+ * Hands every sample of [from, to) of the series in `only` over exactly once: as a rollup bucket
+ * inside [innerFrom, innerTo), or as a raw sample (uncompacted chunks anywhere, compacted ones at the edges).
+ */
+export function foldRange(
+  plan: RangePlan,
+  rollups: RollupData[],
+  chunks: ChunkData[],
+  only: ReadonlySet<number>,
+  to: { sample: (seriesId: number, ts: number, value: number) => void; bucket: (b: RollupBucket) => void },
+): void {
+  const { from, innerFrom, innerTo, tier } = plan;
+  if (tier)
+    for (const row of rollups)
+      for (const b of decodeRollup(row.data, row.windowStart, tier.stepMs, only))
+        if (b.ts >= innerFrom && b.ts < innerTo) to.bucket(b);
+  for (const chunk of chunks)
+    decodeChunk(
+      chunk.data,
+      chunk.hourStart,
+      (id, ts, value) => {
+        if (ts < from || ts >= plan.to) return;
+        if (chunk.compacted && ts >= innerFrom && ts < innerTo) return;
+        to.sample(id, ts, value);
+      },
+      only,
+    );
 }
 
 function toBucketRows(grid: BucketGrid, series: SeriesInfo[]): BucketRow[] {
