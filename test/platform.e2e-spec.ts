@@ -178,7 +178,9 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
       `/api/v1/metrics/top?name=${METRIC}&by=max&limit=5`,
     );
     expect(top.status).toBe(200);
-    expect(top.body.agents).toEqual([expect.objectContaining({ agent_id: agentId, value: expect.any(Number) })]);
+    expect(top.body.agents).toEqual([
+      expect.objectContaining({ agent_id: agentId, value: expect.any(Number) }),
+    ]);
     expect(top.body.agents[0].count).toBeGreaterThan(0);
     expect((await api('GET', `/api/v1/metrics/top?name=${METRIC}&limit=1000`)).status).toBe(400);
   });

@@ -275,7 +275,9 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
       }
       const clock = new ManualClock(DAY + 3 * HOUR_MS + 60_000);
       // Hours 0 and 1 compacted, hour 2 not yet: the window reads rollups, compacted edges and new chunks.
-      expect(await new CompactionJob(repository, clock, loadConfig(IngestionConfig, {})).run()).toBe(2 * agents.length);
+      expect(await new CompactionJob(repository, clock, loadConfig(IngestionConfig, {})).run()).toBe(
+        2 * agents.length,
+      );
       const service = new FleetTopService(repository);
       const from = DAY + 40 * 60_000 + 1234;
       const to = DAY + 2 * HOUR_MS + 20 * 60_000 + 567;
