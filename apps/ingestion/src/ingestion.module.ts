@@ -35,6 +35,8 @@ import { RetentionJob } from './retention/retention-job';
 import { CompactionJob } from './compaction/compaction-job';
 import { SeriesReader } from './query/series-reader';
 import { FleetTopService } from './query/fleet-top.service';
+import { StoredMetricsRepository } from './metrics/stored-metrics.repository';
+import { CompactionRepository } from './compaction/compaction.repository';
 import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
 import { RemoteWriteClient } from './remote-write/remote-write.client';
 import { RemoteWriteConsumer } from './remote-write/remote-write.consumer';
@@ -118,6 +120,8 @@ export class IngestionModule {
         CompactionJob,
         SeriesReader,
         FleetTopService,
+        StoredMetricsRepository,
+        CompactionRepository,
         MetricsQueryService,
         MetricsCatalogService,
         IngestionLifecycle,

@@ -8,6 +8,8 @@ import { IngestionConfig } from '../src/config';
 import { IngestionDB, SampleRow } from '../src/database';
 import { HOUR_MS } from '../src/metrics/chunk-codec';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
+import { StoredMetricsRepository } from '../src/metrics/stored-metrics.repository';
+import { CompactionRepository } from '../src/compaction/compaction.repository';
 import { migrations } from '../src/migrations';
 import { RetentionJob } from '../src/retention/retention-job';
 import { FleetTopService } from '../src/query/fleet-top.service';
@@ -104,7 +106,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     database = await openDatabase<IngestionDB>(fixture.options);
     await migrateToLatest(database.db, migrations);
     repository = new MetricsRepository(database);
-    reader = new SeriesReader(repository);
+    reader = new SeriesReader(new StoredMetricsRepository(database));
   });
 
   afterEach(async () => {
@@ -148,7 +150,12 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     await expectAllQueriesMatch(samples);
 
     // At 05:00 all four hours are over (the last one ended an hour ago).
-    const compacted = await new CompactionJob(repository, clock, config).run();
+    const compacted = await new CompactionJob(
+      new CompactionRepository(database),
+      new StoredMetricsRepository(database),
+      clock,
+      config,
+    ).run();
     expect(compacted).toBe(4);
     expect(await chunkCount()).toBe(4);
     expect(await countRows(database, 'samples')).toBe(samples.length);
@@ -160,7 +167,14 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     const all = samples.concat(late.flatMap((b) => b.samples));
     await expectAllQueriesMatch(all);
     clock.advance(HOUR_MS);
-    expect(await new CompactionJob(repository, clock, config).run()).toBe(1);
+    expect(
+      await new CompactionJob(
+        new CompactionRepository(database),
+        new StoredMetricsRepository(database),
+        clock,
+        config,
+      ).run(),
+    ).toBe(1);
     await expectAllQueriesMatch(all);
     expect(await chunkCount()).toBe(4);
     expect(await countRows(database, 'samples')).toBe(all.length);
@@ -170,19 +184,31 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     const batches = fleetBatches(DAY, 4);
     await repository.storeBatches(batches, clock.now());
     clock.advance(HOUR_MS);
-    await new CompactionJob(repository, clock, config).run();
-    const rows = await repository.rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS);
+    await new CompactionJob(
+      new CompactionRepository(database),
+      new StoredMetricsRepository(database),
+      clock,
+      config,
+    ).run();
+    const rows = await new StoredMetricsRepository(database).rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS);
     expect(rows).toHaveLength(1);
-    expect(await repository.chunksOf(AGENT, DAY, DAY + DAY_MS, { onlyOutside: [DAY, DAY + DAY_MS] })).toEqual(
-      [],
-    );
+    expect(
+      await new StoredMetricsRepository(database).chunksOf(AGENT, DAY, DAY + DAY_MS, {
+        onlyOutside: [DAY, DAY + DAY_MS],
+      }),
+    ).toEqual([]);
   });
 
   it('stores a redelivered batch once, also after its hour was compacted', async () => {
     const [first, second] = fleetBatches(DAY, 0.01);
     await repository.storeBatches([first], clock.now());
     clock.advance(HOUR_MS);
-    await new CompactionJob(repository, clock, config).run();
+    await new CompactionJob(
+      new CompactionRepository(database),
+      new StoredMetricsRepository(database),
+      clock,
+      config,
+    ).run();
     const again = await repository.storeBatches([first, second], clock.now());
     expect([...again.duplicates]).toEqual([`${AGENT}:0`]);
     expect([...again.stored]).toEqual([`${AGENT}:1`]);
@@ -193,7 +219,12 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     const batches = fleetBatches(DAY, 3);
     await repository.storeBatches(batches, clock.now());
     clock.advance(HOUR_MS);
-    await new CompactionJob(repository, clock, config).run();
+    await new CompactionJob(
+      new CompactionRepository(database),
+      new StoredMetricsRepository(database),
+      clock,
+      config,
+    ).run();
     const newest = batches[batches.length - 1].samples[0].ts;
     expect(await reader.newestSampleAt(AGENT, 'cpu.usage')).toBe(newest);
     const series = await reader.seriesSince(AGENT, DAY, 100);
@@ -216,20 +247,36 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     await repository.storeBatches(fleetBatches(DAY - 10 * DAY_MS, 2), clock.now());
     await repository.storeBatches(fleetBatches(DAY, 2, 10_000), clock.now());
     clock.advance(HOUR_MS);
-    await new CompactionJob(repository, clock, config).run();
+    await new CompactionJob(
+      new CompactionRepository(database),
+      new StoredMetricsRepository(database),
+      clock,
+      config,
+    ).run();
     const deleted = await new RetentionJob(repository, clock, config).run();
     expect(deleted).toBe(2 * 360 * 4);
     expect(await countRows(database, 'samples')).toBe(2 * 360 * 4);
-    expect(await repository.rollupsOf(AGENT, 60_000, DAY - 11 * DAY_MS, DAY - 9 * DAY_MS)).toHaveLength(2);
+    expect(
+      await new StoredMetricsRepository(database).rollupsOf(
+        AGENT,
+        60_000,
+        DAY - 11 * DAY_MS,
+        DAY - 9 * DAY_MS,
+      ),
+    ).toHaveLength(2);
     // The old day still charts at 1-hour steps from its rollup.
     const old = await reader.bucketed(AGENT, 'memory.used', DAY - 10 * DAY_MS, DAY - 9 * DAY_MS, HOUR_MS);
     expect(old.map((r) => r.count)).toEqual([360, 360]);
 
     clock.advance(25 * DAY_MS);
     await new RetentionJob(repository, clock, config).run();
-    expect(await repository.rollupsOf(AGENT, 60_000, 0, DAY - DAY_MS)).toEqual([]);
-    expect(await repository.rollupsOf(AGENT, HOUR_MS, 0, DAY - DAY_MS)).toEqual([]);
-    expect(await repository.rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS)).toHaveLength(2);
+    expect(await new StoredMetricsRepository(database).rollupsOf(AGENT, 60_000, 0, DAY - DAY_MS)).toEqual([]);
+    expect(await new StoredMetricsRepository(database).rollupsOf(AGENT, HOUR_MS, 0, DAY - DAY_MS)).toEqual(
+      [],
+    );
+    expect(
+      await new StoredMetricsRepository(database).rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS),
+    ).toHaveLength(2);
     expect(await countRows(database, 'samples')).toBe(0);
   });
 });
@@ -275,10 +322,15 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
       }
       const clock = new ManualClock(DAY + 3 * HOUR_MS + 60_000);
       // Hours 0 and 1 compacted, hour 2 not yet: the window reads rollups, compacted edges and new chunks.
-      expect(await new CompactionJob(repository, clock, loadConfig(IngestionConfig, {})).run()).toBe(
-        2 * agents.length,
-      );
-      const service = new FleetTopService(repository);
+      expect(
+        await new CompactionJob(
+          new CompactionRepository(database),
+          new StoredMetricsRepository(database),
+          clock,
+          loadConfig(IngestionConfig, {}),
+        ).run(),
+      ).toBe(2 * agents.length);
+      const service = new FleetTopService(new StoredMetricsRepository(database));
       const from = DAY + 40 * 60_000 + 1234;
       const to = DAY + 2 * HOUR_MS + 20 * 60_000 + 567;
       const expected = (by: 'avg' | 'max') =>
@@ -361,7 +413,7 @@ describe.each(testEngines())('migration 0004 on %s', (engine) => {
       }
       await migrateToLatest(database.db, migrations);
 
-      const reader = new SeriesReader(new MetricsRepository(database));
+      const reader = new SeriesReader(new StoredMetricsRepository(database));
       expect(await countRows(database, 'samples')).toBe(samples.length);
       const agentA = samples.filter((s) => s.agent_id === AGENT);
       expect(rounded(await reader.bucketed(AGENT, 'cpu.usage', DAY, DAY + 2 * HOUR_MS, 60_000))).toEqual(

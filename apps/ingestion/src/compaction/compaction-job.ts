@@ -3,7 +3,8 @@ import { Clock } from '@app/clock';
 import { isDependencyUnavailable } from '@app/contracts';
 import { IngestionConfig } from '../config';
 import { HOUR_MS } from '../metrics/chunk-codec';
-import { MetricsRepository } from '../metrics/metrics.repository';
+import { StoredMetricsRepository } from '../metrics/stored-metrics.repository';
+import { CompactionRepository } from './compaction.repository';
 import { MINUTE_MS } from '../query/series-reader';
 import { compactHour, dayOf, dayRollup } from './hour-compactor';
 
@@ -28,7 +29,8 @@ export class CompactionJob {
   private running?: Promise<number>;
 
   constructor(
-    private readonly repository: MetricsRepository,
+    private readonly repository: CompactionRepository,
+    private readonly stored: StoredMetricsRepository,
     @Inject(Clock) private readonly clock: Clock,
     private readonly config: IngestionConfig,
   ) {}
@@ -73,7 +75,7 @@ export class CompactionJob {
   }
 
   private async compact(agentId: string, hourStart: number): Promise<boolean> {
-    const chunks = await this.repository.chunksOf(agentId, hourStart, hourStart + HOUR_MS, 'all');
+    const chunks = await this.stored.chunksOf(agentId, hourStart, hourStart + HOUR_MS, 'all');
     if (!chunks.some((c) => !c.compacted)) return false;
     const hour = compactHour(hourStart, chunks);
     const day = dayOf(hourStart);

@@ -7,7 +7,7 @@ import {
   EncodedSample,
   HOUR_MS,
 } from '../metrics/chunk-codec';
-import { ChunkData, RollupData } from '../metrics/metrics.repository';
+import { ChunkData, RollupData } from '../metrics/stored-metrics.repository';
 import { DAY_MS, MINUTE_MS } from '../query/series-reader';
 
 /** The compacted form of one agent's hour: one chunk of every sample, and its 1-minute rollup. */

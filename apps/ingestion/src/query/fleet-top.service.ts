@@ -11,7 +11,7 @@ import {
 } from '@app/contracts';
 import { addSample, mergeAggregate } from '../metrics/aggregates';
 import { Aggregate } from '../metrics/chunk-codec';
-import { MetricsRepository } from '../metrics/metrics.repository';
+import { StoredMetricsRepository } from '../metrics/stored-metrics.repository';
 import { foldRange, MINUTE_MS, planRange } from './series-reader';
 
 /**
@@ -21,7 +21,7 @@ import { foldRange, MINUTE_MS, planRange } from './series-reader';
  */
 @Injectable()
 export class FleetTopService {
-  constructor(private readonly repository: MetricsRepository) {}
+  constructor(private readonly repository: StoredMetricsRepository) {}
 
   async top(request: MetricsTopRequest): Promise<MetricsTopResult> {
     const { organizationId, name, from, to, by, limit } = check(request);

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { BucketGrid } from '../metrics/aggregates';
 import { Aggregate, decodeChunk, decodeRollup, HOUR_MS, RollupBucket } from '../metrics/chunk-codec';
-import { ChunkData, MetricsRepository, RollupData, SeriesInfo } from '../metrics/metrics.repository';
+import {
+  ChunkData,
+  RollupData,
+  SeriesInfo,
+  StoredMetricsRepository,
+} from '../metrics/stored-metrics.repository';
 
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
@@ -48,7 +53,7 @@ const ceilTo = (t: number, step: number) => Math.ceil(t / step) * step;
  */
 @Injectable()
 export class SeriesReader {
-  constructor(private readonly repository: MetricsRepository) {}
+  constructor(private readonly repository: StoredMetricsRepository) {}
 
   /** Buckets of `stepMs` (epoch-aligned) of one agent's metric in [from, to), by tag set then bucket. */
   async bucketed(
