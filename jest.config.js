@@ -11,11 +11,24 @@ const swc = [
   },
 ];
 const moduleNameMapper = {
-  '^@app/(contracts|config|persistence|messaging|observability|testing|agent-core|auth|clock|outbox|nats-auth)$': '<rootDir>/libs/$1/src',
+  '^@app/(contracts|config|persistence|messaging|observability|testing|agent-core|auth|clock|outbox|nats-auth)$':
+    '<rootDir>/libs/$1/src',
   // Single files of a lib, for code that must not load the lib's Nest modules (the agent keeps its RSS small).
   '^@app/messaging/(.*)$': '<rootDir>/libs/messaging/src/$1',
 };
-const common = { setupFiles: ['reflect-metadata'], transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+/**
+ * The OpenTelemetry exporters load node:http with `import()`, which Jest's CommonJS sandbox refuses
+ * (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG): that one package is compiled like our code, into require().
+ */
+const transformedPackages = '@opentelemetry/otlp-exporter-base';
+const common = {
+  setupFiles: ['reflect-metadata'],
+  transform: { '^.+\\.ts$': swc, [`/node_modules/${transformedPackages}/.+\\.js$`]: swc },
+  transformIgnorePatterns: [`/node_modules/(?!${transformedPackages}/)`],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+};
 module.exports = {
   testTimeout: 60000,
   // A leaked handle (say, a NATS client still reconnecting to a test's stopped server) must not hold the

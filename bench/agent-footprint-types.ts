@@ -27,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { formatToken } from '@app/contracts';
 import { agentCommand, startFakePlatform, startNatsServer, waitFor } from '@app/testing';
 import { cpuSeconds, MiB, rssBytes } from './lib/process-sampler';
+import { ResidentMap, residentMap } from './lib/resident-map';
 
 const ROOT = resolve(__dirname, '..');
 const MINUTES = Number(process.env.AGENT_FOOTPRINT_MINUTES ?? 5);
@@ -35,6 +36,8 @@ const BUILDS = (process.env.AGENT_FOOTPRINT_BUILDS ?? 'dist;bundle;binary').spli
 const TYPES = (process.env.AGENT_FOOTPRINT_TYPES ?? 'server,docker,kubernetes').split(',');
 /** Start-up, enrollment and the first collection are excluded from the CPU figure. */
 const WARM_UP_MS = 20_000;
+/** With AGENT_FOOTPRINT_MAP=1, where each process's resident pages are at the end (bench/lib/resident-map.ts). */
+const RESIDENT_MAP = process.env.AGENT_FOOTPRINT_MAP === '1';
 const KUBE_TESTDATA = join(ROOT, 'libs/agent-core/src/kubernetes/testdata');
 
 interface Measured {
@@ -58,23 +61,59 @@ function anonMb(pid: number): number {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+type Command = { command: string; args: string[]; env: Record<string, string>; dropCache?: boolean };
+const VARIABLE = /^[A-Z_][A-Z0-9_]*=/;
+
 /**
- * `dist`, `bundle` or `binary`, optionally with Node flags in brackets to compare heap limits:
- * `bundle[--max-semi-space-size=1]` (the executable gets them through NODE_OPTIONS).
+ * `dist`, `bundle` or `binary`, optionally another build's file after `=` (`binary=/tmp/old/rca-agent-linux-x64`,
+ * `bundle=/tmp/old/bundle/main.js`: a before/after in one run), then Node flags and environment variables in
+ * brackets: `bundle[--max-semi-space-size=1]`, `binary[--jitless UV_THREADPOOL_SIZE=1]` (the executable gets
+ * the flags through NODE_OPTIONS); `cached` in the brackets starts an executable without first dropping it from
+ * the page cache.
  */
-function commandFor(build: string): { command: string; args: string[]; env: Record<string, string> } {
-  const [, kind, flagText] = /^(\w+)(?:\[(.*)\])?$/.exec(build) ?? [];
-  const flags = flagText ? flagText.split(' ') : [];
+function commandFor(build: string): Command {
+  const [, kind, file, inBrackets] = /^(\w+)(?:=([^[]+))?(?:\[(.*)\])?$/.exec(build) ?? [];
+  const words = inBrackets ? inBrackets.split(' ').filter(Boolean) : [];
+  const keepCache = words.includes('cached');
+  const flags = words.filter((w) => !VARIABLE.test(w) && w !== 'cached');
+  const env = Object.fromEntries(
+    words
+      .filter((w) => VARIABLE.test(w))
+      .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+  );
   if (kind === 'dist') {
-    const main = join(ROOT, 'dist/apps/agent/src/main.js');
+    const main = file ?? join(ROOT, 'dist/apps/agent/src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
-    return { command: process.execPath, args: [...flags, main], env: {} };
+    return { command: process.execPath, args: [...flags, main], env };
   }
-  if (kind !== 'bundle' && kind !== 'binary') throw new Error(`unknown build ${build}`);
-  const { command, args } = agentCommand(kind);
-  return kind === 'binary'
-    ? { command, args, env: flags.length ? { NODE_OPTIONS: flags.join(' ') } : {} }
-    : { command, args: [...flags, ...args], env: {} };
+  if (kind === 'bundle')
+    return { command: process.execPath, args: [...flags, file ?? agentCommand('bundle').args[0]], env };
+  if (kind === 'binary') {
+    const binary = file ?? agentCommand('binary').command;
+    return {
+      command: binary,
+      args: [],
+      env: flags.length ? { ...env, NODE_OPTIONS: flags.join(' ') } : env,
+      dropCache: !keepCache,
+    };
+  }
+  throw new Error(`unknown build ${build}`);
+}
+
+/**
+ * As after a reboot or install.sh, an executable is not in the page cache when it starts: a file just
+ * written can be cached in a way that makes its process keep up to ~10 MiB more of it resident
+ * (BENCHMARKS.md). GNU dd writes it out (fdatasync), then posix_fadvise(DONTNEED)s the whole file; only
+ * this file's pages go. Done before any agent starts: a running executable cannot be opened for writing.
+ */
+function dropFromPageCache(file: string): void {
+  try {
+    execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (error) {
+    console.log(`could not drop ${file} from the page cache (${String(error)}): its RSS may read high`);
+  }
 }
 
 /** The Kubernetes API as the recorded answers give it (same routes as kubernetes-collectors.spec.ts). */
@@ -141,10 +180,13 @@ async function main() {
     anonMb: [],
     warmCpu: 0,
   });
+  const commands = new Map(BUILDS.map((build) => [build, commandFor(build)]));
+  for (const file of new Set([...commands.values()].filter((c) => c.dropCache).map((c) => c.command)))
+    dropFromPageCache(file);
   for (const type of TYPES) {
     if (!typeEnv[type]) continue;
     for (const build of BUILDS) {
-      const { command, args, env } = commandFor(build);
+      const { command, args, env } = commands.get(build)!;
       const child = spawn(command, args, {
         cwd: work,
         env: {
@@ -189,6 +231,9 @@ async function main() {
     sample();
   }
   const seconds = (Date.now() - warmAt) / 1000;
+  const maps = RESIDENT_MAP
+    ? measured.map((m) => (m.child.exitCode === null ? residentMap(m.child.pid!) : {}))
+    : [];
   const rows = measured.map((m) => {
     const alive = m.child.exitCode === null;
     const cpu = alive ? cpuSeconds(m.child.pid!) - m.warmCpu : NaN;
@@ -200,6 +245,7 @@ async function main() {
       finalRssMb: m.rssMb[m.rssMb.length - 1],
       maxRssMb: Math.max(...m.rssMb),
       finalAnonMb: m.anonMb[m.anonMb.length - 1],
+      rssSamplesMb: m.rssMb,
       cpuPercent: round((cpu / seconds) * 100, 2),
     };
   });
@@ -224,6 +270,11 @@ async function main() {
     console.log(
       `| ${row.name}${row.alive ? '' : ' (EXITED)'} | ${row.finalRssMb} | ${row.maxRssMb} | ${round(row.finalRssMb / bareRss, 2)} | ${row.finalAnonMb} | ${row.cpuPercent} |`,
     );
+  if (RESIDENT_MAP)
+    printResidentMaps(
+      measured.map((m) => m.name),
+      maps,
+    );
   console.log(
     JSON.stringify({
       intervalSeconds: INTERVAL_SECONDS,
@@ -232,6 +283,19 @@ async function main() {
       rows,
     }),
   );
+}
+
+/** One row per part of memory (MiB), one column per process. */
+function printResidentMaps(names: string[], maps: ResidentMap[]): void {
+  const parts = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort(
+    (a, b) => (maps[1]?.[b] ?? 0) - (maps[1]?.[a] ?? 0),
+  );
+  const cell = (kb: number | undefined) => String(round((kb ?? 0) / 1024));
+  console.log(`\n| resident MiB | ${names.join(' | ')} |`);
+  console.log(`|---|${names.map(() => '---').join('|')}|`);
+  for (const part of parts) console.log(`| ${part} | ${maps.map((m) => cell(m[part])).join(' | ')} |`);
+  const total = (m: ResidentMap) => Object.values(m).reduce((a, b) => a + b, 0);
+  console.log(`| total | ${maps.map((m) => cell(total(m))).join(' | ')} |`);
 }
 
 main().catch((error) => {

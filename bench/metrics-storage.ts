@@ -111,7 +111,7 @@ async function before(engine: Engine) {
   const fixture = await createTestDatabase(engine, 'ingestion');
   const database = await openDatabase<any>(fixture.options);
   try {
-    const old: Migrations = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0004'));
+    const old: Migrations = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0005'));
     await migrateToLatest(database.db, old);
     if (engine === 'sqlite') await sql.raw('pragma cache_size = -65536').execute(database.db);
     const started = process.hrtime.bigint();

@@ -4,9 +4,10 @@
  * Builds what customers' hosts run (docs/agent-distribution.md):
  *
  *   dist/agent/bundle/main.js              the agent and what its types need, one CommonJS file
- *   dist/agent/bundle/chunks/<lib>.js      dockerode, @kubernetes/client-node, ssh2: loaded only when a type needs it
+ *   dist/agent/bundle/chunks/<lib>.js      dockerode, @kubernetes/client-node, ssh2, the OTLP protocol: loaded only when needed
  *   dist/agent/rca-agent-bundle.tgz        the bundle as served to install.sh's Node fallback
  *   dist/agent/rca-agent-linux-x64         a Node single executable application of the bundle (Linux x64 only)
+ *   dist/agent/rca-agent-lambda-layer.zip  the Lambda extension layer: extensions/rca-agent + rca-agent/ (the bundle)
  *   dist/agent/manifest.json               file names, sizes and SHA-256 the platform pins in its commands
  *
  * Reproducible: the same sources, lockfile and Node binary give the same bytes (no timestamps, sorted
@@ -28,10 +29,19 @@ const bundleDir = path.join(outDir, 'bundle');
 const hashFile = path.join(outDir, '.input-hash');
 const BUNDLE_TGZ = 'rca-agent-bundle.tgz';
 const BINARY = 'rca-agent-linux-x64';
+const LAMBDA_LAYER = 'rca-agent-lambda-layer.zip';
+/** The lambda type's launcher: Lambda starts every file in the layer's extensions/ at init. */
+const LAMBDA_LAUNCHER = path.join(root, 'libs', 'agent-core', 'src', 'lambda', 'layer', 'rca-agent.sh');
 /** Fixed mtime for tar entries: the archive must not change with the time of the build. */
 const EPOCH = new Date('2000-01-01T00:00:00Z');
 /** Type runtimes kept out of main.js: each becomes chunks/<name>.js, required on first use. */
-const CHUNKS = { dockerode: 'dockerode', '@kubernetes/client-node': 'kubernetes-client', ssh2: 'ssh2' };
+const CHUNKS = {
+  dockerode: 'dockerode',
+  '@kubernetes/client-node': 'kubernetes-client',
+  ssh2: 'ssh2',
+  // The OTLP protocol (protobufjs code generated from the OTLP .proto files): only when RCA_OTLP_ADDRESS is set.
+  '@opentelemetry/otlp-transformer/build/src/generated/root': 'otlp-protocol',
+};
 /** Node 20's single-executable fuse (postject must flip exactly this string). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -60,6 +70,7 @@ function inputHash() {
   const files = [
     ...sourceFiles(path.join(root, 'apps', 'agent', 'src')),
     ...sourceFiles(path.join(root, 'libs')),
+    LAMBDA_LAUNCHER,
     path.join(root, 'package-lock.json'),
     path.join(root, 'tsconfig.json'),
     __filename,
@@ -80,15 +91,38 @@ function inputHash() {
  * they are not installed, and the JS fallback runs. Stubs instead of bare requires also keep the
  * executable from warning that it cannot load modules from disk.
  */
-const OPTIONAL_NATIVE = /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
+const OPTIONAL_NATIVE =
+  /\.node$|^(bufferutil|utf-8-validate|osx-temperature-sensor|macos-temperature-sensor)$/;
 const noNativeAddons = {
   name: 'no-native-addons',
   setup(build) {
-    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({ path: name, namespace: 'no-native' }));
+    build.onResolve({ filter: OPTIONAL_NATIVE }, ({ path: name }) => ({
+      path: name,
+      namespace: 'no-native',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'no-native' }, ({ path: name }) => ({
       contents: `throw new Error(${JSON.stringify(`${name} is not shipped with rca-agent`)});`,
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * nats' Node entry polyfills web streams when `typeof globalThis.ReadableStream` is "undefined". On Node 20
+ * the global always exists, but reading it loads Node's whole web streams implementation (~0.7 MiB
+ * resident) for the object store, which the agent never uses; the global stays there, loaded on first use.
+ * The build fails if the check is not found, so a nats upgrade cannot silently bring it back.
+ */
+const NATS_STREAMS_CHECK = 'typeof globalThis.ReadableStream === "undefined"';
+const natsWithoutStreamsProbe = {
+  name: 'nats-without-streams-probe',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]nats[\\/]lib[\\/]src[\\/]mod\.js$/ }, ({ path: file }) => {
+      const source = fs.readFileSync(file, 'utf8');
+      if (!source.includes(NATS_STREAMS_CHECK))
+        throw new Error(`${file} no longer holds \`${NATS_STREAMS_CHECK}\`: review natsWithoutStreamsProbe`);
+      return { contents: source.replace(NATS_STREAMS_CHECK, 'false'), loader: 'js' };
+    });
   },
 };
 
@@ -154,7 +188,7 @@ async function bundle() {
     entryPoints: ['apps/agent/src/main.ts'],
     outfile: path.join(bundleDir, 'main.js'),
     tsconfig: 'tsconfig.json',
-    plugins: [noNativeAddons, lazyChunks],
+    plugins: [noNativeAddons, lazyChunks, natsWithoutStreamsProbe],
     // ES module builds where a package has one (class-validator, class-transformer…): esbuild can then
     // drop what the agent never calls (libphonenumber, most of validator.js), a few MB of heap.
     mainFields: ['module', 'main'],
@@ -216,6 +250,34 @@ function packBundle() {
   const tgz = zlib.gzipSync(Buffer.concat(parts), { level: 9 });
   fs.writeFileSync(path.join(outDir, BUNDLE_TGZ), tgz);
   return tgz;
+}
+
+/**
+ * The Lambda layer (unpacked under /opt): extensions/rca-agent, the launcher, and rca-agent/main.js with
+ * its chunks. Fixed mtimes and sorted entries, so the same bundle gives the same bytes and SHA-256.
+ */
+async function packLambdaLayer() {
+  const yazl = require('yazl');
+  const zip = new yazl.ZipFile();
+  zip.addBuffer(fs.readFileSync(LAMBDA_LAUNCHER), 'extensions/rca-agent', { mtime: EPOCH, mode: 0o100755 });
+  const files = [
+    'main.js',
+    ...fs
+      .readdirSync(path.join(bundleDir, 'chunks'))
+      .sort()
+      .map((f) => `chunks/${f}`),
+  ];
+  for (const file of files)
+    zip.addBuffer(fs.readFileSync(path.join(bundleDir, file)), `rca-agent/${file}`, {
+      mtime: EPOCH,
+      mode: 0o100644,
+    });
+  zip.end();
+  const chunks = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk);
+  const data = Buffer.concat(chunks);
+  fs.writeFileSync(path.join(outDir, LAMBDA_LAYER), data);
+  return data;
 }
 
 /** Runs a build tool; its chatter (postject warns about ELF note names) is shown only if it fails. */
@@ -289,6 +351,7 @@ async function main() {
     version: /AGENT_VERSION = '([^']+)'/.exec(versionSource)[1],
     bundle: artifact(BUNDLE_TGZ, packBundle()),
     binaries: wantBinary ? { 'linux-x64': artifact(BINARY, buildBinary()) } : {},
+    lambdaLayer: artifact(LAMBDA_LAYER, await packLambdaLayer()),
   };
   fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(hashFile, hash);

@@ -1,26 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AgentExitCodes } from '@app/agent-core';
 import { EventKinds } from '@app/contracts';
-import {
-  createTestDatabase,
-  NatsServerHandle,
-  startNatsServer,
-  TestDatabase,
-  testEngines,
-  waitFor,
-} from '@app/testing';
-import { EventLog, subscribeEvents } from './support/event-log';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+import { testEngines, waitFor } from '@app/testing';
+import { EventLog } from './support/event-log';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
+import { failWithOutputs, startPlatform, TestPlatform, waitForListed } from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * An agent's lifecycle as a user drives it: the platform started with `npm start`, real agent processes,
@@ -52,79 +36,40 @@ interface BulkJson {
 const ENVIRONMENT = 'lifecycle';
 
 describe.each(testEngines())('agent lifecycle with npm start and real agents (%s)', (engine) => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
+  let platform: TestPlatform;
   let events: EventLog;
-  let launcher: RunningLauncher;
   let api: Api;
-  let agentEnv: Record<string, string>;
-  const agents: AgentProcess[] = [];
-  const stateDirs: string[] = [];
+  let token: string;
 
   /** A fresh install on this host (same machine id, so the same host id) with its own state directory. */
-  const install = () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-lifecycle-'));
-    stateDirs.push(stateDir);
-    const agent = startAgent(cleanEnv({ ...agentEnv, RCA_HEARTBEAT_INTERVAL: '1', RCA_STATE_DIR: stateDir }));
-    agents.push(agent);
-    return agent;
-  };
+  const install = () => platform.startAgent({ RCA_TOKEN: token, RCA_HEARTBEAT_INTERVAL: '1' });
   const list = async (query: string) => {
     const response = await api<Page<AgentJson>>('GET', `/api/v1/agents?environment=${ENVIRONMENT}&${query}`);
     expect(response.status).toBe(200);
     return response.body;
   };
   const onlineAgent = (exclude: string[], agent: AgentProcess) =>
-    waitFor(
+    waitForListed<AgentJson, AgentJson>(
+      api,
       'a new agent online',
-      async () => {
-        if (agent.exitCode() !== undefined) throw new Error(`agent exited with ${agent.exitCode()}`);
-        return (await list('status=online')).items.find((a) => !exclude.includes(a.id));
-      },
-      30_000,
-      200,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n--- agent ---\n${agent.output().slice(-3000)}`);
-    });
+      (agents) => agents.find((a) => !exclude.includes(a.id)),
+      { query: `environment=${ENVIRONMENT}&status=online`, agent },
+    ).catch(failWithOutputs({ agent: () => agent.output() }));
   const bulk = (body: object) => api<BulkJson>('POST', '/api/v1/agents/bulk', body);
 
   beforeAll(async () => {
-    ensureBuilt();
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase(engine, 'lifecycle');
-    events = await subscribeEvents(nats);
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        DATABASE_URL: database.env.DATABASE_URL,
-        PORT: '0',
-        HEARTBEAT_INTERVAL_SECONDS: '1',
-        DEFAULT_HEARTBEAT_INTERVAL_SECONDS: '1',
-      }),
-    );
-    // localhost may resolve to ::1 first; the gateway listens on IPv4.
-    api = apiClient(launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:'), launcher.banner.apiKey);
-    const provisioned = await api<{ enrollment_token: string }>('POST', '/api/v1/agent/provision', {
-      agent_type: 'server',
-      environment_name: ENVIRONMENT,
+    platform = await startPlatform({
+      name: 'lifecycle',
+      engine,
+      events: true,
+      env: { HEARTBEAT_INTERVAL_SECONDS: '1', DEFAULT_HEARTBEAT_INTERVAL_SECONDS: '1' },
     });
-    expect(provisioned.status).toBe(201);
-    agentEnv = {
-      ...agentCommandEnvironment(launcher.banner.agentCommand!),
-      RCA_TOKEN: provisioned.body.enrollment_token,
-    };
+    api = platform.api;
+    events = platform.events!;
+    token = await platform.provision('server', ENVIRONMENT);
   }, BUILD_TIMEOUT_MS);
 
-  afterAll(async () => {
-    for (const agent of agents) agent.kill('SIGKILL');
-    await launcher?.stop();
-    await events?.close();
-    await nats?.dispose();
-    await database?.cleanup();
-    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => platform?.stop());
 
   let first: AgentJson;
   let second: AgentJson;

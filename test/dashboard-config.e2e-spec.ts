@@ -1,25 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
-import {
-  CHROMIUM_PATH,
-  createTestDatabase,
-  NatsServerHandle,
-  requireTool,
-  startNatsServer,
-  TestDatabase,
-  waitFor,
-} from '@app/testing';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, startAgent } from './support/platform-api';
+import { Page } from 'playwright-core';
+import { requireTool, waitFor } from '@app/testing';
+import { openBrowser, pageStep, signIn, TestBrowser, UI_TIMEOUT_MS } from './support/browser';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
+import { startPlatform, TestPlatform } from './support/platform';
+import { AgentProcess } from './support/platform-api';
 
 /**
  * Remote configuration in a real Chromium: the environment's config edited in its form, and each agent's
@@ -27,31 +11,17 @@ import { AgentProcess, startAgent } from './support/platform-api';
  * agent process applying and rejecting what was saved. SQLite only (the storage paths are covered elsewhere).
  */
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
-const UI_TIMEOUT_MS = 20_000;
-
 requireTool('chromium').describe('remote configuration in the dashboard', () => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
-  let browser: Browser;
+  let platform: TestPlatform;
+  let browser: TestBrowser;
   let page: Page;
-  let baseUrl: string;
-  let stateDir: string;
   let agent: AgentProcess | undefined;
   let agentId: string;
-  const pageErrors: string[] = [];
 
-  const step = async (run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      throw new Error(
-        `${(error as Error).message}\n--- page errors ---\n${pageErrors.join('\n')}` +
-          `\n--- agent ---\n${agent?.output().slice(-3000) ?? ''}\n--- npm start ---\n${launcher?.output().slice(-3000)}`,
-      );
-    }
-  };
+  const step = pageStep(() => browser, {
+    agent: () => agent?.output(),
+    'npm start': () => platform?.launcher.output(),
+  });
   /** Reloads until the text shows: the status is read when the page loads. */
   const reloadUntil = (what: string, locator: () => ReturnType<Page['getByTestId']>, text: RegExp) =>
     waitFor(
@@ -67,47 +37,20 @@ requireTool('chromium').describe('remote configuration in the dashboard', () => 
     );
 
   beforeAll(async () => {
-    ensureBuilt();
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase('sqlite', 'dashboard-config');
-    stateDir = mkdtempSync(join(tmpdir(), 'rca-dashboard-config-'));
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        PORT: '0',
-      }),
-    );
-    baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
-    agent = startAgent(
-      cleanEnv({
-        ...agentCommandEnvironment(launcher.banner.agentCommand!),
-        RCA_HEARTBEAT_INTERVAL: '1',
-        RCA_STATE_DIR: stateDir,
-      }),
-    );
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    platform = await startPlatform({ name: 'dashboard-config' });
+    agent = platform.startAgent({ RCA_HEARTBEAT_INTERVAL: '1' });
+    browser = await openBrowser();
+    page = browser.page;
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
-    agent?.kill('SIGKILL');
     await browser?.close();
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   it('saves an environment config from its form and shows the agent applied it', () =>
     step(async () => {
-      await page.goto(`${baseUrl}/`);
-      await page.getByLabel('Organisation API key').fill(launcher.banner.apiKey!);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+      await signIn(page, platform.baseUrl, platform.launcher.banner.apiKey!);
       // The agent is listed (enrolled) before its config is changed.
       await page.getByRole('navigation').getByRole('link', { name: 'Agents', exact: true }).click();
       const row = page.locator('tr[data-agent-id]').first();
@@ -157,6 +100,6 @@ requireTool('chromium').describe('remote configuration in the dashboard', () => 
         .filter({ hasText: /^failed: unknown collector gpu/ })
         .waitFor();
       await panel.getByText('(running v1)').waitFor();
-      expect(pageErrors).toEqual([]);
+      expect(browser.pageErrors).toEqual([]);
     }));
 });

@@ -1,19 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { AgentExitCodes } from '@app/agent-core';
-import {
-  CHROMIUM_PATH,
-  createTestDatabase,
-  NatsServerHandle,
-  requireTool,
-  startNatsServer,
-  TestDatabase,
-  waitFor,
-} from '@app/testing';
-import { agentCommandEnvironment, cleanEnv, RunningLauncher, startLauncher } from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+import { requireTool } from '@app/testing';
+import { openBrowser, pageStep, signIn, TestBrowser } from './support/browser';
+import { startPlatform, TestPlatform, waitForListed } from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * The lifecycle screens in a real Chromium against `npm start` with two real agents: labels edited on
@@ -21,33 +11,20 @@ import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api
  * table: its dialog counts what the filters select, and only the confirmation revokes exactly those.
  */
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
-const UI_TIMEOUT_MS = 20_000;
 const ENVIRONMENT = 'dash-lifecycle';
 
 requireTool('chromium').describe('the lifecycle screens of the dashboard in Chromium', () => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
-  let browser: Browser;
+  let platform: TestPlatform;
+  let browser: TestBrowser;
   let page: Page;
   let baseUrl: string;
   let api: Api;
   const agents: AgentProcess[] = [];
-  const stateDirs: string[] = [];
-  const pageErrors: string[] = [];
   let target: { id: string; hostname: string };
 
-  const step = async (run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      throw new Error(
-        `${(error as Error).message}\n--- page errors ---\n${pageErrors.join('\n')}` +
-          `\n--- agents ---\n${agents.map((a) => a.output().slice(-1500)).join('\n---\n')}`,
-      );
-    }
-  };
+  const step = pageStep(() => browser, {
+    agents: () => agents.map((a) => a.output().slice(-1500)).join('\n---\n'),
+  });
   const listed = async (query: string) =>
     (
       await api<{ items: { id: string; hostname: string; status: string }[]; total: number }>(
@@ -57,54 +34,28 @@ requireTool('chromium').describe('the lifecycle screens of the dashboard in Chro
     ).body;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    database = await createTestDatabase('sqlite', 'dashboard-lifecycle');
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        DATA_DIR: database.env.DATA_DIR,
-        PORT: '0',
-        HEARTBEAT_INTERVAL_SECONDS: '1',
-        DEFAULT_HEARTBEAT_INTERVAL_SECONDS: '1',
-      }),
-      170_000,
-    );
-    baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
-    api = apiClient(baseUrl, launcher.banner.apiKey);
-    const provisioned = await api<{ enrollment_token: string }>('POST', '/api/v1/agent/provision', {
-      agent_type: 'server',
-      environment_name: ENVIRONMENT,
+    platform = await startPlatform({
+      name: 'dashboard-lifecycle',
+      secured: false,
+      env: { HEARTBEAT_INTERVAL_SECONDS: '1', DEFAULT_HEARTBEAT_INTERVAL_SECONDS: '1' },
+      bannerTimeoutMs: 170_000,
     });
-    const agentEnv = {
-      ...agentCommandEnvironment(launcher.banner.agentCommand!),
-      RCA_TOKEN: provisioned.body.enrollment_token,
-    };
-    for (let i = 0; i < 2; i++) {
-      const stateDir = mkdtempSync(join(tmpdir(), 'rca-dashboard-lifecycle-'));
-      stateDirs.push(stateDir);
-      agents.push(
-        startAgent(cleanEnv({ ...agentEnv, RCA_HEARTBEAT_INTERVAL: '1', RCA_STATE_DIR: stateDir })),
-      );
-    }
-    await waitFor('both agents online', async () => (await listed('status=online')).total === 2, 30_000, 200);
+    ({ baseUrl, api } = platform);
+    const token = await platform.provision('server', ENVIRONMENT);
+    for (let i = 0; i < 2; i++)
+      agents.push(platform.startAgent({ RCA_TOKEN: token, RCA_HEARTBEAT_INTERVAL: '1' }));
+    await waitForListed(api, 'both agents online', (online) => online.length === 2, {
+      query: `environment=${ENVIRONMENT}&status=online`,
+    });
     target = (await listed('status=online')).items[0];
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    await page.goto(`${baseUrl}/`);
-    await page.getByLabel('Organisation API key').fill(launcher.banner.apiKey!);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    browser = await openBrowser();
+    page = browser.page;
+    await signIn(page, baseUrl, platform.launcher.banner.apiKey!);
   }, 240_000);
 
   afterAll(async () => {
-    for (const agent of agents) agent.kill('SIGKILL');
     await browser?.close();
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
-    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   it("adds and removes labels on the agent's page; a bad key shows the server's reason at its field", () =>

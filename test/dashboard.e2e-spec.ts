@@ -1,21 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { parse } from 'shell-quote';
 import { ALERT_SIGNATURE_HEADER, verifyWebhook } from '@app/contracts';
-import {
-  CHROMIUM_PATH,
-  createTestDatabase,
-  NatsServerHandle,
-  requireTool,
-  startNatsServer,
-  TestDatabase,
-  waitFor,
-} from '@app/testing';
-import { cleanEnv, RunningLauncher, startLauncher } from './support/launcher';
-import { AgentProcess, startAgent } from './support/platform-api';
+import { requireTool, waitFor } from '@app/testing';
+import { openBrowser, pageStep, TestBrowser } from './support/browser';
+import { cleanEnv } from './support/launcher';
+import { startPlatform, TestPlatform } from './support/platform';
+import { AgentProcess, Api, startAgent } from './support/platform-api';
 
 /**
  * The dashboard in a real Chromium against the platform started by `npm start`: sign-in, the
@@ -24,16 +17,6 @@ import { AgentProcess, startAgent } from './support/platform-api';
  * suite's concern; this one is about what a browser sees.
  */
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Where the screenshots go (overview and agent detail), for a person to look at. */
 const SCREENSHOT_DIR = process.env.DASHBOARD_SCREENSHOT_DIR ?? tmpdir();
 
@@ -45,7 +28,6 @@ const LIVENESS_ENV = {
   LIVENESS_MISSED_HEARTBEATS: '3',
   LAST_SEEN_FLUSH_SECONDS: '0.25',
 };
-const UI_TIMEOUT_MS = 20_000;
 /** After the first notification, how long the receiver keeps listening for a duplicate. */
 const DUPLICATE_WATCH_MS = 3000;
 const ENVIRONMENT = 'dash-e2e';
@@ -113,77 +95,44 @@ async function startReceiver(): Promise<{ server: Server; url: string; received:
 }
 
 requireTool('chromium').describe('the dashboard in Chromium', () => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
-  let browser: Browser;
+  let platform: TestPlatform;
+  let browser: TestBrowser;
   let page: Page;
   let baseUrl: string;
-  let stateDir: string;
+  let api: Api;
   let agent: AgentProcess | undefined;
   let enrollmentToken: string;
   let installCommand: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let channelSecret: string;
-  const pageErrors: string[] = [];
 
-  const failWithLogs = (error: unknown): never => {
-    throw new Error(
-      `${(error as Error).message}\n--- page errors ---\n${pageErrors.join('\n')}` +
-        `\n--- agent ---\n${agent?.output().slice(-3000) ?? ''}\n--- npm start ---\n${launcher?.output().slice(-4000)}`,
-    );
-  };
-  const api = async <T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${launcher.banner.apiKey}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  };
-  const step = async (run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      failWithLogs(error);
-    }
-  };
+  const step = pageStep(() => browser, {
+    agent: () => agent?.output(),
+    'npm start': () => platform?.launcher.output(),
+  });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    database = await createTestDatabase('sqlite', 'dashboard');
-    stateDir = mkdtempSync(join(tmpdir(), 'rca-dashboard-agent-'));
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        DATA_DIR: database.env.DATA_DIR,
-        PORT: '0',
+    platform = await startPlatform({
+      name: 'dashboard',
+      secured: false,
+      env: {
         ...LIVENESS_ENV,
         // The test's webhook receiver is on loopback, which webhooks may not reach by default.
         ALERT_WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-      }),
-      170_000,
-    );
-    baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
+      },
+      bannerTimeoutMs: 170_000,
+    });
+    ({ baseUrl, api } = platform);
     receiver = await startReceiver();
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    browser = await openBrowser();
+    page = browser.page;
   }, 240_000);
 
   afterAll(async () => {
     agent?.kill('SIGKILL');
     await browser?.close();
     receiver?.server.close();
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   it('refuses a bad API key and shows the API’s reason', () =>
@@ -199,7 +148,7 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
 
   it('signs in with the bootstrap key and shows the fleet overview', () =>
     step(async () => {
-      await page.getByLabel('Organisation API key').fill(launcher.banner.apiKey!);
+      await page.getByLabel('Organisation API key').fill(platform.launcher.banner.apiKey!);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
       await page
@@ -261,10 +210,8 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
 
   it('renders the wizard form from the type’s schema and reports invalid values at the field', () =>
     step(async () => {
-      const response = await fetch(`${baseUrl}/api/v1/agent/types`, {
-        headers: { Authorization: `Bearer ${launcher.banner.apiKey}` },
-      });
-      const types = (await response.json()) as { type: string; config: { name: string }[] }[];
+      const types = (await api<{ type: string; config: { name: string }[] }[]>('GET', '/api/v1/agent/types'))
+        .body;
       const server = types.find((t) => t.type === 'server')!;
       await page.getByRole('link', { name: 'Add agent' }).click();
       await page.getByTestId('type-server').click();
@@ -303,11 +250,12 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
     step(async () => {
       const agentEnv = agentEnvFromInstallCommand(installCommand);
       expect(agentEnv.RCA_TOKEN).toBe(enrollmentToken);
+      // Only the command's values (not the banner's agent command): what a customer pasting it would run.
       agent = startAgent(
         cleanEnv({
           ...agentEnv,
           RCA_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
-          RCA_STATE_DIR: stateDir,
+          RCA_STATE_DIR: platform.dirs.make('rca-dashboard-agent-'),
         }),
       );
       await page
@@ -553,6 +501,65 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       expect(command).toContain('az container create --resource-group rca-agents --file rca-agent-aci.yaml');
       expect(command).toContain('"name": "shop-web"');
       await page.getByText('az container delete').first().waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
+
+  it('renders the lambda form from its schema and shows the aws lambda commands with their steps', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-lambda').click();
+      for (const field of [
+        'function_name',
+        'region',
+        'layer_arn',
+        'layer_name',
+        'telemetry_port',
+        'runtime_api',
+      ])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-function_name').fill('checkout api');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-function_name').textContent()).toContain('Lambda function name');
+      await page.locator('#field-function_name').fill('checkout-api');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('aws lambda publish-layer-version --layer-name rca-agent');
+      expect(command).toContain('aws lambda update-function-configuration --function-name checkout-api');
+      await page.getByText("replaces the function's layers and environment variables").first().waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+    }));
+
+  it('renders the cloud-run form from its schema and shows the gcloud run services replace command with its steps', () =>
+    step(async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('link', { name: 'Add agent' }).click();
+      const another = page.getByRole('button', { name: 'Add another agent' });
+      if (await another.isVisible()) await another.click();
+      await page.getByTestId('type-cloud-run').click();
+      for (const field of [
+        'service',
+        'region',
+        'project',
+        'app_image',
+        'app_port',
+        'metadata_url',
+        'cgroup_root',
+      ])
+        await page.locator(`#field-${field}`).waitFor();
+      await page.locator('#field-environment_name').fill(ENVIRONMENT);
+      await page.locator('#field-service').fill('Checkout');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      expect(await page.locator('#error-service').textContent()).toContain('Cloud Run service name');
+      await page.locator('#field-service').fill('checkout');
+      await page.getByRole('button', { name: 'Create install command' }).click();
+      const command = (await page.getByTestId('install-command').textContent())!;
+      expect(command).toContain('gcloud run services replace rca-agent-cloud-run.yaml --region europe-west1');
+      expect(command).toContain('"name": "rca-agent"');
+      await page.getByText('services replace replaces the whole service').first().waitFor();
       await page.getByRole('button', { name: 'Done' }).click();
     }));
 });

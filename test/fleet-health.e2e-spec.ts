@@ -1,31 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromSeed } from 'nkeys.js';
-import { Browser, chromium } from 'playwright-core';
 import { AGENT_VERSION } from '@app/agent-core';
 import { EventKinds, Heartbeat } from '@app/contracts';
-import {
-  CHROMIUM_PATH,
-  createTestDatabase,
-  NatsServerHandle,
-  requireTool,
-  startNatsServer,
-  TestAgentKey,
-  TestDatabase,
-  waitFor,
-} from '@app/testing';
-import { EventLog, subscribeEvents } from './support/event-log';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+import { requireTool, TestAgentKey, waitFor } from '@app/testing';
+import { EventLog } from './support/event-log';
+import { openBrowser, signIn, TestBrowser } from './support/browser';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
+import { failWithOutputs, startPlatform, TestPlatform, waitForListed } from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * Fleet health end to end: the platform started by `npm start`, real agent processes, an independent
@@ -63,15 +47,11 @@ const podman = requireTool('podman');
 const browserTool = requireTool('chromium');
 
 describe('fleet health with real agents and npm start', () => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
+  let platform: TestPlatform;
   let events: EventLog;
-  let launcher: RunningLauncher;
   let api: Api;
   let baseUrl: string;
-  let agentEnv: Record<string, string>;
   let dockerToken: string;
-  const dirs: string[] = [];
   let dockerSocket: string;
   let podmanService: ChildProcess | undefined;
   let serverAgent: AgentProcess | undefined;
@@ -79,25 +59,22 @@ describe('fleet health with real agents and npm start', () => {
   let serverStateDir: string;
   let serverId: string;
   let dockerId: string;
-  let browser: Browser | undefined;
+  let browser: TestBrowser | undefined;
 
-  const tempDir = (prefix: string) => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    dirs.push(dir);
-    return dir;
-  };
   const getAgent = async (id: string) => {
     const response = await api<AgentJson>('GET', `/api/v1/agents/${id}`);
     if (response.status !== 200)
       throw new Error(`GET agent: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body;
   };
-  const failWithLogs = (error: unknown): never => {
-    throw new Error(
-      `${(error as Error).message}\n--- server agent ---\n${serverAgent?.output().slice(-2000) ?? ''}` +
-        `\n--- docker agent ---\n${dockerAgent?.output().slice(-2000) ?? ''}\n--- npm start ---\n${launcher.output().slice(-4000)}`,
-    );
-  };
+  const failWithLogs = failWithOutputs(
+    {
+      'server agent': () => serverAgent?.output().slice(-2000),
+      'docker agent': () => dockerAgent?.output().slice(-2000),
+      'npm start': () => platform.launcher.output().slice(-4000),
+    },
+    Infinity,
+  );
   const statusOf = (id: string, status: string, ms = 20_000) =>
     waitFor(
       `agent ${id} ${status}`,
@@ -107,61 +84,33 @@ describe('fleet health with real agents and npm start', () => {
     ).catch(failWithLogs);
 
   beforeAll(async () => {
-    ensureBuilt();
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase('sqlite', 'fleet-health');
-    events = await subscribeEvents(nats);
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        PORT: '0',
-        ...LIVENESS_ENV,
-      }),
-    );
-    baseUrl = launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:');
-    api = apiClient(baseUrl, launcher.banner.apiKey);
-    agentEnv = agentCommandEnvironment(launcher.banner.agentCommand!);
-    const provisioned = await api<{ enrollment_token: string }>('POST', '/api/v1/agent/provision', {
-      agent_type: 'docker',
-      environment_name: 'dev',
-    });
-    expect(provisioned.status).toBe(201);
-    dockerToken = provisioned.body.enrollment_token;
-    dockerSocket = join(tempDir('rca-e2e-docker-'), 'docker.sock');
-    serverStateDir = tempDir('rca-e2e-server-');
+    platform = await startPlatform({ name: 'fleet-health', events: true, env: LIVENESS_ENV });
+    ({ api, baseUrl } = platform);
+    events = platform.events!;
+    dockerToken = await platform.provision('docker', 'dev');
+    dockerSocket = join(platform.dirs.make('rca-e2e-docker-'), 'docker.sock');
+    serverStateDir = platform.dirs.make('rca-e2e-server-');
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
-    serverAgent?.kill('SIGKILL');
-    dockerAgent?.kill('SIGKILL');
     podmanService?.kill('SIGTERM');
     await browser?.close();
-    await launcher?.stop();
-    await events?.close();
-    await nats?.dispose();
-    await database?.cleanup();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   it('a server agent is online and metric discovery lists what it sent, with unit, tags and newest sample', async () => {
-    serverAgent = startAgent(
-      cleanEnv({
-        ...agentEnv,
-        RCA_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
-        RCA_COLLECT_INTERVAL: '2',
-        RCA_STATE_DIR: serverStateDir,
-      }),
-    );
-    const listed = await waitFor(
+    serverAgent = platform.startAgent({
+      RCA_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
+      RCA_COLLECT_INTERVAL: '2',
+      RCA_STATE_DIR: serverStateDir,
+    });
+    const listed = await waitForListed<AgentJson, AgentJson>(
+      api,
       'the server agent online',
-      async () => {
-        const page = await api<{ items: AgentJson[] }>('GET', '/api/v1/agents?type=server&status=online');
-        return page.body.items?.[0];
+      (agents) => agents[0],
+      {
+        query: 'type=server&status=online',
       },
-      30_000,
-      200,
     ).catch(failWithLogs);
     serverId = listed.id;
     const catalog = await waitFor(
@@ -187,22 +136,20 @@ describe('fleet health with real agents and npm start', () => {
   });
 
   it('a Docker agent whose daemon does not answer is degraded, each failing collector named, one agent.degraded', async () => {
-    dockerAgent = startAgent(
-      cleanEnv({
-        ...agentEnv,
-        RCA_TOKEN: dockerToken,
-        RCA_AGENT_TYPE: 'docker',
-        RCA_DOCKER_HOST: `unix://${dockerSocket}`,
-        RCA_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
-        RCA_COLLECT_INTERVAL: '1',
-        RCA_STATE_DIR: tempDir('rca-e2e-docker-state-'),
-      }),
-    );
-    const listed = await waitFor(
+    dockerAgent = platform.startAgent({
+      RCA_TOKEN: dockerToken,
+      RCA_AGENT_TYPE: 'docker',
+      RCA_DOCKER_HOST: `unix://${dockerSocket}`,
+      RCA_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
+      RCA_COLLECT_INTERVAL: '1',
+    });
+    const listed = await waitForListed<AgentJson, AgentJson>(
+      api,
       'the docker agent listed',
-      async () => (await api<{ items: AgentJson[] }>('GET', '/api/v1/agents?type=docker')).body.items?.[0],
-      30_000,
-      200,
+      (agents) => agents[0],
+      {
+        query: 'type=docker',
+      },
     ).catch(failWithLogs);
     dockerId = listed.id;
     const degraded = await statusOf(dockerId, 'degraded', 30_000);
@@ -280,23 +227,9 @@ describe('fleet health with real agents and npm start', () => {
   browserTool.it(
     'the dashboard shows the degraded agent’s reasons and marks the version that is behind',
     async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM_PATH,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-      });
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      page.setDefaultTimeout(20_000);
-      await page.goto(`${baseUrl}/`);
-      await page.getByLabel('Organisation API key').fill(launcher.banner.apiKey!);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+      browser = await openBrowser();
+      const { page } = browser;
+      await signIn(page, baseUrl, platform.launcher.banner.apiKey!);
       await page.getByRole('link', { name: 'degraded agents' }).waitFor();
       expect(await page.getByRole('link', { name: 'degraded agents' }).textContent()).toBe('1');
 
@@ -324,7 +257,7 @@ describe('fleet health with real agents and npm start', () => {
   podman.it(
     'once a Docker Engine API answers on its socket the agent is online again, with one agent.recovered',
     async () => {
-      const root = tempDir('rca-e2e-podman-');
+      const root = platform.dirs.make('rca-e2e-podman-');
       const flags = [...PODMAN_FLAGS, '--root', join(root, 'storage'), '--runroot', join(root, 'run')];
       let log = '';
       podmanService = spawn('podman', [...flags, 'system', 'service', '--time=0', `unix://${dockerSocket}`], {

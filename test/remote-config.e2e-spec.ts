@@ -1,23 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  createTestDatabase,
-  NatsServerHandle,
-  startNatsServer,
-  TestDatabase,
-  testEngines,
-  waitFor,
-} from '@app/testing';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+import { testEngines, waitFor } from '@app/testing';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
+import { failWithOutputs, startPlatform, TestPlatform, waitForListed } from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * Remote configuration end to end: the platform as `npm start` runs it and a real agent process, whose
@@ -37,11 +21,8 @@ interface ConfigStatus {
 }
 
 describe.each(testEngines())('remote configuration of a running agent (%s)', (engine) => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
+  let platform: TestPlatform;
   let api: Api;
-  let agentEnv: Record<string, string>;
   let stateDir: string;
   let agent: AgentProcess | undefined;
   let agentId: string;
@@ -54,13 +35,7 @@ describe.each(testEngines())('remote configuration of a running agent (%s)', (en
       .map((line) => ({ at: line.time, intervalSeconds: line.intervalSeconds }));
 
   const runAgent = () =>
-    startAgent(
-      cleanEnv({
-        ...agentEnv,
-        RCA_HEARTBEAT_INTERVAL: String(START_INTERVAL_SECONDS),
-        RCA_STATE_DIR: stateDir,
-      }),
-    );
+    platform.startAgent({ RCA_HEARTBEAT_INTERVAL: String(START_INTERVAL_SECONDS), RCA_STATE_DIR: stateDir });
   const status = async (): Promise<ConfigStatus> => {
     const response = await api<{ status: ConfigStatus }>('GET', `/api/v1/agents/${agentId}/config`);
     if (response.status !== 200)
@@ -73,48 +48,23 @@ describe.each(testEngines())('remote configuration of a running agent (%s)', (en
       throw new Error(`PUT config: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body.version;
   };
-  const failWithLogs = (error: unknown): never => {
-    throw new Error(
-      `${(error as Error).message}\n--- agent ---\n${agent?.output().slice(-3000) ?? ''}\n--- npm start ---\n${launcher.output().slice(-3000)}`,
-    );
-  };
+  const failWithLogs = failWithOutputs({
+    agent: () => agent?.output(),
+    'npm start': () => platform.launcher.output(),
+  });
 
   beforeAll(async () => {
-    ensureBuilt();
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase(engine, 'remote-config');
-    stateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-config-'));
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        DATABASE_URL: database.env.DATABASE_URL,
-        PORT: '0',
-      }),
-    );
-    api = apiClient(launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:'), launcher.banner.apiKey);
-    agentEnv = agentCommandEnvironment(launcher.banner.agentCommand!);
+    platform = await startPlatform({ name: 'remote-config', engine });
+    api = platform.api;
+    stateDir = platform.dirs.make('rca-e2e-config-');
   }, BUILD_TIMEOUT_MS);
 
-  afterAll(async () => {
-    agent?.kill('SIGKILL');
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => platform?.stop());
 
   it('a config change reaches the running agent and is acknowledged with its version within two heartbeat intervals', async () => {
     agent = runAgent();
-    const online = await waitFor(
-      'the agent to be online',
-      async () =>
-        (await api<{ items: { id: string; status: string }[] }>('GET', '/api/v1/agents')).body.items?.find(
-          (a) => a.status === 'online',
-        ),
-      30_000,
-      200,
+    const online = await waitForListed(api, 'the agent to be online', (agents) =>
+      agents.find((a) => a.status === 'online'),
     ).catch(failWithLogs);
     agentId = online.id;
     // Started at log level info: no heartbeat lines.
@@ -214,15 +164,10 @@ describe.each(testEngines())('remote configuration of a running agent (%s)', (en
 
   it('an agent on the HTTP transport fetches the current config through the intake when it starts', async () => {
     const version = await saveEnvironmentConfig({ heartbeat_interval_seconds: 1, log_level: 'debug' });
-    const httpStateDir = mkdtempSync(join(tmpdir(), 'rca-e2e-config-http-'));
-    const httpAgent = startAgent(
-      cleanEnv({
-        ...agentEnv,
-        RCA_TRANSPORT: 'http',
-        RCA_HEARTBEAT_INTERVAL: String(START_INTERVAL_SECONDS),
-        RCA_STATE_DIR: httpStateDir,
-      }),
-    );
+    const httpAgent = platform.startAgent({
+      RCA_TRANSPORT: 'http',
+      RCA_HEARTBEAT_INTERVAL: String(START_INTERVAL_SECONDS),
+    });
     try {
       const applied = await waitFor(
         'the HTTP agent to apply the current config',
@@ -246,7 +191,6 @@ describe.each(testEngines())('remote configuration of a running agent (%s)', (en
       ).catch(failWithLogs);
     } finally {
       httpAgent.kill('SIGKILL');
-      rmSync(httpStateDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,24 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireTool, TestSshServer } from '@app/testing';
+import { BUILD_TIMEOUT_MS } from './support/launcher';
 import {
-  requireTool,
-  startNatsServer,
-  NatsServerHandle,
-  TestSshServer,
-  createTestDatabase,
-  TestDatabase,
-  waitFor,
-} from '@app/testing';
-import {
-  agentCommandEnvironment,
-  BUILD_TIMEOUT_MS,
-  cleanEnv,
-  ensureBuilt,
-  RunningLauncher,
-  startLauncher,
-} from './support/launcher';
-import { AgentProcess, Api, apiClient, startAgent } from './support/platform-api';
+  failWithOutputs,
+  startPlatform,
+  TestPlatform,
+  waitForListed,
+  waitForSeries,
+} from './support/platform';
+import { AgentProcess, Api } from './support/platform-api';
 
 /**
  * The agentless ssh type as a user runs it: the platform with `npm start`, one real agent process on
@@ -38,51 +29,31 @@ interface AgentJson {
 const ENVIRONMENT = 'ssh-targets';
 
 sshd.describe('ssh targets through a jump-host agent with npm start', () => {
-  let nats: NatsServerHandle;
-  let database: TestDatabase;
-  let launcher: RunningLauncher;
+  let platform: TestPlatform;
   let server: TestSshServer;
   let api: Api;
   let agent: AgentProcess;
-  let dir: string;
+  let knownHosts: string;
   let target: AgentJson;
 
-  const agents = async () =>
-    (await api<{ items: AgentJson[] }>('GET', `/api/v1/agents?environment=${ENVIRONMENT}`)).body.items;
-  const withLogs = (error: Error): never => {
-    throw new Error(
-      `${error.message}\n--- agent ---\n${agent?.output().slice(-4000)}\n--- sshd ---\n${server.output()}`,
-    );
-  };
+  const query = `environment=${ENVIRONMENT}`;
+  const agents = async () => (await api<{ items: AgentJson[] }>('GET', `/api/v1/agents?${query}`)).body.items;
+  const withLogs = failWithOutputs({ agent: () => agent?.output(), sshd: () => server.output() }, 4000);
 
   beforeAll(async () => {
-    ensureBuilt();
     server = await TestSshServer.start();
-    dir = mkdtempSync(join(tmpdir(), 'rca-e2e-ssh-'));
-    writeFileSync(join(dir, 'known_hosts'), server.knownHostsLine());
-    nats = await startNatsServer({ secured: true });
-    database = await createTestDatabase('sqlite', 'ssh');
-    launcher = await startLauncher(
-      cleanEnv({
-        NATS_URL: nats.url,
-        NATS_AUTH_DIR: nats.bus!.authority.dir,
-        DATA_DIR: database.env.DATA_DIR,
-        DATABASE_URL: database.env.DATABASE_URL,
-        PORT: '0',
-        HEARTBEAT_INTERVAL_SECONDS: '1',
-        DEFAULT_HEARTBEAT_INTERVAL_SECONDS: '1',
-      }),
-    );
-    api = apiClient(launcher.banner.baseUrl.replace('//localhost:', '//127.0.0.1:'), launcher.banner.apiKey);
+    platform = await startPlatform({
+      name: 'ssh',
+      env: { HEARTBEAT_INTERVAL_SECONDS: '1', DEFAULT_HEARTBEAT_INTERVAL_SECONDS: '1' },
+    });
+    api = platform.api;
+    knownHosts = join(platform.dirs.make('rca-e2e-ssh-'), 'known_hosts');
+    writeFileSync(knownHosts, server.knownHostsLine());
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
-    agent?.kill('SIGKILL');
-    await launcher?.stop();
-    await nats?.dispose();
-    await database?.cleanup();
+    await platform?.stop();
     await server?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('lists the ssh type and provisions a docker run command for the jump host', async () => {
@@ -107,46 +78,30 @@ sshd.describe('ssh targets through a jump-host agent with npm start', () => {
     expect(provisioned.body.commands[0].command).toContain(`-e RCA_TARGETS=${server.target},`);
     expect(provisioned.body.instructions.join('\n')).toContain('at least 2 uses');
 
-    agent = startAgent(
-      cleanEnv({
-        ...agentCommandEnvironment(launcher.banner.agentCommand!),
-        RCA_TOKEN: provisioned.body.enrollment_token,
-        RCA_STATE_DIR: join(dir, 'state'),
-        RCA_HEARTBEAT_INTERVAL: '1',
-        RCA_AGENT_TYPE: 'ssh',
-        RCA_TARGETS: `${server.target},${server.user}@127.0.0.1:1`,
-        RCA_PRIVATE_KEY_PATH: server.userKeyFile,
-        RCA_KNOWN_HOSTS_PATH: join(dir, 'known_hosts'),
-        RCA_SSH_TIMEOUT_SECONDS: '2',
-      }),
-    );
+    agent = platform.startAgent({
+      RCA_TOKEN: provisioned.body.enrollment_token,
+      RCA_HEARTBEAT_INTERVAL: '1',
+      RCA_AGENT_TYPE: 'ssh',
+      RCA_TARGETS: `${server.target},${server.user}@127.0.0.1:1`,
+      RCA_PRIVATE_KEY_PATH: server.userKeyFile,
+      RCA_KNOWN_HOSTS_PATH: knownHosts,
+      RCA_SSH_TIMEOUT_SECONDS: '2',
+    });
   });
 
   it('the reachable target goes online as its own host with metrics; the unreachable one does not appear', async () => {
-    target = await waitFor(
+    target = await waitForListed<AgentJson, AgentJson>(
+      api,
       'the ssh target online',
-      async () => {
-        if (agent.exitCode() !== undefined) throw new Error(`agent exited with ${agent.exitCode()}`);
-        return (await agents()).find((a) => a.status === 'online');
-      },
-      30_000,
-      250,
+      (listed) => listed.find((a) => a.status === 'online'),
+      { query, agent, intervalMs: 250 },
     ).catch(withLogs);
     expect(target).toMatchObject({ type: 'ssh' });
     expect(target.host_id).toMatch(/^ssh-/);
     const from = Date.now() - 60_000;
-    const series = await waitFor(
-      'system.memory.total of the target',
-      async () => {
-        const result = await api<{ series: { points: { max: number }[] }[] }>(
-          'GET',
-          `/api/v1/agents/${target.id}/metrics?name=system.memory.total&from=${from}&to=${Date.now() + 1000}&step=1`,
-        );
-        return result.body.series?.find((s) => s.points.length > 0);
-      },
-      20_000,
-      250,
-    ).catch(withLogs);
+    const series = await waitForSeries<{ points: { max: number }[] }>(api, target.id, 'system.memory.total', {
+      from,
+    }).catch(withLogs);
     expect(series.points[0].max).toBeGreaterThan(0);
     expect(await agents()).toHaveLength(1);
     expect(agent.output()).toMatch(/127\.0\.0\.1:1: .*ECONNREFUSED/);
@@ -154,22 +109,22 @@ sshd.describe('ssh targets through a jump-host agent with npm start', () => {
 
   it('the target goes offline when its sshd stops, while the jump-host agent keeps running', async () => {
     await server.stop();
-    await waitFor(
+    await waitForListed<AgentJson, true>(
+      api,
       'the target offline',
-      async () => (await agents()).find((a) => a.id === target.id)?.status === 'offline',
-      30_000,
-      250,
+      (listed) => listed.find((a) => a.id === target.id)?.status === 'offline',
+      { query, intervalMs: 250 },
     ).catch(withLogs);
     expect(agent.exitCode()).toBeUndefined();
   }, 40_000);
 
   it('comes back online under the same identity when sshd answers again', async () => {
     await server.resume();
-    await waitFor(
+    await waitForListed<AgentJson, true>(
+      api,
       'the target online again',
-      async () => (await agents()).find((a) => a.id === target.id)?.status === 'online',
-      30_000,
-      250,
+      (listed) => listed.find((a) => a.id === target.id)?.status === 'online',
+      { query, intervalMs: 250 },
     ).catch(withLogs);
     expect(await agents()).toHaveLength(1);
   }, 40_000);

@@ -40,10 +40,10 @@ const postgres = requireTool('postgresql');
 
 /**
  * A fault test that fails is run again (its afterEach repairs the cluster first), up to twice, with the
- * failure printed before the retry so CI logs keep it. Why: on 2 busy cores two rare outcomes are not yet
- * explained — a false offline/online of an agent outside a partition, and one batch of an agent on a killed
- * node missing after the 60 s settle (RELIABILITY.md, "Open findings"). A regression that fails every time
- * still fails the run.
+ * failure printed before the retry so CI logs keep it. Why: on 2 busy cores one rare outcome is not yet
+ * explained — a false offline/online of an agent outside a partition (RELIABILITY.md, "Open findings"). Batches
+ * nats-server 2.9.10 skipped in a consumer leader change are stored by ingestion's audit (RELIABILITY.md §8) and
+ * printed per window. A regression that fails every time still fails the run.
  */
 jest.retryTimes(2, { logErrorsBeforeRetry: true });
 
@@ -151,6 +151,20 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     );
   };
 
+  const reportedRepairs = new Set<string>();
+  /** Ingestion's audit warnings not printed yet. */
+  const auditRepairs = () =>
+    platform.instances
+      .filter((i) => i.service === 'ingestion')
+      .flatMap((i) =>
+        i.process
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('counted delivered were not stored'))
+          .map((line) => `${i.service}-${i.instance}: ${line}`),
+      )
+      .filter((line) => !reportedRepairs.has(line) && reportedRepairs.add(line));
+
   /**
    * Closes the window: everything the agents numbered up to now must be stored (a missing batch is a
    * gap once SETTLE_TIMEOUT_MS passed), then the window's figures are taken.
@@ -170,6 +184,9 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     await waitFor('every batch published in the window stored', allStored, SETTLE_TIMEOUT_MS, 500).catch(
       () => undefined,
     );
+    // Batches the audit found skipped by the consumer (the nats-server leader-change fault) and stored: printed, so CI
+    // logs show how often it happens; they count as stored.
+    for (const line of auditRepairs()) process.stdout.write(`${window.fault}: ${line}\n`);
     const batches = await stored.batches(ids);
     const duplicates = await stored.duplicateSamples(ids);
     const full: FaultWindow = { ...window, end };

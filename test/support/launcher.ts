@@ -1,8 +1,10 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parse } from 'shell-quote';
+import { REPO_ROOT, runLogged, spawnLogged } from './logged-process';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+export { REPO_ROOT };
+
 const START_SCRIPT = join(REPO_ROOT, 'scripts', 'start.js');
 
 /** Time a fresh build may take (tsc + dashboard bundle on 2 cores), so suites give beforeAll this much. */
@@ -93,41 +95,32 @@ export function agentCommandEnvironment(command: string): Record<string, string>
 
 /** Runs `node scripts/start.js` (what `npm start` runs) and waits for its banner. */
 export async function startLauncher(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<RunningLauncher> {
-  const child: ChildProcess = spawn(process.execPath, [START_SCRIPT], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
-  const exit = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  let exitCode: number | null | undefined;
-  void exit.then((code) => (exitCode = code));
+  const launcher = spawnLogged(process.execPath, [START_SCRIPT], env);
 
   // Not waitFor(): an early exit must fail at once, not after the whole timeout.
   const deadline = Date.now() + timeoutMs;
-  let banner = parseBanner(text);
+  let banner = parseBanner(launcher.output());
   while (!banner) {
+    const exitCode = launcher.exitCode();
     if (exitCode !== undefined || Date.now() > deadline) {
       const why =
         exitCode !== undefined ? `npm start exited with ${exitCode}` : `no banner after ${timeoutMs} ms`;
-      child.kill('SIGTERM');
-      await exit;
-      throw new Error(`${why}\n--- npm start output ---\n${text.slice(-8000)}`);
+      launcher.kill('SIGTERM');
+      await launcher.exited();
+      throw new Error(`${why}\n--- npm start output ---\n${launcher.output().slice(-8000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
-    banner = parseBanner(text);
+    banner = parseBanner(launcher.output());
   }
 
   return {
     banner,
-    pid: child.pid ?? -1,
-    output: () => text,
-    exited: () => exit,
+    pid: launcher.pid,
+    output: launcher.output,
+    exited: launcher.exited,
     stop: async (signal = 'SIGTERM') => {
-      if (exitCode === undefined) child.kill(signal);
-      return exit;
+      launcher.kill(signal);
+      return launcher.exited();
     },
   };
 }
@@ -137,22 +130,5 @@ export function runLauncherToExit(
   env: NodeJS.ProcessEnv,
   timeoutMs = 60_000,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [START_SCRIPT], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm start was still running after ${timeoutMs} ms:\n${output.slice(-4000)}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  return runLogged(process.execPath, [START_SCRIPT], env, { ms: timeoutMs, what: 'npm start' });
 }

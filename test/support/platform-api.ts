@@ -1,6 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { agentCommand } from '@app/testing';
-import { REPO_ROOT } from './launcher';
+import { LoggedProcess, runLogged, spawnLogged } from './logged-process';
 
 /** A JSON answer from the gateway. */
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -38,40 +37,11 @@ export function apiClient(baseUrl: string, apiKey?: string) {
 export type Api = ReturnType<typeof apiClient>;
 
 /** A running agent as customers run it (libs/testing's agentCommand: the Linux x64 executable, else the bundle). */
-export interface AgentProcess {
-  pid: number;
-  output(): string;
-  exited(): Promise<number | null>;
-  exitCode(): number | null | undefined;
-  kill(signal: NodeJS.Signals): void;
-}
+export type AgentProcess = LoggedProcess;
 
 export function startAgent(env: NodeJS.ProcessEnv): AgentProcess {
   const { command, args } = agentCommand();
-  const child: ChildProcess = spawn(command, args, {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
-  let code: number | null | undefined;
-  const exit = new Promise<number | null>((resolve) =>
-    child.once('exit', (c) => {
-      code = c;
-      resolve(c);
-    }),
-  );
-  return {
-    pid: child.pid ?? -1,
-    output: () => text,
-    exited: () => exit,
-    exitCode: () => code,
-    kill: (signal) => {
-      if (code === undefined) child.kill(signal);
-    },
-  };
+  return spawnLogged(command, args, env);
 }
 
 /** `npm run admin -- <args>`: the operator CLI; returns its exit code and output. */
@@ -79,15 +49,5 @@ export function runAdmin(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', 'admin', '--', ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
+  return runLogged('npm', ['run', '--silent', 'admin', '--', ...args], env);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readAgentArtifacts } from '@app/agent-core';
@@ -108,6 +108,37 @@ describe('the agent build (npm run build:agent)', () => {
     },
   );
 
+  it('collects a server batch without Intl, whose ICU data and code would stay resident (~8 MB)', () => {
+    // Records every entry into ICU-backed locale APIs; the agent must not call them on its own paths.
+    const preload = join(stateDir, 'record-intl.js');
+    writeFileSync(
+      preload,
+      `const used = new Set();
+const watch = (owner, name, label) => {
+  const original = owner[name];
+  owner[name] = new Proxy(original, {
+    apply: (t, self, args) => (used.add(label), Reflect.apply(t, self, args)),
+    construct: (t, args, target) => (used.add(label), Reflect.construct(t, args, target)),
+  });
+};
+for (const name of Object.getOwnPropertyNames(Intl)) if (typeof Intl[name] === 'function') watch(Intl, name, 'Intl.' + name);
+for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString']) watch(Date.prototype, name, 'Date#' + name);
+watch(Number.prototype, 'toLocaleString', 'Number#toLocaleString');
+watch(String.prototype, 'localeCompare', 'String#localeCompare');
+process.on('exit', () => process.stderr.write('locale APIs used: ' + JSON.stringify([...used]) + '\\n'));
+`,
+    );
+    const { args } = agentCommand('bundle');
+    const result = spawnSync(process.execPath, ['--require', preload, ...args, '--once'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, RCA_STATE_DIR: stateDir },
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ samples: expect.any(Array) });
+    expect(/locale APIs used: (.*)/.exec(result.stderr)?.[1]).toBe('[]');
+  });
+
   it.each(kinds)('loads the Docker chunk from the %s only when a Docker agent runs', (kind) => {
     // An unreachable daemon: the collectors report failures, but the chunk must load and run.
     const once = runAgent(kind, ['--once'], {
@@ -117,6 +148,25 @@ describe('the agent build (npm run build:agent)', () => {
     });
     expect(once.stderr).not.toMatch(/Cannot find module|native addons/);
     expect(once.code).toBe(0);
+    expect(JSON.parse(once.stdout)).toMatchObject({ samples: expect.any(Array) });
+  });
+
+  it.each(kinds)('loads the OTLP protocol chunk from the %s only when the OTLP intake is on', (kind) => {
+    const holds = (file: string, text: string) =>
+      readFileSync(join(DIST, 'bundle', file), 'utf8').includes(text);
+    // A type name only the generated OTLP code spells.
+    expect({
+      inMain: holds('main.js', 'ExponentialHistogramDataPoint'),
+      inChunk: holds('chunks/otlp-protocol.js', 'ExponentialHistogramDataPoint'),
+    }).toEqual({ inMain: false, inChunk: true });
+    const once = runAgent(kind, ['--once'], {
+      RCA_STATE_DIR: stateDir,
+      RCA_OTLP_ADDRESS: '127.0.0.1:0',
+      RCA_LOG_LEVEL: 'warn',
+    });
+    expect(once.code).toBe(0);
+    // A chunk that failed to load would be the collector otlp's error, logged by --once.
+    expect(once.stderr).not.toMatch(/otlp|Cannot find module/);
     expect(JSON.parse(once.stdout)).toMatchObject({ samples: expect.any(Array) });
   });
 });

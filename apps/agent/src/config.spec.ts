@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@app/config';
@@ -84,7 +84,7 @@ describe('agent command line', () => {
         url: 'http://127.0.0.1:9100/metrics',
         job: 'node',
         timeout: 5,
-        max_series: 2000,
+        max_series: 10_000,
         max_bytes: 4 * 1024 * 1024,
       }),
     ]);
@@ -118,6 +118,18 @@ describe('agent command line', () => {
       /RCA_SCRAPE_TARGETS\[0\]\.job: required when url is longer than 80/,
     ],
     ['[{url:', /RCA_SCRAPE_TARGETS: not valid JSON/],
+    [
+      '[{"url": "http://a/m", "labels": {"bad-key": "x"}}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.labels: labels must map label names to strings/,
+    ],
+    [
+      '[{"url": "http://a/m", "max_series": 50001}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.max_series: max_series must not be greater than 50000/,
+    ],
+    [
+      '[{"url": "http://a/m", "max_bytes": 67108865}]',
+      /RCA_SCRAPE_TARGETS\[0\]\.max_bytes: max_bytes must not be greater than 67108864/,
+    ],
   ])('refuses RCA_SCRAPE_TARGETS=%s naming the field', (value, message) => {
     expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(AgentUsageError);
     expect(() => parsed(['--once'], { RCA_SCRAPE_TARGETS: value })).toThrow(message);
@@ -135,6 +147,51 @@ describe('agent command line', () => {
     );
   });
 
+  it('holds exec plugins to the shared label and series checks and to their own, smaller max_bytes bound', () => {
+    const plugin = (extra: object) => JSON.stringify([{ name: 'q', command: ['/bin/q'], ...extra }]);
+    expect(parsed(['--once'], { RCA_EXEC_PLUGINS: plugin({}) }).execPlugins[0].max_series).toBe(10_000);
+    expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: plugin({ labels: { team: 5 } }) })).toThrow(
+      /RCA_EXEC_PLUGINS\[0\]\.labels: labels must map label names to strings/,
+    );
+    // 64 MiB is a valid scrape max_bytes, not an exec one (16 MiB).
+    expect(() => parsed(['--once'], { RCA_EXEC_PLUGINS: plugin({ max_bytes: 64 * 1024 * 1024 }) })).toThrow(
+      /RCA_EXEC_PLUGINS\[0\]\.max_bytes: max_bytes must not be greater than 16777216/,
+    );
+  });
+
+  it('leaves the OTLP intake off unless RCA_OTLP_ADDRESS is set, then on 127.0.0.1 with its defaults', () => {
+    expect(parsed(['--once']).otlp).toBeUndefined();
+    expect(parsed(['--once'], { RCA_OTLP_ADDRESS: '4318' }).otlp).toEqual({
+      host: '127.0.0.1',
+      port: 4318,
+      config: expect.objectContaining({ max_series: 10_000, max_bytes: 4 * 1024 * 1024 }),
+    });
+    const otlp = parsed(['--once'], {
+      RCA_OTLP_ADDRESS: '0.0.0.0:4318',
+      RCA_OTLP_SETTINGS: '{"max_series": 500, "deny": ["debug_*"], "labels": {"team": "shop"}}',
+    }).otlp;
+    expect(otlp).toMatchObject({
+      host: '0.0.0.0',
+      config: { max_series: 500, deny: ['debug_*'], labels: { team: 'shop' } },
+    });
+  });
+
+  it.each([
+    [{ RCA_OTLP_ADDRESS: 'localhost:99999' }, /RCA_OTLP_ADDRESS: must be a port or host:port/],
+    [{ RCA_OTLP_ADDRESS: '4318', RCA_OTLP_SETTINGS: '[]' }, /RCA_OTLP_SETTINGS: must be a JSON object/],
+    [
+      { RCA_OTLP_ADDRESS: '4318', RCA_OTLP_SETTINGS: '{"max_bytes": 100}' },
+      /RCA_OTLP_SETTINGS\.max_bytes: max_bytes must not be less than 1024/,
+    ],
+    [
+      { RCA_OTLP_ADDRESS: '4318', RCA_OTLP_SETTINGS: '{"port": 1}' },
+      /RCA_OTLP_SETTINGS\.port: property port should not exist/,
+    ],
+    [{ RCA_OTLP_SETTINGS: '{}' }, /RCA_OTLP_SETTINGS: set RCA_OTLP_ADDRESS/],
+  ])('refuses OTLP settings %j naming the variable', (env, message) => {
+    expect(() => parsed(['--once'], env)).toThrow(message);
+  });
+
   it('leaves StatsD off unless RCA_STATSD_ADDRESS is set, and then listens on 127.0.0.1 by default', () => {
     expect(parsed(['--once']).statsd).toBeUndefined();
     expect(parsed(['--once'], { RCA_STATSD_ADDRESS: '8125' }).statsd).toEqual({
@@ -143,6 +200,21 @@ describe('agent command line', () => {
     });
     expect(() => parsed(['--once'], { RCA_STATSD_ADDRESS: 'udp://x' })).toThrow(
       /RCA_STATSD_ADDRESS: must be/,
+    );
+  });
+
+  it('loads no plugin unless RCA_PLUGIN_DIR is set, and refuses a directory others may write to', () => {
+    expect(parsed(['--once']).plugins).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'rca-plugin-dir-'));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'queue.js'), 'module.exports = {}', { mode: 0o644 });
+    expect(parsed(['--once'], { RCA_PLUGIN_DIR: dir }).plugins).toEqual([
+      { name: 'queue', path: join(dir, 'queue.js') },
+    ]);
+    chmodSync(dir, 0o777);
+    expect(() => parsed(['--once'], { RCA_PLUGIN_DIR: dir })).toThrow(AgentUsageError);
+    expect(() => parsed(['--once'], { RCA_PLUGIN_DIR: dir })).toThrow(
+      /^RCA_PLUGIN_DIR: the plugin directory .* is writable by group or others \(mode 0777\); no plugin is loaded from it$/,
     );
   });
 
@@ -158,7 +230,7 @@ describe('agent command line', () => {
       ['--type', 'mainframe'],
       { RCA_NATS_URL: 'nats://n:4222' },
       AgentUsageError,
-      /unknown agent type "mainframe"; known types: aci, docker, kubernetes, nomad, server, ssh/,
+      /unknown agent type "mainframe"; known types: aci, cloud-run, docker, kubernetes, lambda, nomad, server, ssh/,
     ],
     [
       [],

@@ -9,10 +9,16 @@ import {
   agentTypes,
   AGENT_VERSION,
   ExecPluginConfig,
+  OtlpIntakeConfig,
   parseExecPlugins,
+  parseListenAddress,
+  parseOtlpSettings,
   parseScrapeTargets,
   parseStatsdAddress,
+  listPluginFiles,
   PluginConfigError,
+  PluginDirectoryError,
+  PluginFile,
   ScrapeTargetConfig,
 } from '@app/agent-core';
 
@@ -100,10 +106,28 @@ export class AgentConfig {
   @IsString()
   RCA_EXEC_PLUGINS_FILE?: string = undefined;
 
+  /**
+   * Directory of in-process plugins (docs/agent.md, "In-process plugins"); unset: none. It and its files
+   * must be owned by the agent's user or root and not writable by group or others.
+   */
+  @IsOptional()
+  @IsString()
+  RCA_PLUGIN_DIR?: string = undefined;
+
   /** Where to receive StatsD over UDP (`8125` = 127.0.0.1:8125); unset: off. */
   @IsOptional()
   @IsString()
   RCA_STATSD_ADDRESS?: string = undefined;
+
+  /** Where to receive OTLP/HTTP metrics (`4318` = 127.0.0.1:4318); unset: off. */
+  @IsOptional()
+  @IsString()
+  RCA_OTLP_ADDRESS?: string = undefined;
+
+  /** The OTLP intake's allow/deny, labels, max_series and max_bytes: a JSON object (docs/agent.md, "OTLP"). */
+  @IsOptional()
+  @IsString()
+  RCA_OTLP_SETTINGS?: string = undefined;
 
   @IsOptional() @IsString() DOCKER_HOST?: string = undefined;
   @IsOptional() @IsString() KUBERNETES_SERVICE_HOST?: string = undefined;
@@ -118,8 +142,12 @@ export interface AgentCommandLine {
   collectIntervalSeconds: number;
   scrapeTargets: ScrapeTargetConfig[];
   execPlugins: ExecPluginConfig[];
+  /** In-process plugin files (refused ones included, reported as down); empty without RCA_PLUGIN_DIR. */
+  plugins: PluginFile[];
   /** StatsD listener; undefined: off. */
   statsd?: { host: string; port: number };
+  /** OTLP/HTTP metrics intake; undefined: off. */
+  otlp?: { host: string; port: number; config: OtlpIntakeConfig };
   once: boolean;
 }
 
@@ -243,6 +271,8 @@ export function parseAgentCommandLine(
       parseScrapeTargets,
     ),
     statsd: readStatsdAddress(config.RCA_STATSD_ADDRESS),
+    plugins: readPluginDirectory(config.RCA_PLUGIN_DIR),
+    otlp: readOtlpIntake(config.RCA_OTLP_ADDRESS, config.RCA_OTLP_SETTINGS),
     execPlugins: readPluginList(
       config.RCA_EXEC_PLUGINS,
       ['RCA_EXEC_PLUGINS_FILE', config.RCA_EXEC_PLUGINS_FILE],
@@ -253,6 +283,16 @@ export function parseAgentCommandLine(
   };
 }
 
+function readPluginDirectory(dir: string | undefined): PluginFile[] {
+  if (!dir) return [];
+  try {
+    return listPluginFiles(dir);
+  } catch (error) {
+    if (error instanceof PluginDirectoryError) throw new AgentUsageError(error.message);
+    throw error;
+  }
+}
+
 function readStatsdAddress(text: string | undefined): { host: string; port: number } | undefined {
   if (!text) return undefined;
   const address = parseStatsdAddress(text);
@@ -261,6 +301,29 @@ function readStatsdAddress(text: string | undefined): { host: string; port: numb
       'RCA_STATSD_ADDRESS: must be a port or host:port (e.g. 8125 or 127.0.0.1:8125)',
     );
   return address;
+}
+
+function readOtlpIntake(address: string | undefined, settings: string | undefined): AgentCommandLine['otlp'] {
+  if (!address) {
+    if (settings)
+      throw new AgentUsageError('RCA_OTLP_SETTINGS: set RCA_OTLP_ADDRESS to turn the OTLP intake on');
+    return undefined;
+  }
+  const at = parseListenAddress(address);
+  if (!at)
+    throw new AgentUsageError('RCA_OTLP_ADDRESS: must be a port or host:port (e.g. 4318 or 127.0.0.1:4318)');
+  let value: unknown;
+  try {
+    value = settings ? JSON.parse(settings) : undefined;
+  } catch (error) {
+    throw new AgentUsageError(`RCA_OTLP_SETTINGS: not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return { ...at, config: parseOtlpSettings(value, 'RCA_OTLP_SETTINGS') };
+  } catch (error) {
+    if (error instanceof PluginConfigError) throw new AgentUsageError(error.message);
+    throw error;
+  }
 }
 
 /** A JSON list from its variable, else from the file its _FILE variable names, validated; errors name the entry. */

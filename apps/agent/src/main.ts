@@ -7,9 +7,8 @@ import {
   AgentFatalError,
   agentTypes,
   BaseAgent,
-  ExecCollector,
-  ScrapeCollector,
-  StatsdCollector,
+  DEFAULT_STATSD_MAX_SERIES,
+  PluginCollector,
 } from '@app/agent-core';
 import { AgentCommandLine, AgentUsageError, parseAgentCommandLine } from './config';
 
@@ -48,11 +47,19 @@ function createAgent(cli: AgentCommandLine, logger: pino.Logger): BaseAgent {
       collectIntervalSeconds: cli.collectIntervalSeconds,
       labels: cli.labels,
       logger,
-      pluginCollectors: [
-        ...cli.scrapeTargets.map((t) => new ScrapeCollector(t, cli.collectIntervalSeconds)),
-        ...cli.execPlugins.map((p) => new ExecCollector(p, cli.collectIntervalSeconds)),
-        ...(cli.statsd ? [new StatsdCollector(cli.statsd.host, cli.statsd.port)] : []),
-      ],
+      // The agent's own sources; remote configuration may replace each section live.
+      appMetrics: {
+        scrape_targets: cli.scrapeTargets,
+        exec_plugins: cli.execPlugins,
+        statsd: cli.statsd ? { ...cli.statsd, maxSeries: DEFAULT_STATSD_MAX_SERIES } : null,
+        otlp: cli.otlp ?? null,
+      },
+      plugins: cli.plugins.map(
+        (file) =>
+          new PluginCollector(file, cli.collectIntervalSeconds, (message) =>
+            logger.debug({ plugin: file.name }, message),
+          ),
+      ),
     },
     cli.typeConfig,
     {

@@ -143,6 +143,26 @@ export class IngestionConfig extends CommonConfig {
   @Max(86400)
   METRICS_DUPLICATE_WINDOW_SECONDS: number = 120;
 
+  /**
+   * How often the metrics audit checks AGENT_METRICS against the store and stores any batch the
+   * `ingestion` consumer counts delivered without a row (seconds; 0 = off). See RELIABILITY.md.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  METRICS_AUDIT_INTERVAL_SECONDS: number = 30;
+
+  /**
+   * The audit only judges messages older than this (seconds), so a batch still on its way through the
+   * consumer is not read twice for nothing (a batch stored by both is stored once either way).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  METRICS_AUDIT_DELAY_SECONDS: number = 60;
+
   /** Stored samples older than this are deleted by the retention job. */
   @Type(() => Number)
   @IsNumber()

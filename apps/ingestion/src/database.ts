@@ -18,7 +18,7 @@ export interface AgentRow {
   first_seen_at: number;
   /** What the newest heartbeat said: `ok`, `degraded` or `stopping` (ReportedState); null before 0003. */
   reported_state: string | null;
-  /** JSON `{ reasons, components }` of the newest heartbeat (AgentHealth without version). */
+  /** JSON `{ reasons, components, sources? }` of the newest heartbeat (AgentHealth without version). */
   health: string | null;
   /** Version in the newest heartbeat. */
   version: string | null;
@@ -67,7 +67,7 @@ export interface MetricRollupRow {
   data: Buffer;
 }
 
-/** A sample as the writer hands it to the repository (and as the pre-0004 `samples` table held it). */
+/** A sample as the writer hands it to the repository (and as the pre-0005 `samples` table held it). */
 export interface SampleRow {
   agent_id: string;
   name: string;
@@ -78,10 +78,22 @@ export interface SampleRow {
   unit: string | null;
 }
 
+/**
+ * How far AGENT_METRICS has been checked against metric_batches (see MetricsAudit), and the lease that
+ * lets one instance at a time do it.
+ */
+export interface MetricsAuditRow {
+  id: string;
+  audited_seq: number;
+  lease_owner: string;
+  lease_until: number;
+}
+
 export interface IngestionDB extends EventOutboxTables {
   agents: AgentRow;
   metric_batches: MetricBatchRow;
   metric_series: MetricSeriesRow;
   metric_chunks: MetricChunkRow;
   metric_rollups: MetricRollupRow;
+  metrics_audit: MetricsAuditRow;
 }

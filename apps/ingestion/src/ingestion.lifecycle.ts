@@ -14,6 +14,7 @@ import { IngestionConfig } from './config';
 import { HeartbeatSubscriber } from './heartbeats/heartbeat-subscriber';
 import { LivenessTracker } from './liveness/liveness-tracker';
 import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
+import { MetricsAudit } from './metrics/metrics-audit';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
@@ -40,6 +41,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly heartbeats: HeartbeatSubscriber,
     private readonly liveness: LivenessTracker,
     private readonly consumer: MetricsConsumer,
+    private readonly audit: MetricsAudit,
     private readonly exhausted: ExhaustedDeliveryParker,
     private readonly retention: RetentionJob,
     private readonly compaction: CompactionJob,
@@ -69,6 +71,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     if (this.config.sinks().includes('store')) {
       this.consumer.start();
       this.exhausted.start();
+      this.audit.start();
     }
     if (this.remoteWrite) {
       await ensureRemoteWriteConsumer(jsm);
@@ -82,6 +85,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
   async onModuleDestroy(): Promise<void> {
     this.heartbeats.stop();
     this.exhausted.stop();
+    await this.audit.stop();
     await this.consumer.stop();
     await this.remoteWrite?.stop();
     this.agentFacts?.stop();

@@ -21,6 +21,8 @@ import { AgentsRepository } from './liveness/agents.repository';
 import { LivenessTracker } from './liveness/liveness-tracker';
 import { DeadLetterParker } from './metrics/dead-letter';
 import { ExhaustedDeliveryParker } from './metrics/exhausted-deliveries';
+import { MetricsAudit } from './metrics/metrics-audit';
+import { MetricsAuditRepository } from './metrics/metrics-audit.repository';
 import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsIngestor } from './metrics/metrics-ingestor';
 import { MetricsRepository } from './metrics/metrics.repository';
@@ -116,6 +118,8 @@ export class IngestionModule {
         ExhaustedDeliveryParker,
         MetricsIngestor,
         MetricsConsumer,
+        MetricsAuditRepository,
+        MetricsAudit,
         RetentionJob,
         CompactionJob,
         SeriesReader,

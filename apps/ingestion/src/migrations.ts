@@ -60,7 +60,18 @@ export const migrations: Migrations = {
         await db.schema.alterTable('agents').addColumn(column, 'text').execute();
     },
   },
-  '0004_metric_chunks_and_rollups': {
+  '0004_metrics_audit': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .createTable('metrics_audit')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('audited_seq', 'bigint', (c) => c.notNull())
+        .addColumn('lease_owner', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0005_metric_chunks_and_rollups': {
     up: chunkSchema,
   },
 };

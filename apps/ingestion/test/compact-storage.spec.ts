@@ -394,13 +394,13 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
   });
 });
 
-describe.each(testEngines())('migration 0004 on %s', (engine) => {
+describe.each(testEngines())('migration 0005 on %s', (engine) => {
   it('converts the rows of the old samples table into chunks that answer the same queries', async () => {
     const fixture = await createTestDatabase(engine, 'ingestion');
     const database = await openDatabase<IngestionDB>(fixture.options);
     try {
       const before: Migrations = Object.fromEntries(
-        Object.entries(migrations).filter(([name]) => name < '0004'),
+        Object.entries(migrations).filter(([name]) => name < '0005'),
       );
       await migrateToLatest(database.db, before);
       const samples = fleetBatches(DAY, 2).flatMap((b) => b.samples);

@@ -150,6 +150,29 @@ describe.each(testEngines())('agent health and version on %s', (engine) => {
     expect(JSON.parse(stored.health!)).toMatchObject({ reasons: [] });
   });
 
+  it("stores the heartbeat's source health as sent, and drops it once the agent reports none", async () => {
+    const clock = new ManualClock();
+    const tracker = await newTracker(clock);
+    const sources = [
+      { name: 'scrape:shop', up: true, lastDurationMs: 12.5, series: 212, lastRunAt: clock.now() },
+      {
+        name: 'plugin:queue',
+        up: false,
+        lastError: 'backend unreachable',
+        lastDurationMs: 3,
+        series: 0,
+        lastRunAt: clock.now(),
+      },
+    ];
+    hear(tracker, clock, { sources });
+    await roundsOf(tracker);
+    expect(JSON.parse((await row()).health!).sources).toEqual(sources);
+    clock.advance(10_000);
+    hear(tracker, clock);
+    await roundsOf(tracker);
+    expect(JSON.parse((await row()).health!).sources).toBeUndefined();
+  });
+
   it('an agent that comes back unwell is announced online, then degraded', async () => {
     const clock = new ManualClock();
     const tracker = await newTracker(clock);

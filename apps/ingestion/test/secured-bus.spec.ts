@@ -4,10 +4,12 @@ import { ManualClock } from '@app/clock';
 import { Streams } from '@app/contracts';
 import { createTestDatabase, NatsServerHandle, startNatsServer, TestDatabase, waitFor } from '@app/testing';
 import { LivenessTracker } from '../src/liveness/liveness-tracker';
+import { MetricsAudit } from '../src/metrics/metrics-audit';
 import { MetricsConsumer } from '../src/metrics/metrics-consumer';
 import { METRICS_CONSUMER } from '../src/metrics/metrics-stream';
 import {
   ingestionConfig,
+  openIngestionDatabase,
   publishMetrics,
   readDeadLetters,
   startTestIngestion,
@@ -48,6 +50,8 @@ describe('ingestion on the secured bus', () => {
         NATS_CREDS: bus.credsFile('ingestion'),
         NATS_CA_FILE: bus.caFile,
         METRICS_MAX_DELIVERIES: '2',
+        METRICS_AUDIT_INTERVAL_SECONDS: '0',
+        METRICS_AUDIT_DELAY_SECONDS: '1',
       }),
       clock,
     );
@@ -104,5 +108,28 @@ describe('ingestion on the secured bus', () => {
       reason: 'max_deliveries',
       originalSubject: 'agents.prod-1.agent-a.metrics',
     });
+  });
+
+  it('audits AGENT_METRICS with its own rights: reads it (headers only) and stores a batch the consumer skipped', async () => {
+    const audit = app!.get(MetricsAudit);
+    await audit.run();
+    await app!.get(MetricsConsumer).stop();
+    tokens.issue('prod-1', 'agent-b');
+    await publishMetrics(gateway, 'prod-1', 'agent-b', 1);
+    const pull = await operator.jetstream().consumers.get(Streams.metrics, METRICS_CONSUMER);
+    await (await pull.next({ expires: 5000 }))!.ackAck();
+    clock.advance(5000);
+    expect((await audit.run()).repaired).toBeGreaterThanOrEqual(1);
+    const reader = await openIngestionDatabase(database);
+    try {
+      const row = await reader.db
+        .selectFrom('metric_batches')
+        .selectAll()
+        .where('agent_id', '=', 'agent-b')
+        .executeTakeFirst();
+      expect(row && Number(row.seq)).toBe(1);
+    } finally {
+      await reader.close();
+    }
   });
 });

@@ -133,12 +133,34 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
   it('lists the agent types with their config schemas', async () => {
     const res = await get(keyA, '/api/v1/agent/types').expect(200);
     const types = (res.body as Json[]).map((t) => t.type);
-    expect(types).toEqual(expect.arrayContaining(['docker', 'kubernetes', 'server']));
+    expect(types).toEqual(['aci', 'cloud-run', 'docker', 'kubernetes', 'lambda', 'nomad', 'server', 'ssh']);
     const kubernetes = (res.body as Json[]).find((t) => t.type === 'kubernetes')!;
     expect(kubernetes.config.map((f: Json) => f.name)).toEqual(
       expect.arrayContaining(['namespace', 'release_name', 'replicas', 'scope', 'log_level']),
     );
   });
+
+  it.each([
+    [
+      'lambda',
+      { function_name: 'checkout-api' },
+      'aws lambda update-function-configuration --function-name checkout-api',
+    ],
+    [
+      'cloud-run',
+      { service: 'checkout' },
+      'gcloud run services replace rca-agent-cloud-run.yaml --region europe-west1',
+    ],
+  ])(
+    'provisions a %s agent: a command with its steps, carrying the token',
+    async (type, config, expected) => {
+      const res = await provision(keyA, { agent_type: type, environment_name: 'prod-1', config }).expect(201);
+      const body = res.body as Json;
+      expect(body.command).toContain(expected);
+      expect(body.command).toContain(body.enrollment_token);
+      expect(body.instructions.length).toBeGreaterThan(3);
+    },
+  );
 
   it('refuses every route without a valid API key', async () => {
     await api.get('/api/v1/agents').expect(401);
@@ -916,6 +938,7 @@ describe.each(testEngines())('fleet HTTP API on %s', (engine) => {
     // The bytes whose SHA-256 the generated commands pin, as the agent build wrote them.
     expect((await download('/downloads/rca-agent-bundle.tgz')).body).toEqual(AGENT_BUILD.bundle);
     expect((await download('/downloads/rca-agent-linux-x64')).body).toEqual(AGENT_BUILD.binary);
+    expect((await download('/downloads/rca-agent-lambda-layer.zip')).body).toEqual(AGENT_BUILD.lambdaLayer);
     const index = parseYaml((await api.get('/charts/index.yaml').expect(200)).text) as Json;
     const [entry] = index.entries['rca-agent'];
     expect(entry.name).toBe('rca-agent');

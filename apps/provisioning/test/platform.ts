@@ -28,12 +28,14 @@ export const AGENT_BUILD = {
   dir: join(tmpdir(), `rca-agent-build-fixture-${process.pid}`),
   bundle: Buffer.from('stand-in bundle tarball'),
   binary: Buffer.from('stand-in linux-x64 executable'),
+  lambdaLayer: Buffer.from('stand-in lambda layer zip'),
 };
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 function writeAgentBuild(): void {
   mkdirSync(AGENT_BUILD.dir, { recursive: true });
   writeFileSync(join(AGENT_BUILD.dir, 'rca-agent-bundle.tgz'), AGENT_BUILD.bundle);
   writeFileSync(join(AGENT_BUILD.dir, 'rca-agent-linux-x64'), AGENT_BUILD.binary);
+  writeFileSync(join(AGENT_BUILD.dir, 'rca-agent-lambda-layer.zip'), AGENT_BUILD.lambdaLayer);
   const artifact = (file: string, data: Buffer) => ({ file, size: data.length, sha256: sha256(data) });
   writeFileSync(
     join(AGENT_BUILD.dir, 'manifest.json'),
@@ -41,6 +43,7 @@ function writeAgentBuild(): void {
       version: '0.1.0',
       bundle: artifact('rca-agent-bundle.tgz', AGENT_BUILD.bundle),
       binaries: { 'linux-x64': artifact('rca-agent-linux-x64', AGENT_BUILD.binary) },
+      lambdaLayer: artifact('rca-agent-lambda-layer.zip', AGENT_BUILD.lambdaLayer),
     }),
   );
 }

@@ -118,6 +118,14 @@ describe.each(testEngines())('remote configuration on %s', (engine) => {
     await bad({ collectors: ['CPU!'] }, 'collectors');
     await bad({ labels: { 'bad key': 'x' } }, 'labels.bad key');
     await bad({ heartbeat_interval: 5 }, 'heartbeat_interval');
+    await bad({ app_metrics: { scrape_targets: [{ url: 'ftp://x' }] } }, 'app_metrics.scrape_targets[0].url');
+    await bad(
+      { app_metrics: { exec_plugins: [{ name: 'q', command: [] }] } },
+      'app_metrics.exec_plugins[0].command',
+    );
+    await bad({ app_metrics: { statsd: { address: 'x:1:2' } } }, 'app_metrics.statsd.address');
+    await bad({ app_metrics: { carrier_pigeon: {} } }, 'app_metrics.carrier_pigeon');
+    await bad({ app_metrics: ['x'] }, 'app_metrics');
     await as(readOnly).put('/api/v1/environments/valid/config', { log_level: 'info' }).expect(403);
     await as(admin).put('/api/v1/environments/nowhere/config', {}).expect(404);
     const view = (await as(admin).get('/api/v1/environments/valid/config').expect(200)).body as Json;
@@ -152,6 +160,36 @@ describe.each(testEngines())('remote configuration on %s', (engine) => {
       .expect(200);
     expect(Object.keys(table.body.statuses)).toEqual([agent.id]);
     expect(table.body.statuses[agent.id].state).toBe('applied');
+  });
+
+  it('pushes app-metrics sections as saved, an override replacing the environment section by section', async () => {
+    const agent = await connectAgent('apps', 'apps-1');
+    const scrape = [{ url: 'http://127.0.0.1:9100/metrics', job: 'node' }];
+    await as(admin)
+      .put('/api/v1/environments/apps/config', {
+        app_metrics: { scrape_targets: scrape, statsd: { address: '8125' } },
+      })
+      .expect(200);
+    const override = [{ name: 'queue', command: ['/bin/echo', 'queue depth=1'] }];
+    await as(admin)
+      .put(`/api/v1/agents/${agent.id}/config`, {
+        app_metrics: { statsd: { enabled: false }, exec_plugins: override },
+      })
+      .expect(200);
+    const view = (await as(admin).get(`/api/v1/agents/${agent.id}/config`).expect(200)).body as Json;
+    expect(view.effective.settings.app_metrics).toEqual({
+      scrape_targets: scrape,
+      statsd: { enabled: false },
+      exec_plugins: override,
+    });
+    await waitFor(
+      'the override push',
+      () => agent.control.filter((m) => m.type === 'config').length >= 2,
+      5000,
+    );
+    expect(agent.control.filter((m) => m.type === 'config').at(-1)!.config!.settings.appMetrics).toEqual(
+      view.effective.settings.app_metrics,
+    );
   });
 
   it('gives an agent that missed pushes its current config, override over environment, when it asks', async () => {

@@ -41,11 +41,22 @@ const pingType: AgentTypeDefinition<PingConfig> = {
 
 describe(AgentTypeRegistry.name, () => {
   it('knows the built-in types', () => {
-    expect(agentTypes.names()).toEqual(['aci', 'docker', 'kubernetes', 'nomad', 'server', 'ssh']);
+    expect(agentTypes.names()).toEqual([
+      'aci',
+      'cloud-run',
+      'docker',
+      'kubernetes',
+      'lambda',
+      'nomad',
+      'server',
+      'ssh',
+    ]);
     expect(agentTypes.types().map((t) => t.displayName)).toEqual([
       'Azure Container Instances',
+      'Google Cloud Run service',
       'Docker host',
       'Kubernetes cluster',
+      'AWS Lambda function',
       'Nomad cluster',
       'Server',
       'SSH targets (agentless)',
@@ -54,7 +65,9 @@ describe(AgentTypeRegistry.name, () => {
 
   it('rejects an unknown type with a typed error listing the known ones', () => {
     expect(() => agentTypes.get('vm')).toThrow(UnknownAgentTypeError);
-    expect(() => agentTypes.get('vm')).toThrow('known types: aci, docker, kubernetes, nomad, server, ssh');
+    expect(() => agentTypes.get('vm')).toThrow(
+      'known types: aci, cloud-run, docker, kubernetes, lambda, nomad, server, ssh',
+    );
   });
 
   it('applies defaults and names each bad field as config.<key>', () => {

@@ -1,6 +1,12 @@
 import type { AgentOptions, BaseAgent } from './base-agent';
 import type { AgentArtifacts } from './deployment/agent-artifacts';
-import { AgentTypeInfo, ConfigFieldSchema, DeploymentCommand, MetricSample } from '@app/contracts';
+import {
+  AgentTypeInfo,
+  ConfigFieldSchema,
+  DeploymentCommand,
+  MetricSample,
+  SourceHealth,
+} from '@app/contracts';
 
 /** A metric a type reports, declared once: docs, the API and the dashboard read this table. */
 export interface DeclaredMetric {
@@ -46,6 +52,8 @@ export interface Collector {
   /** Its own deadline, when it enforces one (a scrape's timeout); otherwise the runner's applies. */
   readonly timeoutMs?: number;
   collect(): Promise<MetricSample[]>;
+  /** An application-metrics source's health after its last run (none before it); reported in the heartbeat. */
+  health?(): SourceHealth[];
 }
 
 /**

@@ -20,6 +20,8 @@ import { resolvePlatformCa } from './transport/platform-trust';
 import { DEFAULT_BUFFER_LIMITS, MetricsBufferLimits } from './transport/metrics-buffer';
 import { MetricsPublisher } from './transport/metrics-publisher';
 import { AGENT_VERSION } from './version';
+import { ParsedAppMetrics } from './app-metrics/app-metrics-sections';
+import { AppMetricsSources } from './app-metrics/app-metrics-sources';
 import {
   RemoteConfigSync,
   resolveRuntimeSettings,
@@ -63,6 +65,13 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   logger: Logger;
   collectors: Collector[];
+  /**
+   * Application-metrics sources from the agent's own settings (RCA_SCRAPE_TARGETS, …); remote
+   * configuration's `app_metrics` sections replace them section by section, live.
+   */
+  appMetrics?: ParsedAppMetrics;
+  /** In-process plugins from RCA_PLUGIN_DIR (PluginCollector): always run, whatever remote configuration says. */
+  plugins?: (Collector & { close?(): void })[];
   bufferLimits?: MetricsBufferLimits;
   /** Per collector per collection; default collectorTimeoutMs(collectIntervalSeconds). */
   collectorTimeoutMs?: number;
@@ -123,6 +132,7 @@ export class BaseAgent {
   private remoteConfig?: RemoteConfigSync;
   private collectStartedAt = 0;
   private collecting = false;
+  private readonly appMetrics: AppMetricsSources;
 
   constructor(protected readonly options: AgentOptions) {
     this.log = options.logger;
@@ -132,7 +142,12 @@ export class BaseAgent {
     this.store = new AgentStateStore(options.stateDir);
     this.keys = new AgentKeyStore(options.stateDir);
     const timeout = options.collectorTimeoutMs ?? collectorTimeoutMs(options.collectIntervalSeconds);
-    this.runner = new CollectorRunner(options.collectors, timeout, this.clock);
+    this.appMetrics = new AppMetricsSources(options.appMetrics ?? {}, options.collectIntervalSeconds);
+    this.runner = new CollectorRunner(
+      [...options.collectors, ...this.appMetrics.collectors(), ...(options.plugins ?? [])],
+      timeout,
+      this.clock,
+    );
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.baseline = {
       logLevel: this.log.level as RuntimeSettings['logLevel'],
@@ -140,6 +155,7 @@ export class BaseAgent {
       collectIntervalSeconds: options.collectIntervalSeconds,
       collectors: null,
       labels: {},
+      appMetrics: {},
     };
     this.settings = { ...this.baseline };
   }
@@ -260,6 +276,7 @@ export class BaseAgent {
   async collectOnce(): Promise<MetricsBatch> {
     const { samples, status } = await this.runner.collect();
     this.lastCollection = status;
+    if (status.errors.length) this.log.warn({ errors: status.errors }, 'some collectors failed');
     return { agentId: this.store.load()?.agentId ?? 'unenrolled', seq: 0, collectedAt: status.at, samples };
   }
 
@@ -394,6 +411,9 @@ export class BaseAgent {
       dropped: this.publisher.buffer.dropped,
       bufferFill: this.publisher.buffer.fill,
     };
+    const sources = this.runner.sourceHealth();
+    // Only when there are some: a platform older than the field refuses a heartbeat that carries it.
+    if (sources.length) heartbeat.sources = sources;
     try {
       this.wire!.publishHeartbeat(this.identity, heartbeat);
       this.log.debug({ intervalSeconds: heartbeat.intervalSeconds, state }, 'heartbeat');
@@ -423,14 +443,24 @@ export class BaseAgent {
     );
   }
 
-  /** Remote configuration, live: log level, collectors and labels from now on; timers rescheduled. */
+  /**
+   * Remote configuration, live: log level, collectors, labels and application-metrics sources from now
+   * on; timers rescheduled. `collectors` picks among the type's own; app-metrics sources run as configured.
+   */
   private applySettings(next: RuntimeSettings): void {
     const previous = this.settings;
     this.settings = next;
     this.log.level = next.logLevel;
     const enabled = next.collectors;
+    const own = enabled
+      ? this.options.collectors.filter((c) => enabled.includes(c.name))
+      : this.options.collectors;
     this.runner.use(
-      enabled ? this.options.collectors.filter((c) => enabled.includes(c.name)) : this.options.collectors,
+      [
+        ...own,
+        ...this.appMetrics.apply(next.appMetrics, next.collectIntervalSeconds),
+        ...(this.options.plugins ?? []),
+      ],
       this.options.collectorTimeoutMs ?? collectorTimeoutMs(next.collectIntervalSeconds),
     );
     if (this.stopping) return;
@@ -479,6 +509,8 @@ export class BaseAgent {
         const closed = await withTimeout(wire.close(graceful), STOP_DRAIN_TIMEOUT_MS);
         if (!closed) await wire.close(false);
       }
+      this.appMetrics.close();
+      for (const plugin of this.options.plugins ?? []) plugin.close?.();
       this.log.info({ exitCode }, 'agent stopped');
       this.resolveExited(exitCode);
     })();

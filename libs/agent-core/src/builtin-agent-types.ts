@@ -1,8 +1,10 @@
 import { aciAgentType } from './aci/aci-agent-type';
 import { AgentTypeDefinition } from './agent-type';
 import { AgentTypeRegistry } from './agent-type-registry';
+import { cloudRunAgentType } from './cloud-run/cloud-run-agent-type';
 import { dockerAgentType } from './docker/docker-agent-type';
 import { kubernetesAgentType } from './kubernetes/kubernetes-agent-type';
+import { lambdaAgentType } from './lambda/lambda-agent-type';
 import { nomadAgentType } from './nomad/nomad-agent-type';
 import { serverAgentType } from './server/server-agent-type';
 import { sshAgentType } from './ssh/ssh-agent-type';
@@ -15,6 +17,8 @@ export const builtinAgentTypes: AgentTypeDefinition[] = [
   sshAgentType,
   nomadAgentType,
   aciAgentType,
+  lambdaAgentType,
+  cloudRunAgentType,
 ];
 
 export function createBuiltinRegistry(): AgentTypeRegistry {

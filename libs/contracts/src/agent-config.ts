@@ -67,7 +67,19 @@ export class AgentConfigSettings {
   @IsOptional()
   @IsObject()
   labels?: Record<string, string>;
+
+  /**
+   * Application-metrics sources by section (`scrape_targets`, `exec_plugins`, `statsd`; docs/agent.md):
+   * each section set replaces the agent's own (its RCA_* settings), an unset one leaves it. The sections
+   * are the agent's own JSON, validated by the agent's section parsers at save and again by the agent.
+   */
+  @IsOptional()
+  @IsObject()
+  appMetrics?: AppMetricsSettings;
 }
+
+/** Section name → its value; the sections an agent knows are listed by agent-core (APP_METRICS_SECTIONS). */
+export type AppMetricsSettings = Record<string, unknown>;
 
 /** Label keys and values are data, so class-validator cannot see them: checked here, naming the field. */
 export function labelProblems(labels: unknown, field = 'labels'): { field: string; reason: string }[] {
@@ -233,6 +245,9 @@ export function mergeConfigSettings(
   const merged: AgentConfigSettings = { ...(environment ?? {}), ...(override ?? {}) };
   if (environment?.labels || override?.labels)
     merged.labels = { ...(environment?.labels ?? {}), ...(override?.labels ?? {}) };
+  // By section: an override's scrape_targets replace the environment's, its other sections stay.
+  if (environment?.appMetrics || override?.appMetrics)
+    merged.appMetrics = { ...(environment?.appMetrics ?? {}), ...(override?.appMetrics ?? {}) };
   for (const key of Object.keys(merged) as (keyof AgentConfigSettings)[])
     if (merged[key] === undefined) delete merged[key];
   return merged;

@@ -1,3 +1,5 @@
+import type { SourceHealth } from './agent-messages';
+
 /**
  * What ingestion concludes from an agent's heartbeats beyond "it is alive": why it is degraded and
  * how each of its parts is doing. Shown by the API (agent record) and carried by `agent.degraded`.
@@ -33,6 +35,8 @@ export interface AgentHealth {
   /** Empty when the agent is healthy. */
   reasons: HealthReason[];
   components: ComponentHealth[];
+  /** Its application-metrics sources (scrape targets, plugins) as its last heartbeat reported them. */
+  sources?: SourceHealth[];
   /** The version the agent's last heartbeat reported. */
   version: string | null;
   /** ms since epoch, the platform's clock, of that heartbeat. */

@@ -113,6 +113,44 @@ export class CollectorError {
   error!: string;
 }
 
+/** App-metrics sources a heartbeat reports at most; the agent sends the first ones by name. */
+export const MAX_HEARTBEAT_SOURCES = 100;
+
+/**
+ * One application-metrics source (a scrape target, an exec or in-process plugin, the StatsD listener)
+ * as its last run left it. Optional in the heartbeat: older agents do not send it.
+ */
+export class SourceHealth {
+  /** Its collector's name: `scrape:<job>`, `exec:<name>`, `plugin:<name>`, `statsd`. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name!: string;
+
+  /** False when its last run failed (the target did not answer, the command failed, the plugin threw). */
+  @IsBoolean()
+  up!: boolean;
+
+  /** Why the last run failed, or what it dropped (series past the limit); absent when clean. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  lastError?: string;
+
+  @IsNumber()
+  @Min(0)
+  lastDurationMs!: number;
+
+  /** Series the last run produced (kept after allow/deny and the limit). */
+  @IsInt()
+  @Min(0)
+  series!: number;
+
+  /** When the last run started, ms since epoch, agent clock. */
+  @IsNumber()
+  lastRunAt!: number;
+}
+
 export class CollectionStatus {
   @IsBoolean()
   ok!: boolean;
@@ -192,6 +230,14 @@ export class Heartbeat {
   @Min(0)
   @Max(1)
   bufferFill?: number;
+
+  /** Application-metrics sources and their health; absent when the agent has none. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_HEARTBEAT_SOURCES)
+  @ValidateNested({ each: true })
+  @Type(() => SourceHealth)
+  sources?: SourceHealth[];
 }
 
 export class MetricSample {

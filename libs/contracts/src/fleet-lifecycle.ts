@@ -9,7 +9,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -19,8 +18,7 @@ import {
 } from 'class-validator';
 import { AgentConfigSettings } from './agent-config';
 import { FieldError } from './errors';
-import { AgentRefRequest, AgentStatus, AgentStatuses, OrganizationScopedRequest } from './provisioning';
-import { ENVIRONMENT_NAME_PATTERN } from './subjects';
+import { AgentRefRequest, OrganizationScopedRequest, WithAgentFilters } from './provisioning';
 
 /** Labels are small string pairs: at most this many per agent, keys and values bounded. */
 export const MAX_AGENT_LABELS = 32;
@@ -67,32 +65,8 @@ export class UpdateAgentLabelsRequest extends AgentRefRequest {
   changes!: LabelChanges;
 }
 
-/** Which agents a bulk action applies to: the filters of the agents list. */
-export class AgentSelector {
-  @IsOptional()
-  @Matches(ENVIRONMENT_NAME_PATTERN)
-  environment?: string;
-
-  @IsOptional()
-  @IsIn(AgentStatuses as unknown as string[])
-  status?: AgentStatus;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  type?: string;
-
-  /** `key=value` */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  label?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  search?: string;
-}
+/** Which agents a bulk action applies to: the filters of the agents list, nothing else. */
+export class AgentSelector extends WithAgentFilters(class {}) {}
 
 /**
  * Actions one bulk request can apply to every agent its filter selects: revoke, relabel (`labels`), or

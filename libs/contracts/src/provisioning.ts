@@ -156,32 +156,45 @@ export const AgentSortKeys = [
 export type AgentSortKey = (typeof AgentSortKeys)[number];
 export const AGENT_SORT_VALUES: string[] = AgentSortKeys.flatMap((k) => [k, `-${k}`]);
 
-export class ListAgentsRequest extends OrganizationPageRequest {
-  @IsOptional()
-  @Matches(ENVIRONMENT_NAME_PATTERN)
-  environment?: string;
+// A mixin needs exactly this constructor type (TS2545).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Constructor = new (...args: any[]) => object;
 
-  @IsOptional()
-  @IsIn(AgentStatuses as unknown as string[])
-  status?: AgentStatus;
+/**
+ * The filters of the agents list, declared once on top of `Base`: the list request has them beside its
+ * organisation and page, and a bulk action's `AgentSelector` is nothing else.
+ */
+export function WithAgentFilters<TBase extends Constructor>(Base: TBase) {
+  class AgentFilters extends Base {
+    @IsOptional()
+    @Matches(ENVIRONMENT_NAME_PATTERN)
+    environment?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  type?: string;
+    @IsOptional()
+    @IsIn(AgentStatuses as unknown as string[])
+    status?: AgentStatus;
 
-  /** `key=value` */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  label?: string;
+    @IsOptional()
+    @IsString()
+    @MaxLength(64)
+    type?: string;
 
-  /** Case-insensitive substring of the hostname or the agent id. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  search?: string;
+    /** `key=value` */
+    @IsOptional()
+    @IsString()
+    @MaxLength(200)
+    label?: string;
 
+    /** Case-insensitive substring of the hostname or the agent id. */
+    @IsOptional()
+    @IsString()
+    @MaxLength(200)
+    search?: string;
+  }
+  return AgentFilters;
+}
+
+export class ListAgentsRequest extends WithAgentFilters(OrganizationPageRequest) {
   /** `hostname`, `-last_seen_at`, …: one of AGENT_SORT_VALUES. */
   @IsOptional()
   @IsIn(AGENT_SORT_VALUES)

@@ -151,8 +151,10 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       ...JetStreamApi.ownStream(Streams.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.metrics),
       ...JetStreamApi.durable(Streams.metrics, Consumers.remoteWrite),
-      // Parks what JetStream gave up delivering (read back by the advisory's sequence).
+      // Parks what JetStream gave up delivering (read back by the advisory's sequence); the metrics
+      // audit reads AGENT_METRICS (headers only) to find batches the consumer skipped, and reads them back.
       JetStreamApi.messageGet(Streams.metrics),
+      ...JetStreamApi.ordered(Streams.metrics),
       // Sizing AGENT_METRICS on a small disk: how much JetStream can still reserve.
       ...JetStreamApi.scratchStream(Streams.metricsSizeProbe),
       // Proof that its heartbeat subscription delivers (see Liveness in docs/protocol.md).

@@ -10,3 +10,4 @@ export * from './optional-tools';
 export * from './prometheus-server';
 export * from './ssh-server';
 export * from './agent-command';
+export * from './temp-dirs';

@@ -90,6 +90,11 @@ const TOOLS = {
     install: 'apt-get install azure-cli',
     missing: () => notInstalled('az', 'version'),
   },
+  awscli: {
+    label: 'AWS CLI',
+    install: 'apt-get install awscli',
+    missing: () => notInstalled('aws', '--version'),
+  },
   postgresql: {
     label: 'PostgreSQL',
     install:

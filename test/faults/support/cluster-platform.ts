@@ -28,6 +28,10 @@ export const CLUSTER_SETTINGS = {
   DEFAULT_HEARTBEAT_INTERVAL_SECONDS: String(HEARTBEAT_SECONDS),
   LIVENESS_MISSED_HEARTBEATS: String(MISSED_HEARTBEATS),
   LAST_SEEN_FLUSH_SECONDS: '0.25',
+  // The audit stores what a consumer leader change made JetStream skip (RELIABILITY.md): soon enough
+  // for the 60 s settle, late enough (twice the ack wait) not to race redeliveries.
+  METRICS_AUDIT_INTERVAL_SECONDS: '5',
+  METRICS_AUDIT_DELAY_SECONDS: '20',
 };
 
 /** One instance of one service, pinned to one node by its NATS_URL (it learns the others from the cluster). */

@@ -53,9 +53,20 @@ export interface HealthReason {
   message: string;
 }
 
+/** An application-metrics source (scrape target, plugin, StatsD) as the agent's last heartbeat reported it. */
+export interface SourceHealth {
+  name: string;
+  up: boolean;
+  last_error?: string;
+  last_duration_ms: number;
+  series: number;
+  last_run_at: number;
+}
+
 export interface AgentHealth {
   reasons: HealthReason[];
   components: { component: string; ok: boolean; detail: string }[];
+  sources?: SourceHealth[];
   version: string | null;
   reported_at: number | null;
 }

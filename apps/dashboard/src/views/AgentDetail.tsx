@@ -25,6 +25,7 @@ import { AuditActor } from './audit-entry';
 import { LabelsEditor } from './agents/LabelsEditor';
 import { AgentConfigPanel } from './config/ConfigStatus';
 import { AgentHealthPanel } from './AgentHealthPanel';
+import { AppMetricsSourcesPanel } from './AppMetricsSourcesPanel';
 import { withSentMetrics } from './metric-choices';
 
 export const RANGES = [
@@ -200,6 +201,7 @@ export function AgentDetail({ id }: { id: string }) {
 
       <AgentConfigPanel agentId={a.id} />
       <AgentHealthPanel agent={a} />
+      <AppMetricsSourcesPanel agent={a} />
 
       <div className="page-head">
         <h2>Metrics</h2>

@@ -1,10 +1,12 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   AgentHealth,
   ComponentHealth,
   HealthReason,
   HealthReasonKind,
   HealthReasonKinds,
+  MAX_HEARTBEAT_SOURCES,
+  SourceHealth,
 } from '@app/contracts';
 import { SnakeCased } from '../live/snake-case';
 
@@ -24,6 +26,27 @@ export class ComponentHealthView implements SnakeCased<ComponentHealth> {
   @ApiProperty({ example: '0 batches waiting, 0% full' }) detail!: string;
 }
 
+export class SourceHealthView implements SnakeCased<SourceHealth> {
+  @ApiProperty({
+    example: 'scrape:checkout',
+    description: '`scrape:<job>`, `exec:<name>`, `plugin:<name>` or `statsd`',
+  })
+  name!: string;
+  @ApiProperty({ example: true, description: 'False when its last run failed' }) up!: boolean;
+  @ApiPropertyOptional({
+    example: 'timed out after 5000 ms',
+    description: 'Why the last run failed, or what it dropped (series past max_series); absent when clean',
+  })
+  last_error?: string;
+  @ApiProperty({ example: 41.5 }) last_duration_ms!: number;
+  @ApiProperty({ example: 212, description: 'Series the last run kept' }) series!: number;
+  @ApiProperty({
+    example: 1767607190000,
+    description: 'When the last run started, ms since epoch (agent clock)',
+  })
+  last_run_at!: number;
+}
+
 /** The health part of an agent's record, from its last heartbeat. */
 export class AgentHealthView implements SnakeCased<AgentHealth> {
   @ApiProperty({ type: [HealthReasonView], description: 'Why the agent is degraded; empty when it is well' })
@@ -33,6 +56,14 @@ export class AgentHealthView implements SnakeCased<AgentHealth> {
     description: 'Each part of the agent as its last heartbeat shows it',
   })
   components!: ComponentHealthView[];
+  @ApiPropertyOptional({
+    type: [SourceHealthView],
+    maxItems: MAX_HEARTBEAT_SOURCES,
+    description:
+      'Its application-metrics sources (scrape targets, exec and in-process plugins, StatsD, OTLP) as its last ' +
+      'heartbeat reported them; absent when it has none',
+  })
+  sources?: SourceHealthView[];
   @ApiProperty({
     type: String,
     nullable: true,

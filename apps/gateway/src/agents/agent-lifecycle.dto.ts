@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -10,7 +10,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -19,13 +18,11 @@ import {
 } from 'class-validator';
 import {
   AgentStatus,
-  AgentStatuses,
   BULK_SAMPLE_SIZE,
   BulkAgentAction,
   BulkAgentActions,
   BulkAgentFailure,
   BulkAgentsResult,
-  ENVIRONMENT_NAME_PATTERN,
   FleetSettings,
   labelErrors,
   MAX_AGENT_LABELS,
@@ -36,6 +33,7 @@ import {
 import { SnakeCased } from '../live/snake-case';
 import { RequestFieldsError } from '../http/validation.pipe';
 import { ConfigSettingsBody } from '../configs/configs.dto';
+import { ListAgentsQuery } from './agents.dto';
 
 /** `PATCH /agents/:id/labels`, and `labels` of a bulk relabel. */
 export class LabelChangesBody {
@@ -73,35 +71,20 @@ export function checkLabelChanges(changes: LabelChangesBody, field: string): voi
   if (problems.length) throw new RequestFieldsError(problems);
 }
 
-/** The agents a bulk action selects: the filters of `GET /api/v1/agents`. */
-export class AgentFilterBody {
-  @ApiPropertyOptional({ example: 'prod-1' })
-  @IsOptional()
-  @Matches(ENVIRONMENT_NAME_PATTERN, { message: 'environment must be lowercase letters, digits and dashes' })
-  environment?: string;
+/** The agents a bulk action selects: the filters of `GET /api/v1/agents`, validated as there. */
+export class AgentFilterBody extends PickType(ListAgentsQuery, [
+  'environment',
+  'status',
+  'type',
+  'label',
+  'search',
+] as const) {
+  // What the request body's document shows differs from the query string's, not what is accepted.
+  @ApiPropertyOptional({ example: 'offline' })
+  declare status?: AgentStatus;
 
-  @ApiPropertyOptional({ enum: AgentStatuses, example: 'offline' })
-  @IsOptional()
-  @IsIn(AgentStatuses as unknown as string[])
-  status?: AgentStatus;
-
-  @ApiPropertyOptional({ example: 'docker' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  type?: string;
-
-  @ApiPropertyOptional({ example: 'team=payments', description: 'key=value' })
-  @IsOptional()
-  @Matches(/^[^=]+=.*$/, { message: 'label must be key=value' })
-  @MaxLength(200)
-  label?: string;
-
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the hostname or the agent id' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  search?: string;
+  @ApiPropertyOptional({ description: 'key=value' })
+  declare label?: string;
 }
 
 /** `POST /api/v1/agents/bulk` */

@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { appMetricsProblems } from '@app/agent-core';
 import { labelProblems } from '@app/contracts';
 import { agentIdParam } from '../agents/agents.controller';
 import { apiKeyActor } from '../agents/fleet.client';
@@ -36,9 +37,12 @@ const EXAMPLE: ConfigSettingsBody = {
   labels: { team: 'payments' },
 };
 
-/** Label keys are data, beyond class-validator: checked here so the 400 names `labels.<key>`. */
+/**
+ * Label keys and app-metrics sections are data, beyond class-validator: checked here so the 400 names
+ * `labels.<key>` or `app_metrics.scrape_targets[0].url` (with the agent's own parsers).
+ */
 function checkedBody(body: ConfigSettingsBody): ConfigSettingsBody {
-  const problems = labelProblems(body.labels);
+  const problems = [...labelProblems(body.labels), ...appMetricsProblems(body.app_metrics)];
   if (problems.length) throw new RequestFieldsError(problems);
   return body;
 }

@@ -64,6 +64,25 @@ export class ConfigSettingsBody {
   @IsOptional()
   @IsObject()
   labels?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: {
+      scrape_targets: [
+        { url: 'http://127.0.0.1:9100/metrics', job: 'node', interval: 30, allow: ['node_*'] },
+      ],
+      exec_plugins: [{ name: 'queue', command: ['/usr/local/bin/queue-depth'], format: 'influx' }],
+      statsd: { address: '127.0.0.1:8125' },
+    },
+    description:
+      'Application-metrics sources by section (scrape_targets, exec_plugins, statsd, otlp; docs/agent.md): a section set ' +
+      "replaces the agent's own (RCA_SCRAPE_TARGETS, …), an unset one leaves it; an override's section replaces " +
+      "the environment's. Applied live; a 400 names the field (app_metrics.scrape_targets[0].url)",
+  })
+  @IsOptional()
+  @IsObject()
+  app_metrics?: Record<string, unknown>;
 }
 
 export function toSettings(body: ConfigSettingsBody): AgentConfigSettings {
@@ -73,6 +92,7 @@ export function toSettings(body: ConfigSettingsBody): AgentConfigSettings {
     collectIntervalSeconds: body.collect_interval_seconds,
     collectors: body.collectors,
     labels: body.labels,
+    appMetrics: body.app_metrics,
   };
   for (const key of Object.keys(settings) as (keyof AgentConfigSettings)[])
     if (settings[key] === undefined) delete settings[key];
@@ -90,6 +110,8 @@ export class ConfigSettingsView implements SnakeCased<AgentConfigSettings> {
     example: { team: 'payments' },
   })
   labels?: Record<string, string>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Sections as saved' })
+  app_metrics?: Record<string, unknown>;
 }
 
 export class ConfigVersionView implements SnakeCased<ConfigVersionRecord> {

@@ -6,7 +6,7 @@ import { DomainError, ErrorCodes } from '@app/contracts';
 import { GatewayConfig } from '../config';
 
 /** What install.sh / install.ps1 download: which build file answers which download. */
-export type AgentDownload = 'bundle' | 'linux-x64';
+export type AgentDownload = 'bundle' | 'linux-x64' | 'lambda-layer';
 
 /**
  * The agent build's files (`npm run build:agent`, under AGENT_DIST_DIR) served as they are: the bytes
@@ -22,7 +22,12 @@ export class AgentDownloads {
 
   file(download: AgentDownload): { artifact: AgentArtifact; data: Buffer } {
     const artifacts = readAgentArtifacts(this.dir);
-    const artifact = download === 'bundle' ? artifacts?.bundle : artifacts?.binaries[download];
+    const artifact =
+      download === 'bundle'
+        ? artifacts?.bundle
+        : download === 'lambda-layer'
+          ? artifacts?.lambdaLayer
+          : artifacts?.binaries[download];
     if (!artifact) {
       throw new DomainError(
         ErrorCodes.NOT_FOUND,

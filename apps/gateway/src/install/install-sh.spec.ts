@@ -1,19 +1,50 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { AgentArtifacts, agentTypes } from '@app/agent-core';
-import { requireTool } from '@app/testing';
+import { requireTool, TempDirs } from '@app/testing';
 
 const SCRIPT = join(resolve(__dirname, '..', '..', '..', '..'), 'deploy', 'install', 'install.sh');
 const TOKEN = 'rca_et_AAAAbbbbCCCCdddd1234567abcdef';
 const NATS_URL = 'nats://nats-1.example:4222,nats://nats-2.example:4222';
 const CA_PIN = `sha256:${'ab'.repeat(32)}`;
+/** What every run needs; each refusal below adds the one thing wrong. */
+const REQUIRED_OPTIONS = [
+  '--token',
+  TOKEN,
+  '--nats-url',
+  NATS_URL,
+  '--platform-url',
+  'https://rca.example.test',
+];
 const shellcheck = requireTool('shellcheck');
+
+/** Bytes of `file` in the page cache (util-linux fincore). */
+function cachedBytes(file: string): number {
+  return Number(
+    execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }),
+  );
+}
+
+/** Whether GNU dd can drop a file written in `dir` from the page cache and fincore can tell. */
+function pageCacheDroppable(dir: string): boolean {
+  const probe = mkdtempSync(join(dir, 'rca-page-cache-'));
+  try {
+    const file = join(probe, 'file');
+    writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    if (cachedBytes(file) === 0) return false;
+    execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none']);
+    return cachedBytes(file) === 0;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -100,26 +131,34 @@ describe('deploy/install/install.sh', () => {
     platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise((r) => platform.close(r)));
+  const dirs = new TempDirs();
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'rca-install-'));
+    root = dirs.make('rca-install-');
     served = { '/downloads/rca-agent-linux-x64': BINARY, '/downloads/rca-agent-bundle.tgz': BUNDLE };
   });
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  afterEach(() => dirs.removeAll());
 
-  /** Runs install.sh without blocking this process: it downloads from the fake platform above. */
-  const run = (...args: string[]) =>
+  /** Runs `sh <args>` without blocking this process (install.sh downloads from the fake platform above). */
+  const sh = (args: string[], stdin: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn('sh', [SCRIPT, ...args], { env: { PATH: process.env.PATH, TMPDIR: root } });
-      // What the generated command pipes in for `--token-file -`; ignored by a run given --token (a
-      // script that refuses its arguments exits before reading it: EPIPE is expected then).
+      const child = spawn('sh', args, { env: { PATH: process.env.PATH, TMPDIR: root } });
+      // A script that refuses its arguments exits before reading its input: EPIPE is expected then.
       child.stdin.on('error', () => undefined);
-      child.stdin.end(`${TOKEN}\n`);
+      child.stdin.end(stdin);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.once('close', (status) => done({ status, stdout, stderr }));
     });
+  /** install.sh given the token on stdin, as the generated command pipes it for `--token-file -`. */
+  const run = (...args: string[]) => sh([SCRIPT, ...args], `${TOKEN}\n`);
+  /** A dry run into this test's root: the generated command's arguments, then `more`. */
+  const dryRun = (args: string[], ...more: string[]) => run(...args, '--dry-run', '--root', root, ...more);
+  /** Every file the script wrote under the root (none, when it refused). */
+  const filesWritten = () => spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout;
+  const withoutTokenFile = (args: string[]) =>
+    args.filter((arg, i) => arg !== '--token-file' && args[i - 1] !== '--token-file');
   const installed = (path: string) => join(root, path);
 
   shellcheck.it('is shellcheck-clean POSIX sh', () => {
@@ -129,16 +168,7 @@ describe('deploy/install/install.sh', () => {
   });
 
   it('dry-runs the generated Linux command into a temp root: 0600 config, systemd unit, nothing started', async () => {
-    const result = await run(
-      ...generatedArguments(platformUrl),
-      '--dry-run',
-      '--root',
-      root,
-      '--os',
-      'linux',
-      '--arch',
-      'x86_64',
-    );
+    const result = await dryRun(generatedArguments(platformUrl), '--os', 'linux', '--arch', 'x86_64');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const envFile = join(root, 'etc', 'rca-agent', 'agent.env');
@@ -179,22 +209,14 @@ describe('deploy/install/install.sh', () => {
     expect(result.stdout.indexOf('useradd')).toBeLessThan(result.stdout.indexOf('systemctl restart'));
     // Measured: the server type without JIT keeps ~5 MiB less RSS at the same CPU (BENCHMARKS.md).
     expect(unit).toContain('Environment=NODE_OPTIONS=--jitless');
+    expect(unit).toContain('Environment=MALLOC_MMAP_THRESHOLD_=131072');
     expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.binaries['linux-x64']!.sha256}`);
     expect(result.stdout).toContain('[dry-run] systemctl enable rca-agent.service');
     expect(result.stdout).toContain('[dry-run] systemctl restart rca-agent.service');
   });
 
   it('installs the verified self-contained executable on Linux x64, with no Node.js involved', async () => {
-    const result = await run(
-      ...generatedArguments(platformUrl),
-      '--dry-run',
-      '--root',
-      root,
-      '--os',
-      'linux',
-      '--arch',
-      'x86_64',
-    );
+    const result = await dryRun(generatedArguments(platformUrl), '--os', 'linux', '--arch', 'x86_64');
     expect(result.stderr).toBe('');
     const agent = installed('usr/local/bin/rca-agent');
     expect(readFileSync(agent)).toEqual(BINARY);
@@ -203,46 +225,48 @@ describe('deploy/install/install.sh', () => {
     expect(existsSync(installed('usr/local/lib/rca-agent'))).toBe(false);
   });
 
+  // Needs util-linux's fincore and a file system whose cache can be dropped (not tmpfs).
+  (pageCacheDroppable(tmpdir()) ? it : it.skip)(
+    'leaves the installed executable out of the page cache, so the service maps it as after a reboot',
+    async () => {
+      const result = await run(
+        ...generatedArguments(platformUrl),
+        '--dry-run',
+        '--root',
+        root,
+        '--os',
+        'linux',
+        '--arch',
+        'x86_64',
+      );
+      expect(result.status).toBe(0);
+      expect(cachedBytes(installed('usr/local/bin/rca-agent'))).toBe(0);
+    },
+  );
+
   it.each([
     ['the executable', ['--arch', 'x86_64'], '/downloads/rca-agent-linux-x64'],
     ['the bundle', ['--arch', 'aarch64'], '/downloads/rca-agent-bundle.tgz'],
   ])('refuses %s when its bytes differ from the SHA-256 pinned in the command', async (_what, arch, path) => {
     served[path] = Buffer.concat([served[path], Buffer.from('\n# tampered\n')]);
-    const result = await run(
-      ...generatedArguments(platformUrl),
-      '--dry-run',
-      '--root',
-      root,
-      '--os',
-      'linux',
-      ...arch,
-    );
+    const result = await dryRun(generatedArguments(platformUrl), '--os', 'linux', ...arch);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/SHA-256 mismatch for .*refusing to install it/);
     expect(existsSync(installed('usr/local/bin/rca-agent'))).toBe(false);
     expect(existsSync(installed('usr/local/lib/rca-agent'))).toBe(false);
     expect(existsSync(installed('etc/systemd/system/rca-agent.service'))).toBe(false);
-    expect(spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');
+    expect(filesWritten()).toBe('');
   });
 
   it('refuses to install from a command that pins no SHA-256', async () => {
-    const result = await run(...generatedArguments(platformUrl, null), '--dry-run', '--root', root);
+    const result = await dryRun(generatedArguments(platformUrl, null));
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/--bundle-sha256 is required/);
-    expect(spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');
+    expect(filesWritten()).toBe('');
   });
 
   it('installs the verified bundle and a Node.js launcher where no executable is built (Linux arm64)', async () => {
-    const result = await run(
-      ...generatedArguments(platformUrl),
-      '--dry-run',
-      '--root',
-      root,
-      '--os',
-      'linux',
-      '--arch',
-      'aarch64',
-    );
+    const result = await dryRun(generatedArguments(platformUrl), '--os', 'linux', '--arch', 'aarch64');
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`verified SHA-256 ${ARTIFACTS.bundle.sha256}`);
     expect(readFileSync(installed('usr/local/lib/rca-agent/main.js'), 'utf8')).toContain('bundled agent');
@@ -254,18 +278,8 @@ describe('deploy/install/install.sh', () => {
   it('reads the token from --token-file, so it never appears among the process arguments', async () => {
     const tokenFile = join(root, 'token');
     writeFileSync(tokenFile, `${TOKEN}\r\n`, { mode: 0o600 });
-    const args = generatedArguments(platformUrl);
-    const withoutToken = args.filter((arg, i) => arg !== '--token-file' && args[i - 1] !== '--token-file');
-    const result = await run(
-      ...withoutToken,
-      '--token-file',
-      tokenFile,
-      '--dry-run',
-      '--root',
-      root,
-      '--os',
-      'linux',
-    );
+    const withoutToken = withoutTokenFile(generatedArguments(platformUrl));
+    const result = await dryRun(withoutToken, '--token-file', tokenFile, '--os', 'linux');
     expect(result.stderr).toBe('');
     expect(withoutToken).not.toContain(TOKEN);
     expect(readEnvFile(join(root, 'etc', 'rca-agent', 'agent.env')).RCA_TOKEN).toBe(TOKEN);
@@ -274,11 +288,9 @@ describe('deploy/install/install.sh', () => {
   it('refuses --token-file beside --token, or a file without a token', async () => {
     const empty = join(root, 'empty');
     writeFileSync(empty, '\n');
-    const both = await run(...generatedArguments(platformUrl), '--token', TOKEN, '--dry-run', '--root', root);
+    const both = await dryRun(generatedArguments(platformUrl), '--token', TOKEN);
     expect(both.stderr).toMatch(/not both/);
-    const args = generatedArguments(platformUrl);
-    const withoutToken = args.filter((arg, i) => arg !== '--token-file' && args[i - 1] !== '--token-file');
-    const none = await run(...withoutToken, '--token-file', empty, '--dry-run', '--root', root);
+    const none = await dryRun(withoutTokenFile(generatedArguments(platformUrl)), '--token-file', empty);
     expect(none.stderr).toMatch(/holds no token/);
     expect([both.status, none.status]).toEqual([1, 1]);
   });
@@ -288,15 +300,8 @@ describe('deploy/install/install.sh', () => {
     const argvLog = join(root, 'argv.log');
     // Only sudo is replaced (it would ask for a password): it logs its argv and runs the script in a dry run.
     const sudo = `sudo() { printf '%s\\n' "$*" >>'${argvLog}'; "$@" --dry-run --root '${root}' --os linux --arch x86_64; }`;
-    const result = await new Promise<{ status: number | null; stderr: string }>((done) => {
-      const child = spawn('sh', ['-c', `${sudo}\n${generatedCommand(platformUrl)}`], {
-        env: { PATH: process.env.PATH, TMPDIR: root },
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('close', (status) => done({ status, stderr }));
-    });
-    expect(result).toEqual({ status: 0, stderr: '' });
+    const result = await sh(['-c', `${sudo}\n${generatedCommand(platformUrl)}`], '');
+    expect(result).toMatchObject({ status: 0, stderr: '' });
     expect(readEnvFile(join(root, 'etc', 'rca-agent', 'agent.env')).RCA_TOKEN).toBe(TOKEN);
     const argv = readFileSync(argvLog, 'utf8');
     expect(argv).toMatch(/^sh \S+ --token-file - --nats-url /);
@@ -306,28 +311,16 @@ describe('deploy/install/install.sh', () => {
   });
 
   it('refuses a token with a newline read from stdin', async () => {
-    const child = spawn('sh', [SCRIPT, ...generatedArguments(platformUrl), '--dry-run', '--root', root], {
-      env: { PATH: process.env.PATH, TMPDIR: root },
-    });
-    child.stdin.end(`${TOKEN}\nsecond line\n`);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const status = await new Promise((r) => child.once('close', r));
-    expect(status).toBe(1);
-    expect(stderr).toMatch(/--token contains a newline/);
+    const result = await sh(
+      [SCRIPT, ...generatedArguments(platformUrl), '--dry-run', '--root', root],
+      `${TOKEN}\nsecond line\n`,
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/--token contains a newline/);
   });
 
   it('writes a launchd plist on macOS', async () => {
-    const result = await run(
-      ...generatedArguments(platformUrl),
-      '--dry-run',
-      '--root',
-      root,
-      '--os',
-      'macos',
-      '--environment',
-      'prod-1',
-    );
+    const result = await dryRun(generatedArguments(platformUrl), '--os', 'macos', '--environment', 'prod-1');
     expect(result.status).toBe(0);
     const plist = readFileSync(join(root, 'Library', 'LaunchDaemons', 'io.rca.agent.plist'), 'utf8');
     expect(plist).toContain('<string>io.rca.agent</string>');
@@ -364,69 +357,25 @@ describe('deploy/install/install.sh', () => {
     ],
     [
       'an agent SHA-256 that is not 64 hex digits',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--bundle-sha256',
-        'ABC',
-      ],
+      [...REQUIRED_OPTIONS, '--bundle-sha256', 'ABC'],
       /--bundle-sha256 must be 64 hex digits/,
     ],
     [
       'a CA pin that is not a SHA-256',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--ca-pin',
-        'sha256:abc',
-      ],
+      [...REQUIRED_OPTIONS, '--ca-pin', 'sha256:abc'],
       /--ca-pin must be sha256:/,
     ],
-    [
-      'an unknown log level',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--log-level',
-        'loud',
-      ],
-      /--log-level must be/,
-    ],
+    ['an unknown log level', [...REQUIRED_OPTIONS, '--log-level', 'loud'], /--log-level must be/],
     [
       'an unknown option',
       ['--token', TOKEN, '--nats-url', NATS_URL, '--colour', 'red'],
       /unknown option: --colour/,
     ],
-    [
-      '--root without --dry-run',
-      [
-        '--token',
-        TOKEN,
-        '--nats-url',
-        NATS_URL,
-        '--platform-url',
-        'https://rca.example.test',
-        '--root',
-        '/tmp/x',
-      ],
-      /only allowed with --dry-run/,
-    ],
+    ['--root without --dry-run', [...REQUIRED_OPTIONS, '--root', '/tmp/x'], /only allowed with --dry-run/],
   ])('refuses %s and writes nothing', async (_what, args, message) => {
-    const result = await run(...args, ...(args.includes('--root') ? [] : ['--dry-run', '--root', root]));
+    const result = await (args.includes('--root') ? run(...args) : dryRun(args));
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(message);
-    expect(spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');
+    expect(filesWritten()).toBe('');
   });
 });

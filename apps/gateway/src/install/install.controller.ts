@@ -57,6 +57,21 @@ export class InstallController {
     return this.serve('linux-x64', 'application/octet-stream');
   }
 
+  @Get('downloads/rca-agent-lambda-layer.zip')
+  @ApiOperation({
+    summary:
+      "The agent as a Lambda extension layer (extensions/rca-agent and the bundle), published by the lambda type's command",
+  })
+  @ApiContentResponse(
+    'application/zip',
+    'binary',
+    'zip of extensions/rca-agent and rca-agent/main.js, chunks/*.js',
+  )
+  @ApiNotFoundResponse({ description: 'This gateway has no agent build with a Lambda layer' })
+  lambdaLayer(): StreamableFile {
+    return this.serve('lambda-layer', 'application/zip');
+  }
+
   private serve(download: AgentDownload, type: string): StreamableFile {
     const { artifact, data } = this.downloads.file(download);
     return new StreamableFile(data, {

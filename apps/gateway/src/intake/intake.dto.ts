@@ -11,7 +11,9 @@ import {
   HostIdentity,
   MetricSample,
   MetricsBatch,
+  MAX_HEARTBEAT_SOURCES,
   RenewAgentJwtRequest,
+  SourceHealth,
 } from '@app/contracts';
 
 /*
@@ -116,6 +118,15 @@ export class CollectionStatusBody implements CollectionStatus {
   @ApiProperty({ type: [CollectorErrorBody], maxItems: 100 }) errors!: CollectorErrorBody[];
 }
 
+export class SourceHealthBody implements SourceHealth {
+  @ApiProperty({ maxLength: 100, example: 'scrape:checkout' }) name!: string;
+  @ApiProperty({ example: true }) up!: boolean;
+  @ApiPropertyOptional({ maxLength: 500, example: 'timed out after 5000 ms' }) lastError?: string;
+  @ApiProperty({ minimum: 0, example: 41.5 }) lastDurationMs!: number;
+  @ApiProperty({ minimum: 0, example: 212 }) series!: number;
+  @ApiProperty({ ...MS, example: 1767607190000 }) lastRunAt!: number;
+}
+
 /** `POST /api/v1/intake/heartbeat` body (as published on `agents.<env>.<agentId>.heartbeat`). */
 export class HeartbeatBody implements Heartbeat {
   @ApiProperty(AGENT_ID) agentId!: string;
@@ -139,6 +150,12 @@ export class HeartbeatBody implements Heartbeat {
     description: 'How full the buffer is, 0 to 1',
   })
   bufferFill?: number;
+  @ApiPropertyOptional({
+    type: [SourceHealthBody],
+    maxItems: MAX_HEARTBEAT_SOURCES,
+    description: 'Application-metrics sources and their last run; absent when the agent has none',
+  })
+  sources?: SourceHealthBody[];
 }
 
 export class MetricSampleBody implements MetricSample {

@@ -1,9 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
-import { ComponentHealth, HealthReason } from '@app/contracts';
+import { ComponentHealth, HealthReason, SourceHealth } from '@app/contracts';
 import { AgentRow, AgentStatus, IngestionDB } from '../database';
 import { ReportedState } from '../health/heartbeat-health';
+
+/** The health JSON column: the rules' verdict, and the sources as the agent reported them. */
+export interface StoredHealth {
+  reasons: HealthReason[];
+  components: ComponentHealth[];
+  sources?: SourceHealth[];
+}
 
 /** What one instance saw of an agent since its last flush. */
 export interface SeenAgent {
@@ -15,7 +22,7 @@ export interface SeenAgent {
   /** From the newest heartbeat (see assessHeartbeat). */
   reportedState: ReportedState;
   /** Stored as JSON. */
-  health: { reasons: HealthReason[]; components: ComponentHealth[] };
+  health: StoredHealth;
   version: string;
 }
 
@@ -309,7 +316,7 @@ function toTransition(kind: TransitionKind, row: TransitionRow): LivenessTransit
 }
 
 /** The stored health JSON; a row written before health was tracked has none. */
-export function parseHealth(text: string | null): { reasons: HealthReason[]; components: ComponentHealth[] } {
+export function parseHealth(text: string | null): StoredHealth {
   if (!text) return { reasons: [], components: [] };
-  return JSON.parse(text) as { reasons: HealthReason[]; components: ComponentHealth[] };
+  return JSON.parse(text) as StoredHealth;
 }

@@ -107,7 +107,12 @@ export class LivenessTracker {
       intervalSeconds: heartbeat.intervalSeconds,
       lastSeenAt: now,
       reportedState: health.state,
-      health: { reasons: health.reasons, components: health.components },
+      // Sources are the agent's own report, kept as sent (already bounded by the wire checks).
+      health: {
+        reasons: health.reasons,
+        components: health.components,
+        ...(heartbeat.sources?.length ? { sources: heartbeat.sources } : {}),
+      },
       version: heartbeat.agentVersion,
     });
   }

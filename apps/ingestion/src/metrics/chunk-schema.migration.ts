@@ -7,7 +7,7 @@ const INSERT_ROWS = 500;
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema of their time, not IngestionDB */
 
 /**
- * 0004: samples move from one indexed row each into encoded chunks per (agent, hour), with a series
+ * 0005: samples move from one indexed row each into encoded chunks per (agent, hour), with a series
  * dictionary and rollup tables. Existing rows are converted (as uncompacted chunks: the compaction
  * job then merges each hour and writes its rollups), and the old table is dropped.
  */

@@ -30,18 +30,24 @@ export interface IngestOutcome {
   storageError?: unknown;
 }
 
-type Accepted = { msg: JsMsg; ok: true; verified: VerifiedBatch };
-export type Refused = { msg: JsMsg; ok: false; reason: string; detail?: string };
-type Checked = Accepted | Refused;
-export type Decoded =
+/** What decoding needs of a message: a delivered `JsMsg`, or one read back from the stream by sequence. */
+export interface WireMessage {
+  subject: string;
+  data: Uint8Array;
+}
+
+export type Accepted<M extends WireMessage = JsMsg> = { msg: M; ok: true; verified: VerifiedBatch };
+export type Refused<M extends WireMessage = JsMsg> = { msg: M; ok: false; reason: string; detail?: string };
+export type Checked<M extends WireMessage = JsMsg> = Accepted<M> | Refused<M>;
+export type Decoded<M extends WireMessage = JsMsg> =
   | {
-      msg: JsMsg;
+      msg: M;
       ok: true;
       environment: string;
       agentId: string;
       body: VerifiedBatch['batch'];
     }
-  | Refused;
+  | Refused<M>;
 
 /**
  * One fetched batch of metrics messages, top to bottom: decode and check every message →
@@ -75,7 +81,7 @@ export class MetricsIngestor {
   async retry(messages: JsMsg[]): Promise<IngestOutcome> {
     const now = this.clock.now();
     const decoded = messages.map((msg) => decode(msg, now));
-    const checked = await Promise.all(decoded.map((d) => this.verify(d)));
+    const checked = await Promise.all(decoded.map((d) => verifyIdentity(this.identities, d)));
 
     const accepted: Accepted[] = [];
     const parked: Refused[] = [];
@@ -91,20 +97,6 @@ export class MetricsIngestor {
     if (!accepted.length) return { held };
     const stored = await this.store(accepted, now);
     return { held: held.concat(stored.held), storageError: stored.storageError };
-  }
-
-  private verify(d: Decoded): Checked | Promise<Checked> {
-    if (!d.ok) return d;
-    const outcome = this.identities.check(d.environment, d.agentId);
-    const judge = (o: IdentityOutcome): Checked =>
-      o.ok
-        ? {
-            msg: d.msg,
-            ok: true,
-            verified: { batch: d.body, organizationId: o.organizationId, environment: d.environment },
-          }
-        : { msg: d.msg, ok: false, reason: o.reason };
-    return outcome instanceof Promise ? outcome.then(judge) : judge(outcome);
   }
 
   /** Writes and acks; resolves with the messages to hold because the database takes no writes. */
@@ -172,8 +164,26 @@ export class MetricsIngestor {
   }
 }
 
+/** The agent behind a decoded message must be known and not revoked; its organisation comes from the token service. */
+export function verifyIdentity<M extends WireMessage>(
+  identities: AgentIdentityChecker,
+  d: Decoded<M>,
+): Checked<M> | Promise<Checked<M>> {
+  if (!d.ok) return d;
+  const outcome = identities.check(d.environment, d.agentId);
+  const judge = (o: IdentityOutcome): Checked<M> =>
+    o.ok
+      ? {
+          msg: d.msg,
+          ok: true,
+          verified: { batch: d.body, organizationId: o.organizationId, environment: d.environment },
+        }
+      : { msg: d.msg, ok: false, reason: o.reason };
+  return outcome instanceof Promise ? outcome.then(judge) : judge(outcome);
+}
+
 /** Subject, JSON and wire checks of one metrics message; also what the remote-write sink starts from. */
-export function decode(msg: JsMsg, now: number): Decoded {
+export function decode<M extends WireMessage>(msg: M, now: number): Decoded<M> {
   const subject = parseAgentSubject(msg.subject);
   if (!subject) return { msg, ok: false, reason: RejectReasons.invalidSubject };
   let body: unknown;

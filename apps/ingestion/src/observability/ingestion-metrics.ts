@@ -70,6 +70,21 @@ export class IngestionMetrics extends ServiceMetrics {
     help: 'Metric batches committed to the database (first delivery)',
     registers: [this.registry],
   });
+  readonly auditChecked = new Counter({
+    name: 'ingestion_audit_checked_total',
+    help: 'AGENT_METRICS messages the metrics audit checked against the store',
+    registers: [this.registry],
+  });
+  readonly auditRepaired = new Counter({
+    name: 'ingestion_audit_repaired_total',
+    help: 'Metric batches JetStream counted delivered without a row, stored by the metrics audit',
+    registers: [this.registry],
+  });
+  readonly auditPosition = new Gauge({
+    name: 'ingestion_audit_position',
+    help: 'AGENT_METRICS sequence the metrics audit has checked up to',
+    registers: [this.registry],
+  });
   readonly duplicateBatches = new Counter({
     name: 'ingestion_metric_batches_duplicate_total',
     help: 'Redelivered metric batches that were already stored and were acked without writing',

@@ -19,6 +19,17 @@ const heartbeat = () => ({
   },
   buffered: 0,
   dropped: 0,
+  sources: [
+    { name: 'scrape:api', up: true, lastDurationMs: 12.5, series: 40, lastRunAt: 1_700_000_000_000 },
+    {
+      name: 'exec:queue',
+      up: false,
+      lastError: 'exited with code 1',
+      lastDurationMs: 3,
+      series: 0,
+      lastRunAt: 1,
+    },
+  ],
 });
 
 /** Ingestion's clock in these tests: the batch below was collected at this moment. */
@@ -62,6 +73,24 @@ const heartbeatMutations: Mutation[] = [
     'a collection error with an extra field',
     (v) => ((v.lastCollection as { errors: object[] }).errors = [{ collector: 'a', error: 'b', c: 1 }]),
   ],
+  ['no sources', (v) => delete v.sources],
+  ['sources that is an object', (v) => (v.sources = {})],
+  ['101 sources', (v) => (v.sources = Array.from({ length: 101 }, () => (v.sources as object[])[0]))],
+  ['a source with an empty name', (v) => ((v.sources as Record<string, unknown>[])[0].name = '')],
+  ['a source with up as a string', (v) => ((v.sources as Record<string, unknown>[])[0].up = 'yes')],
+  [
+    'a source with a fractional series count',
+    (v) => ((v.sources as Record<string, unknown>[])[0].series = 1.5),
+  ],
+  [
+    'a source with a negative duration',
+    (v) => ((v.sources as Record<string, unknown>[])[0].lastDurationMs = -1),
+  ],
+  [
+    'a source with a 501-character error',
+    (v) => ((v.sources as Record<string, unknown>[])[1].lastError = 'e'.repeat(501)),
+  ],
+  ['a source with an unknown field', (v) => ((v.sources as Record<string, unknown>[])[0].help = 'x')],
 ];
 
 const batchMutations: Mutation[] = [

@@ -3,6 +3,7 @@ import {
   Heartbeat,
   MAX_SAMPLES_PER_BATCH,
   MAX_HEARTBEAT_INTERVAL_SECONDS,
+  MAX_HEARTBEAT_SOURCES,
   MAX_TAGS_PER_SAMPLE,
   METRIC_NAME_PATTERN,
   MetricsBatch,
@@ -36,7 +37,9 @@ const HEARTBEAT_FIELDS = new Set([
   'buffered',
   'dropped',
   'bufferFill',
+  'sources',
 ]);
+const SOURCE_FIELDS = new Set(['name', 'up', 'lastError', 'lastDurationMs', 'series', 'lastRunAt']);
 const HOST_FIELDS = new Set(['hostname', 'hostId', 'os', 'osVersion', 'arch']);
 const COLLECTION_FIELDS = new Set(['ok', 'at', 'durationMs', 'samples', 'errors']);
 const COLLECTOR_ERROR_FIELDS = new Set(['collector', 'error']);
@@ -96,6 +99,23 @@ function checkCollection(c: unknown): string | undefined {
   return undefined;
 }
 
+function checkSources(sources: unknown): string | undefined {
+  if (!Array.isArray(sources) || sources.length > MAX_HEARTBEAT_SOURCES)
+    return `sources must be an array of ≤ ${MAX_HEARTBEAT_SOURCES}`;
+  for (const [i, s] of sources.entries()) {
+    if (!isObject(s) || unknownField(s, SOURCE_FIELDS)) return `sources[${i}] is malformed`;
+    if (!isText(s.name, 1, 100)) return `sources[${i}].name must be 1-100 characters`;
+    if (typeof s.up !== 'boolean') return `sources[${i}].up must be a boolean`;
+    if (s.lastError !== undefined && !isText(s.lastError, 0, 500))
+      return `sources[${i}].lastError must be at most 500 characters`;
+    if (!isNumber(s.lastDurationMs) || s.lastDurationMs < 0)
+      return `sources[${i}].lastDurationMs must be ≥ 0`;
+    if (!isCount(s.series)) return `sources[${i}].series must be an integer ≥ 0`;
+    if (!isNumber(s.lastRunAt)) return `sources[${i}].lastRunAt must be a number`;
+  }
+  return undefined;
+}
+
 export function checkHeartbeat(value: unknown): CheckResult<Heartbeat> {
   if (!isObject(value)) return { ok: false, reason: 'body must be a JSON object' };
   const extra = unknownField(value, HEARTBEAT_FIELDS);
@@ -124,7 +144,8 @@ export function checkHeartbeat(value: unknown): CheckResult<Heartbeat> {
     (absent(value.bufferFill) ||
     (isNumber(value.bufferFill) && value.bufferFill >= 0 && value.bufferFill <= 1)
       ? undefined
-      : 'bufferFill must be a number from 0 to 1');
+      : 'bufferFill must be a number from 0 to 1') ??
+    (absent(value.sources) ? undefined : checkSources(value.sources));
   return reason ? { ok: false, reason } : { ok: true, value: value as unknown as Heartbeat };
 }
 

@@ -15,6 +15,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '@app/contracts';
+import { appMetricsProblems } from '@app/agent-core';
 import { Clock } from '@app/clock';
 import { AuditRepository } from '../audit/audit.repository';
 import { AgentConfigStatusRow, ConfigVersionRow } from '../database';
@@ -238,8 +239,12 @@ export class ConfigsService {
   }
 }
 
-export function checkSettings(settings: AgentConfigSettings, field = 'settings.labels'): void {
-  const problems = labelProblems(settings.labels, field);
+/** What class-validator cannot see: label keys, and app-metrics sections (validated by the agent's own parsers). */
+export function checkSettings(settings: AgentConfigSettings, prefix = 'settings'): void {
+  const problems = [
+    ...labelProblems(settings.labels, `${prefix}.labels`),
+    ...appMetricsProblems(settings.appMetrics, `${prefix}.app_metrics`),
+  ];
   if (problems.length) throw new ValidationFailedError(problems);
 }
 

@@ -113,7 +113,7 @@ export class BulkActionsService {
           throw new ValidationFailedError([{ field: 'labels', reason: 'only with action relabel' }]);
         }
         // Checked once up front, so a bad label fails the request before any agent is touched.
-        checkSettings(config, 'config.labels');
+        checkSettings(config, 'config');
         return (organizationId, agentId, actor) =>
           this.configs.saveOverride(organizationId, agentId, config, actor);
       }

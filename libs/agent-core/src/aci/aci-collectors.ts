@@ -1,6 +1,6 @@
 import { MetricSample } from '@app/contracts';
 import { Collector } from '../agent-type';
-import { CgroupReading, coresUsed, readCgroup } from './cgroup-readings';
+import { CgroupReading, coresUsed, readCgroup } from '../collectors/cgroup-readings';
 
 /** The name the generated container group gives the agent's container. */
 export const AGENT_CONTAINER_NAME = 'rca-agent';

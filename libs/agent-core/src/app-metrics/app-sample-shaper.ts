@@ -36,10 +36,22 @@ export class AppSampleShaper {
 
   /** Throws SeriesLimitError once more than maxSeries samples would be kept. */
   add(sample: ExposedSample): void {
+    const shaped = this.shape(sample);
+    if (!shaped) return;
+    if (this.samples.length >= this.options.maxSeries)
+      throw new SeriesLimitError(`more than ${this.options.maxSeries} series (max_series)`);
+    this.samples.push(shaped);
+  }
+
+  /**
+   * The sample as it would be stored, or undefined when it is filtered out (allow/deny, a non-finite
+   * value) or skipped (counted in `skipped`). Does not keep it: for a source that keeps its own series.
+   */
+  shape(sample: ExposedSample): MetricSample | undefined {
     const { name, labels, value } = sample;
-    if (this.allow && !this.allow.some((p) => p.test(name))) return;
-    if (this.deny.some((p) => p.test(name))) return;
-    if (!Number.isFinite(value)) return;
+    if (this.allow && !this.allow.some((p) => p.test(name))) return undefined;
+    if (this.deny.some((p) => p.test(name))) return undefined;
+    if (!Number.isFinite(value)) return undefined;
     if (!METRIC_NAME_PATTERN.test(name)) return this.skip('name not storable');
     const tags: Record<string, string> = { ...this.options.baseTags };
     let count = Object.keys(tags).length;
@@ -50,9 +62,7 @@ export class AppSampleShaper {
       if (++count > MAX_TAGS_PER_SAMPLE) return this.skip(`more than ${MAX_TAGS_PER_SAMPLE} tags`);
       tags[storedKey] = tag;
     }
-    if (this.samples.length >= this.options.maxSeries)
-      throw new SeriesLimitError(`more than ${this.options.maxSeries} series (max_series)`);
-    this.samples.push({ name, value, tags });
+    return { name, value, tags };
   }
 
   /** "3 series skipped (more than 16 tags)", or undefined when none was. */
@@ -62,8 +72,9 @@ export class AppSampleShaper {
     return parts.join('; ');
   }
 
-  private skip(reason: string): void {
+  private skip(reason: string): undefined {
     this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+    return undefined;
   }
 }
 

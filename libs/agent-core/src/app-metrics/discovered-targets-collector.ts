@@ -1,4 +1,4 @@
-import { MetricSample } from '@app/contracts';
+import { MetricSample, SourceHealth } from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
 import { ScrapeCollector } from './scrape-collector';
 import { ScrapeTargetConfig } from './scrape-config';
@@ -29,6 +29,11 @@ export class DiscoveredTargetsCollector implements Collector {
     private readonly collectIntervalSeconds: number,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Each discovered target's own health, named `scrape:<namespace/pod>` or `scrape:<container>`. */
+  health(): SourceHealth[] {
+    return [...this.scrapers.values()].flatMap((scraper) => scraper.health());
+  }
 
   async collect(): Promise<MetricSample[]> {
     if (this.discoveredAt === undefined || this.clock() - this.discoveredAt >= DISCOVERY_REFRESH_MS)

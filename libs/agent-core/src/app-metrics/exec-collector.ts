@@ -1,11 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { MetricSample } from '@app/contracts';
+import { MetricSample, SourceHealth } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { AppSampleShaper } from './app-sample-shaper';
 import { ExecPluginConfig } from './exec-config';
 import { parseExposition } from './exposition-parser';
 import { PluginRun, PluginSchedule } from './interval-gate';
 import { parseLineProtocol } from './line-protocol-parser';
+import { runHealth } from './source-health';
 
 /** The runner's backstop beyond what a collection waits for a run, so the plugin reports its own error. */
 const RUNNER_GRACE_MS = 1000;
@@ -24,6 +25,7 @@ export class ExecCollector implements Collector {
   readonly name: string;
   readonly timeoutMs: number;
   private readonly schedule: PluginSchedule;
+  private last?: SourceHealth;
 
   constructor(
     private readonly plugin: ExecPluginConfig,
@@ -43,6 +45,10 @@ export class ExecCollector implements Collector {
     return this.schedule.collect(this.clock(), () => this.runOnce());
   }
 
+  health(): SourceHealth[] {
+    return this.last ? [this.last] : [];
+  }
+
   private async runOnce(): Promise<PluginRun> {
     const startedAt = this.clock();
     const baseTags = { source: 'exec', plugin: this.plugin.name };
@@ -56,14 +62,27 @@ export class ExecCollector implements Collector {
       { name: 'exec.up', value: up, unit: '1', tags: baseTags },
       { name: 'exec.duration', value: (this.clock() - startedAt) / 1000, unit: 's', tags: baseTags },
     ];
+    const done = (run: PluginRun, failed: boolean): PluginRun => {
+      this.last = runHealth(this.name, {
+        startedAt,
+        endedAt: this.clock(),
+        failed,
+        problem: run.error,
+        series: shaper.samples.length,
+      });
+      return run;
+    };
     try {
       const output = await this.run();
       const parse = this.plugin.format === 'openmetrics' ? parseExposition : parseLineProtocol;
       parse(output, (sample) => shaper.add(sample));
     } catch (error) {
-      return { samples: health(0), error: error instanceof Error ? error.message : String(error) };
+      return done(
+        { samples: health(0), error: error instanceof Error ? error.message : String(error) },
+        true,
+      );
     }
-    return { samples: [...shaper.samples, ...health(1)], error: shaper.skippedSummary() };
+    return done({ samples: [...shaper.samples, ...health(1)], error: shaper.skippedSummary() }, false);
   }
 
   /** stdout of a run that exited 0 within the timeout and the byte cap. */

@@ -6,7 +6,6 @@ import {
   IsIn,
   IsInt,
   IsNumber,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -14,15 +13,14 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { MAX_SAMPLES_PER_BATCH } from '@app/contracts';
+import { AppSampleConfig, MaxBytes } from './app-sample-config';
 import { parsePluginList, PluginConfigError } from './plugin-config';
-import { DEFAULT_SCRAPE_MAX_SERIES } from './scrape-config';
 
 /** Default cap on a command's stdout; past it the command is killed and the run fails. */
 export const DEFAULT_EXEC_MAX_BYTES = 1024 * 1024;
 
 /** A command the agent runs at an interval, reading metrics from its stdout. Durations are seconds. */
-export class ExecPluginConfig {
+export class ExecPluginConfig extends AppSampleConfig {
   /** The `plugin` tag of its samples and the name of its health entry (`exec:<name>`). */
   @Matches(/^[A-Za-z0-9_.:/-]{1,80}$/, { message: 'name must be 1-80 letters, digits or _.:/-' })
   name!: string;
@@ -55,30 +53,7 @@ export class ExecPluginConfig {
   @Max(60)
   timeout: number = 5;
 
-  @IsOptional()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
-  allow?: string[];
-
-  @IsOptional()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
-  deny?: string[];
-
-  @IsOptional()
-  @IsObject()
-  labels?: Record<string, string>;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_SAMPLES_PER_BATCH)
-  max_series: number = DEFAULT_SCRAPE_MAX_SERIES;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1024)
-  @Max(16 * 1024 * 1024)
+  @MaxBytes(1024, 16 * 1024 * 1024)
   max_bytes: number = DEFAULT_EXEC_MAX_BYTES;
 }
 

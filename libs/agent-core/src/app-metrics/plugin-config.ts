@@ -12,9 +12,7 @@ export class PluginConfigError extends Error {
   }
 }
 
-const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
-
-/** What scrape targets and exec plugins share: a timeout within the interval, and labels. */
+/** What scrape targets and exec plugins share: a timeout within the interval (labels: AppSampleConfig). */
 interface PluginEntry {
   interval?: number;
   timeout: number;
@@ -47,9 +45,6 @@ export function parsePluginList<T extends PluginEntry>(
     errors.push(...flattenValidationErrors(found, field));
     if (entry.interval !== undefined && entry.timeout > entry.interval)
       errors.push({ field: `${field}.timeout`, reason: 'must not be longer than interval' });
-    for (const [key, tag] of Object.entries(entry.labels ?? {}))
-      if (!LABEL_KEY.test(key) || typeof tag !== 'string' || tag.length > 200)
-        errors.push({ field: `${field}.labels.${key}`, reason: 'must be a label name with a string value' });
     const { field: idField, id } = idOf(entry);
     if (ids.has(id)) errors.push({ field: `${field}.${idField}`, reason: `"${id}" is already used` });
     ids.add(id);

@@ -122,6 +122,31 @@ describe(ScrapeCollector.name, () => {
     expect(valueOf(samples, 'scrape.duration')).toBeGreaterThanOrEqual(0);
   });
 
+  it('reports its health for the heartbeat: up with its series count, then down with the error', async () => {
+    const good = new ScrapeCollector(target({ url: `${app.url}/metrics`, job: 'shop' }), 10);
+    expect(good.health()).toEqual([]);
+    const { samples } = await scrape(good);
+    expect(good.health()).toEqual([
+      {
+        name: 'scrape:shop',
+        up: true,
+        lastDurationMs: expect.any(Number),
+        series: samples.filter((s) => !s.name.startsWith('scrape.')).length,
+        lastRunAt: expect.any(Number),
+      },
+    ]);
+    const bad = new ScrapeCollector(target({ url: `${app.url}/garbage`, job: 'login' }), 10);
+    await scrape(bad);
+    expect(bad.health()).toEqual([
+      expect.objectContaining({
+        name: 'scrape:login',
+        up: false,
+        series: 0,
+        lastError: expect.stringMatching(/line 1/),
+      }),
+    ]);
+  });
+
   it('keeps only the names the allow patterns match and none that a deny pattern matches', async () => {
     const collector = new ScrapeCollector(
       target({ url: `${app.url}/metrics`, allow: ['http_*', 'queue_depth'], deny: ['*_bucket'] }),

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { MetricSample } from '@app/contracts';
+import { MetricSample, SourceHealth } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { AppSampleShaper } from './app-sample-shaper';
 import { boundedGet } from './bounded-http-get';
 import { parseExposition } from './exposition-parser';
 import { PluginRun, PluginSchedule } from './interval-gate';
 import { ScrapeTargetConfig } from './scrape-config';
+import { runHealth } from './source-health';
 
 /** Prometheus' own preference order: the classic text first, so counters keep their exposed names. */
 const ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1';
@@ -24,6 +25,7 @@ export class ScrapeCollector implements Collector {
   readonly timeoutMs: number;
   private readonly job: string;
   private readonly schedule: PluginSchedule;
+  private last?: SourceHealth;
 
   constructor(
     private readonly target: ScrapeTargetConfig,
@@ -44,6 +46,11 @@ export class ScrapeCollector implements Collector {
     return this.schedule.collect(this.clock(), () => this.scrape());
   }
 
+  health(): SourceHealth[] {
+    return this.last ? [this.last] : [];
+  }
+
+  /** One scrape; its health is kept for the heartbeat whether it failed or not. */
   private async scrape(): Promise<PluginRun> {
     const startedAt = this.clock();
     const baseTags = { source: 'scrape', target: this.job };
@@ -58,6 +65,16 @@ export class ScrapeCollector implements Collector {
       { name: 'scrape.duration', value: (this.clock() - startedAt) / 1000, unit: 's', tags: baseTags },
       { name: 'scrape.series', value: up ? shaper.samples.length : 0, unit: '1', tags: baseTags },
     ];
+    const done = (run: PluginRun, failed: boolean): PluginRun => {
+      this.last = runHealth(this.name, {
+        startedAt,
+        endedAt: this.clock(),
+        failed,
+        problem: run.error,
+        series: shaper.samples.length,
+      });
+      return run;
+    };
     try {
       const body = await boundedGet(this.target.url, {
         timeoutMs: this.target.timeout * 1000,
@@ -68,9 +85,12 @@ export class ScrapeCollector implements Collector {
       });
       parseExposition(body, (sample) => shaper.add(sample));
     } catch (error) {
-      return { samples: health(0), error: error instanceof Error ? error.message : String(error) };
+      return done(
+        { samples: health(0), error: error instanceof Error ? error.message : String(error) },
+        true,
+      );
     }
-    return { samples: [...shaper.samples, ...health(1)], error: shaper.skippedSummary() };
+    return done({ samples: [...shaper.samples, ...health(1)], error: shaper.skippedSummary() }, false);
   }
 
   private headers(): Record<string, string> {

@@ -3,20 +3,18 @@ import {
   IsBoolean,
   IsInt,
   IsNumber,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { MAX_SAMPLES_PER_BATCH } from '@app/contracts';
+import { AppSampleConfig, DEFAULT_APP_MAX_SERIES, MaxBytes } from './app-sample-config';
 import { parsePluginList, PluginConfigError } from './plugin-config';
 
 /** Default cap on series kept from one scrape; a target past it fails that scrape (Prometheus' sample_limit). */
-export const DEFAULT_SCRAPE_MAX_SERIES = 2000;
+export const DEFAULT_SCRAPE_MAX_SERIES = DEFAULT_APP_MAX_SERIES;
 /** Default cap on one response body; reading stops there and the scrape fails. */
 export const DEFAULT_SCRAPE_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -33,7 +31,7 @@ export class ScrapeTlsConfig {
 }
 
 /** One Prometheus/OpenMetrics endpoint the agent scrapes. Durations are seconds. */
-export class ScrapeTargetConfig {
+export class ScrapeTargetConfig extends AppSampleConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'url must be an http:// or https:// URL' })
   url!: string;
 
@@ -65,33 +63,7 @@ export class ScrapeTargetConfig {
   @Type(() => ScrapeTlsConfig)
   tls?: ScrapeTlsConfig;
 
-  /** Glob patterns (`*` = any characters): only metric names matching one are kept. */
-  @IsOptional()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
-  allow?: string[];
-
-  /** Glob patterns: metric names matching one are dropped (after `allow`). */
-  @IsOptional()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
-  deny?: string[];
-
-  /** Tags added to every sample of this target. */
-  @IsOptional()
-  @IsObject()
-  labels?: Record<string, string>;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_SAMPLES_PER_BATCH)
-  max_series: number = DEFAULT_SCRAPE_MAX_SERIES;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1024)
-  @Max(64 * 1024 * 1024)
+  @MaxBytes(1024, 64 * 1024 * 1024)
   max_bytes: number = DEFAULT_SCRAPE_MAX_BYTES;
 }
 

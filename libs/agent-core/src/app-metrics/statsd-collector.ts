@@ -1,7 +1,8 @@
 import { createSocket, Socket } from 'node:dgram';
-import { MetricSample } from '@app/contracts';
+import { MetricSample, SourceHealth } from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
 import { StatsdAggregator } from './statsd-aggregator';
+import { runHealth } from './source-health';
 
 /** Series one agent aggregates from StatsD per interval; new ones past it are dropped and reported. */
 export const DEFAULT_STATSD_MAX_SERIES = 2000;
@@ -17,20 +18,34 @@ export class StatsdCollector implements Collector {
   private socket?: Socket;
   /** Datagrams received since it started listening. */
   received = 0;
+  private last?: SourceHealth;
 
   constructor(
     private readonly host: string,
     private readonly port: number,
     maxSeries = DEFAULT_STATSD_MAX_SERIES,
+    private readonly clock: () => number = Date.now,
   ) {
     this.aggregator = new StatsdAggregator(maxSeries);
   }
 
   async collect(): Promise<MetricSample[]> {
-    if (!this.socket) await this.listen();
+    const startedAt = this.clock();
+    const report = (failed: boolean, problem: string | undefined, series: number) =>
+      (this.last = runHealth(this.name, { startedAt, endedAt: this.clock(), failed, problem, series }));
+    if (!this.socket)
+      await this.listen().catch((error: Error) => {
+        report(true, error.message, 0);
+        throw error;
+      });
     const { samples, problems } = this.aggregator.flush();
+    report(false, problems, samples.length);
     if (problems) throw new PartialCollectionError(problems, samples);
     return samples;
+  }
+
+  health(): SourceHealth[] {
+    return this.last ? [this.last] : [];
   }
 
   /** The bound address (port 0 in tests picks a free one). */
@@ -69,3 +84,6 @@ export function parseStatsdAddress(text: string): { host: string; port: number }
   if (!match || Number(match[2]) > 65535) return undefined;
   return { host: (match[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
+
+/** The same address form for every listener the agent opens (StatsD, OTLP). */
+export const parseListenAddress = parseStatsdAddress;

@@ -1,6 +1,6 @@
 import { MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
-import { CollectorRunner } from './run-collectors';
+import { CollectorRunner, MAX_SAMPLES_PER_COLLECTION } from './run-collectors';
 
 const fixed = (name: string, samples: MetricSample[]): Collector => ({ name, collect: async () => samples });
 const hanging = (name: string): Collector => ({
@@ -86,10 +86,20 @@ describe(CollectorRunner.name, () => {
     expect(status.errors[99]).toEqual({ collector: '(more)', error: '21 more collectors failed' });
   });
 
-  it('caps a batch at the wire limit and says so', async () => {
-    const many = Array.from({ length: MAX_SAMPLES_PER_BATCH + 10 }, (_, i) => ({ name: 'm', value: i }));
+  it('keeps a collection larger than one batch whole: the publisher splits it', async () => {
+    const many = Array.from({ length: 2 * MAX_SAMPLES_PER_BATCH }, (_, i) => ({ name: 'm', value: i }));
     const { samples, status } = await new CollectorRunner([fixed('big', many)], 1000).collect();
-    expect(samples).toHaveLength(MAX_SAMPLES_PER_BATCH);
-    expect(status.errors[0].collector).toBe('(batch)');
+    expect(samples).toHaveLength(2 * MAX_SAMPLES_PER_BATCH);
+    expect(status.errors).toEqual([]);
+  });
+
+  it('caps a collection at MAX_SAMPLES_PER_COLLECTION and says so', async () => {
+    const many = Array.from({ length: MAX_SAMPLES_PER_COLLECTION + 10 }, (_, i) => ({ name: 'm', value: i }));
+    const { samples, status } = await new CollectorRunner([fixed('big', many)], 1000).collect();
+    expect(samples).toHaveLength(MAX_SAMPLES_PER_COLLECTION);
+    expect(status.errors[0]).toEqual({
+      collector: '(batch)',
+      error: `${MAX_SAMPLES_PER_COLLECTION + 10} samples; kept the first ${MAX_SAMPLES_PER_COLLECTION}`,
+    });
   });
 });

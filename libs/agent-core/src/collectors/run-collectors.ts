@@ -1,4 +1,11 @@
-import { CollectionStatus, CollectorError, MAX_SAMPLES_PER_BATCH, MetricSample } from '@app/contracts';
+import {
+  CollectionStatus,
+  CollectorError,
+  MAX_HEARTBEAT_SOURCES,
+  MAX_SAMPLES_PER_BATCH,
+  MetricSample,
+  SourceHealth,
+} from '@app/contracts';
 import { Collector, PartialCollectionError } from '../agent-type';
 
 export interface CollectionResult {
@@ -6,6 +13,11 @@ export interface CollectionResult {
   status: CollectionStatus;
 }
 
+/**
+ * Samples kept from one collection: sent as up to ten batches of MAX_SAMPLES_PER_BATCH (the publisher
+ * splits them), so a 10,000-series scrape target travels whole. About 9 MiB of JSON, half the outage buffer.
+ */
+export const MAX_SAMPLES_PER_COLLECTION = 10 * MAX_SAMPLES_PER_BATCH;
 /** Error text kept per failed collector; the heartbeat DTO allows 1000 characters. */
 const MAX_ERROR_LENGTH = 500;
 /** Errors kept per collection: the heartbeat DTO allows 100, and a longer list would refuse the heartbeat. */
@@ -33,6 +45,11 @@ export class CollectorRunner {
     this.timeoutMs = timeoutMs;
   }
 
+  /** The health of the sources that report one (app-metrics collectors), as many as a heartbeat carries. */
+  sourceHealth(): SourceHealth[] {
+    return this.collectors.flatMap((c) => c.health?.() ?? []).slice(0, MAX_HEARTBEAT_SOURCES);
+  }
+
   async collect(): Promise<CollectionResult> {
     const startedAt = this.clock();
     const results = await Promise.all(this.collectors.map((c) => this.runOne(c)));
@@ -42,12 +59,12 @@ export class CollectorRunner {
       if (r.error) errors.push(r.error);
       samples.push(...r.samples);
     }
-    if (samples.length > MAX_SAMPLES_PER_BATCH) {
+    if (samples.length > MAX_SAMPLES_PER_COLLECTION) {
       errors.push({
         collector: '(batch)',
-        error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_BATCH}`,
+        error: `${samples.length} samples; kept the first ${MAX_SAMPLES_PER_COLLECTION}`,
       });
-      samples.length = MAX_SAMPLES_PER_BATCH;
+      samples.length = MAX_SAMPLES_PER_COLLECTION;
     }
     if (errors.length > MAX_ERRORS) {
       const more = errors.length - (MAX_ERRORS - 1);

@@ -16,6 +16,8 @@ export interface AgentArtifacts {
   bundle: AgentArtifact;
   /** Self-contained executables by `<os>-<arch>` (only `linux-x64` today). */
   binaries: Partial<Record<'linux-x64', AgentArtifact>>;
+  /** rca-agent-lambda-layer.zip: the Lambda extension layer (launcher + bundle); absent in older builds. */
+  lambdaLayer?: AgentArtifact;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -25,10 +27,19 @@ export function readAgentArtifacts(dir: string): AgentArtifacts | undefined {
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) return undefined;
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as AgentArtifacts;
-  const all = [manifest.bundle, ...Object.values(manifest.binaries ?? {})];
+  const all = [
+    manifest.bundle,
+    ...Object.values(manifest.binaries ?? {}),
+    ...(manifest.lambdaLayer ? [manifest.lambdaLayer] : []),
+  ];
   for (const artifact of all) {
     if (!artifact || !SHA256.test(artifact.sha256) || !/^[\w.-]+$/.test(artifact.file))
       throw new Error(`${file} is not an agent build manifest (run npm run build:agent)`);
   }
-  return { version: manifest.version, bundle: manifest.bundle, binaries: manifest.binaries ?? {} };
+  return {
+    version: manifest.version,
+    bundle: manifest.bundle,
+    binaries: manifest.binaries ?? {},
+    ...(manifest.lambdaLayer ? { lambdaLayer: manifest.lambdaLayer } : {}),
+  };
 }

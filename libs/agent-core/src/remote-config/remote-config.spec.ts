@@ -8,6 +8,7 @@ const baseline: RuntimeSettings = {
   collectIntervalSeconds: 10,
   collectors: null,
   labels: {},
+  appMetrics: {},
 };
 const available = ['cpu', 'memory', 'disk'];
 const document = (version: number, settings: object): AgentConfigDocument => ({ version, settings });
@@ -30,6 +31,9 @@ describe(resolveRuntimeSettings.name, () => {
     [{ logLevel: 'loud' }, /logLevel/],
     [{ labels: { 'a b': 'x' } }, /labels\.a b/],
     [{ somethingNew: true }, /somethingNew/],
+    [{ appMetrics: { scrape_targets: [{ url: 'ftp://x' }] } }, /app_metrics\.scrape_targets\[0\]\.url/],
+    [{ appMetrics: { influx: {} } }, /app_metrics\.influx: unknown section/],
+    [{ appMetrics: { otlp: { address: 'nowhere' } } }, /app_metrics\.otlp\.address/],
   ])('rejects %j, saying why', (settings, reason) => {
     expect(() => resolveRuntimeSettings(document(4, settings), baseline, available)).toThrow(reason);
   });

@@ -9,6 +9,8 @@ import {
   MetricSample,
   validateDto,
 } from '@app/contracts';
+import { parseAppMetrics, ParsedAppMetrics } from '../app-metrics/app-metrics-sections';
+import { PluginConfigError } from '../app-metrics/plugin-config';
 
 /** What remote configuration changes in a running agent. */
 export interface RuntimeSettings {
@@ -19,6 +21,8 @@ export interface RuntimeSettings {
   collectors: string[] | null;
   /** Added as tags to every sample (a sample's own tags win). */
   labels: Record<string, string>;
+  /** Application-metrics sections the config sets, validated; each replaces the agent's own section. */
+  appMetrics: ParsedAppMetrics;
 }
 
 /**
@@ -46,12 +50,20 @@ export function resolveRuntimeSettings(
     throw new Error(
       `unknown collector${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; this agent has ${availableCollectors.join(', ')}`,
     );
+  let appMetrics: ParsedAppMetrics;
+  try {
+    appMetrics = parseAppMetrics(settings.appMetrics);
+  } catch (error) {
+    if (!(error instanceof PluginConfigError)) throw error;
+    throw new Error(`invalid config: ${error.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`);
+  }
   return {
     logLevel: settings.logLevel ?? baseline.logLevel,
     heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds ?? baseline.heartbeatIntervalSeconds,
     collectIntervalSeconds: settings.collectIntervalSeconds ?? baseline.collectIntervalSeconds,
     collectors: settings.collectors ?? baseline.collectors,
     labels: { ...baseline.labels, ...(settings.labels ?? {}) },
+    appMetrics: { ...baseline.appMetrics, ...appMetrics },
   };
 }
 

@@ -1,4 +1,4 @@
-import si from 'systeminformation';
+import { systemReadings as si } from './system-readings';
 import { HostIdentity } from '@app/contracts';
 import { BaseAgent } from '../base-agent';
 

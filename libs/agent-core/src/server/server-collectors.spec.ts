@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, totalmem, uptime } from 'node:os';
 import { MetricSample } from '@app/contracts';
 import { agentTypes } from '../builtin-agent-types';
 import {
@@ -20,6 +20,17 @@ describe('server collectors on this machine', () => {
       platform: process.platform,
     });
     expect(valueOf(samples, 'system.uptime')).toBeGreaterThan(0);
+  });
+
+  it('reports the same OS on every collection and an uptime that advances with the clock', async () => {
+    const collector = new OsInfoCollector();
+    const first = await collector.collect();
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await collector.collect();
+    const info = (samples: MetricSample[]) => samples.find((s) => s.name === 'system.os.info')!.tags;
+    expect(info(second)).toEqual(info(first));
+    expect(valueOf(second, 'system.uptime')! - valueOf(first, 'system.uptime')!).toBeGreaterThanOrEqual(1);
+    expect(Math.abs(valueOf(second, 'system.uptime')! - uptime())).toBeLessThan(5);
   });
 
   it('reports CPU count, a usage percentage and load averages', async () => {

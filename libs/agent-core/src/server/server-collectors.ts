@@ -1,5 +1,6 @@
-import { loadavg } from 'node:os';
-import si from 'systeminformation';
+import { loadavg, uptime } from 'node:os';
+import type { Systeminformation } from 'systeminformation';
+import { systemReadings as si } from './system-readings';
 import { MetricSample } from '@app/contracts';
 import { Collector } from '../agent-type';
 import { NetworkRateTracker } from './network-rates';
@@ -20,9 +21,15 @@ const percent = (part: number, whole: number) => (whole > 0 ? (part / whole) * 1
 
 export class OsInfoCollector implements Collector {
   readonly name = 'os';
+  /** The OS does not change under a running agent: probed once (several commands), kept while it succeeds. */
+  private osInfo?: Promise<Systeminformation.OsData>;
+
   async collect(): Promise<MetricSample[]> {
-    const os = await si.osInfo();
-    const time = si.time();
+    this.osInfo ??= si.osInfo().catch((error: unknown) => {
+      this.osInfo = undefined;
+      throw error;
+    });
+    const os = await this.osInfo;
     return finite([
       gauge('system.os.info', 1, '1', {
         platform: os.platform,
@@ -31,7 +38,9 @@ export class OsInfoCollector implements Collector {
         kernel: os.kernel,
         arch: os.arch,
       }),
-      gauge('system.uptime', Number(time.uptime), 's'),
+      // Not si.time(): it also resolves the time zone through Intl, which maps ~8 MB of ICU data and code
+      // into the process for good, and runs `date` on every call.
+      gauge('system.uptime', uptime(), 's'),
     ]);
   }
 }

@@ -1,63 +1,39 @@
 import { DeclaredMetric } from '../agent-type';
+import { serverMetrics } from '../server/server-metrics';
 
 /**
- * Every metric the ssh agent reports for each target, named as the server type names them (a target
- * is a host like any other). What /proc, uname and `df -P` can tell over SSH; no process list, no
- * filesystem types (POSIX df does not print them), no network error counters.
+ * The server metrics the ssh agent reports for each target (a target is a host like any other), each
+ * with where ssh reads it from when that says more than the server's description (null: the server's
+ * words hold). What /proc, uname and `df -P` can tell over SSH: no process list, no filesystem types
+ * (POSIX df does not print them), no network error counters.
  */
-export const sshMetrics: DeclaredMetric[] = [
-  {
-    name: 'system.os.info',
-    unit: '1',
-    info: true,
-    description: 'Always 1; tags carry platform (uname -s), kernel (uname -r) and arch (uname -m).',
-  },
-  { name: 'system.uptime', unit: 's', description: 'Seconds since the target booted (/proc/uptime).' },
-  { name: 'system.cpu.count', unit: '1', description: 'Logical CPUs (/proc/stat).' },
-  {
-    name: 'system.cpu.usage',
-    unit: '%',
-    description: 'CPU busy time since the previous collection, all CPUs (from the second collection on).',
-  },
-  { name: 'system.cpu.load_1m', unit: '1', description: 'Load average over 1 minute (/proc/loadavg).' },
-  { name: 'system.cpu.load_5m', unit: '1', description: 'Load average over 5 minutes.' },
-  { name: 'system.cpu.load_15m', unit: '1', description: 'Load average over 15 minutes.' },
-  { name: 'system.memory.total', unit: 'By', description: 'Physical memory (/proc/meminfo).' },
-  { name: 'system.memory.used', unit: 'By', description: 'MemTotal minus MemAvailable.' },
-  {
-    name: 'system.memory.available',
-    unit: 'By',
-    description: 'MemAvailable: memory available to new processes.',
-  },
-  { name: 'system.memory.usage', unit: '%', description: 'used / total.' },
-  { name: 'system.swap.total', unit: 'By', description: 'Swap space.' },
-  { name: 'system.swap.used', unit: 'By', description: 'Swap in use.' },
-  { name: 'system.disk.total', unit: 'By', description: 'Size of the filesystem (df -P); tags mount, fs.' },
-  { name: 'system.disk.used', unit: 'By', description: 'Bytes used on the filesystem; tags mount, fs.' },
-  {
-    name: 'system.disk.available',
-    unit: 'By',
-    description: 'Bytes available to non-root users; tags mount, fs.',
-  },
-  { name: 'system.disk.usage', unit: '%', description: 'used / (used + available); tags mount, fs.' },
-  {
-    name: 'system.network.rx_bytes',
-    unit: 'By',
-    description: 'Bytes received since boot (counter, /proc/net/dev, loopback excluded); tag interface.',
-  },
-  {
-    name: 'system.network.tx_bytes',
-    unit: 'By',
-    description: 'Bytes sent since boot (counter); tag interface.',
-  },
-  {
-    name: 'system.network.rx_rate',
-    unit: 'By/s',
-    description: 'Bytes received per second since the previous collection; tag interface.',
-  },
-  {
-    name: 'system.network.tx_rate',
-    unit: 'By/s',
-    description: 'Bytes sent per second since the previous collection; tag interface.',
-  },
-];
+const REPORTED_OVER_SSH: Record<string, string | null> = {
+  'system.os.info': 'Always 1; tags carry platform (uname -s), kernel (uname -r) and arch (uname -m).',
+  'system.uptime': 'Seconds since the target booted (/proc/uptime).',
+  'system.cpu.count': 'Logical CPUs (/proc/stat).',
+  'system.cpu.usage':
+    'CPU busy time since the previous collection, all CPUs (from the second collection on).',
+  'system.cpu.load_1m': 'Load average over 1 minute (/proc/loadavg).',
+  'system.cpu.load_5m': 'Load average over 5 minutes.',
+  'system.cpu.load_15m': 'Load average over 15 minutes.',
+  'system.memory.total': 'Physical memory (/proc/meminfo).',
+  'system.memory.used': 'MemTotal minus MemAvailable.',
+  'system.memory.available': 'MemAvailable: memory available to new processes.',
+  'system.memory.usage': null,
+  'system.swap.total': null,
+  'system.swap.used': null,
+  'system.disk.total': 'Size of the filesystem (df -P); tags mount, fs.',
+  'system.disk.used': 'Bytes used on the filesystem; tags mount, fs.',
+  'system.disk.available': 'Bytes available to non-root users; tags mount, fs.',
+  'system.disk.usage': 'used / (used + available); tags mount, fs.',
+  'system.network.rx_bytes':
+    'Bytes received since boot (counter, /proc/net/dev, loopback excluded); tag interface.',
+  'system.network.tx_bytes': null,
+  'system.network.rx_rate': null,
+  'system.network.tx_rate': null,
+};
+
+/** Every metric the ssh agent reports, in the server table's order and units. */
+export const sshMetrics: DeclaredMetric[] = serverMetrics
+  .filter((metric) => metric.name in REPORTED_OVER_SSH)
+  .map((metric) => ({ ...metric, description: REPORTED_OVER_SSH[metric.name] ?? metric.description }));

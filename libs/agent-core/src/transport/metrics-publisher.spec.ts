@@ -108,4 +108,17 @@ describe('MetricsPublisher', () => {
     expect(publisher.buffer.size).toBe(0);
     expect(lines.some((l) => l.msg === 'metrics publishing again')).toBe(true);
   });
+
+  it('queues a collection larger than one batch as consecutive batches sent in order', async () => {
+    const { wire, publisher } = setup();
+    const samples = Array.from({ length: 12_000 }, (_, i) => ({ name: 'm', value: i }));
+    expect(publisher.enqueue(samples, 1)).toEqual([100, 101, 102]);
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      wire.calls[i].settle();
+    }
+    await tick();
+    expect(wire.calls.map((c) => c.seq)).toEqual([100, 101, 102]);
+    expect(publisher.buffer.size).toBe(0);
+  });
 });

@@ -1,10 +1,9 @@
 import { Logger } from 'pino';
-import { MetricSample, MetricsBatch } from '@app/contracts';
+import { MetricSample } from '@app/contracts';
 import { AgentSequence } from './agent-sequence';
 import { AgentIdentity, AgentWire } from './agent-wire';
+import { encodeBatches } from './metrics-batches';
 import { MetricsBuffer, MetricsBufferLimits } from './metrics-buffer';
-
-const utf8 = new TextEncoder();
 
 /**
  * The metrics path: number a batch, queue it, send the queue oldest first with one acknowledged
@@ -29,19 +28,20 @@ export class MetricsPublisher {
     this.buffer = new MetricsBuffer(limits);
   }
 
-  /** Queues one collection as a batch and starts sending; does not wait for the ack. */
-  enqueue(samples: MetricSample[], collectedAt: number): MetricsBatch {
-    const batch: MetricsBatch = {
-      agentId: this.identity.agentId,
-      seq: this.sequence.take(),
-      collectedAt,
-      samples,
-    };
-    this.buffer.push({ seq: batch.seq, data: utf8.encode(JSON.stringify(batch)) });
-    this.log.debug({ seq: batch.seq, samples: samples.length, buffered: this.buffer.size }, 'collected');
+  /**
+   * Queues one collection as one batch, or as several when it is larger than one batch may be (a big
+   * scrape target), and starts sending; does not wait for the ack. Returns the batches' sequence numbers.
+   */
+  enqueue(samples: MetricSample[], collectedAt: number): number[] {
+    const batches = encodeBatches(this.identity.agentId, collectedAt, samples, () => this.sequence.take());
+    for (const batch of batches) this.buffer.push(batch);
+    this.log.debug(
+      { seq: batches.map((b) => b.seq), samples: samples.length, buffered: this.buffer.size },
+      'collected',
+    );
     // Not awaited: during an outage a publish waits for its ack timeout, and collection must go on meanwhile.
     void this.flush();
-    return batch;
+    return batches.map((b) => b.seq);
   }
 
   /** Sends what is queued; concurrent calls share one run. Resolves when the queue is empty or a publish failed. */

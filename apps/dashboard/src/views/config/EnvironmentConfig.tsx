@@ -101,6 +101,16 @@ export function EnvironmentConfig() {
               Labels
               <input placeholder="team=payments, tier=web" {...field('labels')} />
             </label>
+            <label>
+              Application metrics (JSON)
+              <textarea
+                rows={4}
+                cols={60}
+                spellCheck={false}
+                placeholder='{"scrape_targets": [{"url": "http://127.0.0.1:9100/metrics", "job": "node"}]}'
+                {...field('app_metrics')}
+              />
+            </label>
             <button type="submit" className="primary" disabled={busy}>
               Save new version
             </button>

@@ -7,6 +7,8 @@ export interface ConfigSettings {
   collect_interval_seconds?: number;
   collectors?: string[];
   labels?: Record<string, string>;
+  /** Sections (scrape_targets, exec_plugins, statsd) as the agent's own JSON; docs/agent.md. */
+  app_metrics?: Record<string, unknown>;
 }
 
 export interface ConfigVersion {
@@ -57,6 +59,8 @@ export interface ConfigFormFields {
   collect_interval_seconds: string;
   collectors: string;
   labels: string;
+  /** JSON object of app-metrics sections; blank: none set. */
+  app_metrics: string;
 }
 
 export function settingsFromForm(fields: ConfigFormFields): ConfigSettings {
@@ -77,6 +81,16 @@ export function settingsFromForm(fields: ConfigFormFields): ConfigSettings {
     .filter(Boolean)
     .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]);
   if (labels.length) body.labels = Object.fromEntries(labels);
+  if (fields.app_metrics.trim()) {
+    let sections: unknown;
+    try {
+      sections = JSON.parse(fields.app_metrics);
+    } catch (error) {
+      throw new Error(`Application metrics: not valid JSON (${(error as Error).message})`);
+    }
+    // The server checks the sections and names each bad field; only the shape is checked here.
+    body.app_metrics = sections as Record<string, unknown>;
+  }
   return body;
 }
 
@@ -89,5 +103,7 @@ export function formFromSettings(settings: ConfigSettings | null | undefined): C
     labels: Object.entries(settings?.labels ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join(', '),
+    // Shown as saved, so saving the form again keeps the sections set through the API.
+    app_metrics: settings?.app_metrics ? JSON.stringify(settings.app_metrics, null, 2) : '',
   };
 }
