@@ -275,7 +275,7 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
       await row.getByTestId('agent-status').filter({ hasText: 'online' }).waitFor();
 
       await row.getByRole('link').click();
-      await page.getByRole('heading', { name: 'Metrics' }).waitFor();
+      await page.getByRole('heading', { name: 'Metrics', exact: true }).waitFor();
       await page.locator('.chart canvas').first().waitFor();
       // An info metric (always 1, the tags are the facts) is neither drawn nor offered as a chart.
       const offered = await page.getByLabel('Add a chart').locator('option').allTextContents();
@@ -398,7 +398,7 @@ requireTool('chromium').describe('the dashboard in Chromium', () => {
         .first()
         .textContent();
       await enrolled.first().getByRole('link').click();
-      await page.getByRole('heading', { name: 'Metrics' }).waitFor();
+      await page.getByRole('heading', { name: 'Metrics', exact: true }).waitFor();
       expect(page.url()).toContain(`/agents/${agentId!.replace(/^agent /, '').trim()}`);
     }));
 

@@ -63,9 +63,12 @@ export async function startFleet(options: {
       agent.process.onLine((line) => {
         if (!line.includes('"collected"')) return;
         try {
-          const entry = JSON.parse(line) as { msg?: string; seq?: number; time?: number };
-          if (entry.msg === 'collected' && typeof entry.seq === 'number' && typeof entry.time === 'number')
-            agent.published.push({ seq: entry.seq, at: entry.time });
+          const entry = JSON.parse(line) as { msg?: string; seq?: number | number[]; time?: number };
+          // One collection is one batch, or several for a big one: `seq` is then the list of their numbers.
+          const seqs =
+            typeof entry.seq === 'number' ? [entry.seq] : Array.isArray(entry.seq) ? entry.seq : [];
+          if (entry.msg === 'collected' && typeof entry.time === 'number')
+            for (const seq of seqs) agent.published.push({ seq, at: entry.time });
         } catch {
           // Not a log record: the failure output keeps it.
         }
