@@ -53,12 +53,16 @@ function generateRows(count: number): SampleRows {
   return rows;
 }
 
-/** A fresh database with ingestion's real schema (tables and indexes, via its migrations). */
+/** A fresh database with ingestion's pre-chunk schema (tables and indexes, via its migrations 0001–0004). */
 async function migratedDatabase(engine: Engine, withIndex: boolean): Promise<TestDatabase> {
   const test = await createTestDatabase(engine, 'ingestion');
   const database = await openDatabase(test.options);
   try {
-    await migrateToLatest(database.db, ingestionMigrations);
+    // Up to 0004: the row-per-sample `samples` table this ceiling is about (0005 replaces it by chunks).
+    await migrateToLatest(
+      database.db,
+      Object.fromEntries(Object.entries(ingestionMigrations).filter(([name]) => name < '0005')),
+    );
     // Without the read index: shows how much of the ceiling the index costs.
     if (!withIndex) await database.db.schema.dropIndex(SAMPLES_INDEX).execute();
   } finally {

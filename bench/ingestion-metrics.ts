@@ -4,6 +4,7 @@
  *
  *   node -r @swc-node/register bench/ingestion-metrics.ts
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node -r @swc-node/register bench/ingestion-metrics.ts
+ *   BENCH_METRICS_BATCHES=100000 node -r @swc-node/register bench/ingestion-metrics.ts
  *
  * The backlog is published first, then consumed: the figure is the consumer's rate, which is
  * what must keep up with the fleet. Loopback only, bounded well under 2 minutes.
@@ -25,8 +26,11 @@ import {
   TestTokenService,
 } from '../apps/ingestion/test/ingestion-fixtures';
 
-/** Metric batches per run and samples in each: ~20 per batch is a server agent's collection. */
-const BATCHES = 20_000;
+/**
+ * Metric batches per run (BENCH_METRICS_BATCHES, default 20,000) and samples in each: ~20 per batch is a
+ * server agent's collection. More batches make the figure less sensitive to a busy machine's bursts.
+ */
+const BATCHES = Number(process.env.BENCH_METRICS_BATCHES ?? 20_000);
 const SAMPLES_PER_BATCH = 20;
 const AGENTS = 1_000;
 /** Outstanding JetStream publishes before waiting for their acks. */

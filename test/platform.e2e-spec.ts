@@ -171,6 +171,18 @@ describe.each(testEngines())('the platform started with npm start (%s)', (engine
       250,
     ).catch(failWithLogs);
     expect(series.points[0].max).toBeGreaterThan(0);
+
+    // The fleet overview's ranking sees the same samples, and only this organisation's agents.
+    const top = await api<{ by: string; agents: { agent_id: string; value: number; count: number }[] }>(
+      'GET',
+      `/api/v1/metrics/top?name=${METRIC}&by=max&limit=5`,
+    );
+    expect(top.status).toBe(200);
+    expect(top.body.agents).toEqual([
+      expect.objectContaining({ agent_id: agentId, value: expect.any(Number) }),
+    ]);
+    expect(top.body.agents[0].count).toBeGreaterThan(0);
+    expect((await api('GET', `/api/v1/metrics/top?name=${METRIC}&limit=1000`)).status).toBe(400);
   });
 
   it('a killed agent is offline within the liveness threshold and exactly one agent.offline event says so', async () => {

@@ -170,6 +170,23 @@ export class IngestionConfig extends CommonConfig {
   @Max(3650)
   METRICS_RETENTION_DAYS: number = 7;
 
+  /**
+   * Rollups (1-minute and 1-hour aggregates, what long-range charts read) older than this are deleted;
+   * at least METRICS_RETENTION_DAYS is kept whatever this says.
+   */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.01)
+  @Max(3650)
+  METRICS_ROLLUP_RETENTION_DAYS: number = 400;
+
+  /** How often the compaction job merges finished hours into one chunk each and writes their rollups (seconds). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  METRICS_COMPACTION_INTERVAL_SECONDS: number = 60;
+
   /** How often the retention job runs (seconds). */
   @Type(() => Number)
   @IsInt()

@@ -1,3 +1,4 @@
+import { Generated } from 'kysely';
 import { EventOutboxTables } from '@app/outbox';
 
 /** Row types of the ingestion service's tables (timestamps: ms since epoch). */
@@ -32,6 +33,41 @@ export interface MetricBatchRow {
   stored_at: number;
 }
 
+/** One series of one agent: chunks and rollups name series by this id instead of repeating name and tags. */
+export interface MetricSeriesRow {
+  series_id: Generated<number>;
+  agent_id: string;
+  name: string;
+  /** Canonical JSON of the tag set. */
+  tags: string;
+  /** The unit of the series' first sample. */
+  unit: string | null;
+}
+
+/**
+ * Samples of one agent within one hour, encoded (chunk-codec.ts). A write stores one chunk per agent
+ * and hour of the batches it commits (`compacted` 0); the compaction job merges an hour's chunks
+ * into one (`compacted` 1) once the hour is over.
+ */
+export interface MetricChunkRow {
+  chunk_id: Generated<number>;
+  agent_id: string;
+  hour_start: number;
+  sample_count: number;
+  compacted: number;
+  data: Buffer;
+}
+
+/** Aggregates of one agent's series over one window: 1-minute buckets of an hour, 1-hour buckets of a day. */
+export interface MetricRollupRow {
+  agent_id: string;
+  /** Bucket width in ms: 60,000 or 3,600,000. */
+  step_ms: number;
+  window_start: number;
+  data: Buffer;
+}
+
+/** A sample as the writer hands it to the repository (and as the pre-0005 `samples` table held it). */
 export interface SampleRow {
   agent_id: string;
   name: string;
@@ -56,6 +92,8 @@ export interface MetricsAuditRow {
 export interface IngestionDB extends EventOutboxTables {
   agents: AgentRow;
   metric_batches: MetricBatchRow;
-  samples: SampleRow;
+  metric_series: MetricSeriesRow;
+  metric_chunks: MetricChunkRow;
+  metric_rollups: MetricRollupRow;
   metrics_audit: MetricsAuditRow;
 }

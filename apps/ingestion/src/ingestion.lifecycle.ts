@@ -19,6 +19,7 @@ import { MetricsConsumer } from './metrics/metrics-consumer';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { ensureMetricsStream } from './metrics/metrics-stream';
 import { RetentionJob } from './retention/retention-job';
+import { CompactionJob } from './compaction/compaction-job';
 import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
 import { RemoteWriteClient } from './remote-write/remote-write.client';
 import { ensureRemoteWriteConsumer, RemoteWriteConsumer } from './remote-write/remote-write.consumer';
@@ -43,6 +44,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     private readonly audit: MetricsAudit,
     private readonly exhausted: ExhaustedDeliveryParker,
     private readonly retention: RetentionJob,
+    private readonly compaction: CompactionJob,
     private readonly repository: MetricsRepository,
     private readonly outbox: EventOutbox,
     // Present when METRICS_SINKS includes remote_write.
@@ -77,6 +79,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
       this.remoteWrite.start();
     }
     this.retention.start();
+    this.compaction.start();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -91,6 +94,7 @@ export class IngestionLifecycle implements OnApplicationBootstrap, OnModuleDestr
     await this.outbox.relay();
     await this.outbox.stop();
     await this.retention.stop();
+    await this.compaction.stop();
     this.directory.stop();
   }
 }

@@ -34,6 +34,11 @@ import { MetricsQueryController } from './query/metrics-query.controller';
 import { MetricsCatalogService } from './query/metrics-catalog.service';
 import { MetricsQueryService } from './query/metrics-query.service';
 import { RetentionJob } from './retention/retention-job';
+import { CompactionJob } from './compaction/compaction-job';
+import { SeriesReader } from './query/series-reader';
+import { FleetTopService } from './query/fleet-top.service';
+import { StoredMetricsRepository } from './metrics/stored-metrics.repository';
+import { CompactionRepository } from './compaction/compaction.repository';
 import { AgentFactsDirectory } from './remote-write/agent-facts.directory';
 import { RemoteWriteClient } from './remote-write/remote-write.client';
 import { RemoteWriteConsumer } from './remote-write/remote-write.consumer';
@@ -116,6 +121,11 @@ export class IngestionModule {
         MetricsAuditRepository,
         MetricsAudit,
         RetentionJob,
+        CompactionJob,
+        SeriesReader,
+        FleetTopService,
+        StoredMetricsRepository,
+        CompactionRepository,
         MetricsQueryService,
         MetricsCatalogService,
         IngestionLifecycle,

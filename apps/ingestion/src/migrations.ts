@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
+import { up as chunkSchema } from './metrics/chunk-schema.migration';
 
 /** Schema of the ingestion service, applied at start-up. Timestamps are ms since epoch (bigint). */
 export const migrations: Migrations = {
@@ -69,5 +70,8 @@ export const migrations: Migrations = {
         .addColumn('lease_until', 'bigint', (c) => c.notNull())
         .execute();
     },
+  },
+  '0005_metric_chunks_and_rollups': {
+    up: chunkSchema,
   },
 };

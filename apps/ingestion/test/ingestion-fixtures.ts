@@ -220,10 +220,18 @@ export function openIngestionDatabase(database: TestDatabase): Promise<Database<
   return openDatabase<IngestionDB>(database.options);
 }
 
+/** Rows of metric_batches, or stored samples: the sample counts of the chunks that hold them. */
 export async function countRows(
   database: Database<IngestionDB>,
   table: 'samples' | 'metric_batches',
 ): Promise<number> {
+  if (table === 'samples') {
+    const row = await database.db
+      .selectFrom('metric_chunks')
+      .select((eb) => eb.fn.sum<number>('sample_count').as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n ?? 0);
+  }
   const row = await database.db
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))

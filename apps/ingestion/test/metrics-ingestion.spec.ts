@@ -27,25 +27,25 @@ import {
 } from './ingestion-fixtures';
 
 /**
- * An operator's trigger that makes the database refuse samples of one value: a fault that passes
- * every wire check (what the database refuses for reasons of its own).
+ * An operator's trigger that makes the database refuse samples of one metric name (their series row):
+ * a fault that passes every wire check (what the database refuses for reasons of its own).
  */
-async function refuseSamplesValued(database: Database<IngestionDB>, value: number): Promise<void> {
+async function refuseSeriesNamed(database: Database<IngestionDB>, name: string): Promise<void> {
   if (database.engine === 'postgres') {
     await sql
       .raw(
-        `create function refuse_sample() returns trigger language plpgsql as $$ begin ` +
-          `if new.value = ${value} then raise exception 'sample refused by the test'; end if; return new; end $$`,
+        `create function refuse_series() returns trigger language plpgsql as $$ begin ` +
+          `if new.name = '${name}' then raise exception 'series refused by the test'; end if; return new; end $$`,
       )
       .execute(database.db);
-    await sql`create trigger refuse_sample before insert on samples for each row execute function refuse_sample()`.execute(
+    await sql`create trigger refuse_series before insert on metric_series for each row execute function refuse_series()`.execute(
       database.db,
     );
   } else {
     await sql
       .raw(
-        `create trigger refuse_sample before insert on samples when new.value = ${value} ` +
-          `begin select raise(abort, 'sample refused by the test'); end`,
+        `create trigger refuse_series before insert on metric_series when new.name = '${name}' ` +
+          `begin select raise(abort, 'series refused by the test'); end`,
       )
       .execute(database.db);
   }
@@ -175,7 +175,7 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
   it('parks batches the database refuses after three deliveries, however many arrive together, while good ones flow', async () => {
     await start();
     reader = await openIngestionDatabase(database);
-    await refuseSamplesValued(reader, 666);
+    await refuseSeriesNamed(reader, 'cpu');
     tokens.issue('prod-1', 'agent-a');
     const poison = (seq: number) => ({
       ...metricsBody('agent-a', seq),
@@ -207,13 +207,13 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     await waitFor('first batch stored', async () => (await countRows(reader, 'metric_batches')) === 1);
 
     // Storage gone from under the service (as a full disk refuses every write) while `select 1` still answers.
-    await sql`alter table samples rename to samples_away`.execute(reader.db);
+    await sql`alter table metric_chunks rename to metric_chunks_away`.execute(reader.db);
     for (let seq = 2; seq <= 30; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     const metrics = apps[0].get(IngestionMetrics);
     await waitFor('a refused commit', async () => (await metrics.total(metrics.storageFailures)) > 0);
     // Longer than the 10 s ack wait: a message left unacknowledged that long would be redelivered.
     await new Promise((r) => setTimeout(r, 12_000));
-    await sql`alter table samples_away rename to samples`.execute(reader.db);
+    await sql`alter table metric_chunks_away rename to metric_chunks`.execute(reader.db);
 
     await waitFor('all 30 batches', async () => (await countRows(reader, 'metric_batches')) === 30, 40_000);
     expect(await countRows(reader, 'samples')).toBe(90);

@@ -150,3 +150,44 @@ export interface MetricsCatalogResult {
   /** More than MAX_CATALOG_METRICS names matched: the list is cut. */
   truncated: boolean;
 }
+
+/** Agents per `metrics.top` answer at most. */
+export const MAX_TOP_AGENTS = 100;
+/** Longest window `metrics.top` ranks over. */
+export const MAX_TOP_WINDOW_MS = 31 * 86_400_000;
+export const TOP_AGENTS_BY = ['avg', 'max', 'min', 'last'] as const;
+export type TopAgentsBy = (typeof TOP_AGENTS_BY)[number];
+
+/** `metrics.top`: the organisation's agents ranked by one metric over a window (the fleet overview's "top N"). */
+export interface MetricsTopRequest {
+  organizationId: string;
+  name: string;
+  /** ms since epoch, [from, to) */
+  from: number;
+  to: number;
+  /** Which aggregate of the window ranks the agents, highest first. */
+  by: TopAgentsBy;
+  limit: number;
+  /** Only series with this tag, `key=value`. */
+  tag?: string;
+}
+
+export interface MetricsTopEntry {
+  agentId: string;
+  /** The `by` aggregate over the window, across the agent's series of the metric (e.g. every core). */
+  value: number;
+  avg: number;
+  min: number;
+  max: number;
+  last: number;
+  /** Samples in the window. */
+  count: number;
+}
+
+export interface MetricsTopResult {
+  name: string;
+  from: number;
+  to: number;
+  by: TopAgentsBy;
+  agents: MetricsTopEntry[];
+}

@@ -131,6 +131,8 @@ export const Subjects = {
   agentsLastSeen: 'metrics.agents.last-seen',
   /** The metric names, units and tags one agent has sent lately (metric discovery). */
   metricsCatalog: 'metrics.agents.catalog',
+  /** The organisation's agents ranked by one metric over a window. */
+  metricsTop: 'metrics.top',
 } as const;
 
 export const Streams = {

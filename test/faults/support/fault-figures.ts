@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { EventEnvelope, EventKinds, Subjects } from '@app/contracts';
 import { storedEvents } from '@app/testing';
 import { FleetAgent } from './fleet';
+import { decodeChunk } from '../../../apps/ingestion/src/metrics/chunk-codec';
 
 /** One fault: when its window opened, when the fault hit, when it was repaired, when the window closed. */
 export interface FaultWindow {
@@ -56,14 +57,23 @@ export class StoredBatches {
     return byAgent;
   }
 
-  /** Samples stored more than once (same agent, metric, tags and timestamp): a batch written twice. */
+  /** Samples stored more than once (same agent, series and timestamp): a batch written twice. */
   async duplicateSamples(agentIds: string[]): Promise<Map<string, number>> {
-    const result = await this.pool.query<{ agent_id: string; duplicates: string }>(
-      `select agent_id, count(*) - count(distinct (name, tags, ts)) as duplicates
-         from ingestion.samples where agent_id = any($1) group by agent_id`,
+    const result = await this.pool.query<{ agent_id: string; hour_start: string; data: Buffer }>(
+      'select agent_id, hour_start, data from ingestion.metric_chunks where agent_id = any($1)',
       [agentIds],
     );
-    return new Map(result.rows.map((row) => [row.agent_id, Number(row.duplicates)]));
+    const seen = new Map<string, { samples: number; distinct: Set<string> }>();
+    for (const row of result.rows) {
+      let agent = seen.get(row.agent_id);
+      if (!agent) seen.set(row.agent_id, (agent = { samples: 0, distinct: new Set() }));
+      const into = agent;
+      decodeChunk(row.data, Number(row.hour_start), (seriesId, ts) => {
+        into.samples++;
+        into.distinct.add(`${seriesId}:${ts}`);
+      });
+    }
+    return new Map([...seen].map(([agentId, a]) => [agentId, a.samples - a.distinct.size]));
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,8 @@ import { IntakeAuthGuard } from '../intake/intake-auth.guard';
 import { IntakeService } from '../intake/intake.service';
 import { PlatformCa } from '../intake/platform-ca.provider';
 import { AgentMetricsController } from '../metrics/agent-metrics.controller';
+import { FleetTopController } from '../metrics/fleet-top.controller';
+import { FleetTopService } from '../metrics/fleet-top.service';
 import { AgentMetricsService } from '../metrics/agent-metrics.service';
 import { ProvisioningController } from '../provisioning/provisioning.controller';
 import { TokensClient } from '../tokens/tokens.client';
@@ -44,6 +46,7 @@ export class FleetApiModule {
         AgentLifecycleController,
         AgentsController,
         AgentMetricsController,
+        FleetTopController,
         FleetSettingsController,
         AuditController,
         IntakeController,
@@ -63,6 +66,7 @@ export class FleetApiModule {
         AuditLogService,
         AgentsReader,
         AgentMetricsService,
+        FleetTopService,
         IntakeService,
         IntakeAuthGuard,
         PlatformCa,

@@ -12,6 +12,8 @@ import {
   ListAuditRequest,
   MetricsCatalogRequest,
   MetricsCatalogResult,
+  MetricsTopRequest,
+  MetricsTopResult,
   MetricsQueryRequest,
   MetricsQueryResult,
   OrganizationScopedRequest,
@@ -68,6 +70,11 @@ export class FleetClient {
   /** Which metrics one agent has sent lately (ingestion). */
   metricsCatalog(request: MetricsCatalogRequest): Promise<MetricsCatalogResult> {
     return this.rpc.request<MetricsCatalogResult, MetricsCatalogRequest>(Subjects.metricsCatalog, request);
+  }
+
+  /** The organisation's agents ranked by one metric over a window (ingestion). */
+  metricsTop(request: MetricsTopRequest): Promise<MetricsTopResult> {
+    return this.rpc.request<MetricsTopResult, MetricsTopRequest>(Subjects.metricsTop, request);
   }
 
   /** Agent versions across the organisation's fleet (provisioning). */

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CompiledQuery, sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { IngestionDB, SampleRow } from '../database';
+import { EncodedSample, encodeChunk, HOUR_MS } from './chunk-codec';
+import { SeriesIds } from './series-ids';
 
 /** A metrics batch ready to store: identified by (agentId, seq), samples already flattened. */
 export interface BatchToStore {
@@ -18,48 +20,41 @@ export interface StoreResult {
   samples: number;
 }
 
-export interface BucketRow {
-  tags: string;
-  unit: string | null;
-  bucket: number;
-  avg: number;
-  min: number;
-  max: number;
-  last: number;
-  count: number;
-}
-
-export interface SeriesRow {
-  name: string;
-  /** Canonical JSON of the tag set. */
-  tags: string;
-  unit: string | null;
-  last: number;
-}
-
 /** 3 parameters per batch row; far below either engine's limit. */
 const BATCH_KEY_CHUNK_ROWS = 5000;
-/** 6 parameters per sample: 5,000 rows = 30,000, under SQLite's 32,766 bound-parameter limit. */
-const SQLITE_SAMPLE_CHUNK_ROWS = 5000;
-/** unnest takes 6 array parameters whatever the row count; chunks only bound one statement's memory. */
-const POSTGRES_SAMPLE_CHUNK_ROWS = 50_000;
+/** 4 parameters per series row, 5 per chunk row: under SQLite's 32,766 bound-parameter limit. */
+const SQLITE_ROWS_PER_STATEMENT = 5000;
+/** Agents per series look-up (`agent_id in (…)`). */
+const SERIES_LOOKUP_AGENTS = 1000;
 
 const batchKey = (agentId: string, seq: number) => `${agentId}:${seq}`;
 /** Not a valid agent id (AGENT_ID_PATTERN has no spaces), so the probe row can never meet a real one. */
 const PROBE_AGENT = 'write probe';
 const ROLLBACK = Symbol('rollback the write probe');
 
+interface ChunkInsert {
+  agent_id: string;
+  hour_start: number;
+  sample_count: number;
+  compacted: number;
+  data: Buffer;
+}
+
+/** The only place that speaks SQL for stored metrics: batch keys, series, chunks and rollups. */
 @Injectable()
 export class MetricsRepository {
   private readonly sqliteInsertText = new Map<number, string>();
+  private readonly seriesIds = new SeriesIds();
 
   constructor(@Inject(DATABASE) private readonly database: Database<IngestionDB>) {}
 
   /**
-   * Stores many batches in one transaction. The (agent_id, seq) key is inserted first with
-   * "do nothing" on conflict; only batches whose key was new get their samples written.
+   * Stores many batches in one transaction. The (agent_id, seq) key is inserted first with "do
+   * nothing" on conflict; only batches whose key was new are encoded, one chunk per agent and hour.
    */
   async storeBatches(batches: BatchToStore[], now: number): Promise<StoreResult> {
+    // Series ids outside the transaction: registering a series is idempotent and needs no rollback.
+    const ids = await this.resolveSeries(batches);
     return this.database.db.transaction().execute(async (trx) => {
       const fresh = new Set<string>();
       for (let i = 0; i < batches.length; i += BATCH_KEY_CHUNK_ROWS) {
@@ -75,73 +70,152 @@ export class MetricsRepository {
           .execute();
         for (const row of rows) fresh.add(batchKey(row.agent_id, Number(row.seq)));
       }
-      const samples: SampleRow[] = [];
       const duplicates = new Set<string>();
-      for (const b of batches) {
+      const groups = new Map<string, { agentId: string; hour: number; samples: EncodedSample[] }>();
+      let count = 0;
+      for (let bi = 0; bi < batches.length; bi++) {
+        const b = batches[bi];
         const key = batchKey(b.agentId, b.seq);
-        if (fresh.has(key)) for (const s of b.samples) samples.push(s);
-        else duplicates.add(key);
+        if (!fresh.has(key)) {
+          duplicates.add(key);
+          continue;
+        }
+        const seriesIds = ids[bi];
+        let group: { agentId: string; hour: number; samples: EncodedSample[] } | undefined;
+        for (let si = 0; si < b.samples.length; si++) {
+          const s = b.samples[si];
+          const hour = Math.floor(s.ts / HOUR_MS) * HOUR_MS;
+          // A batch's samples are nearly always of one hour: one group look-up per batch.
+          if (!group || group.hour !== hour) {
+            const groupKey = `${b.agentId}@${hour}`;
+            group = groups.get(groupKey);
+            if (!group) groups.set(groupKey, (group = { agentId: b.agentId, hour, samples: [] }));
+          }
+          group.samples.push({ seriesId: seriesIds[si], ts: s.ts, value: s.value });
+          count++;
+        }
       }
-      if (this.database.engine === 'postgres') await this.insertSamplesPostgres(trx, samples);
-      else await this.insertSamplesSqlite(trx, samples);
-      return { stored: fresh, duplicates, samples: samples.length };
+      const chunks: ChunkInsert[] = [];
+      for (const g of groups.values())
+        chunks.push({
+          agent_id: g.agentId,
+          hour_start: g.hour,
+          sample_count: g.samples.length,
+          compacted: 0,
+          data: encodeChunk(g.samples, g.hour),
+        });
+      await this.insertChunks(trx, chunks);
+      return { stored: fresh, duplicates, samples: count };
     });
   }
 
-  /** Multi-row VALUES with a cached statement text per chunk size (no query builder on the hot path). */
-  private async insertSamplesSqlite(trx: Transaction<IngestionDB>, samples: SampleRow[]): Promise<void> {
-    for (let i = 0; i < samples.length; i += SQLITE_SAMPLE_CHUNK_ROWS) {
-      const chunk = samples.slice(i, i + SQLITE_SAMPLE_CHUNK_ROWS);
-      const params: unknown[] = new Array(chunk.length * 6);
-      let p = 0;
-      for (const s of chunk) {
-        params[p++] = s.agent_id;
-        params[p++] = s.name;
-        params[p++] = s.tags;
-        params[p++] = s.ts;
-        params[p++] = s.value;
-        params[p++] = s.unit;
+  /** The series id of every sample of every batch (`ids[batch][sample]`); new series are registered. */
+  private async resolveSeries(batches: BatchToStore[]): Promise<number[][]> {
+    const ids: number[][] = new Array(batches.length);
+    const missing: { agent_id: string; name: string; tags: string; unit: string | null }[] = [];
+    for (let bi = 0; bi < batches.length; bi++) {
+      const b = batches[bi];
+      const row = (ids[bi] = new Array<number>(b.samples.length));
+      for (let si = 0; si < b.samples.length; si++) {
+        const s = b.samples[si];
+        const id = this.seriesIds.get(b.agentId, s.name, s.tags);
+        if (id === undefined) missing.push({ agent_id: b.agentId, name: s.name, tags: s.tags, unit: s.unit });
+        else row[si] = id;
       }
-      await trx.executeQuery(CompiledQuery.raw(this.sqliteInsert(chunk.length), params));
+    }
+    if (!missing.length) return ids;
+    await this.registerSeries(missing);
+    for (let bi = 0; bi < batches.length; bi++) {
+      const b = batches[bi];
+      const row = ids[bi];
+      for (let si = 0; si < b.samples.length; si++) {
+        if (row[si] !== undefined) continue;
+        const s = b.samples[si];
+        const id = this.seriesIds.get(b.agentId, s.name, s.tags);
+        if (id === undefined) throw new Error('a series was neither inserted nor found');
+        row[si] = id;
+      }
+    }
+    return ids;
+  }
+
+  /** Inserts the series not known yet (the first unit seen is kept) and caches every series of their agents. */
+  private async registerSeries(
+    missing: { agent_id: string; name: string; tags: string; unit: string | null }[],
+  ): Promise<void> {
+    const unique = new Map<string, (typeof missing)[number]>();
+    for (const m of missing) {
+      const key = `${m.agent_id}\u0000${m.name}\u0000${m.tags}`;
+      const known = unique.get(key);
+      if (!known) unique.set(key, { ...m });
+      else known.unit ??= m.unit;
+    }
+    const rows = [...unique.values()];
+    for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_STATEMENT / 5)
+      await this.database.db
+        .insertInto('metric_series')
+        .values(rows.slice(i, i + SQLITE_ROWS_PER_STATEMENT / 5))
+        .onConflict((oc) => oc.columns(['agent_id', 'name', 'tags']).doNothing())
+        .execute();
+    const agents = [...new Set(rows.map((r) => r.agent_id))];
+    for (let i = 0; i < agents.length; i += SERIES_LOOKUP_AGENTS) {
+      const found = await this.database.db
+        .selectFrom('metric_series')
+        .select(['series_id', 'agent_id', 'name', 'tags'])
+        .where('agent_id', 'in', agents.slice(i, i + SERIES_LOOKUP_AGENTS))
+        .execute();
+      for (const f of found) this.seriesIds.set(f.agent_id, f.name, f.tags, Number(f.series_id));
+    }
+  }
+
+  private async insertChunks(trx: Transaction<IngestionDB>, chunks: ChunkInsert[]): Promise<void> {
+    if (this.database.engine === 'postgres') {
+      // One INSERT … SELECT FROM unnest(arrays): five parameters for any number of rows.
+      if (!chunks.length) return;
+      await trx.executeQuery(
+        CompiledQuery.raw(
+          'insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) ' +
+            'select * from unnest($1::text[], $2::int8[], $3::int4[], $4::int4[], $5::bytea[])',
+          [
+            chunks.map((c) => c.agent_id),
+            chunks.map((c) => c.hour_start),
+            chunks.map((c) => c.sample_count),
+            chunks.map((c) => c.compacted),
+            chunks.map((c) => c.data),
+          ],
+        ),
+      );
+      return;
+    }
+    // Multi-row VALUES with a cached statement text per row count (no query builder on the hot path).
+    const perStatement = Math.floor(SQLITE_ROWS_PER_STATEMENT / 5) * 5;
+    for (let i = 0; i < chunks.length; i += perStatement) {
+      const part = chunks.slice(i, i + perStatement);
+      const params: unknown[] = new Array(part.length * 5);
+      let p = 0;
+      for (const c of part) {
+        params[p++] = c.agent_id;
+        params[p++] = c.hour_start;
+        params[p++] = c.sample_count;
+        params[p++] = c.compacted;
+        params[p++] = c.data;
+      }
+      await trx.executeQuery(CompiledQuery.raw(this.sqliteInsert(part.length), params));
     }
   }
 
   private sqliteInsert(rows: number): string {
     let text = this.sqliteInsertText.get(rows);
     if (!text) {
-      text = `insert into samples (agent_id, name, tags, ts, value, unit) values ${new Array(rows).fill('(?,?,?,?,?,?)').join(',')}`;
-      if (rows === SQLITE_SAMPLE_CHUNK_ROWS || this.sqliteInsertText.size < 64)
-        this.sqliteInsertText.set(rows, text);
+      text = `insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) values ${new Array(rows).fill('(?,?,?,?,?)').join(',')}`;
+      if (this.sqliteInsertText.size < 64) this.sqliteInsertText.set(rows, text);
     }
     return text;
   }
 
-  /** One INSERT … SELECT FROM unnest(arrays): six parameters for any number of rows. */
-  private async insertSamplesPostgres(trx: Transaction<IngestionDB>, samples: SampleRow[]): Promise<void> {
-    for (let i = 0; i < samples.length; i += POSTGRES_SAMPLE_CHUNK_ROWS) {
-      const chunk = samples.slice(i, i + POSTGRES_SAMPLE_CHUNK_ROWS);
-      await trx.executeQuery(
-        CompiledQuery.raw(
-          'insert into samples (agent_id, name, tags, ts, value, unit) ' +
-            'select * from unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], $6::text[])',
-          [
-            chunk.map((s) => s.agent_id),
-            chunk.map((s) => s.name),
-            chunk.map((s) => s.tags),
-            chunk.map((s) => s.ts),
-            chunk.map((s) => s.value),
-            chunk.map((s) => s.unit),
-          ],
-        ),
-      );
-    }
-  }
-
   /**
-   * SQLite only: a page cache of `mib` MiB for this connection (SQLITE_CACHE_MIB). Every sample also
-   * lands in the (agent_id, name, ts) index at a spot spread over all series; with SQLite's 2 MiB
-   * default most of those pages miss the cache (measured: ~25 % more rows/s at 64 MiB). The cache
-   * fills as the tables grow, so the process's RSS rises by up to this much in its first minutes.
+   * SQLite only: a page cache of `mib` MiB for this connection (SQLITE_CACHE_MIB): the chunk and
+   * batch-key indexes stay in memory as the tables grow.
    */
   async tuneForIngestion(mib: number): Promise<void> {
     if (this.database.engine === 'sqlite')
@@ -149,7 +223,7 @@ export class MetricsRepository {
   }
 
   /**
-   * Whether the database takes a write right now: one batch key and one sample are written to the
+   * Whether the database takes a write right now: one batch key and one chunk are written to the
    * real tables and rolled back. Tells "storage is down or full" (the probe fails too; `select 1`
    * would still answer on a full disk) from "this batch cannot be stored" (the probe succeeds).
    */
@@ -161,8 +235,14 @@ export class MetricsRepository {
           .values({ agent_id: PROBE_AGENT, seq: 0, stored_at: now })
           .execute();
         await trx
-          .insertInto('samples')
-          .values({ agent_id: PROBE_AGENT, name: 'probe', tags: '{}', ts: now, value: 0, unit: null })
+          .insertInto('metric_chunks')
+          .values({
+            agent_id: PROBE_AGENT,
+            hour_start: now,
+            sample_count: 0,
+            compacted: 0,
+            data: encodeChunk([], now),
+          })
           .execute();
         throw ROLLBACK;
       });
@@ -173,80 +253,37 @@ export class MetricsRepository {
   }
 
   /**
-   * Buckets of one agent's metric: avg/min/max/count per bucket, and the last value by a
-   * window function (both engines support it), grouped by tag set.
+   * Deletes up to `limit` chunks of hours that ended at or before `cutoff` (whole chunks, found by
+   * the hour index); returns how many chunks and samples went.
    */
-  async bucketed(
-    agentId: string,
-    name: string,
-    from: number,
-    to: number,
-    stepMs: number,
-  ): Promise<BucketRow[]> {
-    // Inlined as an integer literal: SQLite binds JS numbers as REAL, which would turn ts / step into float division.
-    const step = sql.lit(Math.max(1, Math.trunc(stepMs)));
-    const result = await sql<BucketRow>`
-      select tags, max(unit) as unit, bucket, avg(value) as avg, min(value) as min, max(value) as max,
-             max(case when rn = 1 then value end) as last, count(*) as count
-      from (
-        select tags, unit, value, (ts / ${step}) * ${step} as bucket,
-               row_number() over (partition by tags, ts / ${step} order by ts desc) as rn
-        from samples
-        where agent_id = ${agentId} and name = ${name} and ts >= ${from} and ts < ${to}
-      ) s
-      group by tags, bucket
-      order by tags, bucket`.execute(this.database.db);
-    return result.rows.map((r) => ({
-      ...r,
-      bucket: Number(r.bucket),
-      avg: Number(r.avg),
-      min: Number(r.min),
-      max: Number(r.max),
-      last: Number(r.last),
-      count: Number(r.count),
-    }));
+  async deleteChunksBefore(cutoff: number, limit: number): Promise<{ chunks: number; samples: number }> {
+    const lastHour = Math.floor(cutoff / HOUR_MS) * HOUR_MS - HOUR_MS;
+    return this.database.db.transaction().execute(async (trx) => {
+      const doomed = await trx
+        .selectFrom('metric_chunks')
+        .select(['chunk_id', 'sample_count'])
+        .where('hour_start', '<=', lastHour)
+        .limit(limit)
+        .execute();
+      if (!doomed.length) return { chunks: 0, samples: 0 };
+      const ids = doomed.map((d) => Number(d.chunk_id));
+      for (let i = 0; i < ids.length; i += SQLITE_ROWS_PER_STATEMENT)
+        await trx
+          .deleteFrom('metric_chunks')
+          .where('chunk_id', 'in', ids.slice(i, i + SQLITE_ROWS_PER_STATEMENT))
+          .execute();
+      return { chunks: ids.length, samples: doomed.reduce((n, d) => n + Number(d.sample_count), 0) };
+    });
   }
 
-  /**
-   * One agent's series since `since`: one row per (name, tag set) with its unit and newest sample, at
-   * most `limit` rows, by name. One grouped query over the (agent_id, name, ts) index range of the agent.
-   */
-  async seriesOf(agentId: string, since: number, limit: number): Promise<SeriesRow[]> {
-    const rows = await this.database.db
-      .selectFrom('samples')
-      .select(['name', 'tags', (eb) => eb.fn.max('unit').as('unit'), (eb) => eb.fn.max('ts').as('last')])
-      .where('agent_id', '=', agentId)
-      .where('ts', '>=', since)
-      .groupBy(['name', 'tags'])
-      .orderBy('name')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ name: r.name, tags: r.tags, unit: r.unit, last: Number(r.last) }));
-  }
-
-  /** ts of the newest stored sample of one agent's metric (one index lookup), or null. */
-  async newestSampleAt(agentId: string, name: string): Promise<number | null> {
-    const row = await this.database.db
-      .selectFrom('samples')
-      .select((eb) => eb.fn.max('ts').as('newest'))
-      .where('agent_id', '=', agentId)
-      .where('name', '=', name)
+  /** Deletes rollup rows whose whole window ended at or before `cutoff`; returns how many. */
+  async deleteRollupsBefore(cutoff: number, stepMs: number, windowMs: number): Promise<number> {
+    const result = await this.database.db
+      .deleteFrom('metric_rollups')
+      .where('step_ms', '=', stepMs)
+      .where('window_start', '<=', cutoff - windowMs)
       .executeTakeFirst();
-    return row?.newest === null || row?.newest === undefined ? null : Number(row.newest);
-  }
-
-  /**
-   * Deletes up to `limit` samples older than `cutoff`. Rows are scanned in physical order
-   * (rowid / ctid), which is roughly insertion order, so old rows are found first without an
-   * index on ts that every insert would have to maintain.
-   */
-  async deleteSamplesBefore(cutoff: number, limit: number): Promise<number> {
-    const address = this.database.engine === 'postgres' ? sql.raw('ctid') : sql.raw('rowid');
-    const result = await sql`
-      delete from samples where ${address} in (
-        select ${address} from samples where ts < ${cutoff} limit ${limit}
-      )`.execute(this.database.db);
-    return Number(result.numAffectedRows ?? 0);
+    return Number(result.numDeletedRows);
   }
 
   async deleteBatchKeysBefore(cutoff: number): Promise<number> {

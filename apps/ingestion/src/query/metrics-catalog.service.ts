@@ -9,7 +9,7 @@ import {
   NotFoundError,
 } from '@app/contracts';
 import { AgentsRepository } from '../liveness/agents.repository';
-import { MetricsRepository, SeriesRow } from '../metrics/metrics.repository';
+import { SeriesReader, SeriesRow } from './series-reader';
 
 /** Default look-back of the catalog: what an agent sends today, not what it sent once. */
 const DEFAULT_CATALOG_WINDOW_MS = 86_400_000;
@@ -24,7 +24,7 @@ const MAX_CATALOG_SERIES = 20_000;
 export class MetricsCatalogService {
   constructor(
     private readonly agents: AgentsRepository,
-    private readonly samples: MetricsRepository,
+    private readonly samples: SeriesReader,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
@@ -32,7 +32,7 @@ export class MetricsCatalogService {
     const { organizationId, agentId } = request;
     if (!(await this.agents.find(organizationId, agentId))) throw new NotFoundError(`agent ${agentId}`);
     const since = request.since ?? this.clock.now() - DEFAULT_CATALOG_WINDOW_MS;
-    const rows = await this.samples.seriesOf(agentId, since, MAX_CATALOG_SERIES + 1);
+    const rows = await this.samples.seriesSince(agentId, since, MAX_CATALOG_SERIES + 1);
     const { metrics, truncated } = summarizeSeries(rows.slice(0, MAX_CATALOG_SERIES));
     return { agentId, since, metrics, truncated: truncated || rows.length > MAX_CATALOG_SERIES };
   }

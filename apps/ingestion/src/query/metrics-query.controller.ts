@@ -8,10 +8,13 @@ import {
   MetricsCatalogResult,
   MetricsQueryRequest,
   MetricsQueryResult,
+  MetricsTopRequest,
+  MetricsTopResult,
   Subjects,
 } from '@app/contracts';
 import { MetricsCatalogService } from './metrics-catalog.service';
 import { MetricsQueryService } from './metrics-query.service';
+import { FleetTopService } from './fleet-top.service';
 
 /** Control-plane RPCs over the NestJS NATS transport (queue group `ingestion`). */
 @Controller()
@@ -19,6 +22,7 @@ export class MetricsQueryController {
   constructor(
     private readonly service: MetricsQueryService,
     private readonly catalogs: MetricsCatalogService,
+    private readonly tops: FleetTopService,
   ) {}
 
   @MessagePattern(Subjects.metricsQuery)
@@ -34,6 +38,11 @@ export class MetricsQueryController {
   @MessagePattern(Subjects.metricsCatalog)
   catalog(@Payload() request: MetricsCatalogRequest): Promise<MetricsCatalogResult> {
     return this.catalogs.catalog(request);
+  }
+
+  @MessagePattern(Subjects.metricsTop)
+  top(@Payload() request: MetricsTopRequest): Promise<MetricsTopResult> {
+    return this.tops.top(request);
   }
 
   @MessagePattern(Subjects.ingestionStats)

@@ -14,15 +14,15 @@ import {
 import { IngestionConfig } from '../config';
 import { AgentsRepository, parseHealth } from '../liveness/agents.repository';
 import { MetricsConsumer } from '../metrics/metrics-consumer';
-import { MetricsRepository } from '../metrics/metrics.repository';
 import { IngestionMetrics } from '../observability/ingestion-metrics';
+import { SeriesReader } from './series-reader';
 
 /** Reads stored metrics for the gateway, scoped by organisation, and reports the pipeline's state. */
 @Injectable()
 export class MetricsQueryService {
   constructor(
     private readonly agents: AgentsRepository,
-    private readonly samples: MetricsRepository,
+    private readonly samples: SeriesReader,
     private readonly consumer: MetricsConsumer,
     private readonly metrics: IngestionMetrics,
     private readonly config: IngestionConfig,

@@ -2,15 +2,17 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/clock';
 import { isDependencyUnavailable } from '@app/contracts';
 import { IngestionConfig } from '../config';
+import { HOUR_MS } from '../metrics/chunk-codec';
 import { MetricsRepository } from '../metrics/metrics.repository';
+import { DAY_MS, ROLLUP_TIERS } from '../query/series-reader';
 
-/** Rows per DELETE: small enough that a run never holds the write lock long enough to stall ingestion. */
-const DELETE_BATCH_ROWS = 10_000;
-const DAY_MS = 86_400_000;
+/** Chunks per DELETE: an hour of one agent each, so a run never holds the write lock long enough to stall ingestion. */
+const DELETE_BATCH_CHUNKS = 2_000;
 
 /**
- * Deletes samples older than METRICS_RETENTION_DAYS in bounded batches. Batch keys are kept at
- * least as long as AGENT_METRICS keeps messages, since a redelivery must still find its key.
+ * Drops whole chunks (an agent's hour) that ended more than METRICS_RETENTION_DAYS ago, and rollup
+ * rows past METRICS_ROLLUP_RETENTION_DAYS. Batch keys are kept at least as long as AGENT_METRICS keeps
+ * messages, since a redelivery must still find its key.
  */
 @Injectable()
 export class RetentionJob {
@@ -40,21 +42,33 @@ export class RetentionJob {
     await this.running?.catch(() => undefined);
   }
 
-  /** One pass; returns how many samples were deleted. */
+  /** One pass; returns how many samples were deleted (in whole chunks). */
   run(): Promise<number> {
     this.running ??= (async () => {
       try {
         const now = this.clock.now();
         const cutoff = now - this.config.METRICS_RETENTION_DAYS * DAY_MS;
         let deleted = 0;
+        let chunks = 0;
         for (;;) {
-          const n = await this.repository.deleteSamplesBefore(cutoff, DELETE_BATCH_ROWS);
-          deleted += n;
-          if (n < DELETE_BATCH_ROWS) break;
+          const n = await this.repository.deleteChunksBefore(cutoff, DELETE_BATCH_CHUNKS);
+          deleted += n.samples;
+          chunks += n.chunks;
+          if (n.chunks < DELETE_BATCH_CHUNKS) break;
         }
+        const rollupDays = Math.max(
+          this.config.METRICS_ROLLUP_RETENTION_DAYS,
+          this.config.METRICS_RETENTION_DAYS,
+        );
+        for (const tier of ROLLUP_TIERS)
+          await this.repository.deleteRollupsBefore(now - rollupDays * DAY_MS, tier.stepMs, tier.windowMs);
         const keyCutoff = Math.min(cutoff, now - this.config.METRICS_STREAM_MAX_AGE_SECONDS * 1000);
         await this.repository.deleteBatchKeysBefore(keyCutoff);
-        if (deleted) this.logger.log({ deleted, cutoff }, 'old samples deleted');
+        if (deleted)
+          this.logger.log(
+            { deleted, chunks, cutoff: Math.floor(cutoff / HOUR_MS) * HOUR_MS },
+            'old samples deleted',
+          );
         return deleted;
       } finally {
         this.running = undefined;

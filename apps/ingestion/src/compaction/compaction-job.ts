@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '@app/clock';
+import { isDependencyUnavailable } from '@app/contracts';
+import { IngestionConfig } from '../config';
+import { HOUR_MS } from '../metrics/chunk-codec';
+import { StoredMetricsRepository } from '../metrics/stored-metrics.repository';
+import { CompactionRepository } from './compaction.repository';
+import { MINUTE_MS } from '../query/series-reader';
+import { compactHour, dayOf, dayRollup } from './hour-compactor';
+
+/** Work list read per query: (agent, hour) pairs, each then compacted in its own short transaction. */
+const PENDING_PAGE = 500;
+/**
+ * An hour is compacted once it has been over this long: batches of the last seconds of the hour are
+ * still arriving just after it. A later batch for that hour is simply compacted on a later run.
+ */
+const HOUR_SETTLE_MS = 2 * MINUTE_MS;
+
+/**
+ * Merges the chunks of each finished (agent, hour) into one compacted chunk, and writes its 1-minute
+ * rollup and its day's 1-hour rollup. Done after the fact rather than at write time: at write time
+ * every batch would update 2 rollup rows per series (measured in BENCHMARKS.md), here each hour is
+ * read and written once.
+ */
+@Injectable()
+export class CompactionJob {
+  private readonly logger = new Logger(CompactionJob.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly repository: CompactionRepository,
+    private readonly stored: StoredMetricsRepository,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly config: IngestionConfig,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(
+      () =>
+        void this.run().catch((error: unknown) => {
+          if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'compaction run failed');
+        }),
+      this.config.METRICS_COMPACTION_INTERVAL_SECONDS * 1000,
+    );
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass over every finished hour with uncompacted chunks; returns how many hours were compacted. */
+  run(): Promise<number> {
+    this.running ??= (async () => {
+      try {
+        const before = this.clock.now() - HOUR_MS - HOUR_SETTLE_MS;
+        let compacted = 0;
+        for (;;) {
+          const pending = await this.repository.pendingHours(before + 1, PENDING_PAGE);
+          let done = 0;
+          for (const { agentId, hourStart } of pending) if (await this.compact(agentId, hourStart)) done++;
+          compacted += done;
+          // A page another instance took from under us ends the run rather than spinning on it.
+          if (pending.length < PENDING_PAGE || done === 0) break;
+        }
+        if (compacted) this.logger.log({ hours: compacted }, 'metric hours compacted');
+        return compacted;
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async compact(agentId: string, hourStart: number): Promise<boolean> {
+    const chunks = await this.stored.chunksOf(agentId, hourStart, hourStart + HOUR_MS, 'all');
+    if (!chunks.some((c) => !c.compacted)) return false;
+    const hour = compactHour(hourStart, chunks);
+    const day = dayOf(hourStart);
+    return this.repository.replaceHour(
+      agentId,
+      hourStart,
+      chunks.map((c) => c.chunkId),
+      { data: hour.chunk, sampleCount: hour.sampleCount },
+      hour.minuteRollup,
+      { start: day, stepMs: HOUR_MS, minuteStepMs: MINUTE_MS, build: (rows) => dayRollup(day, rows) },
+    );
+  }
+}

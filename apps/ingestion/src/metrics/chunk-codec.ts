@@ -1,0 +1,359 @@
+/**
+ * The byte format of stored samples: per series, delta-of-delta timestamps as zigzag varints and
+ * values XOR'ed with the series' previous value (Gorilla's idea, byte-aligned rather than bit-packed
+ * so that it stays short and fast in JavaScript). No maintained npm package encodes float time series
+ * this way; the format is small enough to own and is pinned by chunk-codec.spec.ts.
+ *
+ * A chunk holds one agent's samples of one hour. Every series section carries its byte length, so a
+ * reader that wants one metric skips the others without decoding them.
+ */
+
+/** Chunks never cross an hour: `(agent_id, hour_start)` is their index and retention drops whole hours. */
+export const HOUR_MS = 3_600_000;
+
+const CHUNK_FORMAT = 1;
+const ROLLUP_FORMAT = 1;
+
+export interface EncodedSample {
+  seriesId: number;
+  ts: number;
+  value: number;
+}
+
+/** Aggregate of the samples of one series in one bucket: what the query API returns, plus `lastTs`. */
+export interface Aggregate {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  /** ts of `last`, so two aggregates of one bucket merge with the right last value. */
+  lastTs: number;
+}
+
+export interface RollupBucket extends Aggregate {
+  seriesId: number;
+  /** Bucket start, ms since epoch. */
+  ts: number;
+}
+
+export class ChunkFormatError extends Error {}
+
+/** Growable byte buffer with varint and float writers. */
+class ByteWriter {
+  buf: Buffer;
+  length = 0;
+
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = b;
+  }
+
+  /** Unsigned varint of an integer up to 2^53 (arithmetic, not bitwise: bit operators stop at 32 bits). */
+  uvarint(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.length++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.length++] = v;
+  }
+
+  svarint(v: number): void {
+    this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  bytes(src: Uint8Array, from: number, to: number): void {
+    this.ensure(to - from);
+    for (let i = from; i < to; i++) this.buf[this.length++] = src[i];
+  }
+
+  /** Appends another writer's bytes after their varint length: a series section a reader can skip. */
+  section(body: ByteWriter): void {
+    this.uvarint(body.length);
+    this.ensure(body.length);
+    body.buf.copy(this.buf, this.length, 0, body.length);
+    this.length += body.length;
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** The bytes written (a view: the writer is not used again). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+/** One series section at a time is built here, then copied after its length (encoders are synchronous). */
+const SECTION = new ByteWriter(4096);
+
+class ByteReader {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  byte(): number {
+    if (this.pos >= this.buf.length) throw new ChunkFormatError('chunk ends early');
+    return this.buf[this.pos++];
+  }
+
+  uvarint(): number {
+    let result = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 0x80;
+      if (scale > 2 ** 56) throw new ChunkFormatError('varint too long');
+    }
+  }
+
+  svarint(): number {
+    const u = this.uvarint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+}
+
+/** Scratch for XorWriter: one value's bytes at a time, so encoding allocates nothing per value. */
+const XOR_CURRENT = new Uint8Array(8);
+const XOR_VIEW = new DataView(XOR_CURRENT.buffer);
+const XOR_DIFF = new Uint8Array(8);
+
+/** XOR of each value with the previous one: a control byte (leading zero bytes << 4 | kept bytes), then the kept bytes. */
+class XorWriter {
+  private readonly prev = new Uint8Array(8);
+  private first = true;
+
+  constructor(private readonly out: ByteWriter) {}
+
+  write(value: number): void {
+    XOR_VIEW.setFloat64(0, value);
+    if (this.first) {
+      this.first = false;
+      this.out.bytes(XOR_CURRENT, 0, 8);
+    } else {
+      const x = XOR_DIFF;
+      for (let i = 0; i < 8; i++) x[i] = XOR_CURRENT[i] ^ this.prev[i];
+      let lead = 0;
+      while (lead < 8 && x[lead] === 0) lead++;
+      if (lead === 8) this.out.byte(0);
+      else {
+        let end = 8;
+        while (x[end - 1] === 0) end--;
+        this.out.byte((lead << 4) | (end - lead));
+        this.out.bytes(x, lead, end);
+      }
+    }
+    this.prev.set(XOR_CURRENT);
+  }
+}
+
+class XorReader {
+  private readonly cur = new Uint8Array(8);
+  private readonly view = new DataView(this.cur.buffer);
+  private first = true;
+
+  constructor(private readonly in_: ByteReader) {}
+
+  read(): number {
+    if (this.first) {
+      this.first = false;
+      for (let i = 0; i < 8; i++) this.cur[i] = this.in_.byte();
+    } else {
+      const control = this.in_.byte();
+      const lead = control >> 4;
+      const kept = control & 0x0f;
+      if (lead + kept > 8) throw new ChunkFormatError('bad value control byte');
+      for (let i = lead; i < lead + kept; i++) this.cur[i] ^= this.in_.byte();
+    }
+    return this.view.getFloat64(0);
+  }
+}
+
+/** Groups by series (ascending id), each series' samples by ts (stable: equal timestamps keep their order). */
+function bySeries<T extends { seriesId: number; ts: number }>(items: T[]): [number, T[]][] {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    let g = groups.get(item.seriesId);
+    if (!g) groups.set(item.seriesId, (g = []));
+    g.push(item);
+  }
+  const out = [...groups.entries()].sort((a, b) => a[0] - b[0]);
+  for (const [, g] of out) {
+    let sorted = true;
+    for (let i = 1; i < g.length && sorted; i++) if (g[i].ts < g[i - 1].ts) sorted = false;
+    if (!sorted) g.sort((a, b) => a.ts - b.ts);
+  }
+  return out;
+}
+
+/** Encodes samples of one agent and one hour; `base` (the hour start) makes the first timestamps small. */
+export function encodeChunk(samples: EncodedSample[], base: number): Buffer {
+  const out = new ByteWriter(16 + samples.length * 6);
+  // Stable sort: per series by time, equal timestamps in arrival order.
+  const sorted = samples.slice().sort((a, b) => a.seriesId - b.seriesId || a.ts - b.ts);
+  let seriesCount = 0;
+  for (let i = 0; i < sorted.length; i++)
+    if (i === 0 || sorted[i].seriesId !== sorted[i - 1].seriesId) seriesCount++;
+  out.byte(CHUNK_FORMAT);
+  out.uvarint(seriesCount);
+  let prevId = 0;
+  for (let start = 0; start < sorted.length;) {
+    const seriesId = sorted[start].seriesId;
+    let end = start + 1;
+    while (end < sorted.length && sorted[end].seriesId === seriesId) end++;
+    out.uvarint(seriesId - prevId);
+    prevId = seriesId;
+    const body = SECTION;
+    body.reset();
+    body.uvarint(end - start);
+    let prevTs = base;
+    let prevDelta = 0;
+    for (let i = start; i < end; i++) {
+      const delta = sorted[i].ts - prevTs;
+      body.svarint(i === start ? delta : delta - prevDelta);
+      if (i > start) prevDelta = delta;
+      prevTs = sorted[i].ts;
+    }
+    const values = new XorWriter(body);
+    for (let i = start; i < end; i++) values.write(sorted[i].value);
+    out.section(body);
+    start = end;
+  }
+  return out.finish();
+}
+
+/**
+ * Calls `visit` for every sample of the chunk (per series, by ts), or only for the series in `only`.
+ * Throws ChunkFormatError on a corrupt or unknown chunk rather than returning wrong numbers.
+ */
+export function decodeChunk(
+  data: Uint8Array,
+  base: number,
+  visit: (seriesId: number, ts: number, value: number) => void,
+  only?: ReadonlySet<number>,
+): void {
+  const r = new ByteReader(data);
+  if (r.byte() !== CHUNK_FORMAT) throw new ChunkFormatError('unknown chunk format');
+  const seriesCount = r.uvarint();
+  let seriesId = 0;
+  for (let s = 0; s < seriesCount; s++) {
+    seriesId += r.uvarint();
+    const length = r.uvarint();
+    const end = r.pos + length;
+    if (end > data.length) throw new ChunkFormatError('series section past the end');
+    if (only && !only.has(seriesId)) {
+      r.pos = end;
+      continue;
+    }
+    const n = r.uvarint();
+    const ts = new Array<number>(n);
+    let prevTs = base;
+    let delta = 0;
+    for (let i = 0; i < n; i++) {
+      const d = r.svarint();
+      if (i === 0) prevTs = base + d;
+      else {
+        delta += d;
+        prevTs += delta;
+      }
+      ts[i] = prevTs;
+    }
+    const values = new XorReader(r);
+    for (let i = 0; i < n; i++) visit(seriesId, ts[i], values.read());
+    if (r.pos !== end) throw new ChunkFormatError('series section length mismatch');
+  }
+}
+
+export function decodeChunkSamples(data: Uint8Array, base: number): EncodedSample[] {
+  const out: EncodedSample[] = [];
+  decodeChunk(data, base, (seriesId, ts, value) => out.push({ seriesId, ts, value }));
+  return out;
+}
+
+/**
+ * Encodes rollup buckets of one agent and one window (an hour of 1-minute buckets, a day of 1-hour
+ * buckets): per series, bucket offsets, counts and last-sample offsets as varints, and sum, min, max,
+ * last as four XOR streams.
+ */
+export function encodeRollup(buckets: RollupBucket[], base: number, stepMs: number): Buffer {
+  const out = new ByteWriter(16 + buckets.length * 12);
+  const groups = bySeries(buckets);
+  out.byte(ROLLUP_FORMAT);
+  out.uvarint(groups.length);
+  let prevId = 0;
+  for (const [seriesId, group] of groups) {
+    out.uvarint(seriesId - prevId);
+    prevId = seriesId;
+    const body = SECTION;
+    body.reset();
+    body.uvarint(group.length);
+    let prevIndex = 0;
+    for (const b of group) {
+      const index = (b.ts - base) / stepMs;
+      body.uvarint(index - prevIndex);
+      prevIndex = index;
+      body.uvarint(b.count);
+      body.svarint(b.lastTs - b.ts);
+    }
+    for (const field of ['sum', 'min', 'max', 'last'] as const) {
+      const w = new XorWriter(body);
+      for (const b of group) w.write(b[field]);
+    }
+    out.section(body);
+  }
+  return out.finish();
+}
+
+export function decodeRollup(
+  data: Uint8Array,
+  base: number,
+  stepMs: number,
+  only?: ReadonlySet<number>,
+): RollupBucket[] {
+  const r = new ByteReader(data);
+  if (r.byte() !== ROLLUP_FORMAT) throw new ChunkFormatError('unknown rollup format');
+  const seriesCount = r.uvarint();
+  const out: RollupBucket[] = [];
+  let seriesId = 0;
+  for (let s = 0; s < seriesCount; s++) {
+    seriesId += r.uvarint();
+    const length = r.uvarint();
+    const end = r.pos + length;
+    if (end > data.length) throw new ChunkFormatError('series section past the end');
+    if (only && !only.has(seriesId)) {
+      r.pos = end;
+      continue;
+    }
+    const n = r.uvarint();
+    const group: RollupBucket[] = [];
+    let index = 0;
+    for (let i = 0; i < n; i++) {
+      index += r.uvarint();
+      const ts = base + index * stepMs;
+      const count = r.uvarint();
+      const lastTs = ts + r.svarint();
+      group.push({ seriesId, ts, count, lastTs, sum: 0, min: 0, max: 0, last: 0 });
+    }
+    for (const field of ['sum', 'min', 'max', 'last'] as const) {
+      const x = new XorReader(r);
+      for (const b of group) b[field] = x.read();
+    }
+    if (r.pos !== end) throw new ChunkFormatError('series section length mismatch');
+    for (const b of group) out.push(b);
+  }
+  return out;
+}
