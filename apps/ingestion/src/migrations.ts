@@ -1,4 +1,4 @@
-import { Kysely } from 'kysely';
+import { Kysely, PostgresAdapter, sql } from 'kysely';
 import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
 import { up as chunkSchema } from './metrics/chunk-schema.migration';
@@ -73,5 +73,30 @@ export const migrations: Migrations = {
   },
   '0005_metric_chunks_and_rollups': {
     up: chunkSchema,
+  },
+  // SQLite only: a rowid table with a (text, int) primary key writes two b-trees per batch key; without
+  // rowid the key is the table (one fewer insert on the hottest write; PostgreSQL has no rowid).
+  '0006_metric_batches_without_rowid': {
+    up: async (db: Kysely<unknown>) => {
+      if (db.getExecutor().adapter instanceof PostgresAdapter) return;
+      await db.schema
+        .createTable('metric_batches_keyed')
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('stored_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metric_batches_keyed_pk', ['agent_id', 'seq'])
+        .modifyEnd(sql`without rowid`)
+        .execute();
+      await sql`insert into metric_batches_keyed (agent_id, seq, stored_at) select agent_id, seq, stored_at from metric_batches`.execute(
+        db,
+      );
+      await db.schema.dropTable('metric_batches').execute();
+      await db.schema.alterTable('metric_batches_keyed').renameTo('metric_batches').execute();
+      await db.schema
+        .createIndex('metric_batches_stored_at')
+        .on('metric_batches')
+        .column('stored_at')
+        .execute();
+    },
   },
 };

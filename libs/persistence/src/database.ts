@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool, types } from 'pg';
 import { DatabaseHealth, withHealth } from './database-health';
+import { withStatementCache } from './sqlite-statements';
 
 // int8 columns hold millisecond timestamps and counters well inside 2^53: read them as numbers.
 types.setTypeParser(20, (value) => Number(value));
@@ -50,7 +51,9 @@ function openSqlite<DB>(dataDir: string, name: string): Database<DB> {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const health = new DatabaseHealth(file, async () => void sqlite.prepare('select 1').get());
-  const db = new Kysely<DB>({ dialect: withHealth(new SqliteDialect({ database: sqlite }), health) });
+  const db = new Kysely<DB>({
+    dialect: withHealth(new SqliteDialect({ database: withStatementCache(sqlite) }), health),
+  });
   return { db, engine: 'sqlite', location: file, health, close: () => db.destroy() };
 }
 

@@ -81,7 +81,11 @@ export class MetricsIngestor {
   async retry(messages: JsMsg[]): Promise<IngestOutcome> {
     const now = this.clock.now();
     const decoded = messages.map((msg) => decode(msg, now));
-    const checked = await Promise.all(decoded.map((d) => verifyIdentity(this.identities, d)));
+    const verdicts = decoded.map((d) => verifyIdentity(this.identities, d));
+    // Known agents are judged from the cache: no promise per message unless one needs the directory.
+    const checked = verdicts.some((v) => v instanceof Promise)
+      ? await Promise.all(verdicts)
+      : (verdicts as Checked[]);
 
     const accepted: Accepted[] = [];
     const parked: Refused[] = [];

@@ -18,6 +18,10 @@ export function canonicalTags(tags: Record<string, string> | null | undefined): 
   if (!tags) return '{}';
   const keys = Object.keys(tags);
   if (!keys.length) return '{}';
+  // Agents send their tags in order: then the object itself is canonical (no copy on the hot path).
+  let ordered = true;
+  for (let i = 1; i < keys.length && ordered; i++) ordered = keys[i - 1] < keys[i];
+  if (ordered) return JSON.stringify(tags);
   keys.sort();
   const sorted: Record<string, string> = {};
   for (const key of keys) sorted[key] = tags[key];

@@ -27,6 +27,22 @@ const SQLITE_ROWS_PER_STATEMENT = 5000;
 /** Agents per series look-up (`agent_id in (…)`). */
 const SERIES_LOOKUP_AGENTS = 1000;
 
+/** A multi-row INSERT's text for `rows` rows, kept for the 64 counts seen first (the database caches its plan by text). */
+function statementText(
+  cache: Map<number, string>,
+  rows: number,
+  head: string,
+  row: string,
+  tail: string,
+): string {
+  let text = cache.get(rows);
+  if (!text) {
+    text = head + new Array(rows).fill(row).join(',') + tail;
+    if (cache.size < 64) cache.set(rows, text);
+  }
+  return text;
+}
+
 const batchKey = (agentId: string, seq: number) => `${agentId}:${seq}`;
 /** Not a valid agent id (AGENT_ID_PATTERN has no spaces), so the probe row can never meet a real one. */
 const PROBE_AGENT = 'write probe';
@@ -44,6 +60,7 @@ interface ChunkInsert {
 @Injectable()
 export class MetricsRepository {
   private readonly sqliteInsertText = new Map<number, string>();
+  private readonly sqliteKeyInsertText = new Map<number, string>();
   private readonly seriesIds = new SeriesIds();
 
   constructor(@Inject(DATABASE) private readonly database: Database<IngestionDB>) {}
@@ -56,20 +73,7 @@ export class MetricsRepository {
     // Series ids outside the transaction: registering a series is idempotent and needs no rollback.
     const ids = await this.resolveSeries(batches);
     return this.database.db.transaction().execute(async (trx) => {
-      const fresh = new Set<string>();
-      for (let i = 0; i < batches.length; i += BATCH_KEY_CHUNK_ROWS) {
-        const rows = await trx
-          .insertInto('metric_batches')
-          .values(
-            batches
-              .slice(i, i + BATCH_KEY_CHUNK_ROWS)
-              .map((b) => ({ agent_id: b.agentId, seq: b.seq, stored_at: now })),
-          )
-          .onConflict((oc) => oc.columns(['agent_id', 'seq']).doNothing())
-          .returning(['agent_id', 'seq'])
-          .execute();
-        for (const row of rows) fresh.add(batchKey(row.agent_id, Number(row.seq)));
-      }
+      const fresh = await this.insertBatchKeys(trx, batches, now);
       const duplicates = new Set<string>();
       const groups = new Map<string, { agentId: string; hour: number; samples: EncodedSample[] }>();
       let count = 0;
@@ -168,6 +172,46 @@ export class MetricsRepository {
     }
   }
 
+  /** Inserts each batch's (agent_id, seq) key unless present; returns the keys that were new. */
+  private async insertBatchKeys(
+    trx: Transaction<IngestionDB>,
+    batches: BatchToStore[],
+    now: number,
+  ): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    const add = (rows: { agent_id: string; seq: number | string }[]) => {
+      for (const row of rows) fresh.add(batchKey(row.agent_id, Number(row.seq)));
+    };
+    if (this.database.engine === 'postgres') {
+      const { rows } = await trx.executeQuery<{ agent_id: string; seq: string }>(
+        CompiledQuery.raw(
+          'insert into metric_batches (agent_id, seq, stored_at) ' +
+            'select * from unnest($1::text[], $2::int8[], $3::int8[]) ' +
+            'on conflict (agent_id, seq) do nothing returning agent_id, seq',
+          [batches.map((b) => b.agentId), batches.map((b) => b.seq), batches.map(() => now)],
+        ),
+      );
+      add(rows);
+      return fresh;
+    }
+    // Cached statement text per row count, as for chunks: no query builder on the hot path.
+    for (let i = 0; i < batches.length; i += BATCH_KEY_CHUNK_ROWS) {
+      const part = batches.slice(i, i + BATCH_KEY_CHUNK_ROWS);
+      const params: unknown[] = new Array(part.length * 3);
+      let p = 0;
+      for (const b of part) {
+        params[p++] = b.agentId;
+        params[p++] = b.seq;
+        params[p++] = now;
+      }
+      const { rows } = await trx.executeQuery<{ agent_id: string; seq: number }>(
+        CompiledQuery.raw(this.sqliteKeyInsert(part.length), params),
+      );
+      add(rows);
+    }
+    return fresh;
+  }
+
   private async insertChunks(trx: Transaction<IngestionDB>, chunks: ChunkInsert[]): Promise<void> {
     if (this.database.engine === 'postgres') {
       // One INSERT … SELECT FROM unnest(arrays): five parameters for any number of rows.
@@ -205,12 +249,23 @@ export class MetricsRepository {
   }
 
   private sqliteInsert(rows: number): string {
-    let text = this.sqliteInsertText.get(rows);
-    if (!text) {
-      text = `insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) values ${new Array(rows).fill('(?,?,?,?,?)').join(',')}`;
-      if (this.sqliteInsertText.size < 64) this.sqliteInsertText.set(rows, text);
-    }
-    return text;
+    return statementText(
+      this.sqliteInsertText,
+      rows,
+      'insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) values ',
+      '(?,?,?,?,?)',
+      '',
+    );
+  }
+
+  private sqliteKeyInsert(rows: number): string {
+    return statementText(
+      this.sqliteKeyInsertText,
+      rows,
+      'insert into metric_batches (agent_id, seq, stored_at) values ',
+      '(?,?,?)',
+      ' on conflict (agent_id, seq) do nothing returning agent_id, seq',
+    );
   }
 
   /**
