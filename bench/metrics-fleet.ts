@@ -1,24 +1,28 @@
 /**
  * Fleet scale for metrics (issue 16): N simulated agents, each publishing one 20-sample JetStream
- * metrics batch every 10 s, spread evenly over the interval, through the real ingestion service
- * (in-process, as bench/ingestion-metrics.ts runs it). Per fleet size: offered vs committed
- * samples/s, whether every published batch was committed, lag publish → committed, store size.
+ * metrics batch every 10 s, spread evenly over the interval, through the real ingestion service. Per
+ * fleet size: offered vs committed samples/s, whether every published batch was committed, lag
+ * publish → committed, store size.
  *
- *   node -r @swc-node/register bench/metrics-fleet.ts
- *   BENCH_FLEET_METRICS_AGENTS=10000,50000,100000 BENCH_FLEET_METRICS_SECONDS=60 node -r @swc-node/register bench/metrics-fleet.ts
- *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node -r @swc-node/register bench/metrics-fleet.ts
+ *   npm run build && node -r @swc-node/register -r tsconfig-paths/register bench/metrics-fleet.ts
+ *   BENCH_FLEET_METRICS_AGENTS=10000,50000,100000 BENCH_FLEET_METRICS_SECONDS=60 node -r @swc-node/register -r tsconfig-paths/register bench/metrics-fleet.ts
+ *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test … (PostgreSQL as well)
+ *   BENCH_FLEET_METRICS_LAYOUT=in-process … (no build needed)
  *
- * Publisher, ingestion and the poller share one Node process (one event loop): on a small machine
- * the publisher's own cost is part of what the figures show. Writes bench/results/metrics-fleet-<time>.json.
+ * Layout `processes` (default, as deployed): tokens and ingestion are `dist/` child processes on an
+ * operator-mode bus; agent identities come from `tokens.agents.issue`; the publisher (all agents, over
+ * BENCH_FLEET_METRICS_CONNECTIONS connections) and the poller are this process. `in-process`:
+ * ingestion, a test token service, publisher and poller share one Node process (one event loop), so
+ * the publisher's cost is charged to ingestion. Writes bench/results/metrics-fleet-<time>.json.
  */
 import 'reflect-metadata';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { connect, JetStreamClient, JSONCodec } from 'nats';
+import { connect, headers as natsHeaders, JetStreamClient, JSONCodec, MsgHdrs } from 'nats';
 import { sql } from 'kysely';
-import { metricsMsgId, Streams, Subjects } from '@app/contracts';
-import { Database, Engine } from '@app/persistence';
+import { Headers, metricsMsgId, PROTOCOL_VERSION, Streams, Subjects } from '@app/contracts';
+import { Database, Engine, openDatabase } from '@app/persistence';
 import { createTestDatabase, startNatsServer, TestDatabase, testEngines } from '@app/testing';
 import { IngestionDB } from '../apps/ingestion/src/database';
 import {
@@ -29,10 +33,18 @@ import {
   startTestIngestion,
   TestTokenService,
 } from '../apps/ingestion/test/ingestion-fixtures';
+import { issueAgentIdentities } from './lib/agent-fleet';
+import { startPlatform } from './lib/platform';
+import { cpuSeconds } from './lib/process-sampler';
+import { freePort } from './lib/http-load';
+import { isBuilt } from './lib/services';
 
 const SIZES = (process.env.BENCH_FLEET_METRICS_AGENTS ?? '100000').split(',').map(Number);
 /** Steady load measured after the warm-up interval. */
 const SECONDS = Number(process.env.BENCH_FLEET_METRICS_SECONDS ?? 60);
+const LAYOUT = process.env.BENCH_FLEET_METRICS_LAYOUT ?? 'processes';
+/** Publisher connections (processes layout): a real fleet's load arrives over many. */
+const CONNECTIONS = Number(process.env.BENCH_FLEET_METRICS_CONNECTIONS ?? 4);
 const INTERVAL_S = 10;
 const SAMPLES_PER_BATCH = 20;
 const ENVIRONMENT = 'bench';
@@ -104,20 +116,125 @@ async function storeBytes(database: Database<IngestionDB>, test: TestDatabase): 
   return Number(row.rows[0].n);
 }
 
-async function fleet(url: string, engine: Engine, agents: number) {
+/** Where the batches go: ingestion and its database, however they are run. */
+interface Target {
+  database: Database<IngestionDB>;
+  test: TestDatabase;
+  /** Connections the simulated agents publish over. */
+  publishers: JetStreamClient[];
+  agentIds: string[];
+  /** Headers each batch carries, as the agent sends them. */
+  headers?: MsgHdrs;
+  /** CPU seconds ingestion has used so far (its process, or this whole process in-process). */
+  ingestionCpuSeconds(): number;
+  /** BENCH_FLEET_METRICS_TRACE: prints the consumer's state and the services' CPU. */
+  trace?(): Promise<void>;
+  /** What ingestion logged (warnings and errors), when it runs as a process. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function inProcess(url: string, engine: Engine, agents: number): Promise<Target> {
   const nc = await connect({ servers: url });
   const tokens = await new TestTokenService(nc).start();
   const test = await createTestDatabase(engine, 'ingestion');
   await (await nc.jetstreamManager()).streams.delete(Streams.metrics).catch(() => false);
-  for (let i = 0; i < agents; i++) tokens.issue(ENVIRONMENT, agentId(i));
+  const agentIds = Array.from({ length: agents }, (_, i) => agentId(i));
+  for (const id of agentIds) tokens.issue(ENVIRONMENT, id);
   const app = await startTestIngestion(ingestionConfig(url, test));
   const database = await openIngestionDatabase(test);
-  const js: JetStreamClient = nc.jetstream();
+  return {
+    database,
+    test,
+    publishers: [nc.jetstream()],
+    agentIds,
+    ingestionCpuSeconds: () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    },
+    output: () => '',
+    stop: async () => {
+      await database.close();
+      await app.close();
+      tokens.stop();
+      await nc.close();
+      await test.cleanup();
+    },
+  };
+}
+
+async function separateProcesses(engine: Engine, agents: number): Promise<Target> {
+  for (const s of ['tokens', 'ingestion'] as const)
+    if (!isBuilt(s)) throw new Error(`dist/apps/${s} is missing: run npm run build`);
+  const metricsPort = await freePort();
+  const platform = await startPlatform({
+    engine,
+    services: ['tokens', 'ingestion'],
+    env: { ingestion: { LOG_LEVEL: 'warn', METRICS_PORT: String(metricsPort) } },
+  });
+  try {
+    const issued = await issueAgentIdentities(platform.rpc, platform.organizationId, ENVIRONMENT, 0, agents);
+    const database = await openDatabase<IngestionDB>({ ...platform.database.options, name: 'ingestion' });
+    const connections = await Promise.all(
+      Array.from({ length: CONNECTIONS }, () => platform.nats.bus!.connectWith('bench', ['>'], ['>'])),
+    );
+    const headers = natsHeaders();
+    headers.set(Headers.protocolVersion, String(PROTOCOL_VERSION));
+    const pid = platform.processes.ingestion!.pid;
+    return {
+      database,
+      test: platform.database,
+      publishers: connections.map((c) => c.jetstream()),
+      agentIds: issued.map((a) => a.agentId),
+      headers,
+      ingestionCpuSeconds: () => cpuSeconds(pid),
+      output: () => platform.processes.ingestion!.output(),
+      trace: async () => {
+        const info = await (
+          await platform.nc.jetstreamManager()
+        ).consumers
+          .info(Streams.metrics, 'ingestion')
+          .catch(() => undefined);
+        const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+          .then((r) => r.text())
+          .catch(() => '');
+        const pick = (name: string) =>
+          text
+            .split('\n')
+            .filter((l) => l.startsWith(name))
+            .map((l) => l.replace(/^ingestion_/, ''))
+            .join(' ');
+        process.stderr.write(
+          `  ${pick('ingestion_commit_seconds_sum')} ${pick('ingestion_commit_seconds_count')} ${pick('ingestion_batch_messages_sum')} ${pick('ingestion_rejected')} ${pick('ingestion_received')}\n`,
+        );
+        process.stderr.write(
+          `${new Date().toISOString()} pending ${info?.num_pending} ack-pending ${info?.num_ack_pending} delivered ${info?.delivered.stream_seq} ` +
+            `cpu ingestion ${cpuSeconds(pid).toFixed(1)} s tokens ${cpuSeconds(platform.processes.tokens!.pid).toFixed(1)} s nats-server ${cpuSeconds(platform.nats.pid!).toFixed(1)} s bench ${(process.cpuUsage().user / 1e6).toFixed(1)} s load ${loadavg()[0].toFixed(1)}\n`,
+        );
+      },
+      stop: async () => {
+        await database.close();
+        for (const c of connections) await c.close().catch(() => undefined);
+        // Stops ingestion before measuring the store would lose nothing: every batch is committed by now.
+        await platform.stop();
+      },
+    };
+  } catch (error) {
+    await platform.stop();
+    throw error;
+  }
+}
+
+async function fleet(url: string, engine: Engine, agents: number) {
+  const target =
+    LAYOUT === 'in-process' ? await inProcess(url, engine, agents) : await separateProcesses(engine, agents);
+  const { database, publishers, agentIds } = target;
   const pending: Pending = new Map();
   const seen: Seen = { stored: [], visible: [], storedAt: [] };
   const rate = agents / INTERVAL_S;
   const loadStart = loadavg()[0];
   const cpuStart = process.cpuUsage();
+  const ingestionCpuStart = target.ingestionCpuSeconds();
   let publishFailures = 0;
   let firstPublishError: string | undefined;
   let published = 0;
@@ -133,30 +250,37 @@ async function fleet(url: string, engine: Engine, agents: number) {
       await sleep(POLL_MS);
     }
   })();
+  const trace = process.env.BENCH_FLEET_METRICS_TRACE
+    ? setInterval(() => void target.trace?.(), 5000)
+    : undefined;
   const perf0 = performance.now();
   while (Date.now() < measureTo) {
     const due = Math.floor(((performance.now() - perf0) / 1000) * rate);
     for (; published < due; published++) {
       const i = published % agents;
       const seq = Math.floor(published / agents);
-      const id = agentId(i);
+      const id = agentIds[i];
       const ts = Date.now();
       const key = `${id}:${seq}`;
       pending.set(key, ts);
       if (ts >= measureFrom) measuredPublished++;
       const body = { ...metricsBody(id, seq, SAMPLES_PER_BATCH), collectedAt: ts };
-      js.publish(Subjects.metrics(ENVIRONMENT, id), json.encode(body), {
-        msgID: metricsMsgId(id, seq),
-      }).catch(
-        // Kept in `pending`: a publish that timed out waiting for its ack may still have been stored.
-        (error: unknown) => {
-          publishFailures++;
-          firstPublishError ??= String(error);
-        },
-      );
+      publishers[i % publishers.length]
+        .publish(Subjects.metrics(ENVIRONMENT, id), json.encode(body), {
+          msgID: metricsMsgId(id, seq),
+          ...(target.headers ? { headers: target.headers } : {}),
+        })
+        .catch(
+          // Kept in `pending`: a publish that timed out waiting for its ack may still have been stored.
+          (error: unknown) => {
+            publishFailures++;
+            firstPublishError ??= String(error);
+          },
+        );
     }
     await sleep(TICK_MS);
   }
+  clearInterval(trace);
   const publishedSeconds = (Date.now() - measureFrom) / 1000;
   const backlogAtEnd = pending.size;
   publishing = false;
@@ -167,16 +291,19 @@ async function fleet(url: string, engine: Engine, agents: number) {
     await sleep(POLL_MS);
   }
   const drainSeconds = (Date.now() - drainStart) / 1000;
+  const elapsedMs = Date.now() - started;
   const cpu = process.cpuUsage(cpuStart);
-  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (Date.now() - started)) * 100;
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
+  const ingestionCpuPercent = ((target.ingestionCpuSeconds() - ingestionCpuStart) * 1000 * 100) / elapsedMs;
   const committedInWindow = seen.storedAt.filter((t) => t < measureTo).length;
   const batches = await countRows(database, 'metric_batches');
   const samples = await countRows(database, 'samples');
-  const bytes = await storeBytes(database, test);
+  const bytes = await storeBytes(database, target.test);
   const stored = [...seen.stored].sort((a, b) => a - b);
   const visible = [...seen.visible].sort((a, b) => a - b);
   const result = {
     engine,
+    layout: LAYOUT,
     agents,
     seconds: SECONDS,
     loadAverage: [loadStart, loadavg()[0]],
@@ -200,13 +327,13 @@ async function fleet(url: string, engine: Engine, agents: number) {
     samplesInStore: samples,
     storeBytes: bytes,
     mibPerMillionSamples: bytes / 1024 / 1024 / (samples / 1e6),
-    processCpuPercentOfOneCore: cpuPercent,
+    benchProcessCpuPercentOfOneCore: cpuPercent,
+    ingestionCpuPercentOfOneCore: ingestionCpuPercent,
   };
-  await database.close();
-  await app.close();
-  tokens.stop();
-  await nc.close();
-  await test.cleanup();
+  // Why a run fell behind is in ingestion's warnings (held messages, lookups that timed out).
+  if (result.storedLagMs.p99 > 2000 || result.missingAfterDrain)
+    process.stderr.write(`--- ingestion output (tail) ---\n${target.output().slice(-3000)}\n`);
+  await target.stop();
   return result;
 }
 
@@ -214,6 +341,7 @@ async function main() {
   const server = await startNatsServer();
   const runs = [];
   try {
+    console.log(`layout: ${LAYOUT}`);
     for (const engine of testEngines()) {
       for (const agents of SIZES) {
         const r = await fleet(server.url, engine, agents);
@@ -231,15 +359,15 @@ async function main() {
         .join(' ')} (2 cores)\n`,
   );
   console.log(
-    '| engine | agents | load 1 min (start → end) | offered samples/s | committed samples/s (window) | published | missing after drain | lag p50 / p99 / max (ts → stored_at) | lag p50 / p99 (ts → visible) | MiB per million samples | CPU (bench process) |',
+    '| engine | agents | load 1 min (start → end) | offered samples/s | committed samples/s (window) | published | missing after drain | lag p50 / p99 / max (ts → stored_at) | lag p50 / p99 (ts → visible) | MiB per million samples | CPU: ingestion / bench process |',
   );
-  console.log('|---|---:|---|---:|---:|---:|---:|---|---|---:|---:|');
+  console.log('|---|---:|---|---:|---:|---:|---:|---|---|---:|---|');
   for (const r of runs)
     console.log(
       `| ${r.engine} | ${r.agents} | ${r.loadAverage.map((l) => l.toFixed(1)).join(' → ')} | ${Math.round(r.offeredSamplesPerSecond)} | ` +
         `${Math.round(r.committedSamplesPerSecondInWindow)} | ${r.publishedTotal} (${r.publishFailures} failed) | ` +
         `${r.missingAfterDrain} (drain ${r.drainSeconds.toFixed(0)} s) | ${r.storedLagMs.p50} / ${r.storedLagMs.p99} / ${r.storedLagMs.max} ms | ` +
-        `${r.visibleLagMs.p50} / ${r.visibleLagMs.p99} ms | ${r.mibPerMillionSamples.toFixed(1)} | ${r.processCpuPercentOfOneCore.toFixed(0)} % |`,
+        `${r.visibleLagMs.p50} / ${r.visibleLagMs.p99} ms | ${r.mibPerMillionSamples.toFixed(1)} | ${r.ingestionCpuPercentOfOneCore.toFixed(0)} % / ${r.benchProcessCpuPercentOfOneCore.toFixed(0)} % |`,
     );
   const results = join(__dirname, 'results');
   mkdirSync(results, { recursive: true });

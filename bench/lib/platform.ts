@@ -52,8 +52,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const database = await freshDatabase(options.engine);
   const started: ServiceProcess[] = [];
   const processes: Partial<Record<ServiceName, ServiceProcess>> = {};
-  // The bench itself may do anything (it stands in for agents, operators and other services).
-  const nc = await bus.connectWith('bench', ['>'], ['>']);
+  // The bench itself may do anything (it stands in for agents, operators and other services); its
+  // inbox is the admin's, whom ingestion answers (ingestion replies to known inboxes only).
+  const nc = await bus.connectWith('bench', ['>'], ['>'], { inboxOf: 'admin' });
   const rpc = new RpcClient(nc, 30_000);
   const apiKey = formatToken('api_key', randomBytes);
   const stop = async () => {

@@ -26,8 +26,15 @@ describe('bus permissions', () => {
       expect(
         publish.filter((s) => /\$JS\.API\.(STREAM\.(DELETE|PURGE|MSG\.DELETE)|CONSUMER\.DELETE)/.test(s)),
       ).toEqual(identity === 'ingestion' ? [`$JS.API.STREAM.DELETE.${Streams.metricsSizeProbe}`] : []);
-      expect(publish.filter((s) => s.startsWith('_INBOX'))).toEqual([]);
+      // Ingestion answers by inbox (not allow_responses): exactly the identities that may request metrics.>.
+      const requesters = PLATFORM_IDENTITIES.filter((i) =>
+        PlatformPermissions[i].publish.includes('metrics.>'),
+      );
+      expect(publish.filter((s) => s.startsWith('_INBOX'))).toEqual(
+        identity === 'ingestion' ? requesters.map((r) => `_INBOX_${r}.>`) : [],
+      );
     }
+    expect(PlatformPermissions.ingestion.respond).toBe(false);
   });
 
   it('let only the token service answer token requests and only platform users publish events', () => {

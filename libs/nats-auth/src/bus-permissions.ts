@@ -13,6 +13,17 @@ export interface BusPermissions {
 }
 
 /**
+ * Publishing to these identities' inboxes: how a service answers requests when it may not use
+ * `allow_responses`. nats-server before 2.11 records every message delivered to a responder that
+ * carries a reply subject — a JetStream delivery's ack subject included — for 2 minutes, and once more
+ * than 4,096 are recorded it walks them all on each delivery (nats-io/nats-server 48c5cac, fixed in
+ * 2.11.0). A responder pulling a busy stream then spends the server's CPU quadratically: measured
+ * here, ingestion's metrics consumer fell to ~400 messages/s at 20,000 agents. So the services that
+ * consume JetStream at fleet rates answer only their known requesters, by inbox.
+ */
+const repliesTo = (...identities: string[]) => identities.map((identity) => `${inboxPrefix(identity)}.>`);
+
+/**
  * JetStream API subjects, per stream and consumer: nobody gets PURGE or MSG.DELETE, and STREAM.DELETE only
  * for ingestion's scratch stream.
  */
@@ -159,6 +170,8 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       ...JetStreamApi.scratchStream(Streams.metricsSizeProbe),
       // Proof that its heartbeat subscription delivers (see Liveness in docs/protocol.md).
       Subjects.heartbeatProbe,
+      // Answers to metrics.> requests: their only requesters (see repliesTo for why not allow_responses).
+      ...repliesTo('gateway', 'admin'),
     ],
     // agent.revoked: the agent directory drops the revoked agent at once; agent.labels_changed and
     // agent.deleted: the remote-write sink drops what it cached of the agent.
@@ -170,7 +183,7 @@ export const PlatformPermissions: Record<PlatformIdentity, BusPermissions> = {
       Subjects.event(EventKinds.agentDeleted),
       Subjects.maxDeliveriesAdvisory(Streams.metrics, Consumers.metrics),
     ],
-    respond: true,
+    respond: false,
   },
   alerting: {
     publish: [

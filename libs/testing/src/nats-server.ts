@@ -14,8 +14,17 @@ export interface SecuredBus {
   /** nats.js options to connect as that platform identity (creds, CA, its inbox prefix). */
   options(identity: PlatformIdentity | 'system'): ConnectionOptions;
   connect(identity: PlatformIdentity | 'system'): Promise<NatsConnection>;
-  /** A PLATFORM user with exactly these permissions (a test observer, an internal consumer). */
-  connectWith(name: string, publish: string[], subscribe: string[]): Promise<NatsConnection>;
+  /**
+   * A PLATFORM user with exactly these permissions (a test observer, an internal consumer). Its inbox
+   * is `_INBOX_<name>`, or `_INBOX_<inboxOf>`: services that answer only known identities by inbox
+   * (ingestion) answer a bench standing in for one of them.
+   */
+  connectWith(
+    name: string,
+    publish: string[],
+    subscribe: string[],
+    options?: { inboxOf?: string },
+  ): Promise<NatsConnection>;
 }
 
 export interface NatsServerHandle {
@@ -161,14 +170,14 @@ export function connectableBus(
   return {
     ...bus,
     connect: (identity) => connect({ servers: servers().split(','), ...bus.options(identity) }),
-    connectWith: async (name, publish, subscribe) =>
+    connectWith: async (name, publish, subscribe, options = {}) =>
       connect({
         servers: servers().split(','),
         authenticator: credsAuthenticator(
           await bus.authority.platformCreds(name, customPermissions(publish, subscribe)),
         ),
         tls: { caFile: bus.caFile },
-        inboxPrefix: `_INBOX_${name}`,
+        inboxPrefix: `_INBOX_${options.inboxOf ?? name}`,
         name,
         // Quick to reconnect: after a NATS restart a test's next messages must not fall in a reconnect wait.
         maxReconnectAttempts: -1,
