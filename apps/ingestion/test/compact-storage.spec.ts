@@ -60,6 +60,15 @@ function expectedBuckets(
     .sort((a, b) => (a.tags < b.tags ? -1 : a.tags > b.tags ? 1 : a.bucket - b.bucket));
 }
 
+/** One pass of the compaction job over `database`, as the service runs it on its timer. */
+const compact = (database: Database<IngestionDB>, clock: ManualClock, config: IngestionConfig) =>
+  new CompactionJob(
+    new CompactionRepository(database),
+    new StoredMetricsRepository(database),
+    clock,
+    config,
+  ).run();
+
 const rounded = (rows: BucketRow[]) => rows.map((r) => ({ ...r, avg: Math.round(r.avg * 1e6) / 1e6 }));
 
 /**
@@ -94,6 +103,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
   let fixture: TestDatabase;
   let database: Database<IngestionDB>;
   let repository: MetricsRepository;
+  let stored: StoredMetricsRepository;
   let reader: SeriesReader;
   const clock = new ManualClock(DAY + 5 * HOUR_MS);
   const config = loadConfig(IngestionConfig, {
@@ -106,7 +116,8 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     database = await openDatabase<IngestionDB>(fixture.options);
     await migrateToLatest(database.db, migrations);
     repository = new MetricsRepository(database);
-    reader = new SeriesReader(new StoredMetricsRepository(database));
+    stored = new StoredMetricsRepository(database);
+    reader = new SeriesReader(stored);
   });
 
   afterEach(async () => {
@@ -134,6 +145,13 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     ['1-day step', DAY - DAY_MS, DAY + DAY_MS, DAY_MS],
   ];
 
+  /** Stores `batches`, lets an hour pass, and compacts every hour that is over by then. */
+  const storeAndCompact = async (batches: ReturnType<typeof fleetBatches>) => {
+    await repository.storeBatches(batches, clock.now());
+    clock.advance(HOUR_MS);
+    return compact(database, clock, config);
+  };
+
   const expectAllQueriesMatch = async (samples: SampleRow[]) => {
     for (const [, from, to, step] of queries)
       for (const name of ['cpu.usage', 'memory.used'])
@@ -150,13 +168,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     await expectAllQueriesMatch(samples);
 
     // At 05:00 all four hours are over (the last one ended an hour ago).
-    const compacted = await new CompactionJob(
-      new CompactionRepository(database),
-      new StoredMetricsRepository(database),
-      clock,
-      config,
-    ).run();
-    expect(compacted).toBe(4);
+    expect(await compact(database, clock, config)).toBe(4);
     expect(await chunkCount()).toBe(4);
     expect(await countRows(database, 'samples')).toBe(samples.length);
     await expectAllQueriesMatch(samples);
@@ -167,48 +179,21 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     const all = samples.concat(late.flatMap((b) => b.samples));
     await expectAllQueriesMatch(all);
     clock.advance(HOUR_MS);
-    expect(
-      await new CompactionJob(
-        new CompactionRepository(database),
-        new StoredMetricsRepository(database),
-        clock,
-        config,
-      ).run(),
-    ).toBe(1);
+    expect(await compact(database, clock, config)).toBe(1);
     await expectAllQueriesMatch(all);
     expect(await chunkCount()).toBe(4);
     expect(await countRows(database, 'samples')).toBe(all.length);
   });
 
   it('reads a day at 1-hour steps from a few rollup rows once compacted', async () => {
-    const batches = fleetBatches(DAY, 4);
-    await repository.storeBatches(batches, clock.now());
-    clock.advance(HOUR_MS);
-    await new CompactionJob(
-      new CompactionRepository(database),
-      new StoredMetricsRepository(database),
-      clock,
-      config,
-    ).run();
-    const rows = await new StoredMetricsRepository(database).rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS);
-    expect(rows).toHaveLength(1);
-    expect(
-      await new StoredMetricsRepository(database).chunksOf(AGENT, DAY, DAY + DAY_MS, {
-        onlyOutside: [DAY, DAY + DAY_MS],
-      }),
-    ).toEqual([]);
+    await storeAndCompact(fleetBatches(DAY, 4));
+    expect(await stored.rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS)).toHaveLength(1);
+    expect(await stored.chunksOf(AGENT, DAY, DAY + DAY_MS, { onlyOutside: [DAY, DAY + DAY_MS] })).toEqual([]);
   });
 
   it('stores a redelivered batch once, also after its hour was compacted', async () => {
     const [first, second] = fleetBatches(DAY, 0.01);
-    await repository.storeBatches([first], clock.now());
-    clock.advance(HOUR_MS);
-    await new CompactionJob(
-      new CompactionRepository(database),
-      new StoredMetricsRepository(database),
-      clock,
-      config,
-    ).run();
+    expect(await storeAndCompact([first])).toBe(1);
     const again = await repository.storeBatches([first, second], clock.now());
     expect([...again.duplicates]).toEqual([`${AGENT}:0`]);
     expect([...again.stored]).toEqual([`${AGENT}:1`]);
@@ -217,14 +202,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
 
   it('tells the newest sample and the series sent since a time, from rollups and from new chunks alike', async () => {
     const batches = fleetBatches(DAY, 3);
-    await repository.storeBatches(batches, clock.now());
-    clock.advance(HOUR_MS);
-    await new CompactionJob(
-      new CompactionRepository(database),
-      new StoredMetricsRepository(database),
-      clock,
-      config,
-    ).run();
+    expect(await storeAndCompact(batches)).toBe(3);
     const newest = batches[batches.length - 1].samples[0].ts;
     expect(await reader.newestSampleAt(AGENT, 'cpu.usage')).toBe(newest);
     const series = await reader.seriesSince(AGENT, DAY, 100);
@@ -245,38 +223,20 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
 
   it('retention drops whole chunks past the raw retention and keeps rollups for their own longer one', async () => {
     await repository.storeBatches(fleetBatches(DAY - 10 * DAY_MS, 2), clock.now());
-    await repository.storeBatches(fleetBatches(DAY, 2, 10_000), clock.now());
-    clock.advance(HOUR_MS);
-    await new CompactionJob(
-      new CompactionRepository(database),
-      new StoredMetricsRepository(database),
-      clock,
-      config,
-    ).run();
+    await storeAndCompact(fleetBatches(DAY, 2, 10_000));
     const deleted = await new RetentionJob(repository, clock, config).run();
     expect(deleted).toBe(2 * 360 * 4);
     expect(await countRows(database, 'samples')).toBe(2 * 360 * 4);
-    expect(
-      await new StoredMetricsRepository(database).rollupsOf(
-        AGENT,
-        60_000,
-        DAY - 11 * DAY_MS,
-        DAY - 9 * DAY_MS,
-      ),
-    ).toHaveLength(2);
+    expect(await stored.rollupsOf(AGENT, 60_000, DAY - 11 * DAY_MS, DAY - 9 * DAY_MS)).toHaveLength(2);
     // The old day still charts at 1-hour steps from its rollup.
     const old = await reader.bucketed(AGENT, 'memory.used', DAY - 10 * DAY_MS, DAY - 9 * DAY_MS, HOUR_MS);
     expect(old.map((r) => r.count)).toEqual([360, 360]);
 
     clock.advance(25 * DAY_MS);
     await new RetentionJob(repository, clock, config).run();
-    expect(await new StoredMetricsRepository(database).rollupsOf(AGENT, 60_000, 0, DAY - DAY_MS)).toEqual([]);
-    expect(await new StoredMetricsRepository(database).rollupsOf(AGENT, HOUR_MS, 0, DAY - DAY_MS)).toEqual(
-      [],
-    );
-    expect(
-      await new StoredMetricsRepository(database).rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS),
-    ).toHaveLength(2);
+    expect(await stored.rollupsOf(AGENT, 60_000, 0, DAY - DAY_MS)).toEqual([]);
+    expect(await stored.rollupsOf(AGENT, HOUR_MS, 0, DAY - DAY_MS)).toEqual([]);
+    expect(await stored.rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS)).toHaveLength(2);
     expect(await countRows(database, 'samples')).toBe(0);
   });
 });
@@ -322,14 +282,7 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
       }
       const clock = new ManualClock(DAY + 3 * HOUR_MS + 60_000);
       // Hours 0 and 1 compacted, hour 2 not yet: the window reads rollups, compacted edges and new chunks.
-      expect(
-        await new CompactionJob(
-          new CompactionRepository(database),
-          new StoredMetricsRepository(database),
-          clock,
-          loadConfig(IngestionConfig, {}),
-        ).run(),
-      ).toBe(2 * agents.length);
+      expect(await compact(database, clock, loadConfig(IngestionConfig, {}))).toBe(2 * agents.length);
       const service = new FleetTopService(new StoredMetricsRepository(database));
       const from = DAY + 40 * 60_000 + 1234;
       const to = DAY + 2 * HOUR_MS + 20 * 60_000 + 567;
@@ -348,15 +301,9 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
             };
           })
           .sort((a, b) => b.value - a.value);
+      const window = { organizationId: 'org-1', name: 'cpu.usage', from, to };
       for (const by of ['avg', 'max'] as const) {
-        const result = await service.top({
-          organizationId: 'org-1',
-          name: 'cpu.usage',
-          from,
-          to,
-          by,
-          limit: 10,
-        });
+        const result = await service.top({ ...window, by, limit: 10 });
         expect(
           result.agents.map((a) => ({
             agentId: a.agentId,
@@ -365,27 +312,12 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
           })),
         ).toEqual(expected(by));
       }
-      const two = await service.top({
-        organizationId: 'org-1',
-        name: 'cpu.usage',
-        from,
-        to,
-        by: 'avg',
-        limit: 2,
-      });
+      const two = await service.top({ ...window, by: 'avg', limit: 2 });
       expect(two.agents.map((a) => a.agentId)).toEqual(['agent-c', 'agent-b']);
-      const core = await service.top({
-        organizationId: 'org-1',
-        name: 'cpu.usage',
-        from,
-        to,
-        by: 'max',
-        limit: 1,
-        tag: 'core=1',
-      });
+      const core = await service.top({ ...window, by: 'max', limit: 1, tag: 'core=1' });
       expect(core.agents[0].count).toBe(expected('max')[0].count / 3);
       await expect(
-        service.top({ organizationId: 'org-1', name: 'cpu.usage', from: to, to: from, by: 'avg', limit: 10 }),
+        service.top({ ...window, from: to, to: from, by: 'avg', limit: 10 }),
       ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     } finally {
       await database.close();

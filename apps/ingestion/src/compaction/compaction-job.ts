@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '@app/clock';
-import { isDependencyUnavailable } from '@app/contracts';
+import { Clock, PeriodicJob } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { HOUR_MS } from '../metrics/chunk-codec';
 import { StoredMetricsRepository } from '../metrics/stored-metrics.repository';
@@ -25,53 +24,48 @@ const HOUR_SETTLE_MS = 2 * MINUTE_MS;
 @Injectable()
 export class CompactionJob {
   private readonly logger = new Logger(CompactionJob.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     private readonly repository: CompactionRepository,
     private readonly stored: StoredMetricsRepository,
     @Inject(Clock) private readonly clock: Clock,
-    private readonly config: IngestionConfig,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(
-      () =>
-        void this.run().catch((error: unknown) => {
-          if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'compaction run failed');
-        }),
-      this.config.METRICS_COMPACTION_INTERVAL_SECONDS * 1000,
-    );
+    config: IngestionConfig,
+  ) {
+    this.job = new PeriodicJob({
+      everySeconds: config.METRICS_COMPACTION_INTERVAL_SECONDS,
+      pass: () => this.pass(),
+      logger: this.logger,
+      failureMessage: 'compaction run failed',
+    });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass over every finished hour with uncompacted chunks; returns how many hours were compacted. */
   run(): Promise<number> {
-    this.running ??= (async () => {
-      try {
-        const before = this.clock.now() - HOUR_MS - HOUR_SETTLE_MS;
-        let compacted = 0;
-        for (;;) {
-          const pending = await this.repository.pendingHours(before + 1, PENDING_PAGE);
-          let done = 0;
-          for (const { agentId, hourStart } of pending) if (await this.compact(agentId, hourStart)) done++;
-          compacted += done;
-          // A page another instance took from under us ends the run rather than spinning on it.
-          if (pending.length < PENDING_PAGE || done === 0) break;
-        }
-        if (compacted) this.logger.log({ hours: compacted }, 'metric hours compacted');
-        return compacted;
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.job.run();
+  }
+
+  private async pass(): Promise<number> {
+    const before = this.clock.now() - HOUR_MS - HOUR_SETTLE_MS;
+    let compacted = 0;
+    for (;;) {
+      const pending = await this.repository.pendingHours(before + 1, PENDING_PAGE);
+      let done = 0;
+      for (const { agentId, hourStart } of pending) if (await this.compact(agentId, hourStart)) done++;
+      compacted += done;
+      // A page another instance took from under us ends the run rather than spinning on it.
+      if (pending.length < PENDING_PAGE || done === 0) break;
+    }
+    if (compacted) this.logger.log({ hours: compacted }, 'metric hours compacted');
+    return compacted;
   }
 
   private async compact(agentId: string, hourStart: number): Promise<boolean> {

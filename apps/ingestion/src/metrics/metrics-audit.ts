@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy, JsMsg, NatsConnection, StoredMsg } from 'nats';
-import { Clock } from '@app/clock';
-import { isDependencyUnavailable, parseAgentSubject, Streams } from '@app/contracts';
+import { Clock, PeriodicJob } from '@app/clock';
+import { parseAgentSubject, Streams } from '@app/contracts';
 import { NATS_CONNECTION } from '@app/messaging';
 import { IngestionConfig } from '../config';
 import { AgentIdentityChecker, RejectReasons } from '../identity/agent-identity-checker';
@@ -54,8 +54,7 @@ interface Candidate extends BatchKey {
 export class MetricsAudit {
   private readonly logger = new Logger(MetricsAudit.name);
   private readonly owner = randomUUID();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<AuditRun>;
+  private readonly job: PeriodicJob<AuditRun>;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -66,29 +65,26 @@ export class MetricsAudit {
     private readonly metrics: IngestionMetrics,
     @Inject(Clock) private readonly clock: Clock,
     private readonly config: IngestionConfig,
-  ) {}
-
-  start(): void {
-    if (!this.config.METRICS_AUDIT_INTERVAL_SECONDS) return;
-    this.timer ??= setInterval(
-      () =>
-        void this.run().catch((error: unknown) => {
-          if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'metrics audit run failed');
-        }),
-      this.config.METRICS_AUDIT_INTERVAL_SECONDS * 1000,
-    );
+  ) {
+    this.job = new PeriodicJob({
+      everySeconds: config.METRICS_AUDIT_INTERVAL_SECONDS,
+      pass: () => this.pass(),
+      logger: this.logger,
+      failureMessage: 'metrics audit run failed',
+    });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass from the stored position to what may be judged now. Concurrent calls share the pass. */
   run(): Promise<AuditRun> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.job.run();
   }
 
   private async pass(): Promise<AuditRun> {

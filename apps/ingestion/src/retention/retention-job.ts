@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '@app/clock';
-import { isDependencyUnavailable } from '@app/contracts';
+import { Clock, PeriodicJob } from '@app/clock';
 import { IngestionConfig } from '../config';
 import { HOUR_MS } from '../metrics/chunk-codec';
 import { MetricsRepository } from '../metrics/metrics.repository';
@@ -17,63 +16,58 @@ const DELETE_BATCH_CHUNKS = 2_000;
 @Injectable()
 export class RetentionJob {
   private readonly logger = new Logger(RetentionJob.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     private readonly repository: MetricsRepository,
     @Inject(Clock) private readonly clock: Clock,
     private readonly config: IngestionConfig,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(
-      () =>
-        void this.run().catch((error: unknown) => {
-          if (!isDependencyUnavailable(error)) this.logger.warn({ err: error }, 'retention run failed');
-        }),
-      this.config.METRICS_RETENTION_INTERVAL_SECONDS * 1000,
-    );
+  ) {
+    this.job = new PeriodicJob({
+      everySeconds: config.METRICS_RETENTION_INTERVAL_SECONDS,
+      pass: () => this.pass(),
+      logger: this.logger,
+      failureMessage: 'retention run failed',
+    });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass; returns how many samples were deleted (in whole chunks). */
   run(): Promise<number> {
-    this.running ??= (async () => {
-      try {
-        const now = this.clock.now();
-        const cutoff = now - this.config.METRICS_RETENTION_DAYS * DAY_MS;
-        let deleted = 0;
-        let chunks = 0;
-        for (;;) {
-          const n = await this.repository.deleteChunksBefore(cutoff, DELETE_BATCH_CHUNKS);
-          deleted += n.samples;
-          chunks += n.chunks;
-          if (n.chunks < DELETE_BATCH_CHUNKS) break;
-        }
-        const rollupDays = Math.max(
-          this.config.METRICS_ROLLUP_RETENTION_DAYS,
-          this.config.METRICS_RETENTION_DAYS,
-        );
-        for (const tier of ROLLUP_TIERS)
-          await this.repository.deleteRollupsBefore(now - rollupDays * DAY_MS, tier.stepMs, tier.windowMs);
-        const keyCutoff = Math.min(cutoff, now - this.config.METRICS_STREAM_MAX_AGE_SECONDS * 1000);
-        await this.repository.deleteBatchKeysBefore(keyCutoff);
-        if (deleted)
-          this.logger.log(
-            { deleted, chunks, cutoff: Math.floor(cutoff / HOUR_MS) * HOUR_MS },
-            'old samples deleted',
-          );
-        return deleted;
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.job.run();
+  }
+
+  private async pass(): Promise<number> {
+    const now = this.clock.now();
+    const cutoff = now - this.config.METRICS_RETENTION_DAYS * DAY_MS;
+    let deleted = 0;
+    let chunks = 0;
+    for (;;) {
+      const n = await this.repository.deleteChunksBefore(cutoff, DELETE_BATCH_CHUNKS);
+      deleted += n.samples;
+      chunks += n.chunks;
+      if (n.chunks < DELETE_BATCH_CHUNKS) break;
+    }
+    const rollupDays = Math.max(
+      this.config.METRICS_ROLLUP_RETENTION_DAYS,
+      this.config.METRICS_RETENTION_DAYS,
+    );
+    for (const tier of ROLLUP_TIERS)
+      await this.repository.deleteRollupsBefore(now - rollupDays * DAY_MS, tier.stepMs, tier.windowMs);
+    const keyCutoff = Math.min(cutoff, now - this.config.METRICS_STREAM_MAX_AGE_SECONDS * 1000);
+    await this.repository.deleteBatchKeysBefore(keyCutoff);
+    if (deleted)
+      this.logger.log(
+        { deleted, chunks, cutoff: Math.floor(cutoff / HOUR_MS) * HOUR_MS },
+        'old samples deleted',
+      );
+    return deleted;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Clock } from '@app/clock';
+import { Clock, PeriodicJob } from '@app/clock';
 import { isDependencyUnavailable } from '@app/contracts';
 import { ProvisioningConfig } from '../config';
 import { FleetSettingsRepository } from '../settings/fleet-settings.repository';
@@ -18,62 +18,57 @@ const AGENTS_PER_ORGANIZATION_PER_RUN = 200;
 @Injectable()
 export class InactiveAgentCleanup implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(InactiveAgentCleanup.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     private readonly settings: FleetSettingsRepository,
     private readonly candidates: AgentLifecycleRepository,
     private readonly lifecycle: AgentLifecycleService,
     private readonly clock: Clock,
-    private readonly config: ProvisioningConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(
-      () =>
-        void this.run().catch((error: unknown) => {
-          if (!isDependencyUnavailable(error))
-            this.logger.warn({ err: error }, 'inactive-agent cleanup failed');
-        }),
-      this.config.INACTIVE_AGENT_CLEANUP_INTERVAL_SECONDS * 1000,
-    );
-    this.timer.unref();
+    config: ProvisioningConfig,
+  ) {
+    this.job = new PeriodicJob({
+      everySeconds: config.INACTIVE_AGENT_CLEANUP_INTERVAL_SECONDS,
+      pass: () => this.pass(),
+      logger: this.logger,
+      failureMessage: 'inactive-agent cleanup failed',
+      unref: true,
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    this.job.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass over every organisation with the setting on; resolves with how many agents it deleted. */
   run(): Promise<number> {
-    this.running ??= (async () => {
-      try {
-        let deleted = 0;
-        for (const org of await this.settings.withInactiveAgentCleanup()) {
-          const cutoff = this.clock.now() - Number(org.inactive_agent_cleanup_days) * DAY_MS;
-          const agents = await this.candidates.inactiveSince(
-            org.organization_id,
-            cutoff,
-            AGENTS_PER_ORGANIZATION_PER_RUN,
-          );
-          for (const agent of agents) {
-            try {
-              if (await this.lifecycle.retireInactive(org.organization_id, agent, cutoff)) deleted++;
-            } catch (error) {
-              // One agent failing (the token service away) must not stop the others; the next run retries it.
-              if (isDependencyUnavailable(error)) throw error;
-              this.logger.warn({ err: error, agentId: agent.id }, 'could not retire an inactive agent');
-            }
-          }
+    return this.job.run();
+  }
+
+  private async pass(): Promise<number> {
+    let deleted = 0;
+    for (const org of await this.settings.withInactiveAgentCleanup()) {
+      const cutoff = this.clock.now() - Number(org.inactive_agent_cleanup_days) * DAY_MS;
+      const agents = await this.candidates.inactiveSince(
+        org.organization_id,
+        cutoff,
+        AGENTS_PER_ORGANIZATION_PER_RUN,
+      );
+      for (const agent of agents) {
+        try {
+          if (await this.lifecycle.retireInactive(org.organization_id, agent, cutoff)) deleted++;
+        } catch (error) {
+          // One agent failing (the token service away) must not stop the others; the next run retries it.
+          if (isDependencyUnavailable(error)) throw error;
+          this.logger.warn({ err: error, agentId: agent.id }, 'could not retire an inactive agent');
         }
-        if (deleted) this.logger.log({ deleted }, 'inactive agents deleted');
-        return deleted;
-      } finally {
-        this.running = undefined;
       }
-    })();
-    return this.running;
+    }
+    if (deleted) this.logger.log({ deleted }, 'inactive agents deleted');
+    return deleted;
   }
 }
