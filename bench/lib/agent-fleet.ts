@@ -32,7 +32,7 @@ export async function issueAgentIdentities(
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const agentId = `fleet-${String(fromIndex + i).padStart(7, '0')}`;
+      const agentId = fleetAgentId(fromIndex + i);
       await rpc.request<IssuedAgentIdentity>(Subjects.tokens.agents.issue, {
         organizationId,
         environment,
@@ -47,6 +47,9 @@ export async function issueAgentIdentities(
   await Promise.all(Array.from({ length: ISSUE_CONCURRENCY }, worker));
   return agents;
 }
+
+/** The id of the fleet's i-th simulated agent. */
+export const fleetAgentId = (i: number) => `fleet-${String(i).padStart(7, '0')}`;
 
 export function simulatedAgent(agentId: string, environment: string): SimulatedAgent {
   const headers = natsHeaders();
