@@ -74,7 +74,7 @@ export class SeriesReader {
     );
     const plan = planRange(from, to, stepMs);
     const rollups = plan.tier
-      ? await this.repository.rollupsOf(agentId, plan.tier.stepMs, plan.rollupsFrom, plan.innerTo)
+      ? await this.repository.rollupsOf(agentId, plan.tier.stepMs, plan.rollupsFrom, plan.innerTo, name)
       : [];
     const chunks = await this.repository.chunksOf(agentId, plan.fromHour, to, plan.chunks);
     foldRange(plan, rollups, chunks, only, {
@@ -94,7 +94,7 @@ export class SeriesReader {
       decodeChunk(chunk.data, chunk.hourStart, (_, ts) => (newest = Math.max(newest, ts)), only);
     // Compacted hours are in the 1-minute rollups; older than those rows, in the 1-hour ones.
     for (const tier of [ROLLUP_TIERS[1], ROLLUP_TIERS[0]]) {
-      for (const row of await this.repository.newestRollups(agentId, tier.stepMs, NEWEST_ROLLUP_ROWS)) {
+      for (const row of await this.repository.newestRollups(agentId, name, tier.stepMs, NEWEST_ROLLUP_ROWS)) {
         if (row.windowStart + tier.windowMs <= newest) break;
         let found = false;
         visitRollup(
