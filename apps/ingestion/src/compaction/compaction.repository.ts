@@ -6,7 +6,7 @@ import { HOUR_MS } from '../metrics/chunk-codec';
 import { asBuffer, RollupData } from '../metrics/stored-metrics.repository';
 import { MetricRollup } from './hour-compactor';
 
-/** Chunk ids per DELETE: under SQLite's bound-parameter limit. */
+/** Chunk ids per DELETE, metric names per SELECT: under SQLite's bound-parameter limit. */
 const IDS_PER_STATEMENT = 5000;
 
 /** The compaction job's writes: its work list, and an hour's chunks replaced by one with its rollups. */
