@@ -58,9 +58,13 @@ export interface MetricChunkRow {
   data: Buffer;
 }
 
-/** Aggregates of one agent's series over one window: 1-minute buckets of an hour, 1-hour buckets of a day. */
+/**
+ * Aggregates of one agent's series of one metric (every tag set) over one window: 1-minute buckets of
+ * an hour, 1-hour buckets of a day.
+ */
 export interface MetricRollupRow {
   agent_id: string;
+  name: string;
   /** Bucket width in ms: 60,000 or 3,600,000. */
   step_ms: number;
   window_start: number;

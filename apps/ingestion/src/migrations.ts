@@ -2,6 +2,7 @@ import { Kysely, PostgresAdapter, sql } from 'kysely';
 import { createEventOutboxTable } from '@app/outbox';
 import { Migrations } from '@app/persistence';
 import { up as chunkSchema } from './metrics/chunk-schema.migration';
+import { up as rollupsByMetric } from './metrics/rollups-by-metric.migration';
 
 /** Schema of the ingestion service, applied at start-up. Timestamps are ms since epoch (bigint). */
 export const migrations: Migrations = {
@@ -98,5 +99,8 @@ export const migrations: Migrations = {
         .column('stored_at')
         .execute();
     },
+  },
+  '0007_rollups_per_metric': {
+    up: rollupsByMetric,
   },
 };

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { loadConfig } from '@app/config';
 import { Database, migrateToLatest, Migrations, openDatabase } from '@app/persistence';
 import { createTestDatabase, TestDatabase, testEngines } from '@app/testing';
@@ -6,7 +6,8 @@ import { ManualClock } from '@app/clock';
 import { CompactionJob } from '../src/compaction/compaction-job';
 import { IngestionConfig } from '../src/config';
 import { IngestionDB, SampleRow } from '../src/database';
-import { HOUR_MS } from '../src/metrics/chunk-codec';
+import { BucketGrid } from '../src/metrics/aggregates';
+import { decodeChunk, encodeRollup, HOUR_MS } from '../src/metrics/chunk-codec';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
 import { StoredMetricsRepository } from '../src/metrics/stored-metrics.repository';
 import { CompactionRepository } from '../src/compaction/compaction.repository';
@@ -187,7 +188,9 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
 
   it('reads a day at 1-hour steps from a few rollup rows once compacted', async () => {
     await storeAndCompact(fleetBatches(DAY, 4));
-    expect(await stored.rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS)).toHaveLength(1);
+    // One row per metric: a chart reads its own metric's row only.
+    expect(await stored.rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS, 'cpu.usage')).toHaveLength(1);
+    expect(await stored.rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS)).toHaveLength(2);
     expect(await stored.chunksOf(AGENT, DAY, DAY + DAY_MS, { onlyOutside: [DAY, DAY + DAY_MS] })).toEqual([]);
   });
 
@@ -227,7 +230,9 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     const deleted = await new RetentionJob(repository, clock, config).run();
     expect(deleted).toBe(2 * 360 * 4);
     expect(await countRows(database, 'samples')).toBe(2 * 360 * 4);
-    expect(await stored.rollupsOf(AGENT, 60_000, DAY - 11 * DAY_MS, DAY - 9 * DAY_MS)).toHaveLength(2);
+    expect(
+      await stored.rollupsOf(AGENT, 60_000, DAY - 11 * DAY_MS, DAY - 9 * DAY_MS, 'memory.used'),
+    ).toHaveLength(2);
     // The old day still charts at 1-hour steps from its rollup.
     const old = await reader.bucketed(AGENT, 'memory.used', DAY - 10 * DAY_MS, DAY - 9 * DAY_MS, HOUR_MS);
     expect(old.map((r) => r.count)).toEqual([360, 360]);
@@ -236,7 +241,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     await new RetentionJob(repository, clock, config).run();
     expect(await stored.rollupsOf(AGENT, 60_000, 0, DAY - DAY_MS)).toEqual([]);
     expect(await stored.rollupsOf(AGENT, HOUR_MS, 0, DAY - DAY_MS)).toEqual([]);
-    expect(await stored.rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS)).toHaveLength(2);
+    expect(await stored.rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS, 'memory.used')).toHaveLength(2);
     expect(await countRows(database, 'samples')).toBe(0);
   });
 });
@@ -356,6 +361,71 @@ describe.each(testEngines())('migration 0005 on %s', (engine) => {
       ]);
       const tables = await database.db.introspection.getTables();
       expect(tables.map((t) => t.name)).not.toContain('samples');
+    } finally {
+      await database.close();
+      await fixture.cleanup();
+    }
+  });
+});
+
+describe.each(testEngines())('migration 0007 on %s', (engine) => {
+  it("splits each agent's rollup rows by metric, answering the same queries", async () => {
+    const fixture = await createTestDatabase(engine, 'ingestion');
+    const database = await openDatabase<IngestionDB>(fixture.options);
+    try {
+      const before: Migrations = Object.fromEntries(
+        Object.entries(migrations).filter(([name]) => name < '0007'),
+      );
+      await migrateToLatest(database.db, before);
+      const batches = fleetBatches(DAY, 2);
+      await new MetricsRepository(database).storeBatches(batches, DAY + 3 * HOUR_MS);
+      // Compacted as 0005 stored it: one rollup row per agent and window, every metric in it.
+      const old = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const days = new BucketGrid(HOUR_MS);
+      for (const hour of [DAY, DAY + HOUR_MS]) {
+        const minutes = new BucketGrid(60_000);
+        for (const c of await new StoredMetricsRepository(database).chunksOf(
+          AGENT,
+          hour,
+          hour + HOUR_MS,
+          'all',
+        ))
+          decodeChunk(c.data, c.hourStart, (id, ts, value) => minutes.add(id, ts, value));
+        for (const b of minutes.toBuckets()) days.merge(b.seriesId, b.ts, b);
+        await old
+          .insertInto('metric_rollups')
+          .values({
+            agent_id: AGENT,
+            step_ms: 60_000,
+            window_start: hour,
+            data: encodeRollup(minutes.toBuckets(), hour, 60_000),
+          })
+          .execute();
+      }
+      await old
+        .insertInto('metric_rollups')
+        .values({
+          agent_id: AGENT,
+          step_ms: HOUR_MS,
+          window_start: DAY,
+          data: encodeRollup(days.toBuckets(), DAY, HOUR_MS),
+        })
+        .execute();
+      await old.updateTable('metric_chunks').set({ compacted: 1 }).execute();
+
+      await migrateToLatest(database.db, migrations);
+
+      const stored = new StoredMetricsRepository(database);
+      expect(await stored.rollupsOf(AGENT, 60_000, DAY, DAY + DAY_MS, 'memory.used')).toHaveLength(2);
+      expect(await stored.rollupsOf(AGENT, HOUR_MS, DAY, DAY + DAY_MS)).toHaveLength(2);
+      const reader = new SeriesReader(stored);
+      const samples = batches.flatMap((b) => b.samples);
+      for (const name of ['cpu.usage', 'memory.used'])
+        for (const step of [60_000, HOUR_MS])
+          expect(rounded(await reader.bucketed(AGENT, name, DAY, DAY + 2 * HOUR_MS, step))).toEqual(
+            rounded(expectedBuckets(samples, name, DAY, DAY + 2 * HOUR_MS, step)),
+          );
+      expect(await reader.newestSampleAt(AGENT, 'memory.used')).toBe(samples[samples.length - 1].ts);
     } finally {
       await database.close();
       await fixture.cleanup();

@@ -17,9 +17,9 @@ const HOUR_SETTLE_MS = 2 * MINUTE_MS;
 
 /**
  * Merges the chunks of each finished (agent, hour) into one compacted chunk, and writes its 1-minute
- * rollup and its day's 1-hour rollup. Done after the fact rather than at write time: at write time
- * every batch would update 2 rollup rows per series (measured in BENCHMARKS.md), here each hour is
- * read and written once.
+ * rollups and its day's 1-hour rollups (a row per metric name). Done after the fact rather than at
+ * write time: at write time every batch would update 2 rollup rows per series (measured in
+ * BENCHMARKS.md), here each hour is read and written once.
  */
 @Injectable()
 export class CompactionJob {
@@ -71,14 +71,15 @@ export class CompactionJob {
   private async compact(agentId: string, hourStart: number): Promise<boolean> {
     const chunks = await this.stored.chunksOf(agentId, hourStart, hourStart + HOUR_MS, 'all');
     if (!chunks.some((c) => !c.compacted)) return false;
-    const hour = compactHour(hourStart, chunks);
+    const nameOf = new Map((await this.stored.seriesOf(agentId)).map((s) => [s.seriesId, s.name]));
+    const hour = compactHour(hourStart, chunks, nameOf);
     const day = dayOf(hourStart);
     return this.repository.replaceHour(
       agentId,
       hourStart,
       chunks.map((c) => c.chunkId),
       { data: hour.chunk, sampleCount: hour.sampleCount },
-      hour.minuteRollup,
+      hour.minuteRollups,
       { start: day, stepMs: HOUR_MS, minuteStepMs: MINUTE_MS, build: (rows) => dayRollup(day, rows) },
     );
   }

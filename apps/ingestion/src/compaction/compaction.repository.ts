@@ -4,8 +4,9 @@ import { Database, DATABASE } from '@app/persistence';
 import { IngestionDB } from '../database';
 import { HOUR_MS } from '../metrics/chunk-codec';
 import { asBuffer, RollupData } from '../metrics/stored-metrics.repository';
+import { MetricRollup } from './hour-compactor';
 
-/** Chunk ids per DELETE: under SQLite's bound-parameter limit. */
+/** Chunk ids per DELETE, metric names per SELECT: under SQLite's bound-parameter limit. */
 const IDS_PER_STATEMENT = 5000;
 
 /** The compaction job's writes: its work list, and an hour's chunks replaced by one with its rollups. */
@@ -29,15 +30,16 @@ export class CompactionRepository {
 
   /**
    * Replaces the chunks `replaced` of one (agent, hour) by one compacted chunk and writes the hour's
-   * 1-minute rollup, then the day's 1-hour rollup from the day's 1-minute rows, in one transaction.
-   * Returns false, changing nothing, when another instance compacted some of those chunks first.
+   * 1-minute rollup of each metric, then those metrics' 1-hour rollups of the day from the day's
+   * 1-minute rows, in one transaction. Returns false, changing nothing, when another instance
+   * compacted some of those chunks first.
    */
   async replaceHour(
     agentId: string,
     hourStart: number,
     replaced: number[],
     merged: { data: Buffer; sampleCount: number },
-    minuteRollup: Buffer,
+    minuteRollups: MetricRollup[],
     day: { start: number; stepMs: number; minuteStepMs: number; build: (minutes: RollupData[]) => Buffer },
   ): Promise<boolean> {
     const CONFLICT = Symbol('compacted elsewhere');
@@ -62,17 +64,28 @@ export class CompactionRepository {
             data: merged.data,
           })
           .execute();
-        await this.upsertRollup(trx, agentId, day.minuteStepMs, hourStart, minuteRollup);
-        const minutes = await trx
-          .selectFrom('metric_rollups')
-          .select(['window_start', 'data'])
-          .where('agent_id', '=', agentId)
-          .where('step_ms', '=', day.minuteStepMs)
-          .where('window_start', '>=', day.start)
-          .where('window_start', '<', day.start + 24 * HOUR_MS)
-          .execute();
-        const rows = minutes.map((r) => ({ windowStart: Number(r.window_start), data: asBuffer(r.data) }));
-        await this.upsertRollup(trx, agentId, day.stepMs, day.start, day.build(rows));
+        for (const { name, data } of minuteRollups)
+          await this.upsertRollup(trx, agentId, name, day.minuteStepMs, hourStart, data);
+        const names = minuteRollups.map((r) => r.name);
+        const minutes = new Map<string, RollupData[]>();
+        for (let i = 0; i < names.length; i += IDS_PER_STATEMENT) {
+          const rows = await trx
+            .selectFrom('metric_rollups')
+            .select(['name', 'window_start', 'data'])
+            .where('agent_id', '=', agentId)
+            .where('name', 'in', names.slice(i, i + IDS_PER_STATEMENT))
+            .where('step_ms', '=', day.minuteStepMs)
+            .where('window_start', '>=', day.start)
+            .where('window_start', '<', day.start + 24 * HOUR_MS)
+            .execute();
+          for (const r of rows) {
+            let list = minutes.get(r.name);
+            if (!list) minutes.set(r.name, (list = []));
+            list.push({ windowStart: Number(r.window_start), data: asBuffer(r.data) });
+          }
+        }
+        for (const [name, rows] of minutes)
+          await this.upsertRollup(trx, agentId, name, day.stepMs, day.start, day.build(rows));
       });
       return true;
     } catch (error) {
@@ -84,14 +97,15 @@ export class CompactionRepository {
   private async upsertRollup(
     trx: Transaction<IngestionDB>,
     agentId: string,
+    name: string,
     stepMs: number,
     windowStart: number,
     data: Buffer,
   ): Promise<void> {
     await trx
       .insertInto('metric_rollups')
-      .values({ agent_id: agentId, step_ms: stepMs, window_start: windowStart, data })
-      .onConflict((oc) => oc.columns(['agent_id', 'step_ms', 'window_start']).doUpdateSet({ data }))
+      .values({ agent_id: agentId, name, step_ms: stepMs, window_start: windowStart, data })
+      .onConflict((oc) => oc.columns(['agent_id', 'name', 'step_ms', 'window_start']).doUpdateSet({ data }))
       .execute();
   }
 }

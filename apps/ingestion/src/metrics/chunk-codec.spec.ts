@@ -8,6 +8,7 @@ import {
   EncodedSample,
   HOUR_MS,
   RollupBucket,
+  visitRollup,
 } from './chunk-codec';
 
 const HOUR = Date.UTC(2026, 0, 10, 13);
@@ -127,5 +128,29 @@ describe('rollup codec', () => {
         });
       }
     expect(decodeRollup(encodeRollup(buckets, HOUR, 60_000), HOUR, 60_000)).toEqual(buckets);
+  });
+
+  it('hands the buckets of the series asked for to a visitor, in order', () => {
+    const buckets: RollupBucket[] = [1, 2, 3].flatMap((seriesId) =>
+      [0, 5].map((m) => ({
+        seriesId,
+        ts: HOUR + m * 60_000,
+        count: 2,
+        sum: seriesId + m,
+        min: m,
+        max: seriesId,
+        last: -m,
+        lastTs: HOUR + m * 60_000 + 1,
+      })),
+    );
+    const seen: RollupBucket[] = [];
+    visitRollup(
+      encodeRollup(buckets, HOUR, 60_000),
+      HOUR,
+      60_000,
+      (b) => seen.push({ ...b }),
+      new Set([1, 3]),
+    );
+    expect(seen).toEqual(buckets.filter((b) => b.seriesId !== 2));
   });
 });

@@ -163,27 +163,49 @@ class XorWriter {
   }
 }
 
-class XorReader {
-  private readonly cur = new Uint8Array(8);
-  private readonly view = new DataView(this.cur.buffer);
-  private first = true;
+/** Scratch for readXor: decoders are synchronous, so one set serves every call. */
+const XOR_READ = new Uint8Array(8);
+const XOR_READ_VIEW = new DataView(XOR_READ.buffer);
 
-  constructor(private readonly in_: ByteReader) {}
-
-  read(): number {
-    if (this.first) {
-      this.first = false;
-      for (let i = 0; i < 8; i++) this.cur[i] = this.in_.byte();
-    } else {
-      const control = this.in_.byte();
-      const lead = control >> 4;
-      const kept = control & 0x0f;
-      if (lead + kept > 8) throw new ChunkFormatError('bad value control byte');
-      for (let i = lead; i < lead + kept; i++) this.cur[i] ^= this.in_.byte();
-    }
-    return this.view.getFloat64(0);
+/** Reads `n` values written by XorWriter into `out[0..n)`. */
+function readXor(r: ByteReader, n: number, out: Float64Array): void {
+  if (n === 0) return;
+  for (let i = 0; i < 8; i++) XOR_READ[i] = r.byte();
+  out[0] = XOR_READ_VIEW.getFloat64(0);
+  for (let k = 1; k < n; k++) {
+    const control = r.byte();
+    const lead = control >> 4;
+    const kept = control & 0x0f;
+    if (lead + kept > 8) throw new ChunkFormatError('bad value control byte');
+    for (let i = lead; i < lead + kept; i++) XOR_READ[i] ^= r.byte();
+    out[k] = XOR_READ_VIEW.getFloat64(0);
   }
 }
+
+/**
+ * Per-series scratch columns of the decoders, grown to the longest series seen. Decoders are
+ * synchronous and never nested (a visitor does not decode), so one set serves every call.
+ */
+class Columns {
+  size = 0;
+  ts = new Float64Array(0);
+  value = new Float64Array(0);
+  count = new Float64Array(0);
+  lastTs = new Float64Array(0);
+  sum = new Float64Array(0);
+  min = new Float64Array(0);
+  max = new Float64Array(0);
+  last = new Float64Array(0);
+
+  ensure(n: number): void {
+    if (n <= this.size) return;
+    this.size = Math.max(n, this.size * 2, 64);
+    for (const k of ['ts', 'value', 'count', 'lastTs', 'sum', 'min', 'max', 'last'] as const)
+      this[k] = new Float64Array(this.size);
+  }
+}
+
+const COLUMNS = new Columns();
 
 /** Groups by series (ascending id), each series' samples by ts (stable: equal timestamps keep their order). */
 function bySeries<T extends { seriesId: number; ts: number }>(items: T[]): [number, T[]][] {
@@ -274,7 +296,10 @@ export function decodeChunk(
       continue;
     }
     const n = r.uvarint();
-    const ts = new Array<number>(n);
+    // Every entry takes at least a byte: a larger count is corrupt, not a reason to allocate.
+    if (n > length) throw new ChunkFormatError('series count past its section');
+    const c = COLUMNS;
+    c.ensure(n);
     let prevTs = base;
     let delta = 0;
     for (let i = 0; i < n; i++) {
@@ -284,11 +309,11 @@ export function decodeChunk(
         delta += d;
         prevTs += delta;
       }
-      ts[i] = prevTs;
+      c.ts[i] = prevTs;
     }
-    const values = new XorReader(r);
-    for (let i = 0; i < n; i++) visit(seriesId, ts[i], values.read());
+    readXor(r, n, c.value);
     if (r.pos !== end) throw new ChunkFormatError('series section length mismatch');
+    for (let i = 0; i < n; i++) visit(seriesId, c.ts[i], c.value[i]);
   }
 }
 
@@ -332,16 +357,34 @@ export function encodeRollup(buckets: RollupBucket[], base: number, stepMs: numb
   return out.finish();
 }
 
+/** decodeRollup as new objects, one per bucket (compaction and the small reads keep them). */
 export function decodeRollup(
   data: Uint8Array,
   base: number,
   stepMs: number,
   only?: ReadonlySet<number>,
 ): RollupBucket[] {
+  const out: RollupBucket[] = [];
+  visitRollup(data, base, stepMs, (b) => out.push({ ...b }), only);
+  return out;
+}
+
+/**
+ * Calls `visit` for every bucket of the rollup (per series, by bucket), or only for the series in
+ * `only`. The bucket handed over is one object reused for every call, so a 24 h chart makes no
+ * object per bucket: copy what you keep. Throws ChunkFormatError on a corrupt or unknown rollup.
+ */
+export function visitRollup(
+  data: Uint8Array,
+  base: number,
+  stepMs: number,
+  visit: (b: Readonly<RollupBucket>) => void,
+  only?: ReadonlySet<number>,
+): void {
   const r = new ByteReader(data);
   if (r.byte() !== ROLLUP_FORMAT) throw new ChunkFormatError('unknown rollup format');
   const seriesCount = r.uvarint();
-  const out: RollupBucket[] = [];
+  const b: RollupBucket = { seriesId: 0, ts: 0, count: 0, sum: 0, min: 0, max: 0, last: 0, lastTs: 0 };
   let seriesId = 0;
   for (let s = 0; s < seriesCount; s++) {
     seriesId += r.uvarint();
@@ -353,21 +396,33 @@ export function decodeRollup(
       continue;
     }
     const n = r.uvarint();
-    const group: RollupBucket[] = [];
+    // Every entry takes at least a byte: a larger count is corrupt, not a reason to allocate.
+    if (n > length) throw new ChunkFormatError('series count past its section');
+    const c = COLUMNS;
+    c.ensure(n);
     let index = 0;
     for (let i = 0; i < n; i++) {
       index += r.uvarint();
       const ts = base + index * stepMs;
-      const count = r.uvarint();
-      const lastTs = ts + r.svarint();
-      group.push({ seriesId, ts, count, lastTs, sum: 0, min: 0, max: 0, last: 0 });
+      c.ts[i] = ts;
+      c.count[i] = r.uvarint();
+      c.lastTs[i] = ts + r.svarint();
     }
-    for (const field of ['sum', 'min', 'max', 'last'] as const) {
-      const x = new XorReader(r);
-      for (const b of group) b[field] = x.read();
-    }
+    readXor(r, n, c.sum);
+    readXor(r, n, c.min);
+    readXor(r, n, c.max);
+    readXor(r, n, c.last);
     if (r.pos !== end) throw new ChunkFormatError('series section length mismatch');
-    for (const b of group) out.push(b);
+    b.seriesId = seriesId;
+    for (let i = 0; i < n; i++) {
+      b.ts = c.ts[i];
+      b.count = c.count[i];
+      b.lastTs = c.lastTs[i];
+      b.sum = c.sum[i];
+      b.min = c.min[i];
+      b.max = c.max[i];
+      b.last = c.last[i];
+      visit(b);
+    }
   }
-  return out;
 }

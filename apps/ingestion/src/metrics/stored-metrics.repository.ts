@@ -90,9 +90,10 @@ export class StoredMetricsRepository {
     }));
   }
 
-  /** Rollup rows of every agent of an organisation at one step, windows starting in [fromWindow, toExclusive). */
+  /** One metric's rollup rows of every agent of an organisation at one step, windows starting in [fromWindow, toExclusive). */
   async rollupsOfOrganization(
     organizationId: string,
+    name: string,
     stepMs: number,
     fromWindow: number,
     toExclusive: number,
@@ -102,6 +103,7 @@ export class StoredMetricsRepository {
       .innerJoin('agents as a', 'a.agent_id', 'r.agent_id')
       .select(['r.window_start', 'r.data'])
       .where('a.organization_id', '=', organizationId)
+      .where('r.name', '=', name)
       .where('r.step_ms', '=', stepMs)
       .where('r.window_start', '>=', fromWindow)
       .where('r.window_start', '<', toExclusive)
@@ -149,31 +151,36 @@ export class StoredMetricsRepository {
     return rows.map(toChunkData);
   }
 
-  /** Rollup rows of one agent at one step, windows starting in [fromWindow, toExclusive). */
+  /**
+   * Rollup rows of one agent at one step, windows starting in [fromWindow, toExclusive): of one metric
+   * (the primary key's prefix: a chart reads only its metric's rows), or of all of them.
+   */
   async rollupsOf(
     agentId: string,
     stepMs: number,
     fromWindow: number,
     toExclusive: number,
+    name?: string,
   ): Promise<RollupData[]> {
-    const rows = await this.database.db
+    let query = this.database.db
       .selectFrom('metric_rollups')
       .select(['window_start', 'data'])
       .where('agent_id', '=', agentId)
       .where('step_ms', '=', stepMs)
       .where('window_start', '>=', fromWindow)
-      .where('window_start', '<', toExclusive)
-      .orderBy('window_start')
-      .execute();
+      .where('window_start', '<', toExclusive);
+    if (name !== undefined) query = query.where('name', '=', name);
+    const rows = await query.orderBy('window_start').execute();
     return rows.map((r) => ({ windowStart: Number(r.window_start), data: asBuffer(r.data) }));
   }
 
-  /** One agent's newest rollup rows at one step, newest first. */
-  async newestRollups(agentId: string, stepMs: number, limit: number): Promise<RollupData[]> {
+  /** One agent's newest rollup rows of one metric at one step, newest first. */
+  async newestRollups(agentId: string, name: string, stepMs: number, limit: number): Promise<RollupData[]> {
     const rows = await this.database.db
       .selectFrom('metric_rollups')
       .select(['window_start', 'data'])
       .where('agent_id', '=', agentId)
+      .where('name', '=', name)
       .where('step_ms', '=', stepMs)
       .orderBy('window_start', 'desc')
       .limit(limit)

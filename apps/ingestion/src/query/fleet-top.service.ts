@@ -36,6 +36,7 @@ export class FleetTopService {
           plan.tier
             ? this.repository.rollupsOfOrganization(
                 organizationId,
+                name,
                 plan.tier.stepMs,
                 plan.rollupsFrom,
                 plan.innerTo,

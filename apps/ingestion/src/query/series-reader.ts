@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BucketGrid } from '../metrics/aggregates';
-import { Aggregate, decodeChunk, decodeRollup, HOUR_MS, RollupBucket } from '../metrics/chunk-codec';
+import { DenseBucketGrid } from '../metrics/aggregates';
+import { decodeChunk, HOUR_MS, RollupBucket, visitRollup } from '../metrics/chunk-codec';
 import {
   ChunkData,
   RollupData,
@@ -66,10 +66,15 @@ export class SeriesReader {
     const series = await this.repository.seriesOf(agentId, name);
     if (!series.length) return [];
     const only = new Set(series.map((s) => s.seriesId));
-    const grid = new BucketGrid(stepMs);
+    const grid = new DenseBucketGrid(
+      series.map((s) => s.seriesId),
+      from,
+      to,
+      stepMs,
+    );
     const plan = planRange(from, to, stepMs);
     const rollups = plan.tier
-      ? await this.repository.rollupsOf(agentId, plan.tier.stepMs, plan.rollupsFrom, plan.innerTo)
+      ? await this.repository.rollupsOf(agentId, plan.tier.stepMs, plan.rollupsFrom, plan.innerTo, name)
       : [];
     const chunks = await this.repository.chunksOf(agentId, plan.fromHour, to, plan.chunks);
     foldRange(plan, rollups, chunks, only, {
@@ -89,13 +94,20 @@ export class SeriesReader {
       decodeChunk(chunk.data, chunk.hourStart, (_, ts) => (newest = Math.max(newest, ts)), only);
     // Compacted hours are in the 1-minute rollups; older than those rows, in the 1-hour ones.
     for (const tier of [ROLLUP_TIERS[1], ROLLUP_TIERS[0]]) {
-      for (const row of await this.repository.newestRollups(agentId, tier.stepMs, NEWEST_ROLLUP_ROWS)) {
+      for (const row of await this.repository.newestRollups(agentId, name, tier.stepMs, NEWEST_ROLLUP_ROWS)) {
         if (row.windowStart + tier.windowMs <= newest) break;
-        const buckets = decodeRollup(row.data, row.windowStart, tier.stepMs, only);
-        if (buckets.length) {
-          newest = Math.max(newest, ...buckets.map((b) => b.lastTs));
-          break;
-        }
+        let found = false;
+        visitRollup(
+          row.data,
+          row.windowStart,
+          tier.stepMs,
+          (b) => {
+            found = true;
+            newest = Math.max(newest, b.lastTs);
+          },
+          only,
+        );
+        if (found) break;
       }
     }
     return newest === -Infinity ? null : newest;
@@ -116,7 +128,7 @@ export class SeriesReader {
       floorTo(since, HOUR_MS),
       Number.MAX_SAFE_INTEGER,
     ))
-      for (const b of decodeRollup(row.data, row.windowStart, minutes.stepMs)) see(b.seriesId, b.lastTs);
+      visitRollup(row.data, row.windowStart, minutes.stepMs, (b) => see(b.seriesId, b.lastTs));
     // Uncompacted chunks only: compacted hours are in the 1-minute rollups read above.
     const chunks = await this.repository.chunksOf(agentId, floorTo(since, HOUR_MS), Number.MAX_SAFE_INTEGER, {
       onlyOutside: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
@@ -175,13 +187,24 @@ export function foldRange(
   rollups: RollupData[],
   chunks: ChunkData[],
   only: ReadonlySet<number>,
-  to: { sample: (seriesId: number, ts: number, value: number) => void; bucket: (b: RollupBucket) => void },
+  to: {
+    sample: (seriesId: number, ts: number, value: number) => void;
+    /** The bucket object is reused from call to call (visitRollup): copy what you keep. */
+    bucket: (b: Readonly<RollupBucket>) => void;
+  },
 ): void {
   const { from, innerFrom, innerTo, tier } = plan;
   if (tier)
     for (const row of rollups)
-      for (const b of decodeRollup(row.data, row.windowStart, tier.stepMs, only))
-        if (b.ts >= innerFrom && b.ts < innerTo) to.bucket(b);
+      visitRollup(
+        row.data,
+        row.windowStart,
+        tier.stepMs,
+        (b) => {
+          if (b.ts >= innerFrom && b.ts < innerTo) to.bucket(b);
+        },
+        only,
+      );
   for (const chunk of chunks)
     decodeChunk(
       chunk.data,
@@ -195,26 +218,21 @@ export function foldRange(
     );
 }
 
-function toBucketRows(grid: BucketGrid, series: SeriesInfo[]): BucketRow[] {
+function toBucketRows(grid: DenseBucketGrid, series: SeriesInfo[]): BucketRow[] {
   const rows: BucketRow[] = [];
   const byTags = [...series].sort((a, b) => (a.tags < b.tags ? -1 : a.tags > b.tags ? 1 : 0));
-  for (const s of byTags) {
-    const buckets = grid.series.get(s.seriesId);
-    if (!buckets) continue;
-    for (const [bucket, a] of [...buckets].sort((x, y) => x[0] - y[0])) rows.push(row(s, bucket, a));
-  }
+  for (const s of byTags)
+    grid.forEachBucket(s.seriesId, (bucket, i) =>
+      rows.push({
+        tags: s.tags,
+        unit: s.unit,
+        bucket,
+        avg: grid.sum[i] / grid.count[i],
+        min: grid.min[i],
+        max: grid.max[i],
+        last: grid.last[i],
+        count: grid.count[i],
+      }),
+    );
   return rows;
-}
-
-function row(s: SeriesInfo, bucket: number, a: Aggregate): BucketRow {
-  return {
-    tags: s.tags,
-    unit: s.unit,
-    bucket,
-    avg: a.sum / a.count,
-    min: a.min,
-    max: a.max,
-    last: a.last,
-    count: a.count,
-  };
 }
