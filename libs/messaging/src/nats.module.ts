@@ -1,5 +1,13 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { NatsConnection } from 'nats';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { Events, NatsConnection } from 'nats';
 import { connectNats, NatsConnectionSettings } from './nats-connection';
 import { RpcClient } from './rpc-client';
 import { EventPublisher } from './event-publisher';
@@ -16,6 +24,16 @@ class NatsConnectionCloser implements OnApplicationShutdown {
   }
 }
 
+/** Logs each loss and return of the link, naming the node: where a fault was, and which node the client moved to. */
+async function logLinkChanges(nc: NatsConnection): Promise<void> {
+  const logger = new Logger('NatsConnection');
+  for await (const status of nc.status()) {
+    if (status.type === Events.Disconnect)
+      logger.warn({ server: status.data }, 'NATS connection lost; reconnecting to a node of the cluster');
+    else if (status.type === Events.Reconnect) logger.log({ server: status.data }, 'NATS connection back');
+  }
+}
+
 /**
  * One nats.js connection per process, with an RpcClient (`requestTimeoutMs`) and an
  * EventPublisher built on it.
@@ -27,7 +45,14 @@ export class NatsModule {
     return {
       module: NatsModule,
       providers: [
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(settings) },
+        {
+          provide: NATS_CONNECTION,
+          useFactory: async () => {
+            const nc = await connectNats(settings);
+            void logLinkChanges(nc);
+            return nc;
+          },
+        },
         {
           provide: RpcClient,
           useFactory: (nc: NatsConnection) => new RpcClient(nc, settings.requestTimeoutMs),

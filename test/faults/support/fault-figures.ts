@@ -76,6 +76,14 @@ export class StoredBatches {
     return new Map([...seen].map(([agentId, a]) => [agentId, a.samples - a.distinct.size]));
   }
 
+  /** Where the metrics audit stands: its position in AGENT_METRICS and who holds its lease until when. */
+  async auditState(): Promise<unknown> {
+    const result = await this.pool.query(
+      'select audited_seq, lease_owner, lease_until from ingestion.metrics_audit',
+    );
+    return result.rows;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

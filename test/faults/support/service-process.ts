@@ -12,6 +12,8 @@ export class PlatformProcess {
   private child?: ChildProcess;
   private exit?: Promise<void>;
   private text = '';
+  /** Where the current run's output starts in `text` (a restart keeps the earlier runs' output). */
+  private runStart = 0;
   private lineHandler?: (line: string) => void;
   private partial = '';
 
@@ -47,6 +49,7 @@ export class PlatformProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.runStart = this.text.length;
     this.exit = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (d: Buffer) => this.take(d.toString()));
     child.stderr?.on('data', (d: Buffer) => this.keep(d.toString()));
@@ -56,10 +59,13 @@ export class PlatformProcess {
     return this;
   }
 
-  /** Waits until `ready` is true of the output so far, failing at once if the process exits. */
+  /**
+   * Waits until `ready` is true of this run's output so far (after a restart, not the earlier run's),
+   * failing at once if the process exits.
+   */
   async waitFor(what: string, ready: (output: string) => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!ready(this.text)) {
+    while (!ready(this.text.slice(this.runStart))) {
       if (!this.running)
         throw new Error(`${this.name} exited before ${what}:\n${this.output().slice(-4000)}`);
       if (Date.now() > deadline)
@@ -100,6 +106,10 @@ export class PlatformProcess {
 
   private keep(chunk: string): void {
     this.text += chunk;
-    if (this.text.length > OUTPUT_KEPT * 2) this.text = this.text.slice(-OUTPUT_KEPT);
+    if (this.text.length > OUTPUT_KEPT * 2) {
+      const dropped = this.text.length - OUTPUT_KEPT;
+      this.text = this.text.slice(dropped);
+      this.runStart = Math.max(0, this.runStart - dropped);
+    }
   }
 }

@@ -15,8 +15,12 @@ import { MetricsWriter, VerifiedBatch } from './metrics-writer';
 
 /** Messages checked per database query (two IN lists of at most this many values). */
 const CHUNK_MESSAGES = 1000;
-/** A holder that died mid-run blocks the audit at most this long; a live holder renews it every chunk. */
-const LEASE_MS = 60_000;
+/**
+ * A holder that died mid-run blocks the audit at most this long; a live holder renews it every chunk
+ * (a fetch of at most FETCH_EXPIRES_MS and two queries). Short, because a pass holds it for a second
+ * or more of every interval: an instance killed then must not hold back the others' repairs for long.
+ */
+const LEASE_MS = 20_000;
 /** How long an empty fetch waits before the run decides it has caught up. */
 const FETCH_EXPIRES_MS = 1000;
 /** Repaired batches named in the run's log line (the count is always there). */
@@ -144,8 +148,12 @@ export class MetricsAudit {
       }
       return { ...run, position: from };
     } catch (error) {
-      if (error instanceof Interrupted) return run;
-      throw error;
+      if (!(error instanceof Interrupted)) throw error;
+      this.logger.log(
+        { checked: run.checked, repaired: run.repaired },
+        'metrics audit stopped early: the token service or the database did not answer; the next run goes on from here',
+      );
+      return run;
     } finally {
       if (repaired.length)
         this.logger.warn(

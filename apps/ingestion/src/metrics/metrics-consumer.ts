@@ -80,6 +80,9 @@ export class MetricsConsumer {
     this.messages?.stop();
     await this.running;
     this.running = undefined;
+    // The pull this instance left open stays at the server until its unsubscribe arrives there; a message
+    // published meanwhile would go to it and sit out the ack wait. Past the flush the server has dropped it.
+    await this.nc.flush().catch(() => undefined);
   }
 
   /** Messages not yet delivered to the consumer; also refreshes the gauges. */
