@@ -109,12 +109,7 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     const moved = await movedFromHome();
     if (!moved.length) return;
     for (const i of moved) {
-      const link = i.process
-        .output()
-        .split('\n')
-        .filter((line) => line.includes('NATS connection'))
-        .slice(-10)
-        .join('\n');
+      const link = i.process.linesWith('NATS connection').slice(-10).join('\n');
       process.stdout.write(
         `${i.service}-${i.instance} left n${i.home} before the faults; restarting it:\n${link}\n`,
       );
@@ -202,9 +197,7 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       .filter((i) => i.service === 'ingestion')
       .flatMap((i) =>
         i.process
-          .output()
-          .split('\n')
-          .filter((line) => line.includes('counted delivered were not stored'))
+          .linesWith('counted delivered were not stored')
           .map((line) => `${i.service}-${i.instance}: ${line}`),
       )
       .filter((line) => !reportedRepairs.has(line) && reportedRepairs.add(line));

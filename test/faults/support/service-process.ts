@@ -90,6 +90,11 @@ export class PlatformProcess {
     return this.text;
   }
 
+  /** The kept output's lines that contain `text`. */
+  linesWith(text: string): string[] {
+    return this.text.split('\n').filter((line) => line.includes(text));
+  }
+
   private async signal(signal: NodeJS.Signals): Promise<void> {
     if (!this.running) return;
     this.child!.kill(signal);

@@ -17,7 +17,7 @@ import { MetricsWriter, VerifiedBatch } from './metrics-writer';
 const CHUNK_MESSAGES = 1000;
 /**
  * A holder that died mid-run blocks the audit at most this long; a live holder renews it every chunk
- * (a fetch of at most FETCH_EXPIRES_MS and two queries). Short, because a pass holds it for a second
+ * (a fetch of at most FETCH_EXPIRES_MS, the key check and any repairs). Short, because a pass holds it for a second
  * or more of every interval: an instance killed then must not hold back the others' repairs for long.
  */
 const LEASE_MS = 20_000;
