@@ -237,11 +237,13 @@ describe(ScrapeCollector.name, () => {
         collectIntervalSeconds: 1,
         collectorTimeoutMs: 5000,
         logger: pino({ level: 'silent' }),
+        // A 10 s scrape interval: one collection waits up to each target's own timeout (not 0.8 s), so a
+        // loaded CI machine cannot push a quick target's answer into the next collection.
         pluginCollectors: [
-          new ScrapeCollector(target({ url: `${app.url}/metrics`, job: 'shop' }), 1),
-          new ScrapeCollector(target({ url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 }), 1),
-          new ScrapeCollector(target({ url: `${app.url}/garbage`, job: 'html' }), 1),
-          new ScrapeCollector(target({ url: `${app.url}/cardinality`, job: 'users', max_series: 10 }), 1),
+          new ScrapeCollector(target({ url: `${app.url}/metrics`, job: 'shop' }), 10),
+          new ScrapeCollector(target({ url: `${app.url}/hang`, job: 'stuck', timeout: 0.5 }), 10),
+          new ScrapeCollector(target({ url: `${app.url}/garbage`, job: 'html' }), 10),
+          new ScrapeCollector(target({ url: `${app.url}/cardinality`, job: 'users', max_series: 10 }), 10),
         ],
       },
       {},
