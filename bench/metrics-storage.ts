@@ -23,7 +23,8 @@ import { CompactionJob } from '../apps/ingestion/src/compaction/compaction-job';
 import { IngestionConfig } from '../apps/ingestion/src/config';
 import { IngestionDB, SampleRow } from '../apps/ingestion/src/database';
 import { HOUR_MS } from '../apps/ingestion/src/metrics/chunk-codec';
-import { BatchToStore, MetricsRepository } from '../apps/ingestion/src/metrics/metrics.repository';
+import { MetricsRepository } from '../apps/ingestion/src/metrics/metrics.repository';
+import { storeRows } from '../apps/ingestion/test/ingestion-fixtures';
 import { StoredMetricsRepository } from '../apps/ingestion/src/metrics/stored-metrics.repository';
 import { CompactionRepository } from '../apps/ingestion/src/compaction/compaction.repository';
 import { migrations } from '../apps/ingestion/src/migrations';
@@ -69,8 +70,10 @@ function collection(agent: number, i: number): SampleRow[] {
 
 const collections = (HOURS * HOUR_MS) / INTERVAL_MS;
 
-function* writes(): Generator<BatchToStore[]> {
-  let group: BatchToStore[] = [];
+type RowBatch = { agentId: string; seq: number; samples: SampleRow[] };
+
+function* writes(): Generator<RowBatch[]> {
+  let group: RowBatch[] = [];
   for (let i = 0; i < collections; i++)
     for (let agent = 0; agent < AGENTS; agent++) {
       group.push({ agentId: `a-${String(agent).padStart(5, '0')}`, seq: i, samples: collection(agent, i) });
@@ -198,7 +201,7 @@ async function after(engine: Engine) {
     await repository.tuneForIngestion(64);
     const started = process.hrtime.bigint();
     let samples = 0;
-    for (const group of writes()) samples += (await repository.storeBatches(group, NOW)).samples;
+    for (const group of writes()) samples += (await storeRows(repository, group, NOW)).samples;
     const writeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const tables = [
       'metric_series',
@@ -296,7 +299,7 @@ async function writeTimeRollups(engine: Engine) {
     const started = process.hrtime.bigint();
     let samples = 0;
     for (const group of writes()) {
-      samples += (await repository.storeBatches(group, NOW)).samples;
+      samples += (await storeRows(repository, group, NOW)).samples;
       const params: unknown[] = [];
       for (const b of group)
         for (const s of b.samples)

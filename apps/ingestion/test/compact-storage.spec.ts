@@ -15,7 +15,7 @@ import { migrations } from '../src/migrations';
 import { RetentionJob } from '../src/retention/retention-job';
 import { FleetTopService } from '../src/query/fleet-top.service';
 import { BucketRow, SeriesReader } from '../src/query/series-reader';
-import { countRows } from './ingestion-fixtures';
+import { countRows, storeRows } from './ingestion-fixtures';
 
 const DAY_MS = 86_400_000;
 /** Midnight UTC; the data below spans this day's first hours. */
@@ -148,7 +148,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
 
   /** Stores `batches`, lets an hour pass, and compacts every hour that is over by then. */
   const storeAndCompact = async (batches: ReturnType<typeof fleetBatches>) => {
-    await repository.storeBatches(batches, clock.now());
+    await storeRows(repository, batches, clock.now());
     clock.advance(HOUR_MS);
     return compact(database, clock, config);
   };
@@ -164,7 +164,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
   it('answers every resolution exactly as the raw samples would, before and after compaction and after a late batch', async () => {
     const batches = fleetBatches(DAY, 4);
     for (let i = 0; i < batches.length; i += 50)
-      await repository.storeBatches(batches.slice(i, i + 50), clock.now());
+      await storeRows(repository, batches.slice(i, i + 50), clock.now());
     const samples = batches.flatMap((b) => b.samples);
     await expectAllQueriesMatch(samples);
 
@@ -176,7 +176,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
 
     // An agent that was cut off sends a batch for an hour already compacted.
     const late = fleetBatches(DAY + HOUR_MS + 123_000, 0.01, 100_000);
-    for (const b of late) await repository.storeBatches([b], clock.now());
+    for (const b of late) await storeRows(repository, [b], clock.now());
     const all = samples.concat(late.flatMap((b) => b.samples));
     await expectAllQueriesMatch(all);
     clock.advance(HOUR_MS);
@@ -197,7 +197,7 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
   it('stores a redelivered batch once, also after its hour was compacted', async () => {
     const [first, second] = fleetBatches(DAY, 0.01);
     expect(await storeAndCompact([first])).toBe(1);
-    const again = await repository.storeBatches([first, second], clock.now());
+    const again = await storeRows(repository, [first, second], clock.now());
     expect([...again.duplicates]).toEqual([`${AGENT}:0`]);
     expect([...again.stored]).toEqual([`${AGENT}:1`]);
     expect(await countRows(database, 'samples')).toBe(8);
@@ -218,14 +218,14 @@ describe.each(testEngines())('compact metric storage on %s', (engine) => {
     expect(series[3]).toMatchObject({ unit: 'By', last: newest });
     // A fresh batch, not compacted yet, moves both.
     const fresh = fleetBatches(clock.now() - 60_000, 0.003, 50_000);
-    await repository.storeBatches(fresh, clock.now());
+    await storeRows(repository, fresh, clock.now());
     expect(await reader.newestSampleAt(AGENT, 'cpu.usage')).toBe(fresh[fresh.length - 1].samples[0].ts);
     expect(await reader.seriesSince(AGENT, clock.now() - 120_000, 100)).toHaveLength(4);
     expect(await reader.newestSampleAt(AGENT, 'no.such.metric')).toBeNull();
   });
 
   it('retention drops whole chunks past the raw retention and keeps rollups for their own longer one', async () => {
-    await repository.storeBatches(fleetBatches(DAY - 10 * DAY_MS, 2), clock.now());
+    await storeRows(repository, fleetBatches(DAY - 10 * DAY_MS, 2), clock.now());
     await storeAndCompact(fleetBatches(DAY, 2, 10_000));
     const deleted = await new RetentionJob(repository, clock, config).run();
     expect(deleted).toBe(2 * 360 * 4);
@@ -282,7 +282,7 @@ describe.each(testEngines())('fleet top agents on %s', (engine) => {
           samples: b.samples.map((s) => ({ ...s, agent_id: agentId, value: s.value * (i + 1) })),
         }));
         for (let j = 0; j < batches.length; j += 100)
-          await repository.storeBatches(batches.slice(j, j + 100), DAY);
+          await storeRows(repository, batches.slice(j, j + 100), DAY);
         all.push(...batches.flatMap((b) => b.samples));
       }
       const clock = new ManualClock(DAY + 3 * HOUR_MS + 60_000);
@@ -378,7 +378,7 @@ describe.each(testEngines())('migration 0007 on %s', (engine) => {
       );
       await migrateToLatest(database.db, before);
       const batches = fleetBatches(DAY, 2);
-      await new MetricsRepository(database).storeBatches(batches, DAY + 3 * HOUR_MS);
+      await storeRows(new MetricsRepository(database), batches, DAY + 3 * HOUR_MS);
       // Compacted as 0005 stored it: one rollup row per agent and window, every metric in it.
       const old = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       const days = new BucketGrid(HOUR_MS);

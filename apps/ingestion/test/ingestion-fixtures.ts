@@ -22,7 +22,8 @@ import { TestDatabase } from '@app/testing';
 import { startIngestion } from '../src/app';
 import { Clock } from '@app/clock';
 import { IngestionConfig } from '../src/config';
-import { IngestionDB } from '../src/database';
+import { IngestionDB, SampleRow } from '../src/database';
+import { BatchToStore, MetricsRepository, StoreResult } from '../src/metrics/metrics.repository';
 
 const json = JSONCodec<unknown>();
 
@@ -274,4 +275,28 @@ export function recordLivenessEvents(nc: NatsConnection): { events: EventEnvelop
     }),
   );
   return { events, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+/**
+ * Stores batches written as rows of the pre-0005 `samples` table (tags as canonical text), which is how
+ * the storage specs state their expectations: each becomes the message body the repository takes.
+ */
+export function storeRows(
+  repository: MetricsRepository,
+  batches: { agentId: string; seq: number; samples: SampleRow[] }[],
+  now: number,
+): Promise<StoreResult> {
+  const bodies: BatchToStore[] = batches.map((b) => ({
+    agentId: b.agentId,
+    seq: b.seq,
+    collectedAt: b.samples[0]?.ts ?? now,
+    samples: b.samples.map((s) => ({
+      name: s.name,
+      value: s.value,
+      ts: s.ts,
+      tags: JSON.parse(s.tags) as Record<string, string>,
+      ...(s.unit === null ? {} : { unit: s.unit }),
+    })),
+  }));
+  return repository.storeBatches(bodies, now);
 }

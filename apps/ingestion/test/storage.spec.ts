@@ -29,14 +29,7 @@ import {
   TestTokenService,
 } from './ingestion-fixtures';
 
-const sample = (agentId: string, ts: number, value = 1) => ({
-  agent_id: agentId,
-  name: 'cpu.usage',
-  tags: '{}',
-  ts,
-  value,
-  unit: null,
-});
+const sample = (ts: number, value = 1) => ({ name: 'cpu.usage', ts, value });
 
 describe.each(testEngines())('metrics storage on %s', (engine) => {
   let fixture: TestDatabase;
@@ -56,7 +49,7 @@ describe.each(testEngines())('metrics storage on %s', (engine) => {
   });
 
   it('stores a batch redelivered after a crash between commit and ack once', async () => {
-    const batch = { agentId: 'agent-a', seq: 1, samples: [sample('agent-a', 1), sample('agent-a', 2)] };
+    const batch = { agentId: 'agent-a', seq: 1, collectedAt: 1, samples: [sample(1), sample(2)] };
     const first = await repository.storeBatches([batch], 1000);
     // The process died before acking: JetStream delivers the same batch again, alongside a new one.
     const again = await repository.storeBatches([batch, { ...batch, seq: 2 }], 2000);
@@ -67,8 +60,11 @@ describe.each(testEngines())('metrics storage on %s', (engine) => {
   });
 
   it('writes a batch larger than one statement can bind, in chunks', async () => {
-    const samples = Array.from({ length: 12_000 }, (_, i) => sample('agent-a', i));
-    const result = await repository.storeBatches([{ agentId: 'agent-a', seq: 1, samples }], 1000);
+    const samples = Array.from({ length: 12_000 }, (_, i) => sample(i));
+    const result = await repository.storeBatches(
+      [{ agentId: 'agent-a', seq: 1, collectedAt: 0, samples }],
+      1000,
+    );
     expect(result.samples).toBe(12_000);
     expect(await countRows(database, 'samples')).toBe(12_000);
   });
@@ -76,12 +72,12 @@ describe.each(testEngines())('metrics storage on %s', (engine) => {
   it('the retention job deletes samples older than the retention in batches and keeps the rest', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 10));
     const day = 86_400_000;
-    const old = Array.from({ length: 12_500 }, (_, i) => sample('agent-a', clock.now() - 8 * day + i));
-    const recent = Array.from({ length: 10 }, (_, i) => sample('agent-a', clock.now() - day + i));
+    const old = Array.from({ length: 12_500 }, (_, i) => sample(clock.now() - 8 * day + i));
+    const recent = Array.from({ length: 10 }, (_, i) => sample(clock.now() - day + i));
     await repository.storeBatches(
       [
-        { agentId: 'agent-a', seq: 1, samples: old },
-        { agentId: 'agent-a', seq: 2, samples: recent },
+        { agentId: 'agent-a', seq: 1, collectedAt: old[0].ts, samples: old },
+        { agentId: 'agent-a', seq: 2, collectedAt: recent[0].ts, samples: recent },
       ],
       clock.now() - 8 * day,
     );

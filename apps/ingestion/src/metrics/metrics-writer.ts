@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MetricsBatch } from '@app/contracts';
 import { Clock } from '@app/clock';
 import { IngestionConfig } from '../config';
-import { SampleRow } from '../database';
 import { AgentsRepository } from '../liveness/agents.repository';
 import { BatchToStore, MetricsRepository, StoreResult } from './metrics.repository';
 
@@ -13,22 +12,7 @@ export interface VerifiedBatch {
   environment: string;
 }
 
-/** Sorted keys, so `{b,a}` and `{a,b}` are one series and compare equal as text. */
-export function canonicalTags(tags: Record<string, string> | null | undefined): string {
-  if (!tags) return '{}';
-  const keys = Object.keys(tags);
-  if (!keys.length) return '{}';
-  // Agents send their tags in order: then the object itself is canonical (no copy on the hot path).
-  let ordered = true;
-  for (let i = 1; i < keys.length && ordered; i++) ordered = keys[i - 1] < keys[i];
-  if (ordered) return JSON.stringify(tags);
-  keys.sort();
-  const sorted: Record<string, string> = {};
-  for (const key of keys) sorted[key] = tags[key];
-  return JSON.stringify(sorted);
-}
-
-/** Turns verified batches into rows and stores them in one transaction, exactly once per (agent, seq). */
+/** Stores verified batches (as they came, no copy per sample) in one transaction, exactly once per (agent, seq). */
 @Injectable()
 export class MetricsWriter {
   /** Agents this process has already registered; registering is needed once per agent, not per batch. */
@@ -50,7 +34,7 @@ export class MetricsWriter {
       // The same (agent, seq) twice in one fetch (an agent resend outside the duplicate window): store it once.
       if (seen.has(key)) continue;
       seen.add(key);
-      rows.push({ agentId: batch.agentId, seq: batch.seq, samples: toSampleRows(batch) });
+      rows.push(batch);
       if (!this.registered.has(batch.agentId))
         newAgents.set(batch.agentId, { agentId: batch.agentId, organizationId, environment });
     }
@@ -64,15 +48,4 @@ export class MetricsWriter {
     for (const id of newAgents.keys()) this.registered.add(id);
     return this.repository.storeBatches(rows, now);
   }
-}
-
-function toSampleRows(batch: MetricsBatch): SampleRow[] {
-  return batch.samples.map((s) => ({
-    agent_id: batch.agentId,
-    name: s.name,
-    tags: canonicalTags(s.tags),
-    ts: s.ts ?? batch.collectedAt,
-    value: s.value,
-    unit: s.unit ?? null,
-  }));
 }

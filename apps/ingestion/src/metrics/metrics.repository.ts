@@ -1,15 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CompiledQuery, sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
-import { IngestionDB, SampleRow } from '../database';
-import { EncodedSample, encodeChunk, HOUR_MS } from './chunk-codec';
-import { SeriesIds } from './series-ids';
+import { MetricSample } from '@app/contracts';
+import { IngestionDB } from '../database';
+import { ChunkSamples, encodeChunk, HOUR_MS } from './chunk-codec';
+import { canonicalTags, SeriesIds } from './series-ids';
 
-/** A metrics batch ready to store: identified by (agentId, seq), samples already flattened. */
+/**
+ * A metrics batch ready to store, identified by (agentId, seq): the checked message body as it came
+ * (a sample without `ts` was taken at `collectedAt`), so no object is made per sample to store it.
+ */
 export interface BatchToStore {
   agentId: string;
   seq: number;
-  samples: SampleRow[];
+  collectedAt: number;
+  samples: readonly MetricSample[];
+}
+
+interface NewSeries {
+  agent_id: string;
+  name: string;
+  tags: string;
+  unit: string | null;
 }
 
 export interface StoreResult {
@@ -24,6 +36,12 @@ export interface StoreResult {
 const BATCH_KEY_CHUNK_ROWS = 5000;
 /** 4 parameters per series row, 5 per chunk row: under SQLite's 32,766 bound-parameter limit. */
 const SQLITE_ROWS_PER_STATEMENT = 5000;
+/**
+ * WAL pages between automatic checkpoints (SQLite's default is 1,000). Every fetch dirties much the same
+ * index pages (batch keys, chunks), so a checkpoint copies each page once however many commits wrote it
+ * since the last: rarer checkpoints copy fewer pages per sample. The WAL grows to ~40 MiB before one.
+ */
+const WAL_CHECKPOINT_PAGES = 10_000;
 /** Agents per series look-up (`agent_id in (…)`). */
 const SERIES_LOOKUP_AGENTS = 1000;
 
@@ -75,7 +93,7 @@ export class MetricsRepository {
     return this.database.db.transaction().execute(async (trx) => {
       const fresh = await this.insertBatchKeys(trx, batches, now);
       const duplicates = new Set<string>();
-      const groups = new Map<string, { agentId: string; hour: number; samples: EncodedSample[] }>();
+      const groups = new Map<string, { agentId: string; hour: number; samples: ChunkSamples }>();
       let count = 0;
       for (let bi = 0; bi < batches.length; bi++) {
         const b = batches[bi];
@@ -85,17 +103,19 @@ export class MetricsRepository {
           continue;
         }
         const seriesIds = ids[bi];
-        let group: { agentId: string; hour: number; samples: EncodedSample[] } | undefined;
+        let group: { agentId: string; hour: number; samples: ChunkSamples } | undefined;
         for (let si = 0; si < b.samples.length; si++) {
           const s = b.samples[si];
-          const hour = Math.floor(s.ts / HOUR_MS) * HOUR_MS;
+          const ts = s.ts ?? b.collectedAt;
+          const hour = Math.floor(ts / HOUR_MS) * HOUR_MS;
           // A batch's samples are nearly always of one hour: one group look-up per batch.
           if (!group || group.hour !== hour) {
             const groupKey = `${b.agentId}@${hour}`;
             group = groups.get(groupKey);
-            if (!group) groups.set(groupKey, (group = { agentId: b.agentId, hour, samples: [] }));
+            if (!group)
+              groups.set(groupKey, (group = { agentId: b.agentId, hour, samples: new ChunkSamples() }));
           }
-          group.samples.push({ seriesId: seriesIds[si], ts: s.ts, value: s.value });
+          group.samples.push(seriesIds[si], ts, s.value);
           count++;
         }
       }
@@ -113,41 +133,52 @@ export class MetricsRepository {
     });
   }
 
-  /** The series id of every sample of every batch (`ids[batch][sample]`); new series are registered. */
-  private async resolveSeries(batches: BatchToStore[]): Promise<number[][]> {
-    const ids: number[][] = new Array(batches.length);
-    const missing: { agent_id: string; name: string; tags: string; unit: string | null }[] = [];
+  /**
+   * The series id of every sample of every batch (`ids[batch][sample]`); new series are registered.
+   * A batch with its agent's last shape is resolved by comparison; only the others build tag text.
+   */
+  private async resolveSeries(batches: BatchToStore[]): Promise<(readonly number[])[]> {
+    const ids: (readonly number[])[] = new Array(batches.length);
+    // Canonical tags of the batches resolved the long way, to remember as their agents' shapes.
+    const tagTexts: (string[] | undefined)[] = new Array(batches.length);
+    const missing: NewSeries[] = [];
     for (let bi = 0; bi < batches.length; bi++) {
       const b = batches[bi];
+      const known = this.seriesIds.sameShape(b.agentId, b.samples);
+      if (known) {
+        ids[bi] = known;
+        continue;
+      }
+      const tags = (tagTexts[bi] = b.samples.map((s) => canonicalTags(s.tags)));
       const row = (ids[bi] = new Array<number>(b.samples.length));
       for (let si = 0; si < b.samples.length; si++) {
         const s = b.samples[si];
-        const id = this.seriesIds.get(b.agentId, s.name, s.tags);
-        if (id === undefined) missing.push({ agent_id: b.agentId, name: s.name, tags: s.tags, unit: s.unit });
+        const id = this.seriesIds.get(b.agentId, s.name, tags[si]);
+        if (id === undefined)
+          missing.push({ agent_id: b.agentId, name: s.name, tags: tags[si], unit: s.unit ?? null });
         else row[si] = id;
       }
     }
-    if (!missing.length) return ids;
-    await this.registerSeries(missing);
+    if (missing.length) await this.registerSeries(missing);
     for (let bi = 0; bi < batches.length; bi++) {
+      const tags = tagTexts[bi];
+      if (!tags) continue;
       const b = batches[bi];
-      const row = ids[bi];
+      const row = ids[bi] as number[];
       for (let si = 0; si < b.samples.length; si++) {
         if (row[si] !== undefined) continue;
-        const s = b.samples[si];
-        const id = this.seriesIds.get(b.agentId, s.name, s.tags);
+        const id = this.seriesIds.get(b.agentId, b.samples[si].name, tags[si]);
         if (id === undefined) throw new Error('a series was neither inserted nor found');
         row[si] = id;
       }
+      this.seriesIds.remember(b.agentId, b.samples, tags, row);
     }
     return ids;
   }
 
   /** Inserts the series not known yet (the first unit seen is kept) and caches every series of their agents. */
-  private async registerSeries(
-    missing: { agent_id: string; name: string; tags: string; unit: string | null }[],
-  ): Promise<void> {
-    const unique = new Map<string, (typeof missing)[number]>();
+  private async registerSeries(missing: NewSeries[]): Promise<void> {
+    const unique = new Map<string, NewSeries>();
     for (const m of missing) {
       const key = `${m.agent_id}\u0000${m.name}\u0000${m.tags}`;
       const known = unique.get(key);
@@ -270,11 +301,13 @@ export class MetricsRepository {
 
   /**
    * SQLite only: a page cache of `mib` MiB for this connection (SQLITE_CACHE_MIB): the chunk and
-   * batch-key indexes stay in memory as the tables grow.
+   * batch-key indexes stay in memory as the tables grow; and a checkpoint every WAL_CHECKPOINT_PAGES.
    */
   async tuneForIngestion(mib: number): Promise<void> {
-    if (this.database.engine === 'sqlite')
+    if (this.database.engine === 'sqlite') {
       await sql.raw(`pragma cache_size = -${Math.trunc(mib * 1024)}`).execute(this.database.db);
+      await sql.raw(`pragma wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`).execute(this.database.db);
+    }
   }
 
   /**
