@@ -8,7 +8,7 @@
  *
  *   npm run build && node -r @swc-node/register -r tsconfig-paths/register bench/metrics-fleet.ts
  *   BENCH_FLEET_METRICS_AGENTS=10000,50000,100000 BENCH_FLEET_METRICS_SECONDS=60 node -r @swc-node/register -r tsconfig-paths/register bench/metrics-fleet.ts
- *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test … (PostgreSQL as well)
+ *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test … (PostgreSQL as well; BENCH_FLEET_METRICS_ENGINES=postgres for it alone)
  *
  * Lag is measured from each batch's *due* time (its slot in the schedule), not from when the publisher
  * got round to it, to `metric_batches.stored_at` (ingestion's clock just before the commit): a late
@@ -35,6 +35,10 @@ import { cpuSeconds } from './lib/process-sampler';
 import { isBuilt, REPO_ROOT, ServiceProcess, startTsProcess } from './lib/services';
 
 const SIZES = (process.env.BENCH_FLEET_METRICS_AGENTS ?? '100000').split(',').map(Number);
+/** BENCH_FLEET_METRICS_ENGINES=postgres: one engine only (default: SQLite, and PostgreSQL when TEST_DATABASE_URL is set). */
+const ENGINES = process.env.BENCH_FLEET_METRICS_ENGINES
+  ? (process.env.BENCH_FLEET_METRICS_ENGINES.split(',') as Engine[])
+  : testEngines();
 /** Steady load measured after the warm-up interval. */
 const SECONDS = Number(process.env.BENCH_FLEET_METRICS_SECONDS ?? 60);
 /** Publisher processes: one Node process cannot offer 100,000 agents' load and track its acks. */
@@ -268,7 +272,7 @@ async function fleet(engine: Engine, agents: number) {
 
 async function main() {
   const runs = [];
-  for (const engine of testEngines()) {
+  for (const engine of ENGINES) {
     for (const agents of SIZES) {
       const r = await fleet(engine, agents);
       console.log(JSON.stringify(r));

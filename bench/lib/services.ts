@@ -61,7 +61,19 @@ function spawnNode(name: string, args: string[], env: Record<string, string | un
   const merged: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   for (const key of ISOLATED) delete merged[key];
   for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
-  const child = spawn(process.execPath, args, {
+  // BENCH_CPU_PROF=ingestion,tokens: those children write a V8 CPU profile to bench/results/ on exit.
+  const profiled = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(name);
+  const argv = profiled
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        join(REPO_ROOT, 'bench', 'results'),
+        '--cpu-prof-name',
+        `${name}-${Date.now()}.cpuprofile`,
+        ...args,
+      ]
+    : args;
+  const child = spawn(process.execPath, argv, {
     cwd: REPO_ROOT,
     env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
