@@ -1,7 +1,7 @@
 import { INestMicroservice } from '@nestjs/common';
 import { connect, NatsConnection } from 'nats';
 import { Pool } from 'pg';
-import { DomainError, ErrorCodes, MetricsQueryResult, Subjects } from '@app/contracts';
+import { DomainError, ErrorCodes, MetricSample, MetricsQueryResult, Subjects } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { RpcClient } from '@app/messaging';
 import { Database, migrateToLatest, openDatabase } from '@app/persistence';
@@ -16,7 +16,9 @@ import {
 import { ManualClock } from '@app/clock';
 import { IngestionConfig } from '../src/config';
 import { IngestionDB } from '../src/database';
+import { decodeChunk } from '../src/metrics/chunk-codec';
 import { MetricsRepository } from '../src/metrics/metrics.repository';
+import { canonicalTags } from '../src/metrics/series-ids';
 import { migrations } from '../src/migrations';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
 import { RetentionJob } from '../src/retention/retention-job';
@@ -57,6 +59,45 @@ describe.each(testEngines())('metrics storage on %s', (engine) => {
     expect([...again.duplicates]).toEqual(['agent-a:1']);
     expect([...again.stored]).toEqual(['agent-a:2']);
     expect(await countRows(database, 'samples')).toBe(4);
+  });
+
+  it('files every sample under its own series as an agent changes the series it sends, and their order', async () => {
+    const cpu = (core: string, value: number) => ({ name: 'cpu.usage', value, tags: { core } });
+    const odd = (first: number): MetricSample[] => [
+      { name: 'cpu.usage', value: first, tags: { core: '0"', x: 'a\\b' } },
+      { name: 'cpu.usage', value: first + 1, tags: { x: '1', core: '0' } },
+      { name: 'cpu.usage', value: first + 2, tags: { core: '0', x: '1' } },
+      { name: 'mem.used', value: first + 3, tags: {} },
+    ];
+    const sent: MetricSample[][] = [
+      [cpu('0', 1), cpu('1', 2)],
+      [cpu('0', 3), cpu('1', 4)],
+      // The same names and count: other order, then other tag values.
+      [cpu('1', 5), cpu('0', 6)],
+      [cpu('2', 7), cpu('3', 8)],
+      // A series more, twice; then tags needing JSON escapes, keys out of order, none, twice.
+      [cpu('1', 9), cpu('0', 10), { name: 'mem.used', value: 11 }],
+      [cpu('1', 12), cpu('0', 13), { name: 'mem.used', value: 14 }],
+      odd(15),
+      odd(19),
+    ];
+    for (const [seq, samples] of sent.entries())
+      await repository.storeBatches([{ agentId: 'agent-a', seq, collectedAt: 1000 + seq, samples }], 5000);
+
+    const series = new Map<number, string>();
+    for (const row of await database.db.selectFrom('metric_series').selectAll().execute())
+      series.set(Number(row.series_id), `${row.name}${row.tags}`);
+    const stored: string[] = [];
+    for (const chunk of await database.db.selectFrom('metric_chunks').selectAll().execute())
+      decodeChunk(chunk.data, Number(chunk.hour_start), (id, _ts, value) =>
+        stored.push(`${series.get(id)}=${value}`),
+      );
+    const expected = sent.flatMap((samples) =>
+      samples.map((s) => `${s.name}${canonicalTags(s.tags)}=${s.value}`),
+    );
+    expect(stored.sort()).toEqual(expected.sort());
+    // cpu cores 0-3, the escaped one, {core 0, x 1} in either order; mem.used without tags or with {}.
+    expect(series.size).toBe(7);
   });
 
   it('writes a batch larger than one statement can bind, in chunks', async () => {
