@@ -1,7 +1,7 @@
 import { Kysely, sql } from 'kysely';
 import { loadConfig } from '@app/config';
 import { Database, migrateToLatest, Migrations, openDatabase } from '@app/persistence';
-import { createTestDatabase, TestDatabase, testEngines } from '@app/testing';
+import { createTestDatabase, seededRandom, TestDatabase, testEngines } from '@app/testing';
 import { ManualClock } from '@app/clock';
 import { CompactionJob } from '../src/compaction/compaction-job';
 import { IngestionConfig } from '../src/config';
@@ -21,11 +21,6 @@ const DAY_MS = 86_400_000;
 /** Midnight UTC; the data below spans this day's first hours. */
 const DAY = Date.UTC(2026, 0, 10);
 const AGENT = 'agent-a';
-
-/** Deterministic pseudo-random numbers, so a failure replays. */
-function random(seed: number): () => number {
-  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-}
 
 /** The answer straight from raw samples, as the row-per-sample table's SQL gave it. */
 function expectedBuckets(
@@ -77,7 +72,7 @@ const rounded = (rows: BucketRow[]) => rows.map((r) => ({ ...r, avg: Math.round(
  * batches of one collection each (seq = collection number + `seqFrom`).
  */
 function fleetBatches(start: number, hours: number, seqFrom = 0) {
-  const rnd = random(start % 9973);
+  const rnd = seededRandom(start % 9973);
   const batches: { agentId: string; seq: number; samples: SampleRow[] }[] = [];
   for (let i = 0; i < (hours * HOUR_MS) / 10_000; i++) {
     const ts = start + i * 10_000 + Math.floor(rnd() * 1000);

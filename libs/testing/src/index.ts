@@ -11,3 +11,4 @@ export * from './prometheus-server';
 export * from './ssh-server';
 export * from './agent-command';
 export * from './temp-dirs';
+export * from './seeded-random';

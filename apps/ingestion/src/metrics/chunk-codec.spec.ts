@@ -1,3 +1,4 @@
+import { seededRandom } from '@app/testing';
 import {
   ChunkFormatError,
   decodeChunk,
@@ -20,14 +21,9 @@ const canonical = (samples: EncodedSample[]) =>
     .sort((a, b) => a.seriesId - b.seriesId || a.ts - b.ts || a.i - b.i)
     .map(({ seriesId, ts, value }) => ({ seriesId, ts, value }));
 
-/** Deterministic pseudo-random numbers, so a failure replays. */
-function random(seed: number): () => number {
-  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-}
-
 describe('chunk codec', () => {
   it('gives back every sample of many series, values bit for bit', () => {
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     const samples: EncodedSample[] = [];
     for (let t = 0; t < 360; t++)
       for (let s = 1; s <= 300; s++)
@@ -110,7 +106,7 @@ describe('chunk codec', () => {
 
 describe('rollup codec', () => {
   it('gives back every bucket of every series', () => {
-    const rnd = random(3);
+    const rnd = seededRandom(3);
     const buckets: RollupBucket[] = [];
     for (let s = 1; s <= 20; s++)
       for (let m = 0; m < 60; m += 1 + Math.floor(rnd() * 3)) {

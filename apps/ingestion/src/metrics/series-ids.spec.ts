@@ -1,3 +1,4 @@
+import { seededRandom } from '@app/testing';
 import { canonicalTags, SeriesIds, tagsSerialiseTo } from './series-ids';
 
 describe('canonicalTags', () => {
@@ -12,11 +13,6 @@ describe('canonicalTags', () => {
     expect(canonicalTags({})).toBe('{}');
   });
 });
-
-/** Deterministic pseudo-random numbers, so a failure replays. */
-function random(seed: number): () => number {
-  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-}
 
 describe('tagsSerialiseTo', () => {
   it('answers true for the tags a canonical text was made from, sent in key order', () => {
@@ -34,7 +30,7 @@ describe('tagsSerialiseTo', () => {
   it('never answers true when the canonical texts differ, whatever the characters', () => {
     // Keys and values built from the characters that JSON escapes or that delimit it.
     const alphabet = ['a', 'b', '"', '\\', ',', ':', '{', '}', '\n', '\u0000', '\ud800', 'é', ' '];
-    const rnd = random(42);
+    const rnd = seededRandom(42);
     const text = () =>
       Array.from({ length: Math.floor(rnd() * 4) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(
         '',
