@@ -278,15 +278,14 @@ export function recordLivenessEvents(nc: NatsConnection): { events: EventEnvelop
 }
 
 /**
- * Stores batches written as rows of the pre-0005 `samples` table (tags as canonical text), which is how
- * the storage specs state their expectations: each becomes the message body the repository takes.
+ * Batches written as rows of the pre-0005 `samples` table (tags as canonical text), which is how the
+ * storage specs state their expectations, as the message bodies the repository takes.
  */
-export function storeRows(
-  repository: MetricsRepository,
+export function rowsToBodies(
   batches: { agentId: string; seq: number; samples: SampleRow[] }[],
   now: number,
-): Promise<StoreResult> {
-  const bodies: BatchToStore[] = batches.map((b) => ({
+): BatchToStore[] {
+  return batches.map((b) => ({
     agentId: b.agentId,
     seq: b.seq,
     collectedAt: b.samples[0]?.ts ?? now,
@@ -298,5 +297,13 @@ export function storeRows(
       ...(s.unit === null ? {} : { unit: s.unit }),
     })),
   }));
-  return repository.storeBatches(bodies, now);
+}
+
+/** Stores such rows through the repository, one batch per message body. */
+export function storeRows(
+  repository: MetricsRepository,
+  batches: { agentId: string; seq: number; samples: SampleRow[] }[],
+  now: number,
+): Promise<StoreResult> {
+  return repository.storeBatches(rowsToBodies(batches, now), now);
 }

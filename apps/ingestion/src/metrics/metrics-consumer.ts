@@ -192,9 +192,11 @@ export class BatchTaker {
     const first = await this.pull();
     if (first.done) return batch;
     batch.push(first.value);
+    // One turn for the whole batch (not one per message): anything already queued resolves within
+    // microtasks, before this immediate fires.
+    const turn = nextTurn();
     while (batch.length < this.maxMessages) {
-      // Anything already queued resolves within microtasks, before the immediate fires.
-      const result = await Promise.race([this.pending(), nextTurn()]);
+      const result = await Promise.race([this.pending(), turn]);
       if (result === batchEnd) break;
       this.next = undefined;
       if (result.done) break;

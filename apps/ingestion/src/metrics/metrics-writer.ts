@@ -26,7 +26,7 @@ export class MetricsWriter {
   ) {}
 
   async writeBatch(batches: VerifiedBatch[]): Promise<StoreResult> {
-    const rows: BatchToStore[] = [];
+    const bodies: BatchToStore[] = [];
     const seen = new Set<string>();
     const newAgents = new Map<string, { agentId: string; organizationId: string; environment: string }>();
     for (const { batch, organizationId, environment } of batches) {
@@ -34,7 +34,7 @@ export class MetricsWriter {
       // The same (agent, seq) twice in one fetch (an agent resend outside the duplicate window): store it once.
       if (seen.has(key)) continue;
       seen.add(key);
-      rows.push(batch);
+      bodies.push(batch);
       if (!this.registered.has(batch.agentId))
         newAgents.set(batch.agentId, { agentId: batch.agentId, organizationId, environment });
     }
@@ -46,6 +46,6 @@ export class MetricsWriter {
       now,
     );
     for (const id of newAgents.keys()) this.registered.add(id);
-    return this.repository.storeBatches(rows, now);
+    return this.repository.storeBatches(bodies, now);
   }
 }
