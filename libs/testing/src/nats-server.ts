@@ -48,6 +48,10 @@ export interface NatsServerHandle {
   bus?: SecuredBus;
 }
 
+/** BENCH_NATS_PROF_PORT: nats-server's Go profiler on that port, for a bench that wants to see where the server's CPU goes. */
+const profiler = () =>
+  process.env.BENCH_NATS_PROF_PORT ? `prof_port: ${Number(process.env.BENCH_NATS_PROF_PORT)}\n` : '';
+
 /**
  * An isolated nats-server with JetStream: first start on a port the server picks itself
  * (`-p -1`, read back from its ports file: no race on a "free" port), later restarts on the
@@ -86,7 +90,7 @@ export async function startNatsServer(
           portsFileDir: portsDir,
           tls: true,
           maxFileStoreBytes: options.maxFileStoreBytes,
-        }),
+        }) + profiler(),
       );
       args = ['-c', configFile];
     } else {

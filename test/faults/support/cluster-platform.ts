@@ -81,7 +81,8 @@ export async function clusterPlatform(
       PLATFORM_CA_FILE: cluster.bus.caFile,
       DATA_DIR: database.env.DATA_DIR,
       DATABASE_URL: database.env.DATABASE_URL,
-      LOG_LEVEL: 'info',
+      // Ingestion at debug: its metrics audit logs each pass, which the gap report prints.
+      LOG_LEVEL: service === 'ingestion' ? 'debug' : 'info',
       BOOTSTRAP_API_KEY: apiKey,
       METRICS_PORT: '0',
       PUBLIC_URL: `https://localhost:${firstHttps}`,

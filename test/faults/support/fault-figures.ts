@@ -84,6 +84,14 @@ export class StoredBatches {
     return result.rows;
   }
 
+  /** The stream sequence the metrics audit has checked up to (0 before its first pass). */
+  async auditPosition(): Promise<number> {
+    const result = await this.pool.query<{ audited_seq: string }>(
+      'select audited_seq from ingestion.metrics_audit',
+    );
+    return Number(result.rows[0]?.audited_seq ?? 0);
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -23,12 +23,7 @@ export async function explainGaps(nc: NatsConnection, missing: MissingBatch[]): 
     const consumer = await jsm.consumers.info(Streams.metrics, 'ingestion');
     const ackFloor = consumer.ack_floor.stream_seq;
     const delivered = consumer.delivered.stream_seq;
-    const inStream = new Map<string, number>();
-    for (const agentId of new Set(missing.map((m) => m.agentId))) {
-      const environment = missing.find((m) => m.agentId === agentId)!.environment;
-      for (const found of await scan(nc, Streams.metrics, Subjects.metrics(environment, agentId)))
-        if (found.msgId) inStream.set(found.msgId, found.streamSeq);
-    }
+    const inStream = await streamSequences(nc, missing);
     const parked = await scan(nc, Streams.deadLetter, Subjects.deadLetterWildcard);
     const lines = [
       `ingestion consumer: ack floor ${ackFloor}, delivered up to ${delivered}, ack pending ${consumer.num_ack_pending}, redelivered ${consumer.num_redelivered}`,
@@ -57,6 +52,20 @@ export async function explainGaps(nc: NatsConnection, missing: MissingBatch[]): 
   } catch (error) {
     return `gap diagnosis unavailable: ${String(error)}`;
   }
+}
+
+/** Where the missing batches are in AGENT_METRICS: stream sequence by `<agentId>:<seq>` (absent: not there). */
+export async function streamSequences(
+  nc: NatsConnection,
+  missing: MissingBatch[],
+): Promise<Map<string, number>> {
+  const inStream = new Map<string, number>();
+  for (const agentId of new Set(missing.map((m) => m.agentId))) {
+    const environment = missing.find((m) => m.agentId === agentId)!.environment;
+    for (const found of await scan(nc, Streams.metrics, Subjects.metrics(environment, agentId)))
+      if (found.msgId) inStream.set(found.msgId, found.streamSeq);
+  }
+  return inStream;
 }
 
 interface ScannedMessage {

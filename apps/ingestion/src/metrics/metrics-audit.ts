@@ -101,7 +101,10 @@ export class MetricsAudit {
       await this.audits.initialize(consumer.ack_floor.stream_seq);
       position = await this.audits.position();
     }
-    if (!(await this.audits.claim(this.owner, this.clock.now(), LEASE_MS))) return { ...run, skipped: true };
+    if (!(await this.audits.claim(this.owner, this.clock.now(), LEASE_MS))) {
+      this.logger.debug({ position }, 'metrics audit skipped: another instance holds the lease');
+      return { ...run, skipped: true };
+    }
     const repaired: Candidate[] = [];
     try {
       const stream = await jsm.streams.info(Streams.metrics);
@@ -110,7 +113,10 @@ export class MetricsAudit {
       if (from > stream.state.last_seq) from = 0;
       const upTo = Math.min(consumer.delivered.stream_seq, stream.state.last_seq);
       const newest = this.clock.now() - this.config.METRICS_AUDIT_DELAY_SECONDS * 1000;
-      if (from >= upTo) return { ...run, position: from };
+      if (from >= upTo) {
+        this.logger.debug({ from, upTo }, 'metrics audit pass: nothing delivered past its position');
+        return { ...run, position: from };
+      }
 
       const reader = await this.nc.jetstream().consumers.get(Streams.metrics, {
         deliver_policy: DeliverPolicy.StartSequence,
@@ -146,6 +152,8 @@ export class MetricsAudit {
         // Renew the lease; lost (this pass took longer than the lease) means another instance goes on from here.
         if (!(await this.audits.claim(this.owner, this.clock.now(), LEASE_MS))) break;
       }
+      // Debug: how far each pass got, so a batch the audit was slow to reach can be traced to its passes.
+      this.logger.debug({ from: position, to: from, upTo, checked: run.checked }, 'metrics audit pass');
       return { ...run, position: from };
     } catch (error) {
       if (!(error instanceof Interrupted)) throw error;
