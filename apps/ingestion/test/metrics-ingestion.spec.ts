@@ -14,6 +14,7 @@ import {
 import { IngestionDB } from '../src/database';
 import { IngestionMetrics } from '../src/observability/ingestion-metrics';
 import { MetricsConsumer } from '../src/metrics/metrics-consumer';
+import { MetricsWriter } from '../src/metrics/metrics-writer';
 import { ensureMetricsStream, METRICS_CONSUMER } from '../src/metrics/metrics-stream';
 import {
   countRows,
@@ -65,6 +66,15 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     return app;
   };
 
+  /** Every message delivered and acked. */
+  const nothingPending = async () => {
+    const jsm = await nc.jetstreamManager();
+    await waitFor('no pending acks', async () => {
+      const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+  };
+
   beforeEach(async () => {
     apps = [];
     server = await startNatsServer();
@@ -88,12 +98,33 @@ describe.each(testEngines())('metrics ingestion on %s', (engine) => {
     tokens.issue('prod-1', 'agent-a');
     for (let seq = 1; seq <= 20; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
     await waitFor('60 samples', async () => (await countRows(reader, 'samples')) === 60);
-    const jsm = await nc.jetstreamManager();
-    await waitFor('no pending acks', async () => {
-      const info = await jsm.consumers.info(Streams.metrics, METRICS_CONSUMER);
-      return info.num_ack_pending === 0 && info.num_pending === 0;
-    });
+    await nothingPending();
     expect(await countRows(reader, 'metric_batches')).toBe(20);
+  });
+
+  it(`has ${engine === 'postgres' ? 'two batches' : 'one batch'} in the database at once, and stores each once`, async () => {
+    const app = await start();
+    reader = await openIngestionDatabase(database);
+    tokens.issue('prod-1', 'agent-a');
+    // Slow commits, so batches queue up behind them: how many writes overlap is then the consumer's choice.
+    const writer = app.get(MetricsWriter);
+    const write = writer.writeBatch.bind(writer);
+    let writing = 0;
+    let most = 0;
+    jest.spyOn(writer, 'writeBatch').mockImplementation(async (batches) => {
+      most = Math.max(most, ++writing);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return await write(batches);
+      } finally {
+        writing--;
+      }
+    });
+    for (let seq = 1; seq <= 40; seq++) await publishMetrics(nc, 'prod-1', 'agent-a', seq);
+    await waitFor('120 samples', async () => (await countRows(reader, 'samples')) === 120);
+    await nothingPending();
+    expect(await countRows(reader, 'metric_batches')).toBe(40);
+    expect(most).toBe(engine === 'postgres' ? 2 : 1);
   });
 
   it('stores a batch republished under the same Nats-Msg-Id, or resent with the same seq, once', async () => {

@@ -38,6 +38,8 @@ const LAG_REFRESH_MS = 5000;
 const IN_PROGRESS_EVERY_MS = 4000;
 
 const batchEnd = Symbol('batch end');
+/** The oldest batch in flight finished before the next batch came. */
+const finished = Symbol('finished');
 
 /**
  * The metrics loop: take what has arrived (up to a batch) → ingest it (validate, write once, ack)
@@ -113,21 +115,67 @@ export class MetricsConsumer {
     }
   }
 
-  /** Ingests batches from one consume() until it ends (stop(), the consumer or stream is gone, or messages are held). */
+  /**
+   * Ingests batches from one consume() until it ends (stop(), the consumer or stream is gone, or messages are held).
+   * Up to `batchesInFlight` at once (two on PostgreSQL: the next batch is taken, decoded and checked while the older
+   * one commits in the database's processes); each batch acks its own messages after its commit. A batch that
+   * finishes is looked at as soon as it does, not when the next message comes: what it held is retried at once.
+   */
   private async drain(messages: ConsumerMessages): Promise<void> {
     const batches = new BatchTaker(messages[Symbol.asyncIterator]());
-    for (let batch = await batches.take(); batch.length; batch = await batches.take()) {
-      const outcome = await inProgressWhile(batch, () => this.ingestor.ingest(batch));
-      if (outcome.held.length) {
-        // Pull nothing more while these wait: prefetched messages would sit out their ack wait and come back as redeliveries.
-        messages.stop();
-        await this.retryHeld(outcome);
-        return;
+    const limit = this.ingestor.batchesInFlight;
+    const inFlight: Promise<IngestOutcome>[] = [];
+    let taking: Promise<JsMsg[]> | undefined;
+    try {
+      for (;;) {
+        if (!taking) {
+          taking = batches.take();
+          // Left pending when a held batch or stop() ends the loop: its failure then must not go unhandled.
+          taking.catch(() => undefined);
+        }
+        const next = inFlight.length
+          ? await Promise.race([taking, inFlight[0].then((): typeof finished => finished)])
+          : await taking;
+        if (next === finished) {
+          if (await this.settleOldest(messages, inFlight)) return;
+          continue;
+        }
+        taking = undefined;
+        if (!next.length) break;
+        const ingesting = inProgressWhile(next, () => this.ingestor.ingest(next));
+        // Also handled here: after an older batch failed, the newer ones are only waited for (allSettled below).
+        ingesting.catch(() => undefined);
+        inFlight.push(ingesting);
+        if (inFlight.length >= limit && (await this.settleOldest(messages, inFlight))) return;
+        if (this.stopping) break;
       }
-      this.pauseMs = PAUSE_MIN_MS;
-      if (this.stopping) return;
+      // The iterator ended or stop() came: what is in hand is finished first.
+      while (inFlight.length) if (await this.settleOldest(messages, inFlight)) return;
+    } catch (error) {
+      await Promise.allSettled(inFlight);
+      throw error;
     }
     if (!this.stopping) throw new Error('the metrics consumer stopped delivering');
+  }
+
+  /** Waits for the oldest batch in flight; true when messages are held (then all in flight have been waited for and retried). */
+  private async settleOldest(
+    messages: ConsumerMessages,
+    inFlight: Promise<IngestOutcome>[],
+  ): Promise<boolean> {
+    const outcome = await inFlight.shift()!;
+    if (!outcome.held.length) {
+      this.pauseMs = PAUSE_MIN_MS;
+      return false;
+    }
+    // Pull nothing more while these wait: prefetched messages would sit out their ack wait and come back as redeliveries.
+    messages.stop();
+    const newer = await Promise.all(inFlight.splice(0));
+    await this.retryHeld({
+      held: outcome.held.concat(...newer.map((n) => n.held)),
+      storageError: outcome.storageError ?? newer.find((n) => n.storageError)?.storageError,
+    });
+    return true;
   }
 
   /**

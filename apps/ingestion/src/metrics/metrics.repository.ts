@@ -84,6 +84,14 @@ export class MetricsRepository {
   constructor(@Inject(DATABASE) private readonly database: Database<IngestionDB>) {}
 
   /**
+   * Batches worth having in the database at once. PostgreSQL writes in its own processes, so a second batch can be
+   * decoded here while the first commits; SQLite's statements run on this thread, where a second gains nothing.
+   */
+  get batchesInFlight(): number {
+    return this.database.engine === 'postgres' ? 2 : 1;
+  }
+
+  /**
    * Stores many batches in one transaction. The (agent_id, seq) key is inserted first with "do
    * nothing" on conflict; only batches whose key was new are encoded, one chunk per agent and hour.
    */
