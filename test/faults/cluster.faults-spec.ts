@@ -60,7 +60,8 @@ function warnings(output: string, since: number): string {
 }
 
 /**
- * A fault test that fails is run again (its afterEach repairs the cluster first), up to twice, with the
+ * A fault test that fails is run again (its afterEach repairs the cluster first, and every test starts
+ * from the layout with the whole fleet online), up to twice, with the
  * failure printed before the retry so CI logs keep it. Why: on 2 busy cores one rare outcome is not yet
  * explained — a false offline/online of an agent outside a partition (RELIABILITY.md, "Open findings"). Batches
  * nats-server 2.9.10 skipped in a consumer leader change are stored by ingestion's audit (RELIABILITY.md §8) and
@@ -105,22 +106,39 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     const connections = await cluster.connections();
     return platform.instances.filter((i) => !(connections.get(`n${i.home}`) ?? []).includes(i.busName));
   };
+  /** Agents connected elsewhere than their home node now (each subscribes to its own control subject, named by its id). */
+  const agentsAway = async () => {
+    const subscriptions = await cluster.subscriptions();
+    return agents().filter(
+      (a) => !(subscriptions.get(`n${a.home}`) ?? []).some((subject) => subject.includes(a.id)),
+    );
+  };
   /**
    * A client that loses its node reconnects to another and stays there; the faults below are defined by
-   * where each instance runs, so an instance that moved during start-up is restarted on its node, with
-   * what it logged about its link printed (CI keeps why it moved).
+   * where each instance and agent runs, so one that moved (during start-up, or in a fault a test failed
+   * in) is restarted on its node, with what it logged about its link printed (CI keeps why it moved).
    */
   const restoreLayout = async () => {
     const moved = await movedFromHome();
-    if (!moved.length) return;
     for (const i of moved) {
       const link = i.process.linesWith('NATS connection').slice(-10).join('\n');
-      process.stdout.write(
-        `${i.service}-${i.instance} left n${i.home} before the faults; restarting it:\n${link}\n`,
-      );
+      process.stdout.write(`${i.service}-${i.instance} left n${i.home}; restarting it:\n${link}\n`);
     }
-    await Promise.all(moved.map((i) => i.process.stop()));
-    await platform.start(moved);
+    const away = await agentsAway();
+    for (const a of away) {
+      const link = a.process.linesWith('NATS').slice(-10).join('\n');
+      process.stdout.write(`${a.name} left n${a.home}; restarting it:\n${link}\n`);
+    }
+    await Promise.all([...moved, ...away].map((p) => p.process.stop()));
+    if (moved.length) await platform.start(moved);
+    for (const a of away) a.process.start();
+    if (away.length)
+      await waitFor(
+        'restarted agents back on their nodes',
+        async () => !(await agentsAway()).length,
+        60_000,
+        500,
+      ).catch(failWithLogs);
   };
 
   /** Every agent in `which` has had a batch collected at or after `since` stored. */
@@ -163,6 +181,30 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       30_000,
       500,
     ).catch(failWithLogs);
+
+  /**
+   * Until each of `which` had exactly one `kind` event since `from`, as the observer heard them; a timeout
+   * names every agent's count and the node it is connected to now.
+   */
+  const waitForLiveness = (kind: string, which: FleetAgent[], from: number, timeoutMs: number) =>
+    waitFor(
+      `${kind} for each of ${which.map((a) => a.name).join(', ')}`,
+      async () => {
+        const counts = live.count(kind, from);
+        return which.every((a) => counts.get(a.id) === 1);
+      },
+      timeoutMs,
+      500,
+    ).catch(async (error: unknown) => {
+      const counts = live.count(kind, from);
+      const subscriptions = await cluster.subscriptions().catch(() => new Map<string, string[]>());
+      const nodeOf = (a: FleetAgent) =>
+        [...subscriptions].find(([, subjects]) => subjects.some((s) => s.includes(a.id)))?.[0] ?? 'no node';
+      const seen = agents()
+        .map((a) => `${a.name} (home n${a.home}, on ${nodeOf(a)}): ${counts.get(a.id) ?? 0}`)
+        .join(', ');
+      return failWithLogs(new Error(`${(error as Error).message}; ${kind} heard since: ${seen}`));
+    });
 
   /** What JetStream says about the streams and the metrics consumer, for a failure message. */
   const jetStreamState = async () => {
@@ -207,10 +249,13 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       )
       .filter((line) => !reportedRepairs.has(line) && reportedRepairs.add(line));
 
-  /** Batches the agents numbered between `from` and `to` (collection times) that have no row. */
-  const missingBetween = async (from: number, to: number): Promise<MissingBatch[]> => {
-    const batches = await stored.batches(agents().map((a) => a.id));
-    return agents().flatMap((a) =>
+  /** Batches the agents numbered between `from` and `to` (collection times) that `batches` (stored) lacks. */
+  const missingBetween = (
+    batches: Map<string, Map<number, number>>,
+    from: number,
+    to: number,
+  ): MissingBatch[] =>
+    agents().flatMap((a) =>
       a.published
         .filter((b) => b.at >= from && b.at <= to && !batches.get(a.id)!.has(b.seq))
         .map((b) => ({
@@ -221,7 +266,6 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
           collectedAt: b.at,
         })),
     );
-  };
 
   /**
    * Batches still missing after the settle that sit in AGENT_METRICS beyond the metrics audit's position have
@@ -263,14 +307,11 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
   ): Promise<FaultFigures> => {
     const end = Date.now();
     const ids = agents().map((a) => a.id);
-    const allStored = async () => {
-      const batches = await stored.batches(ids);
-      return agents().every((a) => a.published.every((b) => b.at > end || batches.get(a.id)!.has(b.seq)));
-    };
+    const allStored = async () => !missingBetween(await stored.batches(ids), -Infinity, end).length;
     await waitFor('every batch published in the window stored', allStored, SETTLE_TIMEOUT_MS, 500).catch(
       () => undefined,
     );
-    const unsettled = await missingBetween(window.start, end);
+    const unsettled = missingBetween(await stored.batches(ids), window.start, end);
     if (unsettled.length) await awaitAudit(window.fault, unsettled);
     // Batches the audit found skipped by the consumer (the nats-server leader-change fault) and stored: printed, so CI
     // logs show how often it happens; they count as stored.
@@ -289,7 +330,7 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       note,
     };
     figures.push(result);
-    const missing = await missingBetween(full.start, end);
+    const missing = missingBetween(batches, full.start, end);
     if (missing.length) {
       const tails = [...new Set(missing.map((m) => m.agentName))]
         .map((name) => agents().find((a) => a.name === name)!)
@@ -352,7 +393,6 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     await waitForMetrics('every agent storing metrics', 0);
     await waitForR3('start-up');
     await waitForFleetOnline('start-up');
-    await restoreLayout();
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -378,6 +418,17 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     pendingRepair = undefined;
     await repair?.();
   }, 120_000);
+
+  /**
+   * Every fault starts from the layout and a whole fleet, a retry after a failure included: an agent left
+   * offline, or moved off its node, by a failed attempt would otherwise fail the next one for that alone.
+   */
+  beforeEach(async () => {
+    if (!fleet) return;
+    await restoreLayout();
+    await waitForR3('before the fault');
+    await waitForFleetOnline('before the fault');
+  }, 240_000);
 
   it('runs every stream at three replicas, instance a of each service on n0, b on n1, two agents on each node', async () => {
     const connections = await cluster.connections();
@@ -406,15 +457,7 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       await cluster.partition(2);
       pendingRepair = () => cluster.heal(2);
       // No ingestion instance hears n2: its agents' silence is a real outage, judged once per agent.
-      await waitFor(
-        'agent.offline for each agent on n2',
-        async () => {
-          const offline = live.count(EventKinds.agentOffline, faultAt);
-          return inside.every((a) => offline.get(a.id) === 1);
-        },
-        60_000,
-        500,
-      ).catch(failWithLogs);
+      await waitForLiveness(EventKinds.agentOffline, inside, faultAt, 60_000);
       await waitForMetrics('metrics from the agents outside the partition', faultAt, outside);
       const repairedAt = Date.now();
       pendingRepair = undefined;
@@ -422,15 +465,7 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       await waitForR3('after healing');
       const r3Ms = Date.now() - repairedAt;
       await waitForMetrics('metrics from every agent after healing', repairedAt);
-      await waitFor(
-        'agent.online for each agent on n2',
-        async () => {
-          const online = live.count(EventKinds.agentOnline, repairedAt);
-          return inside.every((a) => online.get(a.id) === 1);
-        },
-        30_000,
-        500,
-      ).catch(failWithLogs);
+      await waitForLiveness(EventKinds.agentOnline, inside, repairedAt, 30_000);
 
       const result = await closeWindow(
         { fault: 'partition n2', start, faultAt, repairedAt },

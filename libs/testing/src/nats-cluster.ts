@@ -46,6 +46,8 @@ export interface NatsClusterHandle {
   routes(index: number): Promise<number>;
   /** The names of the client connections each node has now (`/connz`), by node name. */
   connections(): Promise<Map<string, string[]>>;
+  /** Every subject each node's clients subscribe to now (`/connz?subs=1`), by node name. */
+  subscriptions(): Promise<Map<string, string[]>>;
   dispose(): Promise<void>;
 }
 
@@ -114,6 +116,21 @@ export async function startNatsCluster(
         if (!node.running) continue;
         const connz = await monitor<{ connections?: { name?: string }[] }>(node, '/connz?limit=1024');
         byNode.set(node.name, (connz.connections ?? []).map((c) => c.name ?? '').sort());
+      }
+      return byNode;
+    },
+    subscriptions: async () => {
+      const byNode = new Map<string, string[]>();
+      for (const { node } of nodes) {
+        if (!node.running) continue;
+        const connz = await monitor<{ connections?: { subscriptions_list?: string[] }[] }>(
+          node,
+          '/connz?limit=1024&subs=1',
+        );
+        byNode.set(
+          node.name,
+          (connz.connections ?? []).flatMap((c) => c.subscriptions_list ?? []),
+        );
       }
       return byNode;
     },

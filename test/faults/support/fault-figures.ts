@@ -38,6 +38,13 @@ export interface FaultFigures {
   note: string;
 }
 
+/** The metrics audit's row (PostgreSQL returns bigints as strings). */
+export interface AuditState {
+  audited_seq: string | number;
+  lease_owner: string | null;
+  lease_until: string | number | null;
+}
+
 /** What ingestion stored, read from its PostgreSQL schema the way an operator would check it. */
 export class StoredBatches {
   private readonly pool: Pool;
@@ -77,8 +84,8 @@ export class StoredBatches {
   }
 
   /** Where the metrics audit stands: its position in AGENT_METRICS and who holds its lease until when. */
-  async auditState(): Promise<unknown> {
-    const result = await this.pool.query(
+  async auditState(): Promise<AuditState[]> {
+    const result = await this.pool.query<AuditState>(
       'select audited_seq, lease_owner, lease_until from ingestion.metrics_audit',
     );
     return result.rows;
@@ -86,10 +93,7 @@ export class StoredBatches {
 
   /** The stream sequence the metrics audit has checked up to (0 before its first pass). */
   async auditPosition(): Promise<number> {
-    const result = await this.pool.query<{ audited_seq: string }>(
-      'select audited_seq from ingestion.metrics_audit',
-    );
-    return Number(result.rows[0]?.audited_seq ?? 0);
+    return Number((await this.auditState())[0]?.audited_seq ?? 0);
   }
 
   async close(): Promise<void> {
