@@ -1,3 +1,4 @@
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { createTestDatabase, requireTool, testEngines } from '@app/testing';
 import { openDatabase } from './database';
@@ -31,6 +32,30 @@ describe.each(testEngines())('openDatabase on %s', (engine) => {
       expect(database.engine).toBe(engine);
       await sql`select 1`.execute(database.db);
     } finally {
+      await database.close();
+      await fixture.cleanup();
+    }
+  });
+});
+
+describe('openDatabase on sqlite, beside a second connection writing the same file', () => {
+  it('takes the write lock when a transaction begins, so one that reads first can still write', async () => {
+    const fixture = await createTestDatabase('sqlite', 'things');
+    const database = await openDatabase<DB>(fixture.options);
+    const other = new SQLite(database.location);
+    try {
+      await sql`create table things (id text primary key, n integer)`.execute(database.db);
+      other.pragma('busy_timeout = 0');
+      await database.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('things').selectAll().execute();
+        // Deferred, the other connection's write would commit here and the write below fail (SQLITE_BUSY_SNAPSHOT).
+        expect(() => other.prepare("insert into things values ('other', 1)").run()).toThrow(/locked|busy/i);
+        await trx.insertInto('things').values({ id: 'a', n: 1 }).execute();
+      });
+      other.prepare("insert into things values ('other', 1)").run();
+      expect(other.prepare('select count(*) as n from things').get()).toEqual({ n: 2 });
+    } finally {
+      other.close();
       await database.close();
       await fixture.cleanup();
     }

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool, types } from 'pg';
 import { DatabaseHealth, withHealth } from './database-health';
+import { withImmediateTransactions } from './sqlite-immediate';
 import { withStatementCache } from './sqlite-statements';
 
 // int8 columns hold millisecond timestamps and counters well inside 2^53: read them as numbers.
@@ -52,7 +53,10 @@ function openSqlite<DB>(dataDir: string, name: string): Database<DB> {
   sqlite.pragma('foreign_keys = ON');
   const health = new DatabaseHealth(file, async () => void sqlite.prepare('select 1').get());
   const db = new Kysely<DB>({
-    dialect: withHealth(new SqliteDialect({ database: withStatementCache(sqlite) }), health),
+    dialect: withHealth(
+      withImmediateTransactions(new SqliteDialect({ database: withStatementCache(sqlite) })),
+      health,
+    ),
   });
   return { db, engine: 'sqlite', location: file, health, close: () => db.destroy() };
 }

@@ -117,8 +117,8 @@ export class MetricsConsumer {
 
   /**
    * Ingests batches from one consume() until it ends (stop(), the consumer or stream is gone, or messages are held).
-   * Up to `batchesInFlight` at once (two on PostgreSQL: the next batch is taken, decoded and checked while the older
-   * one commits in the database's processes); each batch acks its own messages after its commit. A batch that
+   * Up to `batchesInFlight` at once (two: the next batch is taken, decoded and checked while the older one commits in
+   * PostgreSQL's processes or on SQLite's writer thread); each batch acks its own messages after its commit. A batch that
    * finishes is looked at as soon as it does, not when the next message comes: what it held is retried at once.
    */
   private async drain(messages: ConsumerMessages): Promise<void> {

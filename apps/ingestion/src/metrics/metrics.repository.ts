@@ -1,10 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { CompiledQuery, sql, Transaction } from 'kysely';
 import { Database, DATABASE } from '@app/persistence';
 import { MetricSample } from '@app/contracts';
 import { IngestionDB } from '../database';
-import { ChunkSamples, encodeChunk, HOUR_MS } from './chunk-codec';
+import { BatchColumns, chunksOf, EncodedChunk, toColumns } from './batch-columns';
+import { encodeChunk, HOUR_MS } from './chunk-codec';
 import { canonicalTags, SeriesIds } from './series-ids';
+import { MetricsSqliteWriter } from './metrics-sqlite-writer';
 
 /**
  * A metrics batch ready to store, identified by (agentId, seq): the checked message body as it came
@@ -32,8 +34,6 @@ export interface StoreResult {
   samples: number;
 }
 
-/** 3 parameters per batch row; far below either engine's limit. */
-const BATCH_KEY_CHUNK_ROWS = 5000;
 /** 4 parameters per series row, 5 per chunk row: under SQLite's 32,766 bound-parameter limit. */
 const SQLITE_ROWS_PER_STATEMENT = 5000;
 /**
@@ -45,50 +45,37 @@ const WAL_CHECKPOINT_PAGES = 10_000;
 /** Agents per series look-up (`agent_id in (…)`). */
 const SERIES_LOOKUP_AGENTS = 1000;
 
-/** A multi-row INSERT's text for `rows` rows, kept for the 64 counts seen first (the database caches its plan by text). */
-function statementText(
-  cache: Map<number, string>,
-  rows: number,
-  head: string,
-  row: string,
-  tail: string,
-): string {
-  let text = cache.get(rows);
-  if (!text) {
-    text = head + new Array(rows).fill(row).join(',') + tail;
-    if (cache.size < 64) cache.set(rows, text);
-  }
-  return text;
-}
-
 const batchKey = (agentId: string, seq: number) => `${agentId}:${seq}`;
 /** Not a valid agent id (AGENT_ID_PATTERN has no spaces), so the probe row can never meet a real one. */
 const PROBE_AGENT = 'write probe';
 const ROLLBACK = Symbol('rollback the write probe');
 
-interface ChunkInsert {
-  agent_id: string;
-  hour_start: number;
-  sample_count: number;
-  compacted: number;
-  data: Buffer;
-}
-
-/** The only place that speaks SQL for stored metrics: batch keys, series, chunks and rollups. */
+/** The only place that speaks SQL for stored metrics (with its SQLite writer thread): batch keys, series, chunks and rollups. */
 @Injectable()
-export class MetricsRepository {
-  private readonly sqliteInsertText = new Map<number, string>();
-  private readonly sqliteKeyInsertText = new Map<number, string>();
+export class MetricsRepository implements OnModuleDestroy {
   private readonly seriesIds = new SeriesIds();
+  private cacheMib?: number;
+  /** SQLite: keys and chunks are written by a thread of their own (metrics-sqlite-writer.worker.ts). */
+  private readonly sqliteWriter: MetricsSqliteWriter;
 
-  constructor(@Inject(DATABASE) private readonly database: Database<IngestionDB>) {}
+  constructor(@Inject(DATABASE) private readonly database: Database<IngestionDB>) {
+    this.sqliteWriter = new MetricsSqliteWriter(() => ({
+      file: database.location,
+      cacheMib: this.cacheMib,
+      walCheckpointPages: WAL_CHECKPOINT_PAGES,
+    }));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.sqliteWriter.close();
+  }
 
   /**
-   * Batches worth having in the database at once. PostgreSQL writes in its own processes, so a second batch can be
-   * decoded here while the first commits; SQLite's statements run on this thread, where a second gains nothing.
+   * Batches worth having in the database at once: two, so the next batch is decoded and checked on this thread
+   * while the older one commits — in PostgreSQL's processes, or on SQLite's writer thread.
    */
   get batchesInFlight(): number {
-    return this.database.engine === 'postgres' ? 2 : 1;
+    return 2;
   }
 
   /**
@@ -97,48 +84,33 @@ export class MetricsRepository {
    */
   async storeBatches(batches: BatchToStore[], now: number): Promise<StoreResult> {
     // Series ids outside the transaction: registering a series is idempotent and needs no rollback.
-    const ids = await this.resolveSeries(batches);
+    const columns = toColumns(batches, await this.resolveSeries(batches));
+    if (this.database.engine === 'sqlite') return this.storeOnWriterThread(columns, now);
     return this.database.db.transaction().execute(async (trx) => {
-      const fresh = await this.insertBatchKeys(trx, batches, now);
-      const duplicates = new Set<string>();
-      const groups = new Map<string, { agentId: string; hour: number; samples: ChunkSamples }>();
-      let count = 0;
-      for (let bi = 0; bi < batches.length; bi++) {
-        const b = batches[bi];
-        const key = batchKey(b.agentId, b.seq);
-        if (!fresh.has(key)) {
-          duplicates.add(key);
-          continue;
-        }
-        const seriesIds = ids[bi];
-        let group: { agentId: string; hour: number; samples: ChunkSamples } | undefined;
-        for (let si = 0; si < b.samples.length; si++) {
-          const s = b.samples[si];
-          const ts = s.ts ?? b.collectedAt;
-          const hour = Math.floor(ts / HOUR_MS) * HOUR_MS;
-          // A batch's samples are nearly always of one hour: one group look-up per batch.
-          if (!group || group.hour !== hour) {
-            const groupKey = `${b.agentId}@${hour}`;
-            group = groups.get(groupKey);
-            if (!group)
-              groups.set(groupKey, (group = { agentId: b.agentId, hour, samples: new ChunkSamples() }));
-          }
-          group.samples.push(seriesIds[si], ts, s.value);
-          count++;
-        }
-      }
-      const chunks: ChunkInsert[] = [];
-      for (const g of groups.values())
-        chunks.push({
-          agent_id: g.agentId,
-          hour_start: g.hour,
-          sample_count: g.samples.length,
-          compacted: 0,
-          data: encodeChunk(g.samples, g.hour),
-        });
+      const fresh = await this.insertBatchKeys(trx, columns, now);
+      const key = (bi: number) => batchKey(columns.agentIds[bi], columns.seqs[bi]);
+      const { chunks, samples } = chunksOf(columns, (bi) => fresh.has(key(bi)));
       await this.insertChunks(trx, chunks);
-      return { stored: fresh, duplicates, samples: count };
+      const duplicates = new Set<string>();
+      for (let bi = 0; bi < columns.agentIds.length; bi++) if (!fresh.has(key(bi))) duplicates.add(key(bi));
+      return { stored: fresh, duplicates, samples };
     });
+  }
+
+  /** SQLite: the same transaction, on the writer thread (metrics-sqlite-writer.worker.ts). */
+  private async storeOnWriterThread(columns: BatchColumns, now: number): Promise<StoreResult> {
+    let reply;
+    try {
+      reply = await this.sqliteWriter.write({ ...columns, now });
+    } catch (error) {
+      throw await this.database.health.explain(error);
+    }
+    this.database.health.succeeded();
+    const stored = new Set<string>();
+    const duplicates = new Set<string>();
+    for (let bi = 0; bi < columns.agentIds.length; bi++)
+      (reply.fresh[bi] ? stored : duplicates).add(batchKey(columns.agentIds[bi], columns.seqs[bi]));
+    return { stored, duplicates, samples: reply.samples };
   }
 
   /**
@@ -211,99 +183,38 @@ export class MetricsRepository {
     }
   }
 
-  /** Inserts each batch's (agent_id, seq) key unless present; returns the keys that were new. */
+  /** PostgreSQL: inserts each batch's (agent_id, seq) key unless present; returns the keys that were new. */
   private async insertBatchKeys(
     trx: Transaction<IngestionDB>,
-    batches: BatchToStore[],
+    columns: BatchColumns,
     now: number,
   ): Promise<Set<string>> {
-    const fresh = new Set<string>();
-    const add = (rows: { agent_id: string; seq: number | string }[]) => {
-      for (const row of rows) fresh.add(batchKey(row.agent_id, Number(row.seq)));
-    };
-    if (this.database.engine === 'postgres') {
-      const { rows } = await trx.executeQuery<{ agent_id: string; seq: string }>(
-        CompiledQuery.raw(
-          'insert into metric_batches (agent_id, seq, stored_at) ' +
-            'select * from unnest($1::text[], $2::int8[], $3::int8[]) ' +
-            'on conflict (agent_id, seq) do nothing returning agent_id, seq',
-          [batches.map((b) => b.agentId), batches.map((b) => b.seq), batches.map(() => now)],
-        ),
-      );
-      add(rows);
-      return fresh;
-    }
-    // Cached statement text per row count, as for chunks: no query builder on the hot path.
-    for (let i = 0; i < batches.length; i += BATCH_KEY_CHUNK_ROWS) {
-      const part = batches.slice(i, i + BATCH_KEY_CHUNK_ROWS);
-      const params: unknown[] = new Array(part.length * 3);
-      let p = 0;
-      for (const b of part) {
-        params[p++] = b.agentId;
-        params[p++] = b.seq;
-        params[p++] = now;
-      }
-      const { rows } = await trx.executeQuery<{ agent_id: string; seq: number }>(
-        CompiledQuery.raw(this.sqliteKeyInsert(part.length), params),
-      );
-      add(rows);
-    }
-    return fresh;
-  }
-
-  private async insertChunks(trx: Transaction<IngestionDB>, chunks: ChunkInsert[]): Promise<void> {
-    if (this.database.engine === 'postgres') {
-      // One INSERT … SELECT FROM unnest(arrays): five parameters for any number of rows.
-      if (!chunks.length) return;
-      await trx.executeQuery(
-        CompiledQuery.raw(
-          'insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) ' +
-            'select * from unnest($1::text[], $2::int8[], $3::int4[], $4::int4[], $5::bytea[])',
-          [
-            chunks.map((c) => c.agent_id),
-            chunks.map((c) => c.hour_start),
-            chunks.map((c) => c.sample_count),
-            chunks.map((c) => c.compacted),
-            chunks.map((c) => c.data),
-          ],
-        ),
-      );
-      return;
-    }
-    // Multi-row VALUES with a cached statement text per row count (no query builder on the hot path).
-    const perStatement = Math.floor(SQLITE_ROWS_PER_STATEMENT / 5) * 5;
-    for (let i = 0; i < chunks.length; i += perStatement) {
-      const part = chunks.slice(i, i + perStatement);
-      const params: unknown[] = new Array(part.length * 5);
-      let p = 0;
-      for (const c of part) {
-        params[p++] = c.agent_id;
-        params[p++] = c.hour_start;
-        params[p++] = c.sample_count;
-        params[p++] = c.compacted;
-        params[p++] = c.data;
-      }
-      await trx.executeQuery(CompiledQuery.raw(this.sqliteInsert(part.length), params));
-    }
-  }
-
-  private sqliteInsert(rows: number): string {
-    return statementText(
-      this.sqliteInsertText,
-      rows,
-      'insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) values ',
-      '(?,?,?,?,?)',
-      '',
+    const { rows } = await trx.executeQuery<{ agent_id: string; seq: string }>(
+      CompiledQuery.raw(
+        'insert into metric_batches (agent_id, seq, stored_at) ' +
+          'select * from unnest($1::text[], $2::int8[], $3::int8[]) ' +
+          'on conflict (agent_id, seq) do nothing returning agent_id, seq',
+        [columns.agentIds, columns.seqs, columns.agentIds.map(() => now)],
+      ),
     );
+    return new Set(rows.map((row) => batchKey(row.agent_id, Number(row.seq))));
   }
 
-  private sqliteKeyInsert(rows: number): string {
-    return statementText(
-      this.sqliteKeyInsertText,
-      rows,
-      'insert into metric_batches (agent_id, seq, stored_at) values ',
-      '(?,?,?)',
-      ' on conflict (agent_id, seq) do nothing returning agent_id, seq',
+  /** PostgreSQL: one INSERT … SELECT FROM unnest(arrays), five parameters for any number of rows. */
+  private async insertChunks(trx: Transaction<IngestionDB>, chunks: EncodedChunk[]): Promise<void> {
+    if (!chunks.length) return;
+    await trx.executeQuery(
+      CompiledQuery.raw(
+        'insert into metric_chunks (agent_id, hour_start, sample_count, compacted, data) ' +
+          'select * from unnest($1::text[], $2::int8[], $3::int4[], $4::int4[], $5::bytea[])',
+        [
+          chunks.map((c) => c.agentId),
+          chunks.map((c) => c.hour),
+          chunks.map((c) => c.sampleCount),
+          chunks.map(() => 0),
+          chunks.map((c) => c.data),
+        ],
+      ),
     );
   }
 
@@ -313,6 +224,7 @@ export class MetricsRepository {
    */
   async tuneForIngestion(mib: number): Promise<void> {
     if (this.database.engine === 'sqlite') {
+      this.cacheMib = mib;
       await sql.raw(`pragma cache_size = -${Math.trunc(mib * 1024)}`).execute(this.database.db);
       await sql.raw(`pragma wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`).execute(this.database.db);
     }
