@@ -158,10 +158,15 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
       250,
     ).catch(failWithLogs);
 
-  /** Every agent `online` in the agents list, as both gateways answer it (provisioning's registry, fed by EVENTS). */
-  const waitForFleetOnline = (what: string) =>
-    waitFor(
-      `${what}: every agent listed online by both gateways`,
+  /**
+   * Every agent live in the agents list — `online`, or `degraded` (heard, reporting trouble: an agent cut off by a
+   * partition reports its buffer filling until it has caught up) — as both gateways answer it (provisioning's
+   * registry, fed by EVENTS). A timeout names each agent's status by gateway.
+   */
+  const waitForFleetOnline = (what: string) => {
+    const statuses = new Map<string, string>();
+    return waitFor(
+      `${what}: every agent listed online or degraded by both gateways`,
       async () => {
         for (const gateway of ['a', 'b']) {
           const response = await fetch(
@@ -173,14 +178,24 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
           );
           if (!response.ok) return false;
           const page = (await response.json()) as { items: { id: string; status: string }[] };
-          if (!agents().every((a) => page.items.some((i) => i.id === a.id && i.status === 'online')))
-            return false;
+          for (const a of agents())
+            statuses.set(
+              `${a.name}@${gateway}`,
+              page.items.find((i) => i.id === a.id)?.status ?? 'not listed',
+            );
         }
-        return true;
+        return [...statuses.values()].every((status) => status === 'online' || status === 'degraded');
       },
       30_000,
       500,
-    ).catch(failWithLogs);
+    ).catch((error: unknown) =>
+      failWithLogs(
+        new Error(
+          `${(error as Error).message}; last seen: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        ),
+      ),
+    );
+  };
 
   /**
    * Until each of `which` had exactly one `kind` event since `from`, as the observer heard them; a timeout
