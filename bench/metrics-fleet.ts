@@ -215,16 +215,21 @@ async function fleet(engine: Engine, agents: number) {
       .select(['agent_id', 'seq', 'stored_at'])
       .execute();
     const lags: number[] = [];
+    /** Lags by the interval their batch was due in: steady growth means too little capacity, one bad interval a stall. */
+    const lagsByInterval: number[][] = Array.from({ length: batchesPerAgent }, () => []);
     let committedInWindow = 0;
     for (const row of rows) {
       const k = Number(row.seq);
       const storedAt = Number(row.stored_at);
       if (k < 1) continue;
       const index = Number(row.agent_id.slice(row.agent_id.indexOf('-') + 1));
-      lags.push(storedAt - dueAt(start, INTERVAL_MS, agents, index, k - 1));
+      const lag = storedAt - dueAt(start, INTERVAL_MS, agents, index, k - 1);
+      lags.push(lag);
+      lagsByInterval[k - 1]?.push(lag);
       if (storedAt < measureTo) committedInWindow++;
     }
     lags.sort((a, b) => a - b);
+    for (const interval of lagsByInterval) interval.sort((a, b) => a - b);
     const samples = await countRows(database, 'samples');
     const bytes = await storeBytes(database, platform.database);
     const sum = (f: (r: PublisherReport) => number) => reports.reduce((n, r) => n + f(r), 0);
@@ -250,6 +255,7 @@ async function fleet(engine: Engine, agents: number) {
       /** Due batches never seen in metric_batches (each was published; an ack timeout still counts as published). */
       missingAfterDrain: expected - batches,
       lagMs: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: lags[lags.length - 1] },
+      lagP99MsByInterval: lagsByInterval.map((interval) => quantile(interval, 0.99)),
       samplesInStore: samples,
       storeBytes: bytes,
       mibPerMillionSamples: bytes / 1024 / 1024 / (samples / 1e6),

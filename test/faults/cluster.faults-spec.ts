@@ -43,6 +43,13 @@ const AUDIT_CATCH_UP_MS = 60_000;
 
 const postgres = requireTool('postgresql');
 
+/** The nodes an agent is connected to: those with a subscription naming it (each subscribes to its own control subject). */
+function nodesOf(subscriptions: Map<string, string[]>, agent: FleetAgent): string[] {
+  return [...subscriptions]
+    .filter(([, subjects]) => subjects.some((s) => s.includes(agent.id)))
+    .map(([node]) => node);
+}
+
 /** A service's pino lines at warn or above, and the metrics audit's, since `since` (ms), the last 40. */
 function warnings(output: string, since: number): string {
   return output
@@ -106,12 +113,10 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     const connections = await cluster.connections();
     return platform.instances.filter((i) => !(connections.get(`n${i.home}`) ?? []).includes(i.busName));
   };
-  /** Agents connected elsewhere than their home node now (each subscribes to its own control subject, named by its id). */
+  /** Agents connected elsewhere than their home node now. */
   const agentsAway = async () => {
     const subscriptions = await cluster.subscriptions();
-    return agents().filter(
-      (a) => !(subscriptions.get(`n${a.home}`) ?? []).some((subject) => subject.includes(a.id)),
-    );
+    return agents().filter((a) => !nodesOf(subscriptions, a).includes(`n${a.home}`));
   };
   /**
    * A client that loses its node reconnects to another and stays there; the faults below are defined by
@@ -213,10 +218,11 @@ postgres.describe('the platform on a three-node NATS cluster', () => {
     ).catch(async (error: unknown) => {
       const counts = live.count(kind, from);
       const subscriptions = await cluster.subscriptions().catch(() => new Map<string, string[]>());
-      const nodeOf = (a: FleetAgent) =>
-        [...subscriptions].find(([, subjects]) => subjects.some((s) => s.includes(a.id)))?.[0] ?? 'no node';
       const seen = agents()
-        .map((a) => `${a.name} (home n${a.home}, on ${nodeOf(a)}): ${counts.get(a.id) ?? 0}`)
+        .map(
+          (a) =>
+            `${a.name} (home n${a.home}, on ${nodesOf(subscriptions, a).join(' and ') || 'no node'}): ${counts.get(a.id) ?? 0}`,
+        )
         .join(', ');
       return failWithLogs(new Error(`${(error as Error).message}; ${kind} heard since: ${seen}`));
     });

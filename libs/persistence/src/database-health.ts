@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { CompiledQuery, DatabaseConnection, Dialect, Driver, Kysely, TransactionSettings } from 'kysely';
+import { CompiledQuery, DatabaseConnection, Dialect, Driver } from 'kysely';
 import { DependencyUnavailableError } from '@app/contracts';
+import { DelegatingDriver, withDriver } from './delegating-driver';
 
 /** How long the probe behind a failed query may take before the database counts as unavailable. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -83,34 +84,18 @@ export class DatabaseHealth {
 
 /** `dialect` with every query's failure passed through `health.explain` and its success reported. */
 export function withHealth(dialect: Dialect, health: DatabaseHealth): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db: Kysely<unknown>) => dialect.createIntrospector(db),
-    createDriver: () => new HealthTrackingDriver(dialect.createDriver(), health),
-  };
+  return withDriver(dialect, (driver) => new HealthTrackingDriver(driver, health));
 }
 
-class HealthTrackingDriver implements Driver {
-  // Only what the wrapped driver supports: Kysely refuses savepoints for a driver without them.
-  readonly savepoint?: Driver['savepoint'];
-  readonly rollbackToSavepoint?: Driver['rollbackToSavepoint'];
-  readonly releaseSavepoint?: Driver['releaseSavepoint'];
-
+class HealthTrackingDriver extends DelegatingDriver {
   constructor(
-    private readonly inner: Driver,
+    inner: Driver,
     private readonly health: DatabaseHealth,
   ) {
-    this.savepoint = inner.savepoint?.bind(inner);
-    this.rollbackToSavepoint = inner.rollbackToSavepoint?.bind(inner);
-    this.releaseSavepoint = inner.releaseSavepoint?.bind(inner);
+    super(inner);
   }
 
-  init(): Promise<void> {
-    return this.inner.init();
-  }
-
-  async acquireConnection(): Promise<DatabaseConnection> {
+  override async acquireConnection(): Promise<DatabaseConnection> {
     let connection: DatabaseConnection;
     try {
       connection = await this.inner.acquireConnection();
@@ -120,24 +105,8 @@ class HealthTrackingDriver implements Driver {
     return tracked(connection, this.health);
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.inner.beginTransaction(connection, settings);
-  }
-
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.commitTransaction(connection);
-  }
-
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.rollbackTransaction(connection);
-  }
-
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
+  override releaseConnection(connection: DatabaseConnection): Promise<void> {
     return this.inner.releaseConnection(untracked.get(connection) ?? connection);
-  }
-
-  destroy(): Promise<void> {
-    return this.inner.destroy();
   }
 }
 

@@ -18,6 +18,11 @@ export const BATCH_MAX_MESSAGES = 500;
  */
 const PREFETCH_MESSAGES = 2 * BATCH_MAX_MESSAGES;
 /**
+ * Batches in ingest() at once: two, so the next batch is taken, decoded and checked on this thread while the
+ * older one commits — in PostgreSQL's processes, or on SQLite's writer thread.
+ */
+export const BATCHES_IN_FLIGHT = 2;
+/**
  * Life of one pull request. nats.js sends the next one on its own, asks the server for idle
  * heartbeats at half this, and re-pulls when two are missed or the connection comes back, so a server
  * restart or a pull lost in flight costs seconds, not a redelivery. In a NATS cluster a pull waits at
@@ -117,13 +122,11 @@ export class MetricsConsumer {
 
   /**
    * Ingests batches from one consume() until it ends (stop(), the consumer or stream is gone, or messages are held).
-   * Up to `batchesInFlight` at once (two: the next batch is taken, decoded and checked while the older one commits in
-   * PostgreSQL's processes or on SQLite's writer thread); each batch acks its own messages after its commit. A batch that
+   * Up to BATCHES_IN_FLIGHT at once; each batch acks its own messages after its commit. A batch that
    * finishes is looked at as soon as it does, not when the next message comes: what it held is retried at once.
    */
   private async drain(messages: ConsumerMessages): Promise<void> {
     const batches = new BatchTaker(messages[Symbol.asyncIterator]());
-    const limit = this.ingestor.batchesInFlight;
     const inFlight: Promise<IngestOutcome>[] = [];
     let taking: Promise<JsMsg[]> | undefined;
     try {
@@ -146,7 +149,7 @@ export class MetricsConsumer {
         // Also handled here: after an older batch failed, the newer ones are only waited for (allSettled below).
         ingesting.catch(() => undefined);
         inFlight.push(ingesting);
-        if (inFlight.length >= limit && (await this.settleOldest(messages, inFlight))) return;
+        if (inFlight.length >= BATCHES_IN_FLIGHT && (await this.settleOldest(messages, inFlight))) return;
         if (this.stopping) break;
       }
       // The iterator ended or stop() came: what is in hand is finished first.

@@ -70,11 +70,6 @@ export class MetricsIngestor {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  /** How many fetched batches the consumer may have in ingest() at once. */
-  get batchesInFlight(): number {
-    return this.repository.batchesInFlight;
-  }
-
   /** A freshly fetched batch. */
   ingest(messages: JsMsg[]): Promise<IngestOutcome> {
     this.metrics.received.inc({ kind: 'metrics' }, messages.length);

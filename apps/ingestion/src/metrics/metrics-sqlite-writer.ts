@@ -25,6 +25,11 @@ export type SqliteWriteReply =
     }
   | { id: number; ok: false; message: string; code?: string };
 
+/** Asks the thread to close its connection and end, after the writes before it. */
+export interface SqliteWriterClose {
+  close: true;
+}
+
 type Settle = { resolve: (reply: SqliteWriteReply & { ok: true }) => void; reject: (error: Error) => void };
 
 /**
@@ -57,13 +62,11 @@ export class MetricsSqliteWriter {
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    const id = this.nextId++;
     await new Promise<void>((resolve) => {
-      this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
-      worker.postMessage({ id, close: true });
+      worker.once('exit', () => resolve());
+      worker.postMessage({ close: true } satisfies SqliteWriterClose);
     });
     this.worker = undefined;
-    await worker.terminate();
   }
 
   private spawn(): Worker {

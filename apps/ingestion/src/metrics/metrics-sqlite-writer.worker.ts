@@ -1,7 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { chunksOf } from './batch-columns';
-import type { SqliteWriteReply, SqliteWriteRequest, SqliteWriterOptions } from './metrics-sqlite-writer';
+import type {
+  SqliteWriteReply,
+  SqliteWriteRequest,
+  SqliteWriterClose,
+  SqliteWriterOptions,
+} from './metrics-sqlite-writer';
 
 /**
  * MetricsRepository's SQLite write half, on a thread of its own: batch keys and chunks in one transaction on a
@@ -39,10 +44,10 @@ const store = db.transaction((r: SqliteWriteRequest) => {
   return { fresh, samples };
 });
 
-parentPort!.on('message', (message: SqliteWriteRequest | { id: number; close: true }) => {
+parentPort!.on('message', (message: SqliteWriteRequest | SqliteWriterClose) => {
   if ('close' in message) {
+    // Every write before it has been answered (messages come in order); the thread ends once the port closes.
     db.close();
-    parentPort!.postMessage({ id: message.id, ok: true, fresh: new Uint8Array(0), samples: 0 });
     parentPort!.close();
     return;
   }

@@ -71,14 +71,6 @@ export class MetricsRepository implements OnModuleDestroy {
   }
 
   /**
-   * Batches worth having in the database at once: two, so the next batch is decoded and checked on this thread
-   * while the older one commits — in PostgreSQL's processes, or on SQLite's writer thread.
-   */
-  get batchesInFlight(): number {
-    return 2;
-  }
-
-  /**
    * Stores many batches in one transaction. The (agent_id, seq) key is inserted first with "do
    * nothing" on conflict; only batches whose key was new are encoded, one chunk per agent and hour.
    */
